@@ -1,0 +1,73 @@
+/** `boot-fake-node`: boots a development node, as `kit boot-fake-node` does. */
+import { Node } from "../runtime/boot.ts";
+import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
+
+export const spec: CommandSpec = {
+  name: "boot-fake-node",
+  summary: "Boot a fake node for development (terminal on stdin; Ctrl-C or Ctrl-D to stop)",
+  usage: "deno task node [OPTIONS]",
+  positionals: [],
+  flags: [
+    { long: "port", short: "p", default: "8080", value: "NODE_PORT", help: "The port to run the fake node on" },
+    {
+      long: "home",
+      short: "o",
+      default: "/tmp/hyperdeno-fake-node",
+      value: "HOME",
+      help: "Path to home directory for fake node",
+    },
+    { long: "fake-node-name", short: "f", default: "fake.dev", value: "NODE_NAME", help: "Name for fake node" },
+    {
+      long: "fakechain-port",
+      short: "c",
+      default: "8545",
+      value: "FAKECHAIN_PORT",
+      help: "The port of the fake chain to register with",
+    },
+    { long: "persist", bool: true, help: "If set, do not delete node home after exit" },
+    { long: "password", default: "secret", value: "PASSWORD", help: "Password to login" },
+    { long: "verbosity", default: "0", value: "VERBOSITY", help: "Verbosity of node: higher is more verbose (0-3)" },
+    { long: "label", value: "LABEL", help: "Prefix every printed line (used by fake-net)" },
+  ],
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const { flags } = parseFlags(spec, argv);
+  const port = portFlag(flags.port);
+  const verbosity = Number(flags.verbosity);
+  if (!Number.isInteger(verbosity) || verbosity < 0 || verbosity > 3) {
+    throw new UsageError("--verbosity must be 0, 1, 2 or 3");
+  }
+  const home = String(flags.home);
+  const persist = Boolean(flags.persist);
+  let node: Node | null = null;
+  let stopping = false;
+  const stop = async (code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    await node?.shutdown();
+    if (!persist) await Deno.remove(home, { recursive: true }).catch(() => {});
+    Deno.exit(code);
+  };
+  node = await Node.boot({
+    home,
+    name: String(flags["fake-node-name"]),
+    port,
+    password: String(flags.password),
+    verbosity,
+    stdin: true,
+    label: flags.label ? String(flags.label) : undefined,
+    onExit: () => stop(0),
+  });
+  for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => stop(0));
+  node.terminal.print(
+    0,
+    `${node.name}: node ready in ${Math.round(node.bootMs)} ms; http://127.0.0.1:${node.port}; home ${home}${
+      persist ? "" : " (removed on exit; --persist keeps it)"
+    }\ntype a command (echo, m, top, alias, cat) or Ctrl-C to stop`,
+  );
+  await node.runTerminal();
+  // stdin closed (a pipe ended): keep serving until a signal stops the node.
+  await new Promise(() => {});
+  return 0;
+}

@@ -1,0 +1,99 @@
+/**
+ * A small kit-style flag parser: `-p 8080`, `--port 8080`, `--port=8080`,
+ * boolean switches, positionals, and `--help`. Unknown flags and missing
+ * values are errors that say which flag and show the usage.
+ */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export interface FlagSpec {
+  long: string;
+  short?: string;
+  /** A flag that takes no value. */
+  bool?: boolean;
+  default?: string;
+  help: string;
+  value?: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  usage: string;
+  flags: FlagSpec[];
+  positionals: { name: string; help: string; required?: boolean; default?: string }[];
+}
+
+export interface Parsed {
+  flags: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  help: boolean;
+}
+
+export function parseFlags(spec: CommandSpec, argv: string[]): Parsed {
+  const flags: Record<string, string | boolean | undefined> = {};
+  for (const f of spec.flags) flags[f.long] = f.bool ? false : f.default;
+  const positionals: string[] = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "-h" || a === "--help") {
+      help = true;
+      continue;
+    }
+    if (a === "--") {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith("-") && a.length > 1 && !/^-\d/.test(a)) {
+      const [key, inline] = a.includes("=")
+        ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
+        : [a, undefined];
+      const f = spec.flags.find((f) => key === `--${f.long}` || (f.short && key === `-${f.short}`));
+      if (!f) throw new UsageError(`unknown flag ${key} for ${spec.name}`);
+      if (f.bool) {
+        flags[f.long] = inline === undefined ? true : inline !== "false";
+        continue;
+      }
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UsageError(`${key} needs a value (${f.value ?? "VALUE"})`);
+      flags[f.long] = v;
+      continue;
+    }
+    positionals.push(a);
+  }
+  if (!help) {
+    spec.positionals.forEach((p, i) => {
+      if (positionals[i] === undefined && p.default !== undefined) positionals[i] = p.default;
+      if (p.required && positionals[i] === undefined) throw new UsageError(`missing ${p.name}`);
+    });
+  }
+  return { flags, positionals, help };
+}
+
+export function helpText(spec: CommandSpec): string {
+  const lines = [spec.summary, "", `Usage: ${spec.usage}`];
+  if (spec.positionals.length) {
+    lines.push("", "Arguments:");
+    for (const p of spec.positionals) {
+      lines.push(`  ${p.name.padEnd(28)}${p.help}${p.default !== undefined ? ` [default: ${p.default}]` : ""}`);
+    }
+  }
+  lines.push("", "Options:");
+  for (const f of spec.flags) {
+    const name = `${f.short ? `-${f.short}, ` : "    "}--${f.long}${f.bool ? "" : ` <${f.value ?? "VALUE"}>`}`;
+    lines.push(`  ${name.padEnd(28)}${f.help}${f.default !== undefined ? ` [default: ${f.default}]` : ""}`);
+  }
+  lines.push(`  ${"-h, --help".padEnd(28)}Print help`);
+  return lines.join("\n");
+}
+
+/** A port number from a flag, or a UsageError naming the flag. */
+export function portFlag(v: unknown, flag = "--port"): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new UsageError(`${flag} must be a port number 0-65535, got "${v}"`);
+  }
+  return n;
+}

@@ -1,0 +1,78 @@
+/** The book's VFS API types: VfsRequest, VfsAction, VfsResponse, VfsError. */
+
+export type SeekFrom = { Start: number } | { End: number } | { Current: number };
+
+export type VfsAction =
+  | "CreateDrive"
+  | "CreateDir"
+  | "CreateDirAll"
+  | "CreateFile"
+  | { OpenFile: { create: boolean } }
+  | "CloseFile"
+  | "Write"
+  | "WriteAll"
+  | "Append"
+  | "SyncAll"
+  | "Read"
+  | "ReadDir"
+  | "ReadToEnd"
+  | { ReadExact: { length: number } }
+  | "ReadToString"
+  | { Seek: SeekFrom }
+  | "RemoveFile"
+  | "RemoveDir"
+  | "RemoveDirAll"
+  | { Rename: { new_path: string } }
+  | "Metadata"
+  | "AddZip"
+  | { CopyFile: { new_path: string } }
+  | "Len"
+  | { SetLen: number }
+  | "Hash";
+
+export interface VfsRequest {
+  path: string;
+  action: VfsAction;
+}
+
+export type FileType = "File" | "Directory" | "Symlink" | "Other";
+
+export interface FileMetadata {
+  file_type: FileType;
+  len: number;
+}
+
+export interface DirEntry {
+  path: string;
+  file_type: FileType;
+}
+
+export type VfsError =
+  | { NoCap: { action: string; path: string } }
+  | { BadBytes: { action: string; path: string } }
+  | { BadRequest: { error: string } }
+  | { ParseError: { error: string; path: string } }
+  | { IOError: { error: string; path: string } }
+  | { CapChannelFail: { error: string } }
+  | { BadJson: { error: string } }
+  | { NotFound: { path: string } }
+  | { CreateDirError: { path: string; error: string } }
+  | { Other: { error: string } };
+
+export type VfsResponse =
+  | "Ok"
+  | { Err: VfsError }
+  | "Read"
+  | { SeekFrom: { new_offset: number } }
+  | { ReadDir: DirEntry[] }
+  | { ReadToString: string }
+  | { Metadata: FileMetadata }
+  | { Len: number }
+  | { Hash: number[] };
+
+/** A VfsError as a thrown value inside the module. */
+export class VfsFailure extends Error {
+  constructor(readonly error: VfsError) {
+    super(JSON.stringify(error));
+  }
+}

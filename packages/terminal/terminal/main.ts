@@ -1,0 +1,174 @@
+/**
+ * terminal:terminal:sys — where terminal logic lives. Lines typed at the
+ * node's console arrive here from terminal:distro:sys; each is a script call,
+ * `<script-or-alias> <args>`, run as its own short-lived process with the
+ * capabilities its package's scripts.json asks for.
+ */
+import {
+  awaitMessage,
+  type Capability,
+  getState,
+  type Message,
+  our,
+  ourCapabilities,
+  println,
+  Request,
+  setState,
+} from "@hyperdeno/process_lib";
+
+const DEFAULT_ALIASES: Record<string, string> = {
+  alias: "alias:terminal:sys",
+  cat: "cat:terminal:sys",
+  echo: "echo:terminal:sys",
+  hi: "hi:terminal:sys",
+  m: "m:terminal:sys",
+  top: "top:terminal:sys",
+};
+
+interface ScriptConfig {
+  root?: boolean;
+  public?: boolean;
+  request_networking?: boolean;
+  request_capabilities?: (string | { process: string; params: unknown })[];
+  grant_capabilities?: (string | { process: string; params: unknown })[];
+  wit_version?: number;
+}
+
+const te = new TextEncoder();
+const td = new TextDecoder();
+
+function loadAliases(): Record<string, string> {
+  const s = getState();
+  if (!s) return { ...DEFAULT_ALIASES };
+  try {
+    return JSON.parse(td.decode(s));
+  } catch {
+    return { ...DEFAULT_ALIASES };
+  }
+}
+
+export default async function init(_our: string) {
+  const me = our();
+  let aliases = loadAliases();
+  const save = () => setState(te.encode(JSON.stringify(aliases)));
+
+  while (true) {
+    let msg: Message;
+    try {
+      msg = await awaitMessage();
+    } catch (e) {
+      println(`terminal: ${(e as Error).message}`);
+      continue;
+    }
+    if (!msg.isRequest() || msg.source.node !== me.node) continue;
+    if (msg.source.process === "terminal:distro:sys") {
+      try {
+        await runLine(msg.text(), aliases);
+      } catch (e) {
+        println(`${(e as Error).message}`);
+      }
+      continue;
+    }
+    // Requests from local processes that hold our capability: alias editing.
+    try {
+      const cmd = msg.json<unknown>();
+      if (cmd === "ListAliases") {
+        const lines = Object.entries(aliases).sort().map(([a, p]) => `  ${a.padEnd(12)} ${p}`);
+        println(`aliases:\n${lines.join("\n")}`);
+      } else if (cmd && typeof cmd === "object" && "EditAlias" in cmd) {
+        const { alias, process } = (cmd as { EditAlias: { alias: string; process: string | null } }).EditAlias;
+        if (!/^[a-z0-9-_]+$/i.test(alias)) {
+          println(`alias: "${alias}" is not a valid alias name`);
+        } else if (process === null) {
+          if (alias in aliases) {
+            delete aliases[alias];
+            save();
+            println(`alias ${alias} removed`);
+          } else println(`alias: no alias ${alias}`);
+        } else if (process.split(":").length !== 3) {
+          println(`alias: "${process}" is not a script id (name:package:publisher)`);
+        } else {
+          aliases = { ...aliases, [alias]: process };
+          save();
+          println(`alias ${alias} set to ${process}`);
+        }
+      }
+    } catch (e) {
+      println(`terminal: bad request from ${msg.source}: ${(e as Error).message}`);
+    }
+  }
+}
+
+async function runLine(line: string, aliases: Record<string, string>) {
+  const trimmed = line.trim();
+  const space = trimmed.search(/\s/);
+  const head = space < 0 ? trimmed : trimmed.slice(0, space);
+  const args = space < 0 ? "" : trimmed.slice(space + 1).trim();
+  const script = aliases[head] ?? (head.split(":").length === 3 ? head : null);
+  if (!script) {
+    throw new Error(
+      `'${head}' is not a script or an alias. Try: ${
+        Object.keys(aliases).sort().join(", ")
+      }, or name:package:publisher`,
+    );
+  }
+  await runScript(script, args);
+}
+
+const KERNEL = () => `${our().node}@kernel:distro:sys`;
+
+async function kernel(cmd: unknown, blob?: Uint8Array): Promise<unknown> {
+  const r = Request.to(KERNEL()).json(cmd);
+  if (blob) r.blobBytes(blob);
+  const resp = await r.sendAndAwaitResponse(10);
+  return resp.json();
+}
+
+async function runScript(script: string, args: string) {
+  const [name, pkgName, publisher] = script.split(":");
+  const pkg = `${pkgName}:${publisher}`;
+  const config = await scriptConfig(pkg, name);
+  const node = our().node;
+  const id = `${name}-${Math.floor(Math.random() * 1e9).toString(36)}:${pkg}`;
+  const addr = `${node}@${id}`;
+  const caps: Capability[] = [];
+  if (config.root) caps.push(...await ourCapabilities());
+  if (config.request_networking) caps.push({ issuer: `${node}@kernel:distro:sys`, params: '"network"' });
+  for (const c of config.request_capabilities ?? []) {
+    if (typeof c === "string") caps.push({ issuer: `${node}@${c}`, params: '"messaging"' });
+    else caps.push({ issuer: `${node}@${c.process}`, params: JSON.stringify(c.params) });
+  }
+  const init = await kernel({
+    InitializeProcess: {
+      id,
+      wasm_bytes_handle: `${pkg}/pkg/${name}.js`,
+      wit_version: config.wit_version ?? null,
+      on_exit: "None",
+      initial_capabilities: caps,
+      public: Boolean(config.public),
+    },
+  });
+  if (init !== "InitializedProcess") throw new Error(`could not start ${script}: ${JSON.stringify(init)}`);
+  for (const g of config.grant_capabilities ?? []) {
+    const [target, params] = typeof g === "string" ? [g, '"messaging"'] : [g.process, JSON.stringify(g.params)];
+    Request.to(KERNEL()).json({
+      GrantCapabilities: { target, capabilities: [{ issuer: addr, params }] },
+    }).send();
+  }
+  const run = await kernel({ RunProcess: id });
+  if (run !== "StartedProcess") throw new Error(`could not run ${script}: ${JSON.stringify(run)}`);
+  Request.to(addr).body(args).send();
+}
+
+async function scriptConfig(pkg: string, name: string): Promise<ScriptConfig> {
+  const path = `/${pkg}/pkg/scripts.json`;
+  const resp = await Request.to(`${our().node}@vfs:distro:sys`)
+    .json({ path, action: "ReadToString" })
+    .sendAndAwaitResponse(5);
+  const r = resp.json<{ ReadToString?: string; Err?: unknown }>();
+  if (!r.ReadToString) throw new Error(`no scripts in package ${pkg} (${path}: ${JSON.stringify(r.Err)})`);
+  const all = JSON.parse(r.ReadToString) as Record<string, ScriptConfig>;
+  const config = all[`${name}.js`] ?? all[`${name}.wasm`];
+  if (!config) throw new Error(`${name}:${pkg} is not a script: ${path} does not list ${name}.js`);
+  return config;
+}

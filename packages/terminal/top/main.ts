@@ -1,0 +1,91 @@
+/** top:terminal:sys — `top [PROCESS_ID]`: what runs on this node. */
+import { Request, script, splitArgs } from "@hyperdeno/process_lib";
+
+interface Status {
+  running: boolean;
+  restarts: number;
+  next_restart_ms: number | null;
+  last_error: string | null;
+  uptime_ms: number | null;
+  messages_in: number;
+  messages_out: number;
+}
+interface Entry {
+  runtime_module?: boolean;
+  on_exit?: unknown;
+  public?: boolean;
+  capabilities?: { issuer: string; params: string }[];
+  status?: Status;
+}
+
+function duration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+function state(e: Entry): string {
+  const st = e.status;
+  if (e.runtime_module) return "runtime";
+  if (!st) return "?";
+  if (st.running) return `up ${duration(st.uptime_ms ?? 0)}`;
+  if (st.next_restart_ms !== null) return `restart in ${duration(st.next_restart_ms)}`;
+  return "stopped";
+}
+
+function onExit(v: unknown): string {
+  return typeof v === "string" ? v : v ? "Requests" : "-";
+}
+
+export default script(async (our, line) => {
+  const [only] = splitArgs(line);
+  const kernel = `${our.node}@kernel:distro:sys`;
+  const body = only ? { Debug: { Process: only } } : { Debug: "ProcessMap" };
+  const resp = (await Request.to(kernel).json(body).sendAndAwaitResponse(5)).json<
+    { Debug: { ProcessMap?: Record<string, Entry>; Process?: Entry | null } }
+  >();
+  if (only) {
+    const e = resp.Debug.Process;
+    if (!e) return `top: no process ${only}`;
+    const caps = (e.capabilities ?? []).map((c) => `    ${c.issuer} ${c.params}`).join("\n");
+    const st = e.status!;
+    return [
+      `${only}`,
+      `  state:      ${state(e)}`,
+      `  on_exit:    ${onExit(e.on_exit)}`,
+      `  public:     ${e.public}`,
+      `  restarts:   ${st.restarts}`,
+      `  messages:   ${st.messages_in} in, ${st.messages_out} out`,
+      st.last_error ? `  last error: ${st.last_error.split("\n")[0]}` : "",
+      `  capabilities (${e.capabilities?.length ?? 0}):`,
+      caps,
+    ].filter(Boolean).join("\n");
+  }
+  const map = resp.Debug.ProcessMap ?? {};
+  const ids = Object.keys(map).sort();
+  const procs = ids.filter((id) => !map[id].runtime_module);
+  const running = procs.filter((id) => map[id].status?.running).length;
+  const w = Math.max(10, ...ids.map((id) => id.length));
+  const rows = [
+    `${procs.length} processes (${running} running), ${ids.length - procs.length} runtime modules`,
+    `${"PROCESS".padEnd(w)}  ${"STATE".padEnd(16)} ${"ON_EXIT".padEnd(8)} ${
+      "PUBLIC".padEnd(6)
+    } CAPS  RESTARTS  MSGS IN/OUT`,
+  ];
+  for (const id of ids) {
+    const e = map[id];
+    if (e.runtime_module) {
+      rows.push(`${id.padEnd(w)}  ${"runtime".padEnd(16)}`);
+      continue;
+    }
+    const st = e.status!;
+    rows.push(
+      `${id.padEnd(w)}  ${state(e).padEnd(16)} ${onExit(e.on_exit).padEnd(8)} ${String(e.public).padEnd(6)} ${
+        String(e.capabilities?.length ?? 0).padStart(4)
+      }  ${String(st.restarts).padStart(8)}  ${st.messages_in}/${st.messages_out}` +
+        (st.last_error && !st.running ? `\n${" ".repeat(w + 2)}last error: ${st.last_error.split("\n")[0]}` : ""),
+    );
+  }
+  return rows.join("\n");
+});

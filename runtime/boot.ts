@@ -1,0 +1,145 @@
+/**
+ * Booting a node: its home directory, the kernel and runtime modules, the
+ * distro packages (built if stale, installed on first boot or when they
+ * changed), the persisted processes, and the HTTP listener.
+ */
+import { KernelCommands } from "./kernel/commands.ts";
+import { Kernel } from "./kernel/kernel.ts";
+import { readJsonSync, removeStaleTemps, writeFileAtomicSync } from "./kernel/persist.ts";
+import { buildPackage } from "./packages/build.ts";
+import { installPackage, type InstallResult, readPkgDir } from "./packages/install.ts";
+import { HttpServerModule } from "../modules/http_server/mod.ts";
+import { TerminalModule } from "../modules/terminal/mod.ts";
+import { TimerModule } from "../modules/timer/mod.ts";
+import { VfsModule } from "../modules/vfs/mod.ts";
+import { isSafeNode, ParseError } from "./types.ts";
+
+const PACKAGES_DIR = new URL("../packages/", import.meta.url).pathname;
+/** Packages every node carries, installed on first boot. */
+export const DISTRO_PACKAGES = ["terminal"];
+
+export interface NodeOptions {
+  home: string;
+  name: string;
+  port: number;
+  password?: string;
+  verbosity?: number;
+  /** Read terminal commands from stdin. */
+  stdin?: boolean;
+  /** Prefix for printed lines (fake-net labels nodes). */
+  label?: string;
+  /** Where printed lines go; stdout by default. */
+  write?: (line: string) => void;
+  warmWorkers?: number;
+  onExit?: () => void;
+}
+
+export class Node {
+  readonly bootMs: number;
+  private constructor(
+    readonly opts: NodeOptions,
+    readonly kernel: Kernel,
+    readonly terminal: TerminalModule,
+    readonly http: HttpServerModule,
+    readonly vfs: VfsModule,
+    readonly commands: KernelCommands,
+    started: number,
+  ) {
+    this.bootMs = performance.now() - started;
+  }
+
+  get name(): string {
+    return this.kernel.our;
+  }
+  get port(): number {
+    return this.http.port;
+  }
+
+  static async boot(opts: NodeOptions): Promise<Node> {
+    const started = performance.now();
+    if (!isSafeNode(opts.name)) throw new ParseError(`bad node name "${opts.name}": use a-z, 0-9, - and .`);
+    const home = opts.home.replace(/\/+$/, "");
+    Deno.mkdirSync(`${home}/kernel`, { recursive: true });
+    removeStaleTemps(`${home}/kernel`);
+    claimHome(home, opts.name);
+
+    let terminal: TerminalModule | null = null;
+    const early: [number, string][] = [];
+    const kernel = new Kernel({
+      our: opts.name,
+      home,
+      print: (v, t) => terminal ? terminal.print(v, t) : early.push([v, t]),
+      warmWorkers: opts.warmWorkers,
+    });
+    terminal = new TerminalModule(kernel, {
+      verbosity: opts.verbosity ?? 0,
+      label: opts.label,
+      stdin: opts.stdin ?? false,
+      write: opts.write,
+      onExit: opts.onExit,
+    });
+    for (const [v, t] of early) terminal.print(v, t);
+    const commands = new KernelCommands(kernel);
+    const vfs = new VfsModule(kernel);
+    const http = new HttpServerModule(kernel, (pkg, files) => installPackage(kernel, pkg, files));
+    for (const m of [commands, new TimerModule(kernel), terminal, vfs, http]) kernel.registerModule(m);
+
+    kernel.processes.load();
+    const firstBoot = kernel.processes.ids().length === 0;
+    kernel.bootPersisted();
+    await installDistro(kernel, firstBoot);
+
+    try {
+      await http.listen(opts.port);
+    } catch (e) {
+      await kernel.shutdown();
+      if (e instanceof Deno.errors.AddrInUse) {
+        throw new ParseError(`port ${opts.port} is in use: is another node running there? Pick another with -p`);
+      }
+      throw e;
+    }
+    return new Node(opts, kernel, terminal, http, vfs, commands, started);
+  }
+
+  /** Starts reading terminal commands from stdin (when enabled). */
+  runTerminal(): Promise<void> {
+    return this.terminal.start();
+  }
+
+  install(packageId: string, files: Record<string, Uint8Array>): InstallResult {
+    return installPackage(this.kernel, packageId, files);
+  }
+
+  async shutdown() {
+    await this.kernel.shutdown();
+  }
+}
+
+/** One node per home: a home that holds another node's identity is refused. */
+function claimHome(home: string, name: string) {
+  const path = `${home}/identity.json`;
+  const id = readJsonSync<{ name?: string } | null>(path, null);
+  if (id && id.name !== name) {
+    throw new ParseError(`${home} holds node ${id.name}; boot it with -f ${id.name}, or pick another --home`);
+  }
+  if (!id) writeFileAtomicSync(path, new TextEncoder().encode(JSON.stringify({ name })));
+}
+
+function sameFiles(a: Record<string, Uint8Array>, b: Record<string, Uint8Array>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => b[k] && a[k].length === b[k].length && a[k].every((x, i) => x === b[k][i]));
+}
+
+async function installDistro(kernel: Kernel, firstBoot: boolean) {
+  for (const name of DISTRO_PACKAGES) {
+    const dir = `${PACKAGES_DIR}${name}`;
+    const { packageId } = await buildPackage(dir, { onlyIfStale: true });
+    const files = readPkgDir(`${dir}/pkg`);
+    let installed: Record<string, Uint8Array> = {};
+    try {
+      installed = readPkgDir(`${kernel.home}/vfs/${packageId}/pkg`);
+    } catch { /* not installed */ }
+    if (firstBoot || !sameFiles(files, installed)) installPackage(kernel, packageId, files);
+  }
+}

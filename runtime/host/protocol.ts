@@ -1,0 +1,81 @@
+/**
+ * What travels between the kernel and a process worker. This is the Deno
+ * equivalent of the WIT interface a Wasm process imports: every system call
+ * is a message, and nothing else crosses the sandbox.
+ *
+ * Messages are batched: each postMessage carries an array, so a busy pipeline
+ * pays the cost of a post once per turn of the event loop, not per message.
+ */
+import type {
+  Address,
+  Capability,
+  KernelMessage,
+  LazyLoadBlob,
+  Message,
+  OnExit,
+  ProcessId,
+  SendError,
+} from "../types.ts";
+
+/** Kernel → worker. */
+export type ToProcess =
+  | {
+    t: "init";
+    our: Address;
+    code: string;
+    state: Uint8Array | null;
+    capabilities: Capability[];
+  }
+  | { t: "msg"; km: KernelMessage; context: Uint8Array | null }
+  | { t: "err"; id: number; error: SendError; context: Uint8Array | null }
+  | { t: "reply"; call: number; ok: boolean; value: unknown };
+
+/** Worker → kernel. */
+export type FromProcess =
+  | { t: "ready" }
+  | {
+    t: "send";
+    id: number;
+    target: Address;
+    message: Message;
+    blob: LazyLoadBlob | null;
+    /** The id of the message this one answers or inherits from. */
+    prompt: number | null;
+    /** With inherit and no blob: the id of the received message whose blob to reuse. */
+    blobFrom: number | null;
+    /** Returned with the response (or the SendError) to this request. */
+    context?: Uint8Array | null;
+  }
+  | { t: "print"; verbosity: number; text: string }
+  | { t: "set_state"; bytes: Uint8Array | null }
+  | { t: "set_on_exit"; on_exit: OnExit }
+  | { t: "call"; call: number; name: SysCall; args: unknown }
+  | { t: "exit"; ok: boolean; error: string | null };
+
+/** Calls that answer with a value. */
+export type SysCall =
+  | "spawn"
+  | "our_capabilities"
+  | "save_capabilities"
+  | "drop_capabilities";
+
+export interface SpawnArgs {
+  name: string | null;
+  wasm_path: string;
+  on_exit: OnExit;
+  request_capabilities: Capability[];
+  grant_capabilities: ProcessId[];
+  public: boolean;
+}
+
+/** The name under which the bootstrap hands its port to the process library. */
+export const HOST_KEY = Symbol.for("hyperdeno.host");
+
+/** What the bootstrap leaves on globalThis for the process library. */
+export interface HostPort {
+  init: Extract<ToProcess, { t: "init" }>;
+  post(m: FromProcess): void;
+  /** The library installs this; until then the bootstrap buffers. */
+  deliver: ((m: ToProcess) => void) | null;
+  buffered: ToProcess[];
+}

@@ -1,0 +1,82 @@
+/**
+ * The first code that runs in a process worker (created with
+ * `permissions: "none"`). It waits for `init`, loads the process's bundled
+ * code from a blob URL, and calls its `init(our)`. Workers sit here warm in a
+ * pool, so a spawn costs a message, not a Worker start-up.
+ *
+ * Code loaded from a blob URL cannot import files or URLs: with no
+ * permissions, everything a process does goes through the kernel.
+ */
+import { type FromProcess, HOST_KEY, type HostPort, type ToProcess } from "./protocol.ts";
+
+// deno-lint-ignore no-explicit-any
+const scope = self as any;
+let outbox: FromProcess[] = [];
+let flushing = false;
+
+function post(m: FromProcess) {
+  outbox.push(m);
+  if (!flushing) {
+    flushing = true;
+    queueMicrotask(flush);
+  }
+}
+
+function flush() {
+  flushing = false;
+  const batch = outbox;
+  outbox = [];
+  scope.postMessage(batch);
+}
+
+let port: HostPort | null = null;
+
+scope.onmessage = (e: MessageEvent<ToProcess[]>) => {
+  for (const m of e.data) {
+    if (m.t === "init") {
+      port = { init: m, post, deliver: null, buffered: [] };
+      start(m.code);
+    } else if (port?.deliver) port.deliver(m);
+    else port?.buffered.push(m);
+  }
+};
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+function exit(ok: boolean, error: string | null) {
+  post({ t: "exit", ok, error });
+  flush();
+}
+
+async function start(code: string) {
+  scope[HOST_KEY] = port;
+  const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+  try {
+    const mod = await import(url);
+    const init = mod.default ?? mod.init;
+    if (typeof init !== "function") {
+      throw new TypeError("the process module must export default (or `init`) a function init(our)");
+    }
+    await init(port!.init.our);
+    exit(true, null);
+  } catch (err) {
+    exit(false, describe(err));
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+// An error thrown outside init's promise chain (a timer callback, say) is a crash too.
+scope.addEventListener("error", (e: ErrorEvent) => {
+  e.preventDefault();
+  exit(false, describe(e.error ?? e.message));
+});
+scope.addEventListener("unhandledrejection", (e: PromiseRejectionEvent) => {
+  e.preventDefault();
+  exit(false, describe(e.reason));
+});
+
+post({ t: "ready" });

@@ -1,0 +1,144 @@
+/**
+ * kernel:distro:sys — the book's Kernel API: KernelCommand requests in JSON,
+ * KernelResponse answers. Only holders of the capability to message the
+ * kernel get here (the router checks), so this is root authority.
+ */
+import {
+  type Capability,
+  formatAddress,
+  fromUtf8,
+  jsonBytes,
+  type KernelMessage,
+  MESSAGING,
+  ParseError,
+  parseProcessId,
+  type ProcessId,
+  processOf,
+  validateCapability,
+  validateOnExit,
+} from "../types.ts";
+import { KERNEL, type Kernel } from "./kernel.ts";
+import type { RuntimeModule } from "./module.ts";
+
+export class KernelCommands implements RuntimeModule {
+  readonly process = KERNEL;
+  readonly public = false;
+  /** Called on Shutdown from a runtime module. */
+  onShutdown: (() => void) | null = null;
+
+  constructor(private k: Kernel) {}
+
+  handle(km: KernelMessage) {
+    if (!("Request" in km.message)) return;
+    const reply = (v: unknown) => {
+      if (km.message && "Request" in km.message && km.message.Request.expects_response !== null) {
+        this.k.respond(km, jsonBytes(v));
+      }
+    };
+    let cmd: unknown;
+    try {
+      cmd = JSON.parse(fromUtf8(km.message.Request.body));
+    } catch {
+      this.k.print(0, `kernel: ${km.source} sent a request that is not a JSON KernelCommand`);
+      return;
+    }
+    const source = processOf(km.source);
+    const [name, arg] = typeof cmd === "string" ? [cmd, null] : Object.entries(cmd as object)[0] ?? [];
+    try {
+      switch (name) {
+        case "Booted":
+          return;
+        case "InitializeProcess":
+          try {
+            this.initialize(source, arg as Record<string, unknown>, km.lazy_load_blob?.bytes);
+            return reply("InitializedProcess");
+          } catch (e) {
+            this.k.print(0, `kernel: InitializeProcess from ${source} failed: ${(e as Error).message}`);
+            return reply("InitializeProcessError");
+          }
+        case "RunProcess":
+          try {
+            parseProcessId(arg as string);
+            this.k.runProcess(arg as ProcessId);
+            return reply("StartedProcess");
+          } catch (e) {
+            this.k.print(0, `kernel: RunProcess from ${source} failed: ${(e as Error).message}`);
+            return reply("RunProcessError");
+          }
+        case "KillProcess":
+          parseProcessId(arg as string);
+          this.k.killProcess(arg as ProcessId);
+          return reply({ KilledProcess: arg });
+        case "GrantCapabilities":
+        case "DropCapabilities": {
+          const { target, capabilities } = arg as { target: ProcessId; capabilities: Capability[] };
+          parseProcessId(target);
+          if (!Array.isArray(capabilities)) throw new ParseError("capabilities must be an array");
+          const caps = capabilities.map(validateCapability);
+          if (name === "GrantCapabilities") this.k.processes.grant(target, caps);
+          else this.k.processes.drop(target, caps);
+          return;
+        }
+        case "Shutdown":
+          if (this.k.isModule(source)) this.onShutdown?.();
+          return;
+        case "Debug":
+          return reply({ Debug: this.debug(arg) });
+        default:
+          throw new ParseError(`unknown KernelCommand ${JSON.stringify(name)}`);
+      }
+    } catch (e) {
+      this.k.print(0, `kernel: bad KernelCommand from ${source}: ${(e as Error).message}`);
+    }
+  }
+
+  private initialize(source: ProcessId, a: Record<string, unknown>, blob?: Uint8Array) {
+    if (!a || typeof a !== "object") throw new ParseError("InitializeProcess takes an object");
+    const id = a.id as ProcessId;
+    parseProcessId(id);
+    const handle = this.k.code.normalize(String(a.wasm_bytes_handle));
+    if (!blob && !this.k.code.exists(handle)) {
+      throw new ParseError(`InitializeProcess needs the code as its blob (nothing at ${handle})`);
+    }
+    const wanted = (Array.isArray(a.initial_capabilities) ? a.initial_capabilities : []).map(validateCapability);
+    // A process can only hand on what it holds; runtime modules are trusted.
+    const caps = this.k.isModule(source)
+      ? wanted
+      : wanted.filter((c) => this.k.processes.hasCap(source, c) || c.issuer === this.k.addr(source));
+    this.k.initializeProcess(id, {
+      wasm_bytes_handle: handle,
+      wit_version: typeof a.wit_version === "number" ? a.wit_version : null,
+      on_exit: validateOnExit(a.on_exit ?? "None"),
+      capabilities: caps,
+      public: Boolean(a.public),
+    }, blob);
+    if (!a.public && !this.k.isModule(source)) {
+      this.k.processes.grant(source, [{ issuer: formatAddress(this.k.our, id), params: MESSAGING }]);
+    }
+  }
+
+  private debug(arg: unknown) {
+    if (arg === "ProcessMap") {
+      const map: Record<string, unknown> = {};
+      for (const id of this.k.processes.ids()) {
+        map[id] = { ...this.k.processes.get(id), status: this.k.status(id) };
+      }
+      for (const id of this.k.modulesList()) map[id] = { runtime_module: true };
+      return { ProcessMap: map };
+    }
+    if (arg && typeof arg === "object" && "Process" in arg) {
+      const id = (arg as { Process: string }).Process;
+      parseProcessId(id);
+      const p = this.k.processes.get(id);
+      return { Process: p ? { ...p, status: this.k.status(id) } : null };
+    }
+    if (arg && typeof arg === "object" && "HasCap" in arg) {
+      const { on, cap } = (arg as { HasCap: { on: string; cap: unknown } }).HasCap;
+      parseProcessId(on);
+      return { HasCap: this.k.processes.has(on) ? this.k.processes.hasCap(on, validateCapability(cap)) : null };
+    }
+    throw new ParseError(
+      `unknown Debug request ${JSON.stringify(arg)}: use "ProcessMap", {"Process": id} or {"HasCap": {on, cap}}`,
+    );
+  }
+}

@@ -1,0 +1,633 @@
+/**
+ * The kernel: the only router. It stamps every message with its true source,
+ * checks capabilities, tracks outstanding requests and their timeouts, and
+ * starts, restarts and stops process workers.
+ */
+import type { FromProcess, SpawnArgs } from "../host/protocol.ts";
+import {
+  type Address,
+  type Capability,
+  capKey,
+  formatAddress,
+  type KernelMessage,
+  type LazyLoadBlob,
+  type Message,
+  MESSAGING,
+  NETWORK,
+  nodeOf,
+  type OnExit,
+  packageOf,
+  parseAddress,
+  ParseError,
+  parseProcessId,
+  type ProcessId,
+  processOf,
+  randomId,
+  ROOT,
+  type SendError,
+  type SendErrorKind,
+  validateCapability,
+  validateMessage,
+  validateOnExit,
+} from "../types.ts";
+import type { KernelHandle, RuntimeModule } from "./module.ts";
+import { type PersistedProcess, ProcessMap } from "./process_map.ts";
+import { Running } from "./running.ts";
+import { WorkerPool } from "./worker_pool.ts";
+import { CodeStore } from "./code_store.ts";
+import { StateStore } from "./state_store.ts";
+
+export const KERNEL: ProcessId = "kernel:distro:sys";
+export const NET: ProcessId = "net:distro:sys";
+
+interface Pending {
+  requester: ProcessId;
+  context: Uint8Array | null;
+  km: KernelMessage;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** What `top` shows about a process beyond its persisted entry. */
+export interface ProcessStatus {
+  running: boolean;
+  restarts: number;
+  next_restart_ms: number | null;
+  last_error: string | null;
+  uptime_ms: number | null;
+  messages_in: number;
+  messages_out: number;
+}
+
+interface Lifecycle {
+  restarts: number;
+  backoffMs: number;
+  restartTimer: ReturnType<typeof setTimeout> | null;
+  restartAt: number | null;
+  lastError: string | null;
+  killed: boolean;
+  /** Messages that arrived while the process waited to restart. */
+  queued: { km: KernelMessage; context: Uint8Array | null }[];
+}
+
+const MIN_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 60_000;
+/** A run at least this long resets the back-off: the process is healthy. */
+const HEALTHY_RUN_MS = 30_000;
+const MAX_QUEUED = 1024;
+
+export interface KernelOptions {
+  our: string;
+  home: string;
+  print: (verbosity: number, text: string) => void;
+  warmWorkers?: number;
+}
+
+export class Kernel implements KernelHandle {
+  readonly our: string;
+  readonly home: string;
+  readonly processes: ProcessMap;
+  readonly code: CodeStore;
+  readonly state: StateStore;
+  private modules = new Map<ProcessId, RuntimeModule>();
+  private running = new Map<ProcessId, Running>();
+  private life = new Map<ProcessId, Lifecycle>();
+  private pending = new Map<number, Pending>();
+  private pool: WorkerPool;
+  private stopping = false;
+  readonly print: (verbosity: number, text: string) => void;
+
+  constructor(opts: KernelOptions) {
+    this.our = opts.our;
+    this.home = opts.home;
+    this.print = opts.print;
+    Deno.mkdirSync(`${opts.home}/kernel`, { recursive: true });
+    this.processes = new ProcessMap(`${opts.home}/kernel/process_map.json`);
+    this.code = new CodeStore(`${opts.home}/vfs`);
+    this.state = new StateStore(`${opts.home}/state`);
+    this.pool = new WorkerPool(opts.warmWorkers ?? 2);
+  }
+
+  addr(process: ProcessId): Address {
+    return formatAddress(this.our, process);
+  }
+
+  registerModule(m: RuntimeModule) {
+    this.modules.set(m.process, m);
+  }
+
+  isModule(id: ProcessId): boolean {
+    return this.modules.has(id);
+  }
+
+  // ------------------------------------------------------------ capabilities
+
+  /** Whether `source` may send a request to `target`. */
+  private mayMessage(source: ProcessId, target: Address): boolean {
+    if (this.modules.has(source)) return true;
+    const rootKey = capKey({ issuer: this.addr(KERNEL), params: ROOT });
+    if (this.processes.hasCapKey(source, rootKey)) return true;
+    if (nodeOf(target) !== this.our) {
+      return this.processes.hasCap(source, { issuer: this.addr(KERNEL), params: NETWORK });
+    }
+    const tp = processOf(target);
+    const mod = this.modules.get(tp);
+    if (mod?.public) return true;
+    if (!mod && this.processes.get(tp)?.public) return true;
+    return this.processes.hasCap(source, { issuer: target, params: MESSAGING });
+  }
+
+  /** Keeps the attached capabilities `source` really holds or issues; reports the rest. */
+  private genuineCaps(source: ProcessId, caps: Capability[]): Capability[] {
+    if (this.modules.has(source) || caps.length === 0) return caps;
+    const self = this.addr(source);
+    const out: Capability[] = [];
+    for (const c of caps) {
+      if (c.issuer === self || this.processes.hasCap(source, c)) out.push(c);
+      else this.print(0, `kernel: dropped forged capability ${c.issuer} ${c.params} attached by ${source}`);
+    }
+    return out;
+  }
+
+  hasCap(process: ProcessId, cap: Capability): boolean {
+    if (this.modules.has(process)) return true;
+    return this.processes.hasCap(process, cap) ||
+      this.processes.hasCap(process, { issuer: this.addr(KERNEL), params: ROOT });
+  }
+
+  grantCaps(process: ProcessId, caps: Capability[]) {
+    this.processes.grant(process, caps);
+  }
+
+  // ------------------------------------------------------------ routing
+
+  /** Trusted send for runtime modules. */
+  send(source: ProcessId, msg: {
+    id?: number;
+    target: Address;
+    message: Message;
+    blob?: LazyLoadBlob | null;
+    rsvp?: Address | null;
+    context?: Uint8Array | null;
+  }): number {
+    const id = msg.id ?? randomId();
+    const km: KernelMessage = {
+      id,
+      source: this.addr(source),
+      target: msg.target,
+      rsvp: msg.rsvp ??
+        ("Request" in msg.message && msg.message.Request.expects_response !== null ? this.addr(source) : null),
+      message: msg.message,
+      lazy_load_blob: msg.blob ?? null,
+    };
+    if ("Request" in km.message && km.message.Request.expects_response !== null) {
+      this.expect(source, km, msg.context ?? null);
+    }
+    this.route(km);
+    return id;
+  }
+
+  respond(request: KernelMessage, body: Uint8Array, blob: LazyLoadBlob | null = null) {
+    const isReq = "Request" in request.message;
+    if (!isReq) return;
+    this.route({
+      id: request.id,
+      source: request.target,
+      target: request.rsvp ?? request.source,
+      rsvp: null,
+      message: { Response: [{ inherit: false, body, metadata: null, capabilities: [] }, null] },
+      lazy_load_blob: blob,
+    });
+  }
+
+  private expect(requester: ProcessId, km: KernelMessage, context: Uint8Array | null) {
+    const seconds = (km.message as { Request: { expects_response: number } }).Request.expects_response;
+    const old = this.pending.get(km.id);
+    if (old) clearTimeout(old.timer);
+    const timer = setTimeout(() => this.fail(km.id, "Timeout"), Math.min(seconds * 1000, 2 ** 31 - 1));
+    Deno.unrefTimer(timer as unknown as number);
+    this.pending.set(km.id, { requester, context, km, timer });
+  }
+
+  /** Returns the request `id` to its requester as a SendError. */
+  fail(id: number, kind: SendErrorKind) {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    const error: SendError = {
+      kind,
+      target: p.km.target,
+      message: p.km.message,
+      lazy_load_blob: p.km.lazy_load_blob,
+    };
+    const mod = this.modules.get(p.requester);
+    if (mod) {
+      mod.handleError?.(id, error, p.context);
+      return;
+    }
+    const r = this.running.get(p.requester);
+    if (r) r.post({ t: "err", id, error, context: p.context });
+  }
+
+  /** Delivers a message whose source is already true. */
+  route(km: KernelMessage) {
+    if (nodeOf(km.target) !== this.our) {
+      const net = this.modules.get(NET);
+      if (net) net.handle(km, null);
+      else this.fail(km.id, "Offline");
+      return;
+    }
+    const target = processOf(km.target);
+    let context: Uint8Array | null = null;
+    if ("Response" in km.message) {
+      const p = this.pending.get(km.id);
+      if (!p || p.requester !== target) {
+        this.print(2, `kernel: dropped response ${km.id} from ${km.source}: nobody awaits it`);
+        return;
+      }
+      this.pending.delete(km.id);
+      clearTimeout(p.timer);
+      context = p.context;
+    }
+    const mod = this.modules.get(target);
+    if (mod) {
+      try {
+        mod.handle(km, context);
+      } catch (e) {
+        this.print(0, `kernel: ${target} failed on a message from ${km.source}: ${(e as Error).message}`);
+        this.fail(km.id, "Offline");
+      }
+      return;
+    }
+    const r = this.running.get(target);
+    if (r) {
+      const inner = "Request" in km.message ? km.message.Request : km.message.Response[0];
+      this.noteReceivedCaps(target, inner.capabilities);
+      r.deliver(km, context);
+      return;
+    }
+    const life = this.life.get(target);
+    if (life?.restartTimer && life.queued.length < MAX_QUEUED) {
+      life.queued.push({ km, context });
+      return;
+    }
+    this.print(1, `kernel: ${km.source} sent to ${km.target}, which is not running`);
+    this.fail(km.id, "Offline");
+  }
+
+  /** A batch of system calls from a process worker. */
+  private fromProcess(id: ProcessId, batch: FromProcess[]) {
+    const r = this.running.get(id);
+    if (!r) return;
+    for (const m of batch) {
+      try {
+        this.syscall(id, r, m);
+      } catch (e) {
+        const why = e instanceof ParseError ? e.message : (e as Error).stack ?? String(e);
+        this.print(0, `kernel: refused ${m?.t ?? "a call"} from ${id}: ${why}`);
+        if (m?.t === "call") r.post({ t: "reply", call: m.call, ok: false, value: why });
+      }
+      if (!this.running.has(id)) return;
+    }
+  }
+
+  private syscall(id: ProcessId, r: Running, m: FromProcess) {
+    switch (m?.t) {
+      case "ready":
+        return;
+      case "send":
+        r.sent++;
+        return this.sendFromProcess(id, r, m);
+      case "print":
+        // The terminal's own scripts speak to the user plainly; other processes are named.
+        return this.print(
+          Number(m.verbosity) || 0,
+          id.endsWith(":terminal:sys") ? String(m.text) : `${id}: ${String(m.text)}`,
+        );
+      case "set_state":
+        return void this.state.set(id, m.bytes ? new Uint8Array(m.bytes) : null);
+      case "set_on_exit":
+        return this.processes.update(id, { on_exit: validateOnExit(m.on_exit) });
+      case "call":
+        return void this.call(id, m.name, m.args).then(
+          (value) => this.running.get(id)?.post({ t: "reply", call: m.call, ok: true, value }),
+          (e) => this.running.get(id)?.post({ t: "reply", call: m.call, ok: false, value: (e as Error).message }),
+        );
+      case "exit":
+        return this.exited(id, Boolean(m.ok), m.error ? String(m.error) : null);
+      default:
+        throw new ParseError(`unknown system call ${JSON.stringify((m as { t?: unknown })?.t)}`);
+    }
+  }
+
+  private sendFromProcess(id: ProcessId, r: Running, m: Extract<FromProcess, { t: "send" }>) {
+    const message = validateMessage(m.message);
+    const blob = m.blob ?? null;
+    const source = this.addr(id);
+    if ("Response" in message) {
+      const prompt = r.recall(m.prompt);
+      if (!prompt?.isRequest) throw new ParseError("Response.send() with no request to answer");
+      const resp = message.Response[0];
+      resp.capabilities = this.genuineCaps(id, resp.capabilities);
+      const inherited = resp.inherit && !blob ? r.recall(m.blobFrom)?.blob ?? null : null;
+      this.route({
+        id: m.prompt!,
+        source,
+        target: prompt.rsvp ?? prompt.source,
+        rsvp: null,
+        message: { Response: [resp, null] },
+        lazy_load_blob: blob ?? inherited,
+      });
+      return;
+    }
+    const req = message.Request;
+    const target = parseAddress(m.target, this.our);
+    const targetAddr = formatAddress(target.node, target.process);
+    req.capabilities = this.genuineCaps(id, req.capabilities);
+    let msgId = Number.isSafeInteger(m.id) && m.id > 0 ? m.id : randomId();
+    let rsvp: Address | null = null;
+    const prompt = req.inherit ? r.recall(m.prompt) : undefined;
+    if (req.expects_response !== null) {
+      if (this.pending.has(msgId)) msgId = randomId();
+      rsvp = source;
+    } else if (prompt) {
+      // An inheriting request that expects nothing continues its parent's lineage:
+      // the response goes to whoever awaits the parent.
+      msgId = m.prompt!;
+      rsvp = prompt.isRequest && prompt.expectsResponse ? prompt.rsvp ?? prompt.source : null;
+    }
+    const inherited = req.inherit && !blob ? r.recall(m.blobFrom)?.blob ?? null : null;
+    const km: KernelMessage = {
+      id: msgId,
+      source,
+      target: targetAddr,
+      rsvp,
+      message: { Request: req },
+      lazy_load_blob: blob ?? inherited,
+    };
+    if (req.expects_response !== null) this.expect(id, km, m.context ?? null);
+    if (!this.mayMessage(id, targetAddr)) {
+      this.print(
+        0,
+        target.node === this.our
+          ? `kernel: ${id} may not message ${target.process}: add "${target.process}" to request_capabilities in its manifest, or make the target public`
+          : `kernel: ${id} may not use the network: set "request_networking": true in its manifest`,
+      );
+      this.fail(msgId, "Offline");
+      return;
+    }
+    this.route(km);
+  }
+
+  // ------------------------------------------------------------ system calls with answers
+
+  private async call(id: ProcessId, name: string, args: unknown): Promise<unknown> {
+    switch (name) {
+      case "our_capabilities":
+        return this.processes.capabilities(id);
+      case "save_capabilities": {
+        // Only capabilities that arrived on a message are genuine; the kernel
+        // filtered those on the way in, so what the process holds or was sent
+        // by the issuer is saved, anything else refused.
+        const caps = (args as unknown[]).map(validateCapability);
+        this.processes.grant(id, caps.filter((c) => this.wasSent(id, c)));
+        return null;
+      }
+      case "drop_capabilities":
+        this.processes.drop(id, (args as unknown[]).map(validateCapability));
+        return null;
+      case "spawn":
+        return await this.spawn(id, args as SpawnArgs);
+      default:
+        throw new ParseError(`unknown call ${JSON.stringify(name)}`);
+    }
+  }
+
+  /** Capabilities that reached a process on a message (checked when sent). */
+  private received = new Map<ProcessId, Set<string>>();
+
+  private wasSent(id: ProcessId, c: Capability): boolean {
+    return this.received.get(id)?.has(capKey(c)) ?? false;
+  }
+
+  noteReceivedCaps(id: ProcessId, caps: Capability[]) {
+    if (!caps.length) return;
+    let s = this.received.get(id);
+    if (!s) this.received.set(id, s = new Set());
+    for (const c of caps) s.add(capKey(c));
+  }
+
+  // ------------------------------------------------------------ process lifecycle
+
+  /** Adds a process to the map (InitializeProcess); it does not run yet. */
+  initializeProcess(id: ProcessId, p: PersistedProcess, code?: Uint8Array) {
+    parseProcessId(id);
+    if (this.running.has(id)) this.stop(id, true);
+    if (code) this.code.put(p.wasm_bytes_handle, code);
+    else this.code.invalidate(p.wasm_bytes_handle);
+    this.processes.set(id, p);
+  }
+
+  /** Starts a process that is in the map (RunProcess). */
+  runProcess(id: ProcessId): void {
+    const p = this.processes.get(id);
+    if (!p) throw new ParseError(`no process ${id} in the process map`);
+    if (this.running.has(id)) return;
+    const code = this.code.get(p.wasm_bytes_handle);
+    const life = this.lifeOf(id);
+    life.killed = false;
+    if (life.restartTimer) clearTimeout(life.restartTimer);
+    life.restartTimer = null;
+    life.restartAt = null;
+    const worker = this.pool.take();
+    const r = new Running(
+      id,
+      worker,
+      (batch) => this.fromProcess(id, batch),
+      (error) => this.exited(id, false, error),
+    );
+    this.running.set(id, r);
+    r.post({ t: "init", our: this.addr(id), code, state: this.state.get(id), capabilities: p.capabilities });
+    for (const q of life.queued.splice(0)) r.deliver(q.km, q.context);
+  }
+
+  private lifeOf(id: ProcessId): Lifecycle {
+    let l = this.life.get(id);
+    if (!l) {
+      l = {
+        restarts: 0,
+        backoffMs: 0,
+        restartTimer: null,
+        restartAt: null,
+        lastError: null,
+        killed: false,
+        queued: [],
+      };
+      this.life.set(id, l);
+    }
+    return l;
+  }
+
+  /** Terminates a process's worker; requests it awaited come back Offline. */
+  private stop(id: ProcessId, killed: boolean) {
+    const r = this.running.get(id);
+    if (!r) return;
+    this.running.delete(id);
+    r.terminate();
+    this.lifeOf(id).killed = killed;
+    this.received.delete(id);
+    for (const m of this.modules.values()) m.processExited?.(id);
+    for (const [pid, p] of this.pending) {
+      if (p.requester === id) {
+        clearTimeout(p.timer);
+        this.pending.delete(pid);
+      }
+    }
+  }
+
+  /** KillProcess: stops it and removes it from the map; Restart is not honoured. */
+  killProcess(id: ProcessId): boolean {
+    const known = this.processes.has(id) || this.running.has(id);
+    this.stop(id, true);
+    const l = this.life.get(id);
+    if (l?.restartTimer) clearTimeout(l.restartTimer);
+    this.life.delete(id);
+    this.processes.remove(id);
+    return known;
+  }
+
+  private exited(id: ProcessId, ok: boolean, error: string | null) {
+    const r = this.running.get(id);
+    if (!r) return;
+    const ranMs = Date.now() - r.startedAt;
+    const p = this.processes.get(id);
+    this.stop(id, false);
+    const life = this.lifeOf(id);
+    if (!ok) {
+      life.lastError = error;
+      this.print(0, `kernel: ${id} crashed: ${error}`);
+    } else this.print(2, `kernel: ${id} exited`);
+    if (this.stopping || !p) return;
+    const onExit: OnExit = p.on_exit;
+    if (onExit === "Restart") {
+      life.backoffMs = ranMs >= HEALTHY_RUN_MS
+        ? 0
+        : Math.min(Math.max(life.backoffMs * 2, MIN_BACKOFF_MS), MAX_BACKOFF_MS);
+      life.restarts++;
+      life.restartAt = Date.now() + life.backoffMs;
+      if (!ok) this.print(0, `kernel: restarting ${id} in ${life.backoffMs} ms (restart ${life.restarts})`);
+      life.restartTimer = setTimeout(() => {
+        life.restartTimer = null;
+        if (this.processes.has(id) && !this.stopping) {
+          try {
+            this.runProcess(id);
+          } catch (e) {
+            this.print(0, `kernel: could not restart ${id}: ${(e as Error).message}`);
+          }
+        }
+      }, life.backoffMs);
+      return;
+    }
+    if (typeof onExit === "object") {
+      for (const [target, request, blob] of onExit.Requests) {
+        const req = { ...request, capabilities: this.genuineCaps(id, request.capabilities) };
+        if (!this.mayMessage(id, target)) continue;
+        const tp = processOf(target);
+        if (nodeOf(target) === this.our && !this.running.has(tp) && !this.modules.has(tp)) continue;
+        this.route({
+          id: randomId(),
+          source: this.addr(id),
+          target,
+          rsvp: null,
+          message: { Request: req },
+          lazy_load_blob: blob,
+        });
+      }
+    }
+    this.life.delete(id);
+    this.processes.remove(id);
+  }
+
+  // ------------------------------------------------------------ spawn
+
+  private spawn(parent: ProcessId, a: SpawnArgs): ProcessId {
+    const pkg = packageOf(parent);
+    const name = a.name ?? String(randomId());
+    const child = `${name}:${pkg}`;
+    parseProcessId(child);
+    if (this.processes.has(child)) throw new ParseError(`NameTaken: ${child} already exists`);
+    const handle = this.code.normalize(a.wasm_path);
+    if (!handle.startsWith(`${pkg}/`)) {
+      throw new ParseError(`NoFileAtPath: ${a.wasm_path} is outside the ${pkg} package`);
+    }
+    if (!this.code.exists(handle)) throw new ParseError(`NoFileAtPath: ${a.wasm_path}`);
+    const caps = (a.request_capabilities ?? []).map(validateCapability).filter((c) =>
+      this.processes.hasCap(parent, c) || c.issuer === this.addr(parent)
+    );
+    const childAddr = this.addr(child);
+    // The parent can always message its child, and the child its parent.
+    caps.push({ issuer: this.addr(parent), params: MESSAGING });
+    this.initializeProcess(child, {
+      wasm_bytes_handle: handle,
+      wit_version: null,
+      on_exit: validateOnExit(a.on_exit ?? "None"),
+      capabilities: caps,
+      public: Boolean(a.public),
+    });
+    this.processes.grant(parent, [{ issuer: childAddr, params: MESSAGING }]);
+    for (const g of a.grant_capabilities ?? []) {
+      parseProcessId(g);
+      this.processes.grant(g, [{ issuer: childAddr, params: MESSAGING }]);
+    }
+    this.runProcess(child);
+    return child;
+  }
+
+  // ------------------------------------------------------------ inspection and shutdown
+
+  status(id: ProcessId): ProcessStatus {
+    const r = this.running.get(id);
+    const l = this.life.get(id);
+    return {
+      running: Boolean(r),
+      restarts: l?.restarts ?? 0,
+      next_restart_ms: l?.restartAt ? Math.max(0, l.restartAt - Date.now()) : null,
+      last_error: l?.lastError ?? null,
+      uptime_ms: r ? Date.now() - r.startedAt : null,
+      messages_in: r?.delivered ?? 0,
+      messages_out: r?.sent ?? 0,
+    };
+  }
+
+  modulesList(): ProcessId[] {
+    return [...this.modules.keys()];
+  }
+
+  /** Boots every persisted process marked Restart; others are dropped from the map. */
+  bootPersisted() {
+    for (const id of this.processes.ids()) {
+      const p = this.processes.get(id)!;
+      if (p.on_exit !== "Restart") {
+        this.processes.remove(id);
+        continue;
+      }
+      try {
+        this.runProcess(id);
+      } catch (e) {
+        this.print(0, `kernel: could not start ${id}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  async shutdown() {
+    this.stopping = true;
+    for (const id of [...this.running.keys()]) this.stop(id, false);
+    for (const l of this.life.values()) if (l.restartTimer) clearTimeout(l.restartTimer);
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+    this.pool.close();
+    for (const m of this.modules.values()) await m.shutdown?.();
+    await this.processes.flush();
+    await this.state.flush();
+  }
+}

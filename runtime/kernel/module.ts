@@ -1,0 +1,40 @@
+/**
+ * How a runtime module plugs into the kernel. A module is a message handler
+ * addressed as `<name>:distro:sys`; it never imports another module, it sends
+ * messages through the kernel like everyone else.
+ */
+import type { Address, Capability, KernelMessage, LazyLoadBlob, Message, ProcessId, SendError } from "../types.ts";
+
+export interface RuntimeModule {
+  readonly process: ProcessId;
+  /** Whether any local process may message it without a capability. */
+  readonly public: boolean;
+  handle(km: KernelMessage, context: Uint8Array | null): void;
+  /** A request this module sent came back as Offline or Timeout. */
+  handleError?(id: number, error: SendError, context: Uint8Array | null): void;
+  /** A process stopped: let go of whatever the module holds for it. */
+  processExited?(process: ProcessId): void;
+  shutdown?(): void | Promise<void>;
+}
+
+/** What the kernel offers modules: trusted sending and printing. */
+export interface KernelHandle {
+  readonly our: string;
+  readonly home: string;
+  /** Sends from `source` (a module) without capability checks. */
+  send(source: ProcessId, msg: {
+    id?: number;
+    target: Address;
+    message: Message;
+    blob?: LazyLoadBlob | null;
+    rsvp?: Address | null;
+    context?: Uint8Array | null;
+  }): number;
+  /** Answers `request` from the module that received it. */
+  respond(request: KernelMessage, body: Uint8Array, blob?: LazyLoadBlob | null): void;
+  print(verbosity: number, text: string): void;
+  /** Whether `process` holds `cap` (or the kernel's root capability). */
+  hasCap(process: ProcessId, cap: Capability): boolean;
+  /** Grants capabilities this module issues. */
+  grantCaps(process: ProcessId, caps: Capability[]): void;
+}

@@ -1,0 +1,108 @@
+/**
+ * `build`: bundles each process of a package (a folder holding main.ts) into
+ * one self-contained file, pkg/<process>.js, with `deno bundle`. The bundle
+ * carries its own copy of process_lib, so a node runs it with no imports.
+ */
+import { ParseError } from "../types.ts";
+import { parseMetadata } from "./manifest.ts";
+
+const REPO_CONFIG = new URL("../../deno.json", import.meta.url);
+const SKIP = new Set(["pkg", "api", "ui", "test", "target", "node_modules"]);
+const ENTRIES = ["main.ts", "main.js", "src/main.ts", "src/lib.ts"];
+
+export interface BuildResult {
+  packageId: string;
+  built: string[];
+  skipped: string[];
+}
+
+function entryOf(dir: string): string | null {
+  for (const e of ENTRIES) {
+    try {
+      if (Deno.statSync(`${dir}/${e}`).isFile) return `${dir}/${e}`;
+    } catch { /* next */ }
+  }
+  return null;
+}
+
+/** The newest modification time of any source file below `dir`. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const e of Deno.readDirSync(dir)) {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory && !SKIP.has(e.name) && !e.name.startsWith(".")) newest = Math.max(newest, newestSource(p));
+    else if (e.isFile && /\.(ts|js|tsx|jsx|json)$/.test(e.name)) {
+      newest = Math.max(newest, Deno.statSync(p).mtime?.getTime() ?? 0);
+    }
+  }
+  return newest;
+}
+
+function mtime(path: string): number {
+  try {
+    return Deno.statSync(path).mtime?.getTime() ?? 0;
+  } catch {
+    return -1;
+  }
+}
+
+export function processDirs(pkgDir: string): { name: string; entry: string }[] {
+  const out: { name: string; entry: string }[] = [];
+  for (const e of Deno.readDirSync(pkgDir)) {
+    if (!e.isDirectory || SKIP.has(e.name) || e.name.startsWith(".")) continue;
+    const entry = entryOf(`${pkgDir}/${e.name}`);
+    if (entry) out.push({ name: e.name, entry });
+  }
+  return out.sort((a, b) => a.name < b.name ? -1 : 1);
+}
+
+/**
+ * Builds every process of the package at `pkgDir`. With `onlyIfStale`, a
+ * bundle newer than every source file (and process_lib) is left alone.
+ */
+export async function buildPackage(pkgDir: string, opts: { onlyIfStale?: boolean } = {}): Promise<BuildResult> {
+  const dir = pkgDir.replace(/\/+$/, "");
+  let metaText: string;
+  try {
+    metaText = Deno.readTextFileSync(`${dir}/metadata.json`);
+  } catch {
+    throw new ParseError(`${dir} is not a package: it has no metadata.json`);
+  }
+  const meta = parseMetadata(metaText, `${dir}/metadata.json`);
+  try {
+    Deno.statSync(`${dir}/pkg/manifest.json`);
+  } catch {
+    throw new ParseError(`${dir} has no pkg/manifest.json`);
+  }
+  const procs = processDirs(dir);
+  if (procs.length === 0) throw new ParseError(`${dir} has no process folders (a folder with main.ts)`);
+  const libNewest = newestSource(new URL("../process_lib", import.meta.url).pathname);
+  const result: BuildResult = { packageId: `${meta.package_name}:${meta.publisher}`, built: [], skipped: [] };
+  await Promise.all(procs.map(async ({ name, entry }) => {
+    const out = `${dir}/pkg/${name}.js`;
+    const srcNewest = Math.max(newestSource(`${dir}/${name}`), libNewest);
+    if (opts.onlyIfStale && mtime(out) > srcNewest) {
+      result.skipped.push(name);
+      return;
+    }
+    await bundle(entry, out);
+    result.built.push(name);
+  }));
+  return result;
+}
+
+async function bundle(entry: string, out: string) {
+  const tmp = `${out}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--quiet", "--config", REPO_CONFIG.pathname, "--platform", "deno", "-o", tmp, entry],
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const r = await cmd.output();
+  if (!r.success) {
+    await Deno.remove(tmp).catch(() => {});
+    const err = new TextDecoder().decode(r.stderr).trim();
+    throw new ParseError(`building ${entry} failed:\n${err}`);
+  }
+  await Deno.rename(tmp, out);
+}

@@ -1,0 +1,164 @@
+/**
+ * Request and Response builders, read like the book's Rust:
+ * `Request.to(addr).body(...).expectsResponse(5).send()`.
+ */
+import {
+  type Address,
+  type Capability,
+  type LazyLoadBlob,
+  randomId,
+  type Request as RequestShape,
+  utf8,
+} from "../types.ts";
+import { Message, ProcessAddress, SendError } from "./message.ts";
+import { awaitResponse, current, post } from "./port.ts";
+
+export type Body = Uint8Array | string;
+const toBody = (b: Body): Uint8Array => typeof b === "string" ? utf8(b) : b;
+
+abstract class Builder<Self> {
+  protected _body: Uint8Array | null = null;
+  protected _metadata: string | null = null;
+  protected _blob: LazyLoadBlob | null = null;
+  protected _inherit = false;
+  protected _caps: Capability[] = [];
+
+  /** Bytes, or a string sent as UTF-8 (a JSON text stays a JSON text). */
+  body(b: Body): Self {
+    this._body = toBody(b);
+    return this as unknown as Self;
+  }
+  /** Sugar for `.body(JSON.stringify(v))`. */
+  json(v: unknown): Self {
+    return this.body(JSON.stringify(v));
+  }
+  metadata(m: string | null): Self {
+    this._metadata = m;
+    return this as unknown as Self;
+  }
+  blob(b: LazyLoadBlob | null): Self {
+    this._blob = b;
+    return this as unknown as Self;
+  }
+  blobBytes(bytes: Uint8Array, mime: string | null = null): Self {
+    return this.blob({ mime, bytes });
+  }
+  inherit(on: boolean): Self {
+    this._inherit = on;
+    return this as unknown as Self;
+  }
+  capabilities(caps: Capability[]): Self {
+    this._caps = caps;
+    return this as unknown as Self;
+  }
+  attachCapability(cap: Capability): Self {
+    this._caps.push(cap);
+    return this as unknown as Self;
+  }
+  protected blobFrom(): number | null {
+    return this._inherit && !this._blob ? current.blobFrom : null;
+  }
+}
+
+export class Request extends Builder<Request> {
+  private _target: Address | null = null;
+  private _expects: number | null = null;
+  private _context: Uint8Array | null = null;
+
+  static new(): Request {
+    return new Request();
+  }
+  static to(target: Address | ProcessAddress): Request {
+    return new Request().target(target);
+  }
+  target(t: Address | ProcessAddress): Request {
+    this._target = String(t);
+    return this;
+  }
+  /** Expect a response within `seconds`; otherwise a Timeout SendError comes back. */
+  expectsResponse(seconds: number): Request {
+    this._expects = seconds;
+    return this;
+  }
+  context(c: Body): Request {
+    this._context = toBody(c);
+    return this;
+  }
+
+  private build(): { id: number; target: Address; request: RequestShape } {
+    if (!this._target) throw new Error("Request has no target: use Request.to(address)");
+    if (!this._body) throw new Error("Request has no body: use .body(...)");
+    return {
+      id: randomId(),
+      target: this._target,
+      request: {
+        inherit: this._inherit,
+        expects_response: this._expects,
+        body: this._body,
+        metadata: this._metadata,
+        capabilities: this._caps,
+      },
+    };
+  }
+
+  private post(id: number, target: Address, request: RequestShape) {
+    post({
+      t: "send",
+      id,
+      target,
+      message: { Request: request },
+      blob: this._blob,
+      prompt: this._inherit ? current.prompt?.id ?? null : null,
+      blobFrom: this.blobFrom(),
+      context: this._context,
+    });
+  }
+
+  send(): void {
+    const { id, target, request } = this.build();
+    this.post(id, target, request);
+  }
+
+  /**
+   * Sends and waits for the matching response; other messages stay queued
+   * for awaitMessage. Rejects with a SendError on Offline or Timeout.
+   */
+  async sendAndAwaitResponse(seconds: number): Promise<Message> {
+    this._expects = seconds;
+    const { id, target, request } = this.build();
+    const reply = awaitResponse(id);
+    this.post(id, target, request);
+    const item = await reply;
+    if (item.kind === "err") throw new SendError(item.error, item.context);
+    current.blob = item.km.lazy_load_blob;
+    current.blobFrom = item.km.id;
+    return new Message(item.km, item.context);
+  }
+}
+
+export class Response extends Builder<Response> {
+  static new(): Response {
+    return new Response();
+  }
+
+  /** Answers the message awaitMessage returned last (or inherits its requester). */
+  send(): void {
+    if (!this._body) throw new Error("Response has no body: use .body(...)");
+    const prompt = current.prompt;
+    if (!prompt) throw new Error("Response.send() has no request to answer: call awaitMessage() first");
+    post({
+      t: "send",
+      id: prompt.id,
+      target: prompt.rsvp ?? prompt.source,
+      message: {
+        Response: [
+          { inherit: this._inherit, body: this._body, metadata: this._metadata, capabilities: this._caps },
+          null,
+        ],
+      },
+      blob: this._blob,
+      prompt: prompt.id,
+      blobFrom: this.blobFrom(),
+    });
+  }
+}

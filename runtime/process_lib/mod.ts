@@ -1,0 +1,161 @@
+/**
+ * The library a hyperdeno process imports: the book's process_lib in
+ * TypeScript.
+ *
+ * ```ts
+ * import { awaitMessage, println, Response } from "@hyperdeno/process_lib";
+ * export default async function init(our: string) {
+ *   while (true) {
+ *     const msg = await awaitMessage();
+ *     if (msg.isRequest()) Response.new().body("pong").send();
+ *   }
+ * }
+ * ```
+ */
+import type { SpawnArgs } from "../host/protocol.ts";
+import {
+  type Address,
+  type Capability,
+  formatAddress,
+  type LazyLoadBlob,
+  MESSAGING,
+  nodeOf,
+  type OnExit,
+  type ProcessId,
+} from "../types.ts";
+import { Message, ProcessAddress, SendError } from "./message.ts";
+import { call, connect, current, nextIncoming, post } from "./port.ts";
+
+import { Response } from "./builders.ts";
+export { Request, Response } from "./builders.ts";
+export { Message, ProcessAddress, SendError };
+export type { Address, Capability, LazyLoadBlob, OnExit, ProcessId };
+export * as timer from "./timer.ts";
+
+/** This process's own address. */
+export function our(): ProcessAddress {
+  return ProcessAddress.parse(connect().init.our);
+}
+
+/**
+ * The next message for this process. Resolves with a Request or Response;
+ * rejects with a SendError when something this process sent failed.
+ */
+export async function awaitMessage(): Promise<Message> {
+  const item = await nextIncoming();
+  if (item.kind === "err") throw new SendError(item.error, item.context);
+  current.prompt = item.km;
+  current.blob = item.km.lazy_load_blob;
+  current.blobFrom = item.km.id;
+  return new Message(item.km, item.context);
+}
+
+/** The blob of the message received last (as the book's get_blob). */
+export function getBlob(): LazyLoadBlob | null {
+  return current.blob;
+}
+
+/** Prints to the node's terminal when its verbosity is at least `verbosity`. */
+export function printToTerminal(verbosity: number, text: string): void {
+  post({ t: "print", verbosity, text });
+}
+
+/** Prints to the node's terminal (verbosity 0), like the book's println!. */
+export function println(...parts: unknown[]): void {
+  printToTerminal(0, parts.map((p) => typeof p === "string" ? p : Deno.inspect(p)).join(" "));
+}
+
+// ---------------------------------------------------------------- state
+
+let state: Uint8Array | null | undefined;
+
+/** The bytes last saved by setState, from this run or an earlier one. */
+export function getState(): Uint8Array | null {
+  if (state === undefined) state = connect().init.state;
+  return state;
+}
+
+/** Saves bytes that survive restarts of the process and of the node. */
+export function setState(bytes: Uint8Array): void {
+  state = bytes;
+  post({ t: "set_state", bytes });
+}
+
+export function clearState(): void {
+  state = null;
+  post({ t: "set_state", bytes: null });
+}
+
+export function setOnExit(onExit: OnExit): void {
+  post({ t: "set_on_exit", on_exit: onExit });
+}
+
+// ---------------------------------------------------------------- capabilities
+
+/** The capabilities this process holds now. */
+export function ourCapabilities(): Promise<Capability[]> {
+  return call("our_capabilities", null);
+}
+
+/** Keeps capabilities that arrived on a message, to use or pass on later. */
+export function saveCapabilities(caps: Capability[]): Promise<void> {
+  return call("save_capabilities", caps);
+}
+
+export function dropCapabilities(caps: Capability[]): Promise<void> {
+  return call("drop_capabilities", caps);
+}
+
+/** A capability issued by this process: others can hold it, only we mint it. */
+export function newCapability(params: unknown): Capability {
+  return { issuer: connect().init.our, params: typeof params === "string" ? params : JSON.stringify(params) };
+}
+
+/** The capability to message `process` on this node. */
+export function messagingCap(process: ProcessId): Capability {
+  return { issuer: formatAddress(nodeOf(connect().init.our), process), params: MESSAGING };
+}
+
+// ---------------------------------------------------------------- spawn
+
+/**
+ * Starts a child process from a bundled file in this package's pkg drive,
+ * e.g. `${our().packageId()}/pkg/child.js`. The child gets `requestCapabilities`
+ * (only ones this process holds) and the processes in `grantCapabilities` may
+ * message it. A null name picks a random number.
+ */
+export function spawn(
+  name: string | null,
+  wasmPath: string,
+  onExit: OnExit,
+  requestCapabilities: Capability[],
+  grantCapabilities: ProcessId[],
+  isPublic: boolean,
+): Promise<ProcessId> {
+  const args: SpawnArgs = {
+    name,
+    wasm_path: wasmPath,
+    on_exit: onExit,
+    request_capabilities: requestCapabilities,
+    grant_capabilities: grantCapabilities,
+    public: isPublic,
+  };
+  return call("spawn", args);
+}
+
+// ---------------------------------------------------------------- scripts
+
+/**
+ * The book's `script!`: waits for the terminal's request, calls `fn(our, args)`,
+ * and answers with its return value, or prints it when no answer is awaited.
+ */
+export function script(fn: (our: ProcessAddress, args: string) => string | Promise<string>) {
+  return async function init(_our: Address) {
+    const msg = await awaitMessage();
+    const out = await fn(our(), msg.text());
+    if (msg.expectsResponse() !== null) {
+      Response.new().body(out).send();
+    } else if (out) println(out);
+  };
+}
+export { splitArgs } from "./args.ts";
