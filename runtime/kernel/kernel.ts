@@ -477,10 +477,14 @@ export class Kernel implements KernelHandle {
     this.lifeOf(id).killed = killed;
     this.received.delete(id);
     for (const m of this.modules.values()) m.processExited?.(id);
+    const self = this.addr(id);
     for (const [pid, p] of this.pending) {
       if (p.requester === id) {
         clearTimeout(p.timer);
         this.pending.delete(pid);
+      } else if (p.km.target === self) {
+        // Whoever awaits an answer from a process that died hears it now, not at the timeout.
+        this.fail(pid, "Offline");
       }
     }
   }

@@ -5,6 +5,7 @@
 import {
   type Address,
   type Capability,
+  type KernelMessage,
   type LazyLoadBlob,
   randomId,
   type Request as RequestShape,
@@ -137,14 +138,27 @@ export class Request extends Builder<Request> {
 }
 
 export class Response extends Builder<Response> {
+  private _prompt: KernelMessage | null = null;
+
   static new(): Response {
     return new Response();
   }
 
-  /** Answers the message awaitMessage returned last (or inherits its requester). */
+  /**
+   * A response to `request` in particular. The book's Response answers the
+   * message received last; an async process juggling several requests names
+   * the one it answers.
+   */
+  static to(request: Message): Response {
+    const r = new Response();
+    r._prompt = request.km;
+    return r;
+  }
+
+  /** Answers the message awaitMessage returned last, or the one given to Response.to. */
   send(): void {
     if (!this._body) throw new Error("Response has no body: use .body(...)");
-    const prompt = current.prompt;
+    const prompt = this._prompt ?? current.prompt;
     if (!prompt) throw new Error("Response.send() has no request to answer: call awaitMessage() first");
     post({
       t: "send",

@@ -1,0 +1,77 @@
+/** Running hyperdeno's CLI as a user would: real subprocesses, real ports. */
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+export const RUN_FLAGS = [
+  "run",
+  "--unstable-worker-options",
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--allow-env",
+  "--allow-run",
+  "--allow-sys",
+  MAIN,
+];
+
+export function freePort(): number {
+  const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+export async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const r = await new Deno.Command(Deno.execPath(), { args: [...RUN_FLAGS, ...args], stdout: "piped", stderr: "piped" })
+    .output();
+  const d = new TextDecoder();
+  return { code: r.code, out: d.decode(r.stdout), err: d.decode(r.stderr) };
+}
+
+/** A node in its own OS process, with its terminal on a pipe. */
+export class NodeProcess {
+  private child: Deno.ChildProcess;
+  private writer: WritableStreamDefaultWriter<Uint8Array>;
+  output = "";
+  private done: Promise<void>;
+
+  constructor(args: string[]) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: [...RUN_FLAGS, "boot-fake-node", ...args],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.writer = this.child.stdin.getWriter();
+    const d = new TextDecoder();
+    const pump = async (s: ReadableStream<Uint8Array>) => {
+      for await (const c of s) this.output += d.decode(c, { stream: true });
+    };
+    this.done = Promise.all([pump(this.child.stdout), pump(this.child.stderr)]).then(() => {});
+  }
+
+  async type(line: string) {
+    await this.writer.write(new TextEncoder().encode(line + "\n"));
+  }
+
+  async waitFor(re: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      const m = this.output.match(re);
+      if (m) return m;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`node output never matched ${re}:\n${this.output}`);
+  }
+
+  kill(signal: Deno.Signal = "SIGTERM") {
+    try {
+      this.child.kill(signal);
+    } catch { /* already gone */ }
+  }
+
+  async exited(): Promise<Deno.CommandStatus> {
+    await this.writer.close().catch(() => {});
+    const s = await this.child.status;
+    await this.done;
+    return s;
+  }
+}
