@@ -152,6 +152,8 @@ export function capKey(c: Capability): string {
 }
 
 export function canonicalJson(params: string): string {
+  // Plain JSON strings and numbers ('"messaging"') are canonical already.
+  if (!/[{\[\s]/.test(params)) return params;
   try {
     return JSON.stringify(sortKeys(JSON.parse(params)));
   } catch {

@@ -78,4 +78,6 @@ export interface HostPort {
   /** The library installs this; until then the bootstrap buffers. */
   deliver: ((m: ToProcess) => void) | null;
   buffered: ToProcess[];
+  /** How many received messages the process has yet to take; the library sets it. */
+  backlog: () => number;
 }

@@ -8,6 +8,7 @@
  * permissions, everything a process does goes through the kernel.
  */
 import { type FromProcess, HOST_KEY, type HostPort, type ToProcess } from "./protocol.ts";
+import { type Batch, decodeToProcess, encodeFromProcess } from "./wire.ts";
 
 // deno-lint-ignore no-explicit-any
 const scope = self as any;
@@ -18,7 +19,10 @@ function post(m: FromProcess) {
   outbox.push(m);
   if (!flushing) {
     flushing = true;
-    queueMicrotask(flush);
+    // With more messages waiting, the process will answer them in this turn:
+    // send one batch after all of them (a macrotask), not one post per answer.
+    if (port && port.backlog() > 0) setTimeout(flush, 0);
+    else queueMicrotask(flush);
   }
 }
 
@@ -26,15 +30,15 @@ function flush() {
   flushing = false;
   const batch = outbox;
   outbox = [];
-  scope.postMessage(batch);
+  scope.postMessage(encodeFromProcess(batch));
 }
 
 let port: HostPort | null = null;
 
-scope.onmessage = (e: MessageEvent<ToProcess[]>) => {
-  for (const m of e.data) {
+scope.onmessage = (e: MessageEvent<Batch>) => {
+  for (const m of decodeToProcess(e.data)) {
     if (m.t === "init") {
-      port = { init: m, post, deliver: null, buffered: [] };
+      port = { init: m, post, deliver: null, buffered: [], backlog: () => 0 };
       start(m.code);
     } else if (port?.deliver) port.deliver(m);
     else port?.buffered.push(m);

@@ -35,6 +35,7 @@ import { type PersistedProcess, ProcessMap } from "./process_map.ts";
 import { Running } from "./running.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { CodeStore } from "./code_store.ts";
+import { Deadlines } from "./deadlines.ts";
 import { StateStore } from "./state_store.ts";
 
 export const KERNEL: ProcessId = "kernel:distro:sys";
@@ -44,7 +45,6 @@ interface Pending {
   requester: ProcessId;
   context: Uint8Array | null;
   km: KernelMessage;
-  timer: ReturnType<typeof setTimeout>;
 }
 
 /** What `top` shows about a process beyond its persisted entry. */
@@ -92,6 +92,7 @@ export class Kernel implements KernelHandle {
   private running = new Map<ProcessId, Running>();
   private life = new Map<ProcessId, Lifecycle>();
   private pending = new Map<number, Pending>();
+  private deadlines = new Deadlines((id) => this.fail(id, "Timeout"));
   private pool: WorkerPool;
   private stopping = false;
   readonly print: (verbosity: number, text: string) => void;
@@ -113,6 +114,7 @@ export class Kernel implements KernelHandle {
 
   registerModule(m: RuntimeModule) {
     this.modules.set(m.process, m);
+    this.decisions.clear();
   }
 
   isModule(id: ProcessId): boolean {
@@ -121,8 +123,22 @@ export class Kernel implements KernelHandle {
 
   // ------------------------------------------------------------ capabilities
 
-  /** Whether `source` may send a request to `target`. */
+  private decisions = new Map<string, boolean>();
+  private decisionsVersion = -1;
+
+  /** Whether `source` may send a request to `target`; cached until capabilities change. */
   private mayMessage(source: ProcessId, target: Address): boolean {
+    if (this.decisionsVersion !== this.processes.version || this.decisions.size > 50_000) {
+      this.decisions.clear();
+      this.decisionsVersion = this.processes.version;
+    }
+    const key = `${source}\n${target}`;
+    let ok = this.decisions.get(key);
+    if (ok === undefined) this.decisions.set(key, ok = this.decide(source, target));
+    return ok;
+  }
+
+  private decide(source: ProcessId, target: Address): boolean {
     if (this.modules.has(source)) return true;
     const rootKey = capKey({ issuer: this.addr(KERNEL), params: ROOT });
     if (this.processes.hasCapKey(source, rootKey)) return true;
@@ -201,11 +217,8 @@ export class Kernel implements KernelHandle {
 
   private expect(requester: ProcessId, km: KernelMessage, context: Uint8Array | null) {
     const seconds = (km.message as { Request: { expects_response: number } }).Request.expects_response;
-    const old = this.pending.get(km.id);
-    if (old) clearTimeout(old.timer);
-    const timer = setTimeout(() => this.fail(km.id, "Timeout"), Math.min(seconds * 1000, 2 ** 31 - 1));
-    Deno.unrefTimer(timer as unknown as number);
-    this.pending.set(km.id, { requester, context, km, timer });
+    this.deadlines.set(km.id, seconds * 1000);
+    this.pending.set(km.id, { requester, context, km });
   }
 
   /** Returns the request `id` to its requester as a SendError. */
@@ -213,7 +226,7 @@ export class Kernel implements KernelHandle {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    clearTimeout(p.timer);
+    this.deadlines.clear(id);
     const error: SendError = {
       kind,
       target: p.km.target,
@@ -246,7 +259,7 @@ export class Kernel implements KernelHandle {
         return;
       }
       this.pending.delete(km.id);
-      clearTimeout(p.timer);
+      this.deadlines.clear(km.id);
       context = p.context;
     }
     const mod = this.modules.get(target);
@@ -330,6 +343,7 @@ export class Kernel implements KernelHandle {
       const resp = message.Response[0];
       resp.capabilities = this.genuineCaps(id, resp.capabilities);
       const inherited = resp.inherit && !blob ? r.recall(m.blobFrom)?.blob ?? null : null;
+      r.answered(m.prompt!);
       this.route({
         id: m.prompt!,
         source,
@@ -341,8 +355,8 @@ export class Kernel implements KernelHandle {
       return;
     }
     const req = message.Request;
-    const target = parseAddress(m.target, this.our);
-    const targetAddr = formatAddress(target.node, target.process);
+    const targetAddr = this.checkedTarget(m.target);
+    const target = { node: nodeOf(targetAddr), process: processOf(targetAddr) };
     req.capabilities = this.genuineCaps(id, req.capabilities);
     let msgId = Number.isSafeInteger(m.id) && m.id > 0 ? m.id : randomId();
     let rsvp: Address | null = null;
@@ -377,6 +391,20 @@ export class Kernel implements KernelHandle {
       return;
     }
     this.route(km);
+  }
+
+  private targets = new Map<string, Address>();
+
+  /** A target address from a process, validated once and remembered. */
+  private checkedTarget(raw: string): Address {
+    let a = this.targets.get(raw);
+    if (a === undefined) {
+      const t = parseAddress(raw, this.our);
+      a = formatAddress(t.node, t.process);
+      if (this.targets.size > 10_000) this.targets.clear();
+      this.targets.set(raw, a);
+    }
+    return a;
   }
 
   // ------------------------------------------------------------ system calls with answers
@@ -480,7 +508,7 @@ export class Kernel implements KernelHandle {
     const self = this.addr(id);
     for (const [pid, p] of this.pending) {
       if (p.requester === id) {
-        clearTimeout(p.timer);
+        this.deadlines.clear(pid);
         this.pending.delete(pid);
       } else if (p.km.target === self) {
         // Whoever awaits an answer from a process that died hears it now, not at the timeout.
@@ -627,7 +655,7 @@ export class Kernel implements KernelHandle {
     this.stopping = true;
     for (const id of [...this.running.keys()]) this.stop(id, false);
     for (const l of this.life.values()) if (l.restartTimer) clearTimeout(l.restartTimer);
-    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.deadlines.stop();
     this.pending.clear();
     this.pool.close();
     for (const m of this.modules.values()) await m.shutdown?.();

@@ -28,6 +28,8 @@ export class ProcessMap {
   private entries = new Map<ProcessId, PersistedProcess>();
   private caps = new Map<ProcessId, Map<string, Capability>>();
   private writer = new LatestWriter();
+  /** Bumped on every change to who holds what, so decisions can be cached. */
+  version = 0;
 
   constructor(private path: string) {}
 
@@ -64,12 +66,14 @@ export class ProcessMap {
   }
 
   set(id: ProcessId, p: PersistedProcess, save = true): void {
+    this.version++;
     this.entries.set(id, { ...p, capabilities: [] });
     this.caps.set(id, new Map(p.capabilities.map((c) => [capKey(c), c])));
     if (save) this.save();
   }
 
   update(id: ProcessId, patch: Partial<PersistedProcess>): void {
+    this.version++;
     const p = this.entries.get(id);
     if (!p) return;
     Object.assign(p, patch);
@@ -77,6 +81,7 @@ export class ProcessMap {
   }
 
   remove(id: ProcessId): void {
+    this.version++;
     this.entries.delete(id);
     this.caps.delete(id);
     this.save();
@@ -95,6 +100,7 @@ export class ProcessMap {
   }
 
   grant(id: ProcessId, caps: Capability[]): void {
+    this.version++;
     const m = this.caps.get(id);
     if (!m) return;
     for (const c of caps) m.set(capKey(c), c);
@@ -102,6 +108,7 @@ export class ProcessMap {
   }
 
   drop(id: ProcessId, caps: Capability[]): void {
+    this.version++;
     const m = this.caps.get(id);
     if (!m) return;
     for (const c of caps) m.delete(capKey(c));

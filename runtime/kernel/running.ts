@@ -4,6 +4,7 @@
  * inherit reuses).
  */
 import type { FromProcess, ToProcess } from "../host/protocol.ts";
+import { type Batch, decodeFromProcess, encodeToProcess } from "../host/wire.ts";
 import type { Address, KernelMessage, LazyLoadBlob, ProcessId } from "../types.ts";
 
 export interface Received {
@@ -14,8 +15,10 @@ export interface Received {
   blob: LazyLoadBlob | null;
 }
 
-/** How many received messages a process can still answer or inherit from. */
+/** How many recent messages a process can still inherit from. */
 const MAX_RECEIVED = 512;
+/** Requests awaiting this process's answer; beyond this the oldest are let go. */
+const MAX_UNANSWERED = 100_000;
 /** Blob bytes kept for inherit; older blobs are let go first. */
 const MAX_BLOB_BYTES = 64 * 1024 * 1024;
 
@@ -23,6 +26,8 @@ export class Running {
   private outbox: ToProcess[] = [];
   private flushing = false;
   private received = new Map<number, Received>();
+  /** Requests that expect a response, kept until answered however many arrive after. */
+  private unanswered = new Map<number, Received>();
   private blobBytes = 0;
   readonly startedAt = Date.now();
   /** Messages this process sent and received, for `top`. */
@@ -35,9 +40,7 @@ export class Running {
     onBatch: (batch: FromProcess[]) => void,
     onCrash: (error: string) => void,
   ) {
-    worker.onmessage = (e: MessageEvent) => {
-      if (Array.isArray(e.data)) onBatch(e.data as FromProcess[]);
-    };
+    worker.onmessage = (e: MessageEvent) => onBatch(decodeFromProcess(e.data as Batch));
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
       onCrash(e.message);
@@ -56,7 +59,7 @@ export class Running {
     this.flushing = false;
     const batch = this.outbox;
     this.outbox = [];
-    if (batch.length) this.worker.postMessage(batch);
+    if (batch.length) this.worker.postMessage(encodeToProcess(batch));
   }
 
   deliver(km: KernelMessage, context: Uint8Array | null) {
@@ -67,25 +70,31 @@ export class Running {
 
   private remember(km: KernelMessage) {
     const isRequest = "Request" in km.message;
-    const prev = this.received.get(km.id);
-    if (prev?.blob) this.blobBytes -= prev.blob.bytes.length;
-    this.received.delete(km.id);
-    this.received.set(km.id, {
+    const entry: Received = {
       source: km.source,
       rsvp: km.rsvp,
       isRequest,
       expectsResponse: isRequest && (km.message as { Request: { expects_response: number | null } }).Request
             .expects_response !== null,
       blob: km.lazy_load_blob,
-    });
-    if (km.lazy_load_blob) this.blobBytes += km.lazy_load_blob.bytes.length;
+    };
+    this.forget(km.id);
+    this.received.set(km.id, entry);
+    if (entry.expectsResponse) {
+      this.unanswered.set(km.id, entry);
+      if (this.unanswered.size > MAX_UNANSWERED) this.unanswered.delete(this.unanswered.keys().next().value!);
+    }
+    if (entry.blob) this.blobBytes += entry.blob.bytes.length;
     while (this.received.size > MAX_RECEIVED) {
       const [oldest, r] = this.received.entries().next().value!;
-      if (r.blob) this.blobBytes -= r.blob.bytes.length;
       this.received.delete(oldest);
+      if (r.blob && this.unanswered.get(oldest) !== r) {
+        this.blobBytes -= r.blob.bytes.length;
+        r.blob = null;
+      }
     }
     if (this.blobBytes > MAX_BLOB_BYTES) {
-      for (const r of this.received.values()) {
+      for (const r of [...this.received.values(), ...this.unanswered.values()]) {
         if (this.blobBytes <= MAX_BLOB_BYTES) break;
         if (r.blob) {
           this.blobBytes -= r.blob.bytes.length;
@@ -95,8 +104,30 @@ export class Running {
     }
   }
 
+  private forget(id: number) {
+    const prev = this.received.get(id) ?? this.unanswered.get(id);
+    if (prev?.blob) {
+      this.blobBytes -= prev.blob.bytes.length;
+      prev.blob = null;
+    }
+    this.received.delete(id);
+    this.unanswered.delete(id);
+  }
+
+  /** The request `id` was answered: it cannot be answered again. */
+  answered(id: number) {
+    const r = this.unanswered.get(id);
+    if (r) {
+      this.unanswered.delete(id);
+      if (!this.received.has(id) && r.blob) {
+        this.blobBytes -= r.blob.bytes.length;
+        r.blob = null;
+      }
+    }
+  }
+
   recall(id: number | null): Received | undefined {
-    return id === null ? undefined : this.received.get(id);
+    return id === null ? undefined : this.unanswered.get(id) ?? this.received.get(id);
   }
 
   terminate() {

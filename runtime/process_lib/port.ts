@@ -4,6 +4,7 @@
  */
 import { type FromProcess, HOST_KEY, type HostPort, type SysCall, type ToProcess } from "../host/protocol.ts";
 import type { KernelMessage, LazyLoadBlob, SendError as SendErrorShape } from "../types.ts";
+import { Queue } from "../queue.ts";
 
 type Incoming =
   | { kind: "msg"; km: KernelMessage; context: Uint8Array | null }
@@ -20,8 +21,8 @@ function hostPort(): HostPort {
   return port;
 }
 
-const inbox: Incoming[] = [];
-const inboxWaiters: Waiter<Incoming>[] = [];
+const inbox = new Queue<Incoming>();
+const inboxWaiters = new Queue<Waiter<Incoming>>();
 const awaiting = new Map<number, Waiter<Incoming>>();
 const calls = new Map<number, Waiter<unknown>>();
 let nextCall = 1;
@@ -65,6 +66,7 @@ export function connect(): HostPort {
   if (!connected) {
     connected = true;
     port.deliver = deliver;
+    port.backlog = () => inbox.length;
     for (const m of port.buffered.splice(0)) deliver(m);
   }
   return port;

@@ -1,0 +1,26 @@
+/**
+ * `deno task bench [kernel]`: every benchmark prints hyperdeno beside a
+ * baseline measured in the same run, and their ratio.
+ */
+import { kernelBench } from "./bench/kernel.ts";
+import { printRows } from "./bench/util.ts";
+
+const SUITES: Record<string, () => Promise<ReturnType<typeof kernelBench> extends Promise<infer R> ? R : never>> = {
+  kernel: kernelBench,
+};
+
+const wanted = Deno.args.length ? Deno.args : Object.keys(SUITES);
+console.log(
+  `hyperdeno benchmarks — ${
+    new Date().toISOString()
+  } — deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores`,
+);
+for (const name of wanted) {
+  const suite = SUITES[name];
+  if (!suite) {
+    console.error(`unknown suite "${name}"; choose from ${Object.keys(SUITES).join(", ")}`);
+    Deno.exit(2);
+  }
+  printRows(name, await suite());
+}
+Deno.exit(0);

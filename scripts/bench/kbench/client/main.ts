@@ -1,0 +1,66 @@
+/**
+ * Drives the kernel benchmarks from inside a process, so the clock runs
+ * where a real process would feel the latency.
+ */
+import { awaitMessage, type Message, our, Request, Response, spawn } from "@hyperdeno/process_lib";
+
+const body = new TextEncoder().encode("ping");
+
+async function pipelined(target: string, n: number, blobBytes: number): Promise<number> {
+  const blob = blobBytes ? new Uint8Array(blobBytes) : null;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const r = Request.to(target).body(body).expectsResponse(60);
+    if (blob) r.blobBytes(blob);
+    r.send();
+  }
+  for (let got = 0; got < n;) {
+    const m = await awaitMessage();
+    if (m.isResponse()) got++;
+  }
+  return performance.now() - t0;
+}
+
+async function pingPong(target: string, n: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await Request.to(target).body(body).sendAndAwaitResponse(60);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+async function spawnTimes(n: number, keep: boolean): Promise<{ times: number[]; ids: string[] }> {
+  const times: number[] = [];
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const id = await spawn(null, `${our().packageId()}/pkg/idle.js`, "None", [], [], false);
+    let up: Message;
+    do up = await awaitMessage(); while (up.text() !== "up");
+    times.push(performance.now() - t0);
+    ids.push(id);
+    if (!keep) {
+      await Request.to(`${our().node}@kernel:distro:sys`).json({ KillProcess: id }).sendAndAwaitResponse(5).catch(
+        () => {},
+      );
+    }
+  }
+  return { times, ids };
+}
+
+export default async function init(_our: string) {
+  while (true) {
+    const msg = await awaitMessage().catch(() => null);
+    if (!msg?.isRequest()) continue;
+    const cmd = msg.json<Record<string, { n: number; target?: string; blob?: number; keep?: boolean }>>();
+    const [name, a] = Object.entries(cmd)[0];
+    const target = a.target ?? `${our().node}@server:kbench:bench.os`;
+    let result: unknown;
+    if (name === "Pipelined") result = { ms: await pipelined(target, a.n, a.blob ?? 0) };
+    else if (name === "PingPong") result = { times: await pingPong(target, a.n) };
+    else if (name === "Spawn") result = await spawnTimes(a.n, Boolean(a.keep));
+    Response.to(msg).json(result).send();
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Kernel benchmarks: messaging between two processes through the kernel,
+ * spawn, idle memory and boot, each beside a raw Deno baseline run now.
+ */
+import { Node } from "../../runtime/boot.ts";
+import { buildPackage } from "../../runtime/packages/build.ts";
+import { readPkgDir } from "../../runtime/packages/install.ts";
+import { fmt, median, printRows, type Row } from "./util.ts";
+
+const ECHO = new URL("./echo_worker.ts", import.meta.url);
+const KBENCH = new URL("./kbench", import.meta.url).pathname;
+
+function rawWorker(): Worker {
+  return new Worker(ECHO, { type: "module", deno: { permissions: "none" } } as WorkerOptions);
+}
+
+async function rawPipelined(w: Worker, n: number): Promise<number> {
+  const body = new TextEncoder().encode("ping");
+  const done = Promise.withResolvers<void>();
+  let got = 0;
+  w.onmessage = () => {
+    if (++got === n) done.resolve();
+  };
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) w.postMessage({ id: i, body });
+  await done.promise;
+  return performance.now() - t0;
+}
+
+async function rawPingPong(w: Worker, n: number): Promise<number[]> {
+  const body = new TextEncoder().encode("ping");
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((r) => {
+      w.onmessage = () => r();
+      w.postMessage({ id: i, body });
+    });
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+async function coldWorker(): Promise<number> {
+  const t0 = performance.now();
+  const w = rawWorker();
+  await new Promise<void>((r) => {
+    w.onmessage = () => r();
+    w.postMessage("up");
+  });
+  const ms = performance.now() - t0;
+  w.terminate();
+  return ms;
+}
+
+async function call<T>(node: Node, body: unknown): Promise<T> {
+  const r = await fetch(`http://127.0.0.1:${node.port}/rpc:distro:sys/message`, {
+    method: "POST",
+    body: JSON.stringify({ process: "client:kbench:bench.os", body: JSON.stringify(body), expects_response: 600 }),
+  });
+  const j = await r.json();
+  if (r.status !== 200) throw new Error(`bench call failed: ${JSON.stringify(j)}`);
+  return JSON.parse(j.body);
+}
+
+export async function kernelBench(): Promise<Row[]> {
+  const home = await Deno.makeTempDir({ prefix: "hyperdeno-bench-" });
+  const t0 = performance.now();
+  const node = await Node.boot({ home, name: "bench.dev", port: 0, write: () => {} });
+  const firstBoot = performance.now() - t0;
+  const { packageId } = await buildPackage(KBENCH, { onlyIfStale: true });
+  node.install(packageId, readPkgDir(`${KBENCH}/pkg`));
+  const rows: Row[] = [];
+  try {
+    const N = 20_000;
+    const w = rawWorker();
+    await rawPipelined(w, 2000);
+    await call(node, { Pipelined: { n: 2000 } });
+    const rawMs: number[] = [], ourMs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      rawMs.push(await rawPipelined(w, N));
+      ourMs.push((await call<{ ms: number }>(node, { Pipelined: { n: N } })).ms);
+    }
+    const rawRate = N / (median(rawMs) / 1000), ourRate = N / (median(ourMs) / 1000);
+    rows.push({
+      name: `pipelined request/response, ${fmt(N, 0)} in flight`,
+      ours: `${fmt(ourRate)} msg/s`,
+      baseline: `${fmt(rawRate)} msg/s raw worker echo`,
+      ratio: ourRate / rawRate,
+      target: "≥ 0.50×",
+      pass: ourRate / rawRate >= 0.5,
+    });
+
+    const P = 2000;
+    await rawPingPong(w, 200);
+    const rawLat = median(await rawPingPong(w, P));
+    const ourLat = median((await call<{ times: number[] }>(node, { PingPong: { n: P } })).times);
+    rows.push({
+      name: "ping-pong latency (median)",
+      ours: `${(ourLat * 1000).toFixed(0)} µs`,
+      baseline: `${(rawLat * 1000).toFixed(0)} µs raw worker echo`,
+      ratio: ourLat / rawLat,
+      target: "≤ 2.5×",
+      pass: ourLat / rawLat <= 2.5,
+    });
+    w.terminate();
+
+    const S = 20;
+    const cold: number[] = [];
+    for (let i = 0; i < S; i++) cold.push(await coldWorker());
+    const spawned = (await call<{ times: number[] }>(node, { Spawn: { n: S, keep: false } })).times;
+    rows.push({
+      name: "spawn → child's first message (median)",
+      ours: `${median(spawned).toFixed(2)} ms`,
+      baseline: `${median(cold).toFixed(2)} ms cold new Worker`,
+      ratio: median(spawned) / median(cold),
+      target: "≤ 0.50×",
+      pass: median(spawned) / median(cold) <= 0.5,
+    });
+
+    // Memory: RSS growth per idle process, measured after the warm pool refills.
+    await new Promise((r) => setTimeout(r, 500));
+    const before = Deno.memoryUsage().rss;
+    const K = 20;
+    const { ids } = await call<{ ids: string[] }>(node, { Spawn: { n: K, keep: true } });
+    await new Promise((r) => setTimeout(r, 1000));
+    const perProc = (Deno.memoryUsage().rss - before) / K / 2 ** 20;
+    const rawBefore = Deno.memoryUsage().rss;
+    const raws = Array.from({ length: K }, rawWorker);
+    await Promise.all(raws.map((r) =>
+      new Promise<void>((res) => {
+        r.onmessage = () => res();
+        r.postMessage("up");
+      })
+    ));
+    await new Promise((r) => setTimeout(r, 1000));
+    const perRaw = (Deno.memoryUsage().rss - rawBefore) / K / 2 ** 20;
+    raws.forEach((r) => r.terminate());
+    for (const id of ids) node.kernel.killProcess(id);
+    rows.push({
+      name: "memory per idle process (RSS)",
+      ours: `${perProc.toFixed(1)} MiB`,
+      baseline: `${perRaw.toFixed(1)} MiB idle raw worker`,
+      ratio: perProc / perRaw,
+      target: "report",
+      pass: true,
+    });
+  } finally {
+    await node.shutdown();
+  }
+  const t1 = performance.now();
+  const again = await Node.boot({ home, name: "bench.dev", port: 0, write: () => {} });
+  const resumeBoot = performance.now() - t1;
+  await again.shutdown();
+  await Deno.remove(home, { recursive: true });
+  const t2 = performance.now();
+  await coldWorker();
+  const oneWorker = performance.now() - t2;
+  rows.push({
+    name: "node boot to ready (first boot / resume)",
+    ours: `${firstBoot.toFixed(0)} / ${resumeBoot.toFixed(0)} ms`,
+    baseline: `${oneWorker.toFixed(0)} ms one cold Worker`,
+    ratio: resumeBoot / oneWorker,
+    target: "report",
+    pass: true,
+  });
+  return rows;
+}
+
+if (import.meta.main) printRows("kernel", await kernelBench());
