@@ -7,7 +7,7 @@
  * Code loaded from a blob URL cannot import files or URLs: with no
  * permissions, everything a process does goes through the kernel.
  */
-import { type FromProcess, HOST_KEY, type HostPort, type ToProcess } from "./protocol.ts";
+import { type FromProcess, HOST_KEY, type HostPort } from "./protocol.ts";
 import { type Batch, decodeToProcess, encodeFromProcess } from "./wire.ts";
 
 // deno-lint-ignore no-explicit-any
