@@ -1,11 +1,11 @@
 /**
  * The first code that runs in a process worker (created with
- * `permissions: "none"`). It waits for `init`, loads the process's bundled
- * code from a blob URL, and calls its `init(our)`. Workers sit here warm in a
- * pool, so a spawn costs a message, not a Worker start-up.
+ * `permissions: "none"`). It waits for `init`, instantiates the process's
+ * bundled code, and calls its `init(our)`. Workers sit here warm in a pool,
+ * so a spawn costs a message, not a Worker start-up.
  *
- * Code loaded from a blob URL cannot import files or URLs: with no
- * permissions, everything a process does goes through the kernel.
+ * With no permissions, the process cannot import files or URLs, read env,
+ * open sockets or run programs: everything it does goes through the kernel.
  */
 import { type FromProcess, HOST_KEY, type HostPort } from "./protocol.ts";
 import { type Batch, decodeToProcess, encodeFromProcess } from "./wire.ts";
@@ -57,10 +57,11 @@ function exit(ok: boolean, error: string | null) {
 
 async function start(code: string) {
   scope[HOST_KEY] = port;
-  const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
   try {
-    const mod = await import(url);
-    const init = mod.default ?? mod.init;
+    // Process bundles are CommonJS; `sourceURL` names the process in stack traces.
+    const module = { exports: {} as Record<string, unknown> };
+    new Function("module", "exports", `${code}\n//# sourceURL=${port!.init.our}`)(module, module.exports);
+    const init = module.exports.default ?? module.exports.init;
     if (typeof init !== "function") {
       throw new TypeError("the process module must export default (or `init`) a function init(our)");
     }
@@ -68,8 +69,6 @@ async function start(code: string) {
     exit(true, null);
   } catch (err) {
     exit(false, describe(err));
-  } finally {
-    URL.revokeObjectURL(url);
   }
 }
 

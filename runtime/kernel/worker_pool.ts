@@ -4,6 +4,8 @@
  */
 const BOOTSTRAP = new URL("../host/worker.ts", import.meta.url);
 
+const REFILL_DELAY_MS = 30;
+
 export function newSandboxedWorker(): Worker {
   return new Worker(BOOTSTRAP, {
     type: "module",
@@ -22,7 +24,10 @@ export class WorkerPool {
 
   take(): Worker {
     const w = this.idle.shift() ?? newSandboxedWorker();
-    queueMicrotask(() => this.refill());
+    // Refill a moment later: a worker booting now would take a core from the
+    // process that just started on the one taken.
+    const t = setTimeout(() => this.refill(), REFILL_DELAY_MS);
+    Deno.unrefTimer(t as unknown as number);
     return w;
   }
 

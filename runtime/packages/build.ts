@@ -2,6 +2,8 @@
  * `build`: bundles each process of a package (a folder holding main.ts) into
  * one self-contained file, pkg/<process>.js, with `deno bundle`. The bundle
  * carries its own copy of process_lib, so a node runs it with no imports.
+ * The format is CommonJS: a warm worker instantiates it with `new Function`
+ * 5-8× faster than it imports an ES module from a blob URL.
  */
 import { ParseError } from "../types.ts";
 import { parseMetadata } from "./manifest.ts";
@@ -94,7 +96,19 @@ export async function buildPackage(pkgDir: string, opts: { onlyIfStale?: boolean
 async function bundle(entry: string, out: string) {
   const tmp = `${out}.tmp-${crypto.randomUUID().slice(0, 8)}`;
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--config", REPO_CONFIG.pathname, "--platform", "deno", "-o", tmp, entry],
+    args: [
+      "bundle",
+      "--quiet",
+      "--config",
+      REPO_CONFIG.pathname,
+      "--platform",
+      "deno",
+      "--format",
+      "cjs",
+      "-o",
+      tmp,
+      entry,
+    ],
     stdout: "piped",
     stderr: "piped",
   });

@@ -2,7 +2,7 @@
  * Drives the kernel benchmarks from inside a process, so the clock runs
  * where a real process would feel the latency.
  */
-import { awaitMessage, type Message, our, Request, Response, spawn } from "@hyperdeno/process_lib";
+import { awaitMessage, type Message, our, Request, Response, spawn, timer } from "@hyperdeno/process_lib";
 
 const body = new TextEncoder().encode("ping");
 
@@ -31,10 +31,11 @@ async function pingPong(target: string, n: number): Promise<number[]> {
   return times;
 }
 
-async function spawnTimes(n: number, keep: boolean): Promise<{ times: number[]; ids: string[] }> {
+async function spawnTimes(n: number, keep: boolean, gapMs: number): Promise<{ times: number[]; ids: string[] }> {
   const times: number[] = [];
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
+    if (gapMs) await timer.setAndAwaitTimer(gapMs);
     const t0 = performance.now();
     const id = await spawn(null, `${our().packageId()}/pkg/idle.js`, "None", [], [], false);
     let up: Message;
@@ -54,13 +55,13 @@ export default async function init(_our: string) {
   while (true) {
     const msg = await awaitMessage().catch(() => null);
     if (!msg?.isRequest()) continue;
-    const cmd = msg.json<Record<string, { n: number; target?: string; blob?: number; keep?: boolean }>>();
+    const cmd = msg.json<Record<string, { n: number; target?: string; blob?: number; keep?: boolean; gap?: number }>>();
     const [name, a] = Object.entries(cmd)[0];
     const target = a.target ?? `${our().node}@server:kbench:bench.os`;
     let result: unknown;
     if (name === "Pipelined") result = { ms: await pipelined(target, a.n, a.blob ?? 0) };
     else if (name === "PingPong") result = { times: await pingPong(target, a.n) };
-    else if (name === "Spawn") result = await spawnTimes(a.n, Boolean(a.keep));
+    else if (name === "Spawn") result = await spawnTimes(a.n, Boolean(a.keep), a.gap ?? 0);
     Response.to(msg).json(result).send();
   }
 }
