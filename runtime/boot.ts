@@ -12,6 +12,8 @@ import { HttpServerModule } from "../modules/http_server/mod.ts";
 import { TerminalModule } from "../modules/terminal/mod.ts";
 import { TimerModule } from "../modules/timer/mod.ts";
 import { VfsModule } from "../modules/vfs/mod.ts";
+import { KvModule } from "../modules/kv/mod.ts";
+import { SqliteModule } from "../modules/sqlite/mod.ts";
 import { isSafeNode, ParseError } from "./types.ts";
 
 const PACKAGES_DIR = new URL("../packages/", import.meta.url).pathname;
@@ -82,7 +84,19 @@ export class Node {
     const commands = new KernelCommands(kernel);
     const vfs = new VfsModule(kernel);
     const http = new HttpServerModule(kernel, (pkg, files) => installPackage(kernel, pkg, files));
-    for (const m of [commands, new TimerModule(kernel), terminal, vfs, http]) kernel.registerModule(m);
+    for (
+      const m of [
+        commands,
+        new TimerModule(kernel),
+        terminal,
+        vfs,
+        new KvModule(kernel),
+        new SqliteModule(kernel),
+        http,
+      ]
+    ) {
+      kernel.registerModule(m);
+    }
 
     kernel.processes.load();
     const firstBoot = kernel.processes.ids().length === 0;

@@ -15,13 +15,13 @@ export async function bootNode(opts: Partial<NodeOptions> & { home?: string } = 
   const home = opts.home ?? await Deno.makeTempDir({ prefix: "hyperdeno-test-" });
   const lines: string[] = [];
   const node = await Node.boot({
+    ...opts,
     home,
     name: opts.name ?? "fake.dev",
     port: opts.port ?? 0,
     verbosity: opts.verbosity ?? 1,
     stdin: false,
-    write: (l) => lines.push(l),
-    ...opts,
+    write: opts.write ?? ((l) => lines.push(l)),
   }) as TestNode;
   node.lines = lines;
   return node;

@@ -115,9 +115,12 @@ export class VfsModule implements RuntimeModule {
       if (packageOf(source) === p.packageId || this.k.hasCap(source, this.driveCap("write", p.drive))) return;
       throw new VfsFailure({ NoCap: { action, path: p.path } });
     }
-    if (packageOf(source) === p.packageId) return;
+    // Every process of a package uses its pkg and tmp drives; other drives
+    // belong to whoever holds their capabilities (the creator, and those it shared them with).
+    if (packageOf(source) === p.packageId && (p.driveName === "pkg" || p.driveName === "tmp")) return;
     const kind = READ_ACTIONS.has(action) ? "read" : "write";
     if (this.k.hasCap(source, this.driveCap(kind, p.drive))) return;
+    if (this.k.hasCap(source, { issuer: formatAddress(this.k.our, VFS), params: '{"root":true}' })) return;
     throw new VfsFailure({ NoCap: { action, path: p.path } });
   }
 

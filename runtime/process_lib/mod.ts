@@ -159,3 +159,6 @@ export function script(fn: (our: ProcessAddress, args: string) => string | Promi
   };
 }
 export { splitArgs } from "./args.ts";
+export * as vfs from "./vfs.ts";
+export * as kv from "./kv.ts";
+export * as sqlite from "./sqlite.ts";

@@ -1,0 +1,140 @@
+/**
+ * The shape kv:distro:sys and sqlite:distro:sys share: parse a request
+ * `{package_id, db, action}`, check the sender, run the action against an
+ * engine in a permission-limited worker, and answer with the book's
+ * response or error enum.
+ */
+import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
+import { ModuleWorker } from "../../runtime/kernel/module_worker.ts";
+import {
+  fromUtf8,
+  jsonBytes,
+  type KernelMessage,
+  type LazyLoadBlob,
+  packageOf,
+  type ProcessId,
+  processOf,
+} from "../../runtime/types.ts";
+import { dbCap, type DbKey, dbKey, DbRequestError, Transactions } from "./access.ts";
+
+export interface DbAction {
+  source: ProcessId;
+  key: DbKey;
+  name: string;
+  arg: unknown;
+  blob: Uint8Array | null;
+}
+
+export abstract class DbModule<Op> implements RuntimeModule {
+  readonly public = false;
+  protected worker: ModuleWorker;
+  protected txs = new Transactions<Op>();
+  private ready: Promise<unknown>;
+
+  /**
+   * @param engineError the error variant that carries the engine's own message
+   *   (the book names it after the Rust engine: RocksDBError, RusqliteError)
+   */
+  constructor(
+    protected k: KernelHandle,
+    readonly process: ProcessId,
+    folder: string,
+    workerEntry: URL,
+    private engineError: string,
+  ) {
+    const root = `${k.home}/${folder}`;
+    Deno.mkdirSync(root, { recursive: true });
+    this.worker = new ModuleWorker(workerEntry, { read: [root], write: [root] });
+    this.ready = this.worker.call("init", root);
+  }
+
+  protected abstract act(a: DbAction): Promise<[unknown, LazyLoadBlob | null]>;
+
+  handle(km: KernelMessage) {
+    if (!("Request" in km.message)) return;
+    const expects = km.message.Request.expects_response !== null;
+    this.run(km).then(
+      ([body, blob]) => expects && this.k.respond(km, jsonBytes(body), blob),
+      (e) => {
+        const err = e instanceof DbRequestError ? e.variant : { IOError: (e as Error).message };
+        if (expects) this.k.respond(km, jsonBytes({ Err: err }));
+        else this.k.print(1, `${this.process}: ${km.source}: ${JSON.stringify(err)}`);
+      },
+    );
+  }
+
+  protected cap(source: ProcessId, kind: "read" | "write", key: DbKey) {
+    if (!this.k.hasCap(source, dbCap(this.k.our, this.process, kind, key))) {
+      throw new DbRequestError(kind === "read" ? "NoReadCap" : "NoWriteCap");
+    }
+  }
+
+  protected async engine<T>(op: string, ...args: unknown[]): Promise<T> {
+    await this.ready;
+    try {
+      return await this.worker.call<T>(op, ...args);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (msg === "NoDb") throw new DbRequestError({ NoDb: [args[0], args[1]] });
+      throw new DbRequestError({ [this.engineError]: msg });
+    }
+  }
+
+  private async run(km: KernelMessage): Promise<[unknown, LazyLoadBlob | null]> {
+    let req: { package_id?: unknown; db?: unknown; action?: unknown };
+    try {
+      req = JSON.parse(fromUtf8((km.message as { Request: { body: Uint8Array } }).Request.body));
+    } catch {
+      throw new DbRequestError("MalformedRequest");
+    }
+    const key = req && typeof req === "object" ? dbKey(req.package_id, req.db) : null;
+    if (!key) throw new DbRequestError("MalformedRequest");
+    // Databases are local: a remote process holds no capability here.
+    if (!km.source.startsWith(`${this.k.our}@`)) throw new DbRequestError("NoReadCap");
+    const source = processOf(km.source);
+    const action = req.action;
+    const name = typeof action === "string"
+      ? action
+      : action && typeof action === "object"
+      ? Object.keys(action)[0] ?? ""
+      : "";
+    const arg = typeof action === "object" && action ? (action as Record<string, unknown>)[name] : undefined;
+    const blob = km.lazy_load_blob?.bytes ?? null;
+    if (name === "Open" || name === "RemoveDb") {
+      if (packageOf(source) !== key.packageId) throw new DbRequestError("MismatchingPackageId");
+      if (name === "Open") {
+        await this.engine("open", key.packageId, key.db);
+        this.k.grantCaps(source, [
+          dbCap(this.k.our, this.process, "read", key),
+          dbCap(this.k.our, this.process, "write", key),
+        ]);
+      } else {
+        this.txs.dropFor(key);
+        await this.engine("remove", key.packageId, key.db);
+      }
+      return ["Ok", null];
+    }
+    if (name === "BeginTx") {
+      this.cap(source, "write", key);
+      await this.engine("exists", key.packageId, key.db);
+      return [{ BeginTx: { tx_id: this.txs.begin(source, key) } }, null];
+    }
+    return await this.act({ source, key, name, arg, blob });
+  }
+
+  /** The transaction `id` as its owner asks for it, or the book's NoTx. */
+  protected tx(id: unknown, a: DbAction) {
+    const tx = this.txs.get(id, a.source, a.key);
+    if (!tx) throw new DbRequestError({ NoTx: id ?? null });
+    return tx;
+  }
+
+  processExited(process: ProcessId) {
+    this.txs.dropOwnedBy(process);
+  }
+
+  async shutdown() {
+    await this.worker.call("close").catch(() => {});
+    this.worker.terminate();
+  }
+}

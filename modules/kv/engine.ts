@@ -1,0 +1,97 @@
+/**
+ * The KV store itself, run inside kv:distro:sys's worker: one SQLite file per
+ * (package, db) with a single key/value table. WAL journaling: a write that
+ * was acknowledged survives the node being killed.
+ */
+import { DatabaseSync } from "node:sqlite";
+
+export type KvOp = { set: [Uint8Array, Uint8Array] } | { del: Uint8Array };
+
+export class KvEngine {
+  private dbs = new Map<string, DatabaseSync>();
+  constructor(private root: string) {}
+
+  private path(pkg: string, db: string) {
+    return `${this.root}/${pkg}/${db}.kv.sqlite`;
+  }
+
+  private handle(pkg: string, db: string): DatabaseSync {
+    const key = `${pkg}/${db}`;
+    let h = this.dbs.get(key);
+    if (!h) {
+      try {
+        Deno.statSync(this.path(pkg, db));
+      } catch {
+        throw new Error("NoDb");
+      }
+      h = this.openFile(pkg, db);
+    }
+    return h;
+  }
+
+  private openFile(pkg: string, db: string): DatabaseSync {
+    Deno.mkdirSync(`${this.root}/${pkg}`, { recursive: true });
+    const h = new DatabaseSync(this.path(pkg, db));
+    h.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+    h.exec("CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID");
+    this.dbs.set(`${pkg}/${db}`, h);
+    return h;
+  }
+
+  open(pkg: string, db: string) {
+    if (!this.dbs.has(`${pkg}/${db}`)) this.openFile(pkg, db);
+    return null;
+  }
+
+  remove(pkg: string, db: string) {
+    const h = this.dbs.get(`${pkg}/${db}`);
+    h?.close();
+    this.dbs.delete(`${pkg}/${db}`);
+    let existed = false;
+    for (const suffix of ["", "-wal", "-shm"]) {
+      try {
+        Deno.removeSync(this.path(pkg, db) + suffix);
+        if (suffix === "") existed = true;
+      } catch { /* not there */ }
+    }
+    if (!existed) throw new Error("NoDb");
+    return null;
+  }
+
+  exists(pkg: string, db: string) {
+    this.handle(pkg, db);
+    return null;
+  }
+
+  get(pkg: string, db: string, key: Uint8Array): Uint8Array | null {
+    const row = this.handle(pkg, db).prepare("SELECT value FROM kv WHERE key = ?").get(key) as
+      | { value: Uint8Array }
+      | undefined;
+    return row ? new Uint8Array(row.value) : null;
+  }
+
+  apply(pkg: string, db: string, ops: KvOp[]) {
+    const h = this.handle(pkg, db);
+    const set = h.prepare(
+      "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    );
+    const del = h.prepare("DELETE FROM kv WHERE key = ?");
+    h.exec("BEGIN");
+    try {
+      for (const op of ops) {
+        if ("set" in op) set.run(op.set[0], op.set[1]);
+        else del.run(op.del);
+      }
+      h.exec("COMMIT");
+    } catch (e) {
+      h.exec("ROLLBACK");
+      throw e;
+    }
+    return null;
+  }
+
+  close() {
+    for (const h of this.dbs.values()) h.close();
+    this.dbs.clear();
+  }
+}

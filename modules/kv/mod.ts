@@ -1,0 +1,53 @@
+/**
+ * kv:distro:sys — the book's KV API. Requests are checked on the kernel's
+ * thread; the store runs in a worker that may touch only <home>/kv.
+ */
+import type { KernelHandle } from "../../runtime/kernel/module.ts";
+import type { LazyLoadBlob } from "../../runtime/types.ts";
+import { DbRequestError, jsonBytes } from "../db/access.ts";
+import { type DbAction, DbModule } from "../db/db_module.ts";
+import type { KvOp } from "./engine.ts";
+
+export const KV = "kv:distro:sys";
+
+export class KvModule extends DbModule<KvOp> {
+  constructor(k: KernelHandle) {
+    super(k, KV, "kv", new URL("./worker.ts", import.meta.url), "RocksDBError");
+  }
+
+  protected async act(a: DbAction): Promise<[unknown, LazyLoadBlob | null]> {
+    const { key } = a;
+    switch (a.name) {
+      case "Get": {
+        this.cap(a.source, "read", key);
+        const k = jsonBytes(a.arg);
+        if (!k) throw new DbRequestError("MalformedRequest");
+        const v = await this.engine<Uint8Array | null>("get", key.packageId, key.db, k);
+        if (v === null) throw new DbRequestError("KeyNotFound");
+        return [{ Get: [...k] }, { mime: null, bytes: v }];
+      }
+      case "Set":
+      case "Delete": {
+        this.cap(a.source, "write", key);
+        const arg = a.arg as { key?: unknown; tx_id?: unknown } | undefined;
+        const k = jsonBytes(arg?.key);
+        if (!k || (a.name === "Set" && !a.blob)) throw new DbRequestError("MalformedRequest");
+        const op: KvOp = a.name === "Set" ? { set: [k, a.blob!] } : { del: k };
+        if (arg?.tx_id !== undefined && arg.tx_id !== null) {
+          this.tx(arg.tx_id, a).ops.push(op);
+        } else await this.engine("apply", key.packageId, key.db, [op]);
+        return ["Ok", null];
+      }
+      case "Commit": {
+        this.cap(a.source, "write", key);
+        const id = (a.arg as { tx_id?: unknown } | undefined)?.tx_id;
+        const tx = this.tx(id, a);
+        this.txs.end(id as number);
+        await this.engine("apply", key.packageId, key.db, tx.ops);
+        return ["Ok", null];
+      }
+      default:
+        throw new DbRequestError("MalformedRequest");
+    }
+  }
+}

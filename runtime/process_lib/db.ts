@@ -1,0 +1,37 @@
+/** Shared request plumbing for the kv and sqlite helpers. */
+import { Request } from "./builders.ts";
+import { connect } from "./port.ts";
+import { nodeOf } from "../types.ts";
+
+export class DbError extends Error {
+  override name = "DbError";
+  constructor(readonly error: unknown, readonly module: string) {
+    super(`${module}: ${JSON.stringify(error)}`);
+  }
+}
+
+export async function dbRequest(
+  module: "kv" | "sqlite",
+  packageId: string,
+  db: string,
+  action: unknown,
+  blob?: Uint8Array,
+): Promise<{ body: unknown; blob: Uint8Array | null }> {
+  const r = Request.to(`${nodeOf(connect().init.our)}@${module}:distro:sys`).json({
+    package_id: packageId,
+    db,
+    action,
+  });
+  if (blob) r.blobBytes(blob);
+  const resp = await r.sendAndAwaitResponse(60);
+  const body = resp.json<unknown>();
+  if (body && typeof body === "object" && "Err" in body) throw new DbError((body as { Err: unknown }).Err, module);
+  return { body, blob: resp.blob()?.bytes ?? null };
+}
+
+export function dbCapability(module: "kv" | "sqlite", kind: "read" | "write", packageId: string, db: string) {
+  return {
+    issuer: `${nodeOf(connect().init.our)}@${module}:distro:sys`,
+    params: JSON.stringify({ kind, db_key: [packageId, db] }),
+  };
+}

@@ -1,0 +1,45 @@
+/** The book's sqlite helpers: `const db = await sqlite.open(pkg, "name"); await db.write(sql, params)`. */
+import { dbCapability, DbError, dbRequest } from "./db.ts";
+
+export { DbError };
+export type SqlValue = null | boolean | number | string | number[];
+
+export class Sqlite {
+  constructor(readonly packageId: string, readonly db: string) {}
+  /** Rows of a read query (SELECT, WITH, ...), each an object of column → value. */
+  async read(query: string, params: SqlValue[] = []): Promise<Record<string, SqlValue>[]> {
+    const r = await dbRequest("sqlite", this.packageId, this.db, { Query: query }, json(params));
+    return JSON.parse(new TextDecoder().decode(r.blob ?? new Uint8Array()));
+  }
+  /** A write statement (INSERT, UPDATE, CREATE, ...), in transaction `txId` if given. */
+  async write(statement: string, params: SqlValue[] = [], txId: number | null = null): Promise<void> {
+    await dbRequest("sqlite", this.packageId, this.db, { Write: { statement, tx_id: txId } }, json(params));
+  }
+  async beginTx(): Promise<number> {
+    return ((await dbRequest("sqlite", this.packageId, this.db, "BeginTx")).body as { BeginTx: { tx_id: number } })
+      .BeginTx.tx_id;
+  }
+  async commitTx(txId: number): Promise<void> {
+    await dbRequest("sqlite", this.packageId, this.db, { Commit: { tx_id: txId } });
+  }
+  capability(kind: "read" | "write") {
+    return dbCapability("sqlite", kind, this.packageId, this.db);
+  }
+}
+
+const json = (params: SqlValue[]) => new TextEncoder().encode(JSON.stringify(params));
+
+export async function open(packageId: string, db: string): Promise<Sqlite> {
+  await dbRequest("sqlite", packageId, db, "Open");
+  return new Sqlite(packageId, db);
+}
+
+export function attach(packageId: string, db: string): Sqlite {
+  return new Sqlite(packageId, db);
+}
+
+export async function removeDb(packageId: string, db: string): Promise<void> {
+  await dbRequest("sqlite", packageId, db, "RemoveDb");
+}
+
+export { DbError as SqliteError };

@@ -1,0 +1,56 @@
+/** Acknowledged writes survive `kill -9`; interrupted ones never read back as complete but wrong. */
+import { assert, assertEquals } from "./assert.ts";
+import { cli, freePort, NodeProcess } from "./cli_helpers.ts";
+import { bootNode, FIXTURES, injectJson, removeHome } from "./helpers.ts";
+
+const OWNER = "owner:store:test.os";
+
+Deno.test("storage: a node killed with SIGKILL mid-stream keeps every acknowledged write, untorn", async () => {
+  const port = freePort();
+  const home = await Deno.makeTempDir({ prefix: "hyperdeno-durable-" });
+  const node = new NodeProcess(["-p", String(port), "-o", home, "--persist"]);
+  let acknowledged = 0;
+  try {
+    await node.waitFor(/node ready/);
+    assertEquals((await cli("build", `${FIXTURES}store`)).code, 0);
+    assertEquals((await cli("start-package", `${FIXTURES}store`, "-p", String(port))).code, 0);
+    // Two streams at once: sequential KV sets, and whole-file rewrites with a SQLite row each.
+    const path = "/store:test.os/data/big.bin";
+    const base = `http://127.0.0.1:${port}/rpc:distro:sys/message`;
+    const post = (body: unknown) =>
+      fetch(base, {
+        method: "POST",
+        body: JSON.stringify({ process: OWNER, body: JSON.stringify(body), expects_response: 120 }),
+      }).then((r) => r.json()).catch(() => null);
+    for (let batch = 0; batch < 3; batch++) {
+      const r = await post({ KvSetMany: { start: batch * 50, n: 50 } });
+      if (r?.body) acknowledged = JSON.parse(r.body).done;
+    }
+    void post({ KvSetMany: { start: acknowledged, n: 100_000 } });
+    void post({ Rewrite: { path, n: 100_000, size: 256 * 1024 } });
+    await new Promise((r) => setTimeout(r, 1500));
+  } finally {
+    node.kill("SIGKILL");
+    await node.exited();
+  }
+  const n = await bootNode({ home });
+  try {
+    const kv = await injectJson<{ present: number; highest: number; bad: number[] }>(n, OWNER, {
+      KvCheck: { n: 100_000 },
+    }, 120);
+    assert(kv.present >= acknowledged, `acknowledged ${acknowledged}, found ${kv.present}`);
+    assertEquals(kv.bad, []);
+    assertEquals(kv.highest, kv.present - 1, "sequential writes leave no holes");
+    assert(kv.present > acknowledged, "the stream was running when the node died");
+    const files = await injectJson<{ len: number; uniform: boolean; rows: number; contiguous: boolean }>(
+      n,
+      OWNER,
+      { RewriteCheck: { path: "/store:test.os/data/big.bin" } },
+    );
+    assertEquals([files.len, files.uniform, files.contiguous], [256 * 1024, true, true]);
+    assert(files.rows > 0, "rows were written before the kill");
+  } finally {
+    await n.shutdown();
+    await removeHome(n);
+  }
+});
