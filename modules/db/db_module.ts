@@ -17,6 +17,8 @@ import {
 } from "../../runtime/types.ts";
 import { dbCap, type DbKey, dbKey, DbRequestError, Transactions } from "./access.ts";
 
+const UNIT_ERRORS = new Set(["NotAWriteKeyword", "NotAReadKeyword", "InvalidParameters", "MalformedRequest"]);
+
 export interface DbAction {
   source: ProcessId;
   key: DbKey;
@@ -63,10 +65,21 @@ export abstract class DbModule<Op> implements RuntimeModule {
     );
   }
 
+  private granted = new Set<string>();
+  private grantedVersion = -1;
+
+  /** Checks a read or write capability; granted answers are remembered until capabilities change. */
   protected cap(source: ProcessId, kind: "read" | "write", key: DbKey) {
+    if (this.grantedVersion !== this.k.capsVersion) {
+      this.granted.clear();
+      this.grantedVersion = this.k.capsVersion;
+    }
+    const memo = `${source}\n${kind}\n${key.packageId}\n${key.db}`;
+    if (this.granted.has(memo)) return;
     if (!this.k.hasCap(source, dbCap(this.k.our, this.process, kind, key))) {
       throw new DbRequestError(kind === "read" ? "NoReadCap" : "NoWriteCap");
     }
+    this.granted.add(memo);
   }
 
   protected async engine<T>(op: string, ...args: unknown[]): Promise<T> {
@@ -76,6 +89,8 @@ export abstract class DbModule<Op> implements RuntimeModule {
     } catch (e) {
       const msg = (e as Error).message;
       if (msg === "NoDb") throw new DbRequestError({ NoDb: [args[0], args[1]] });
+      // Checks the worker makes answer with the variant's own name.
+      if (UNIT_ERRORS.has(msg)) throw new DbRequestError(msg);
       throw new DbRequestError({ [this.engineError]: msg });
     }
   }

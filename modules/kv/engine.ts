@@ -3,19 +3,26 @@
  * (package, db) with a single key/value table. WAL journaling: a write that
  * was acknowledged survives the node being killed.
  */
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 
 export type KvOp = { set: [Uint8Array, Uint8Array] } | { del: Uint8Array };
 
+interface Handle {
+  db: DatabaseSync;
+  get: StatementSync;
+  set: StatementSync;
+  del: StatementSync;
+}
+
 export class KvEngine {
-  private dbs = new Map<string, DatabaseSync>();
+  private dbs = new Map<string, Handle>();
   constructor(private root: string) {}
 
   private path(pkg: string, db: string) {
     return `${this.root}/${pkg}/${db}.kv.sqlite`;
   }
 
-  private handle(pkg: string, db: string): DatabaseSync {
+  private handle(pkg: string, db: string): Handle {
     const key = `${pkg}/${db}`;
     let h = this.dbs.get(key);
     if (!h) {
@@ -29,11 +36,17 @@ export class KvEngine {
     return h;
   }
 
-  private openFile(pkg: string, db: string): DatabaseSync {
+  private openFile(pkg: string, db: string): Handle {
     Deno.mkdirSync(`${this.root}/${pkg}`, { recursive: true });
-    const h = new DatabaseSync(this.path(pkg, db));
-    h.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-    h.exec("CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID");
+    const d = new DatabaseSync(this.path(pkg, db));
+    d.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+    d.exec("CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID");
+    const h = {
+      db: d,
+      get: d.prepare("SELECT value FROM kv WHERE key = ?"),
+      set: d.prepare("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+      del: d.prepare("DELETE FROM kv WHERE key = ?"),
+    };
     this.dbs.set(`${pkg}/${db}`, h);
     return h;
   }
@@ -45,7 +58,7 @@ export class KvEngine {
 
   remove(pkg: string, db: string) {
     const h = this.dbs.get(`${pkg}/${db}`);
-    h?.close();
+    h?.db.close();
     this.dbs.delete(`${pkg}/${db}`);
     let existed = false;
     for (const suffix of ["", "-wal", "-shm"]) {
@@ -64,34 +77,38 @@ export class KvEngine {
   }
 
   get(pkg: string, db: string, key: Uint8Array): Uint8Array | null {
-    const row = this.handle(pkg, db).prepare("SELECT value FROM kv WHERE key = ?").get(key) as
+    const row = this.handle(pkg, db).get.get(key) as
       | { value: Uint8Array }
       | undefined;
     return row ? new Uint8Array(row.value) : null;
   }
 
+  getMany(pkg: string, db: string, keys: Uint8Array[]): (Uint8Array | null)[] {
+    const h = this.handle(pkg, db);
+    return keys.map((k) => {
+      const row = h.get.get(k) as { value: Uint8Array } | undefined;
+      return row ? new Uint8Array(row.value) : null;
+    });
+  }
+
   apply(pkg: string, db: string, ops: KvOp[]) {
     const h = this.handle(pkg, db);
-    const set = h.prepare(
-      "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    );
-    const del = h.prepare("DELETE FROM kv WHERE key = ?");
-    h.exec("BEGIN");
+    h.db.exec("BEGIN");
     try {
       for (const op of ops) {
-        if ("set" in op) set.run(op.set[0], op.set[1]);
-        else del.run(op.del);
+        if ("set" in op) h.set.run(op.set[0], op.set[1]);
+        else h.del.run(op.del);
       }
-      h.exec("COMMIT");
+      h.db.exec("COMMIT");
     } catch (e) {
-      h.exec("ROLLBACK");
+      h.db.exec("ROLLBACK");
       throw e;
     }
     return null;
   }
 
   close() {
-    for (const h of this.dbs.values()) h.close();
+    for (const h of this.dbs.values()) h.db.close();
     this.dbs.clear();
   }
 }

@@ -7,6 +7,7 @@ import type { LazyLoadBlob } from "../../runtime/types.ts";
 import { DbRequestError, jsonBytes } from "../db/access.ts";
 import { type DbAction, DbModule } from "../db/db_module.ts";
 import type { KvOp } from "./engine.ts";
+import { decodeFrames, encodeFrames } from "../../runtime/frames.ts";
 
 export const KV = "kv:distro:sys";
 
@@ -25,6 +26,15 @@ export class KvModule extends DbModule<KvOp> {
         const v = await this.engine<Uint8Array | null>("get", key.packageId, key.db, k);
         if (v === null) throw new DbRequestError("KeyNotFound");
         return [{ Get: [...k] }, { mime: null, bytes: v }];
+      }
+      case "GetMany": {
+        // hyperdeno extension: many gets in one request (blob: frames of keys;
+        // answer blob: frames of values, null where a key is not found).
+        this.cap(a.source, "read", key);
+        const keys = a.blob ? decodeFrames(a.blob, 100_000) : null;
+        if (!keys || keys.some((k) => k === null)) throw new DbRequestError("MalformedRequest");
+        const values = await this.engine<(Uint8Array | null)[]>("getMany", key.packageId, key.db, keys);
+        return ["GetMany", { mime: null, bytes: encodeFrames(values) }];
       }
       case "Set":
       case "Delete": {

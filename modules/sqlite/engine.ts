@@ -2,12 +2,30 @@
  * SQLite databases for sqlite:distro:sys, run inside its worker: one file per
  * (package, db), WAL journaling, a read-only connection for queries.
  */
-import { DatabaseSync } from "node:sqlite";
-import type { SqlParam } from "./statements.ts";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { isSingleWrite, paramList, type SqlParam } from "./statements.ts";
+
+/** A write to run: one statement, or a JSON batch [[statement, params], ...] checked here. */
+export type WriteOp = { sql: string; params: SqlParam[] } | { batch: Uint8Array };
 
 interface Db {
   rw: DatabaseSync;
   ro: DatabaseSync;
+  /** Prepared statements by SQL text, so a repeated statement compiles once. */
+  cache: Map<string, StatementSync>;
+}
+
+const CACHE = 128;
+
+function prepared(h: Db, conn: DatabaseSync, sql: string): StatementSync {
+  const key = (conn === h.ro ? "r:" : "w:") + sql;
+  let s = h.cache.get(key);
+  if (!s) {
+    s = conn.prepare(sql);
+    if (h.cache.size >= CACHE) h.cache.delete(h.cache.keys().next().value!);
+    h.cache.set(key, s);
+  }
+  return s;
 }
 
 /** Rows as JSON-ready objects: bytes become arrays of integers, as serde writes Vec<u8>. */
@@ -43,7 +61,7 @@ export class SqliteEngine {
     const rw = new DatabaseSync(this.path(pkg, db));
     rw.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
     const ro = new DatabaseSync(this.path(pkg, db), { readOnly: true });
-    const h = { rw, ro };
+    const h = { rw, ro, cache: new Map() };
     this.dbs.set(`${pkg}/${db}`, h);
     return h;
   }
@@ -75,16 +93,30 @@ export class SqliteEngine {
   }
 
   query(pkg: string, db: string, sql: string, params: SqlParam[]) {
-    const rows = this.handle(pkg, db).ro.prepare(sql).all(...params) as Record<string, unknown>[];
+    const h = this.handle(pkg, db);
+    const rows = prepared(h, h.ro, sql).all(...params) as Record<string, unknown>[];
     return rows.map(jsonRow);
   }
 
-  /** Runs statements in one transaction: all of them, or none. */
-  write(pkg: string, db: string, statements: [string, SqlParam[]][]) {
-    const { rw } = this.handle(pkg, db);
+  /** Runs writes in one transaction: all of them, or none. */
+  write(pkg: string, db: string, ops: WriteOp[]) {
+    const h = this.handle(pkg, db);
+    const { rw } = h;
+    const statements: [string, SqlParam[]][] = [];
+    for (const op of ops) {
+      if ("sql" in op) statements.push([op.sql, op.params]);
+      else statements.push(...checkBatch(op.batch));
+    }
     rw.exec("BEGIN");
     try {
-      for (const [sql, params] of statements) rw.prepare(sql).run(...params);
+      let last = "", stmt: StatementSync | null = null;
+      for (const [sql, params] of statements) {
+        if (sql !== last) {
+          stmt = prepared(h, rw, sql);
+          last = sql;
+        }
+        stmt!.run(...params);
+      }
       rw.exec("COMMIT");
     } catch (e) {
       rw.exec("ROLLBACK");
@@ -100,4 +132,28 @@ export class SqliteEngine {
     }
     this.dbs.clear();
   }
+}
+
+/**
+ * A batch's statements, `{"sql": [statement, ...], "ops": [[index, params], ...]}`:
+ * each statement a single write, each parameter list valid, or the book's error by name.
+ */
+function checkBatch(bytes: Uint8Array): [string, SqlParam[]][] {
+  let batch: { sql?: unknown; ops?: unknown };
+  try {
+    batch = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new Error("InvalidParameters");
+  }
+  const { sql, ops } = batch ?? {};
+  if (!Array.isArray(sql) || !Array.isArray(ops)) throw new Error("MalformedRequest");
+  for (const s of sql) if (typeof s !== "string" || !isSingleWrite(s)) throw new Error("NotAWriteKeyword");
+  return ops.map((op) => {
+    if (!Array.isArray(op) || !Number.isInteger(op[0]) || op[0] < 0 || op[0] >= sql.length) {
+      throw new Error("MalformedRequest");
+    }
+    const params = paramList(op[1] ?? []);
+    if (!params) throw new Error("InvalidParameters");
+    return [sql[op[0]] as string, params] as [string, SqlParam[]];
+  });
 }

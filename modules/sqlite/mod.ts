@@ -8,11 +8,12 @@ import type { LazyLoadBlob } from "../../runtime/types.ts";
 import { jsonBytes } from "../../runtime/types.ts";
 import { DbRequestError } from "../db/access.ts";
 import { type DbAction, DbModule } from "../db/db_module.ts";
-import { hasSecondStatement, isRead, isWrite, parseParams, type SqlParam } from "./statements.ts";
+import { hasSecondStatement, isRead, isWrite, parseParams } from "./statements.ts";
+import type { WriteOp } from "./engine.ts";
 
 export const SQLITE = "sqlite:distro:sys";
 
-export class SqliteModule extends DbModule<[string, SqlParam[]]> {
+export class SqliteModule extends DbModule<WriteOp> {
   constructor(k: KernelHandle) {
     super(k, SQLITE, "sqlite", new URL("./worker.ts", import.meta.url), "RusqliteError");
   }
@@ -37,8 +38,19 @@ export class SqliteModule extends DbModule<[string, SqlParam[]]> {
         const params = parseParams(a.blob);
         if (!params) throw new DbRequestError("InvalidParameters");
         if (arg.tx_id !== undefined && arg.tx_id !== null) {
-          this.tx(arg.tx_id, a).ops.push([arg.statement, params]);
-        } else await this.engine("write", key.packageId, key.db, [[arg.statement, params]]);
+          this.tx(arg.tx_id, a).ops.push({ sql: arg.statement, params });
+        } else await this.engine("write", key.packageId, key.db, [{ sql: arg.statement, params }]);
+        return ["Ok", null];
+      }
+      case "WriteBatch": {
+        // hyperdeno extension: many transaction writes in one request (blob: JSON
+        // {"sql": [statement, ...], "ops": [[statement index, params], ...]}). process_lib queues a transaction's writes
+        // and sends them with the commit, as they only run at commit anyway. The
+        // batch is parsed and checked in the module's worker, off the kernel's thread.
+        this.cap(a.source, "write", key);
+        const tx = this.tx((a.arg as { tx_id?: unknown } | undefined)?.tx_id, a);
+        if (!a.blob) throw new DbRequestError("InvalidParameters");
+        tx.ops.push({ batch: a.blob });
         return ["Ok", null];
       }
       case "Commit": {

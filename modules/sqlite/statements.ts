@@ -27,6 +27,19 @@ export function isWrite(sql: string): boolean {
   return WRITE.has(firstKeyword(sql));
 }
 
+const checked = new Map<string, boolean>();
+
+/** A single write statement: checked once per distinct text (batches repeat one statement). */
+export function isSingleWrite(sql: string): boolean {
+  let ok = checked.get(sql);
+  if (ok === undefined) {
+    ok = isWrite(sql) && !hasSecondStatement(sql);
+    if (checked.size > 1000) checked.clear();
+    checked.set(sql, ok);
+  }
+  return ok;
+}
+
 export function isRead(sql: string): boolean {
   return READ.has(firstKeyword(sql));
 }
@@ -68,6 +81,11 @@ export function parseParams(blob: Uint8Array | null): SqlParam[] | null {
   } catch {
     return null;
   }
+  return paramList(v);
+}
+
+/** Parameters already parsed from JSON (a batch's entries). */
+export function paramList(v: unknown): SqlParam[] | null {
   if (!Array.isArray(v)) return null;
   const out: SqlParam[] = [];
   for (const p of v) {

@@ -1,6 +1,6 @@
 /** sqlite:distro:sys's worker: read/write on <home>/sqlite only. */
 import { serveCalls } from "../../runtime/kernel/module_worker.ts";
-import { SqliteEngine } from "./engine.ts";
+import { SqliteEngine, type WriteOp } from "./engine.ts";
 import type { SqlParam } from "./statements.ts";
 
 let engine: SqliteEngine | null = null;
@@ -13,6 +13,6 @@ serveCalls({
   remove: (pkg: string, db: string) => engine!.remove(pkg, db),
   exists: (pkg: string, db: string) => engine!.exists(pkg, db),
   query: (pkg: string, db: string, sql: string, params: SqlParam[]) => engine!.query(pkg, db, sql, params),
-  write: (pkg: string, db: string, statements: [string, SqlParam[]][]) => engine!.write(pkg, db, statements),
+  write: (pkg: string, db: string, ops: WriteOp[]) => engine!.write(pkg, db, ops),
   close: () => engine?.close() ?? null,
 });

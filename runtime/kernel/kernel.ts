@@ -174,6 +174,10 @@ export class Kernel implements KernelHandle {
     this.processes.grant(process, caps);
   }
 
+  get capsVersion(): number {
+    return this.processes.version;
+  }
+
   // ------------------------------------------------------------ routing
 
   /** Trusted send for runtime modules. */

@@ -37,4 +37,6 @@ export interface KernelHandle {
   hasCap(process: ProcessId, cap: Capability): boolean;
   /** Grants capabilities this module issues. */
   grantCaps(process: ProcessId, caps: Capability[]): void;
+  /** Changes whenever any capability is granted or dropped: caches of decisions key on it. */
+  readonly capsVersion: number;
 }

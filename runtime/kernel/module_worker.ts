@@ -1,8 +1,9 @@
 /**
  * A runtime module's heavy half in its own worker: blocking or CPU-heavy
  * work (SQLite is synchronous) runs there with only the permissions it
- * needs, so the kernel's thread keeps routing. Calls are numbered; the
- * worker answers each with a value or an error message.
+ * needs, so the kernel's thread keeps routing. Calls are numbered and
+ * batched per turn of the event loop; the worker answers a batch with a
+ * batch, and may handle a batch as a whole (a group commit, say).
  */
 export interface WorkerCall {
   id: number;
@@ -16,15 +17,18 @@ export class ModuleWorker {
   private worker: Worker;
   private next = 1;
   private calls = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private outbox: WorkerCall[] = [];
 
   constructor(entry: URL, permissions: Deno.PermissionOptionsObject) {
     this.worker = new Worker(entry, { type: "module", deno: { permissions } } as WorkerOptions);
-    this.worker.onmessage = (e: MessageEvent<WorkerReply>) => {
-      const c = this.calls.get(e.data.id);
-      if (!c) return;
-      this.calls.delete(e.data.id);
-      if (e.data.ok) c.resolve(e.data.value);
-      else c.reject(new Error(e.data.error));
+    this.worker.onmessage = (e: MessageEvent<WorkerReply[]>) => {
+      for (const r of e.data) {
+        const c = this.calls.get(r.id);
+        if (!c) continue;
+        this.calls.delete(r.id);
+        if (r.ok) c.resolve(r.value);
+        else c.reject(new Error(r.error));
+      }
     };
     this.worker.onerror = (e) => {
       e.preventDefault();
@@ -35,10 +39,17 @@ export class ModuleWorker {
 
   call<T>(op: string, ...args: unknown[]): Promise<T> {
     const id = this.next++;
-    return new Promise<T>((resolve, reject) => {
-      this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, op, args } satisfies WorkerCall);
-    });
+    if (this.outbox.length === 0) queueMicrotask(() => this.flush());
+    this.outbox.push({ id, op, args });
+    return new Promise<T>((resolve, reject) =>
+      this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject })
+    );
+  }
+
+  private flush() {
+    const batch = this.outbox;
+    this.outbox = [];
+    if (batch.length) this.worker.postMessage(batch);
   }
 
   terminate() {
@@ -48,20 +59,26 @@ export class ModuleWorker {
   }
 }
 
-/** The worker side: dispatches numbered calls to `handlers`. */
-export function serveCalls(handlers: Record<string, (...args: never[]) => unknown>) {
+export type Handlers = Record<string, (...args: never[]) => unknown>;
+
+/**
+ * The worker side: runs each batch through `batch` when given (it returns
+ * one reply per call, in order), else call by call through `handlers`.
+ */
+export function serveCalls(handlers: Handlers, batch?: (calls: WorkerCall[]) => WorkerReply[]) {
   // deno-lint-ignore no-explicit-any
   const scope = self as any;
-  scope.onmessage = (e: MessageEvent<WorkerCall>) => {
-    const { id, op, args } = e.data;
-    let reply: WorkerReply;
-    try {
-      const h = handlers[op];
-      if (!h) throw new Error(`unknown operation ${op}`);
-      reply = { id, ok: true, value: (h as (...a: unknown[]) => unknown)(...args) };
-    } catch (err) {
-      reply = { id, ok: false, error: (err as Error).message ?? String(err) };
-    }
-    scope.postMessage(reply);
+  scope.onmessage = (e: MessageEvent<WorkerCall[]>) => {
+    scope.postMessage(batch ? batch(e.data) : e.data.map((c) => runCall(handlers, c)));
   };
+}
+
+export function runCall(handlers: Handlers, { id, op, args }: WorkerCall): WorkerReply {
+  try {
+    const h = handlers[op];
+    if (!h) throw new Error(`unknown operation ${op}`);
+    return { id, ok: true, value: (h as (...a: unknown[]) => unknown)(...args) };
+  } catch (err) {
+    return { id, ok: false, error: (err as Error).message ?? String(err) };
+  }
 }
