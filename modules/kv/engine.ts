@@ -4,6 +4,7 @@
  * was acknowledged survives the node being killed.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { JOURNAL, mustExist, removeDbFiles } from "../db/files.ts";
 
 export type KvOp = { set: [Uint8Array, Uint8Array] } | { del: Uint8Array };
 
@@ -39,7 +40,7 @@ export class KvEngine {
   private openFile(pkg: string, db: string): Handle {
     Deno.mkdirSync(`${this.root}/${pkg}`, { recursive: true });
     const d = new DatabaseSync(this.path(pkg, db));
-    d.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+    d.exec(JOURNAL);
     d.exec("CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID");
     const h = {
       db: d,
@@ -60,14 +61,7 @@ export class KvEngine {
     const h = this.dbs.get(`${pkg}/${db}`);
     h?.db.close();
     this.dbs.delete(`${pkg}/${db}`);
-    let existed = false;
-    for (const suffix of ["", "-wal", "-shm"]) {
-      try {
-        Deno.removeSync(this.path(pkg, db) + suffix);
-        if (suffix === "") existed = true;
-      } catch { /* not there */ }
-    }
-    if (!existed) throw new Error("NoDb");
+    removeDbFiles(this.path(pkg, db));
     return null;
   }
 

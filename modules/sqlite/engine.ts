@@ -3,6 +3,7 @@
  * (package, db), WAL journaling, a read-only connection for queries.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { JOURNAL, mustExist, removeDbFiles } from "../db/files.ts";
 import { isSingleWrite, paramList, type SqlParam } from "./statements.ts";
 
 /** A write to run: one statement, or a JSON batch [[statement, params], ...] checked here. */
@@ -48,18 +49,14 @@ export class SqliteEngine {
   private handle(pkg: string, db: string): Db {
     const h = this.dbs.get(`${pkg}/${db}`);
     if (h) return h;
-    try {
-      Deno.statSync(this.path(pkg, db));
-    } catch {
-      throw new Error("NoDb");
-    }
+    mustExist(this.path(pkg, db));
     return this.openFile(pkg, db);
   }
 
   private openFile(pkg: string, db: string): Db {
     Deno.mkdirSync(`${this.root}/${pkg}`, { recursive: true });
     const rw = new DatabaseSync(this.path(pkg, db));
-    rw.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+    rw.exec(JOURNAL);
     const ro = new DatabaseSync(this.path(pkg, db), { readOnly: true });
     const h = { rw, ro, cache: new Map() };
     this.dbs.set(`${pkg}/${db}`, h);
@@ -76,14 +73,7 @@ export class SqliteEngine {
     h?.ro.close();
     h?.rw.close();
     this.dbs.delete(`${pkg}/${db}`);
-    let existed = false;
-    for (const suffix of ["", "-wal", "-shm"]) {
-      try {
-        Deno.removeSync(this.path(pkg, db) + suffix);
-        if (!suffix) existed = true;
-      } catch { /* not there */ }
-    }
-    if (!existed) throw new Error("NoDb");
+    removeDbFiles(this.path(pkg, db));
     return null;
   }
 
