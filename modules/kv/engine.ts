@@ -27,11 +27,7 @@ export class KvEngine {
     const key = `${pkg}/${db}`;
     let h = this.dbs.get(key);
     if (!h) {
-      try {
-        Deno.statSync(this.path(pkg, db));
-      } catch {
-        throw new Error("NoDb");
-      }
+      mustExist(this.path(pkg, db));
       h = this.openFile(pkg, db);
     }
     return h;
