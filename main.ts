@@ -7,6 +7,8 @@ import * as bootFakeNode from "./cli/boot_fake_node.ts";
 import * as build from "./cli/build.ts";
 import * as injectMessage from "./cli/inject_message.ts";
 import * as startPackage from "./cli/start_package.ts";
+import * as fakechain from "./cli/fakechain.ts";
+import * as fakeNet from "./cli/fake_net.ts";
 import { ParseError } from "./runtime/types.ts";
 
 const COMMANDS = {
@@ -14,6 +16,8 @@ const COMMANDS = {
   "build": build,
   "start-package": startPackage,
   "inject-message": injectMessage,
+  "fakechain": fakechain,
+  "fake-net": fakeNet,
 };
 const ALIASES: Record<string, keyof typeof COMMANDS> = {
   f: "boot-fake-node",

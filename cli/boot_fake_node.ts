@@ -28,6 +28,9 @@ export const spec: CommandSpec = {
     { long: "password", default: "secret", value: "PASSWORD", help: "Password to login" },
     { long: "verbosity", default: "0", value: "VERBOSITY", help: "Verbosity of node: higher is more verbose (0-3)" },
     { long: "label", value: "LABEL", help: "Prefix every printed line (used by fake-net)" },
+    { long: "tcp-port", default: "0", value: "PORT", help: "Port for TCP links (0: any free port)" },
+    { long: "ws-port", default: "0", value: "PORT", help: "Port for WebSocket links (0: any free port)" },
+    { long: "routers", value: "NODES", help: "Comma-separated routers: boot an indirect node reachable through them" },
   ],
 };
 
@@ -58,13 +61,23 @@ export async function run(argv: string[]): Promise<number> {
     stdin: true,
     label: flags.label ? String(flags.label) : undefined,
     onExit: () => stop(0),
+    network: {
+      chainPort: portFlag(flags["fakechain-port"], "--fakechain-port"),
+      tcpPort: portFlag(flags["tcp-port"], "--tcp-port"),
+      wsPort: portFlag(flags["ws-port"], "--ws-port"),
+      routers: flags.routers ? String(flags.routers).split(",").map((r) => r.trim()).filter(Boolean) : [],
+    },
   });
   for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => stop(0));
   node.terminal.print(
     0,
-    `${node.name}: node ready in ${Math.round(node.bootMs)} ms; http://127.0.0.1:${node.port}; home ${home}${
+    `${node.name}: node ready in ${Math.round(node.bootMs)} ms; http://127.0.0.1:${node.port}; ${
+      node.net?.indirect
+        ? `indirect via ${node.net.opts.routers.join(", ")}`
+        : `tcp ${node.net?.tcpPort}, ws ${node.net?.wsPort}`
+    }; home ${home}${
       persist ? "" : " (removed on exit; --persist keeps it)"
-    }\ntype a command (echo, m, top, alias, cat) or Ctrl-C to stop`,
+    }\ntype a command (hi, m, top, alias, cat, echo) or Ctrl-C to stop`,
   );
   await node.runTerminal();
   // stdin closed (a pipe ended): keep serving until a signal stops the node.

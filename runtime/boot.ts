@@ -15,6 +15,10 @@ import { VfsModule } from "../modules/vfs/mod.ts";
 import { KvModule } from "../modules/kv/mod.ts";
 import { SqliteModule } from "../modules/sqlite/mod.ts";
 import { isSafeNode, ParseError } from "./types.ts";
+import { loadOrCreateKeys } from "./keys.ts";
+import { NetModule } from "../modules/net/mod.ts";
+import { FakeChain } from "../fakechain/server.ts";
+import { chainIsUp, ChainWatcher, registerIdentity } from "../fakechain/client.ts";
 
 const PACKAGES_DIR = new URL("../packages/", import.meta.url).pathname;
 /** Packages every node carries, installed on first boot. */
@@ -34,6 +38,21 @@ export interface NodeOptions {
   write?: (line: string) => void;
   warmWorkers?: number;
   onExit?: () => void;
+  /** Networking; without it the node is alone and remote messages fail Offline. */
+  network?: NetworkOptions;
+}
+
+export interface NetworkOptions {
+  /** The fake chain to register with; one is started here if none answers. */
+  chainPort: number;
+  tcpPort?: number;
+  wsPort?: number;
+  /** Make this an indirect node, reachable through these routers. */
+  routers?: string[];
+  /** Close links idle this long (default 30 minutes). */
+  idleMs?: number;
+  /** Transports to publish (default both, TCP first). */
+  publish?: ("tcp" | "ws")[];
 }
 
 export class Node {
@@ -46,6 +65,8 @@ export class Node {
     readonly vfs: VfsModule,
     readonly commands: KernelCommands,
     started: number,
+    readonly net: NetModule | null,
+    private chain: { server: FakeChain | null; watcher: ChainWatcher } | null,
   ) {
     this.bootMs = performance.now() - started;
   }
@@ -103,16 +124,35 @@ export class Node {
     kernel.bootPersisted();
     await installDistro(kernel, firstBoot);
 
+    let net: NetModule | null = null;
+    let chain: { server: FakeChain | null; watcher: ChainWatcher } | null = null;
     try {
       await http.listen(opts.port);
+      if (opts.network) {
+        const keys = await loadOrCreateKeys(home, opts.password ?? "secret");
+        net = new NetModule(kernel, {
+          keys,
+          tcpPort: opts.network.tcpPort ?? 0,
+          wsPort: opts.network.wsPort ?? 0,
+          routers: opts.network.routers ?? [],
+          idleMs: opts.network.idleMs ?? 30 * 60_000,
+          publish: opts.network.publish ?? ["tcp", "ws"],
+        });
+        kernel.registerModule(net);
+        chain = await joinNetwork(net, opts.network.chainPort, keys, (t) => terminal!.print(0, t));
+      }
     } catch (e) {
+      await chain?.server?.close();
+      chain?.watcher.stop();
       await kernel.shutdown();
       if (e instanceof Deno.errors.AddrInUse) {
-        throw new ParseError(`port ${opts.port} is in use: is another node running there? Pick another with -p`);
+        throw new ParseError(
+          `port ${opts.port} (or a networking port) is in use: is another node running? Pick another with -p`,
+        );
       }
       throw e;
     }
-    return new Node(opts, kernel, terminal, http, vfs, commands, started);
+    return new Node(opts, kernel, terminal, http, vfs, commands, started, net, chain);
   }
 
   /** Starts reading terminal commands from stdin (when enabled). */
@@ -125,8 +165,45 @@ export class Node {
   }
 
   async shutdown() {
+    this.chain?.watcher.stop();
     await this.kernel.shutdown();
+    await this.chain?.server?.close();
   }
+}
+
+/**
+ * Registers this node with the fake chain (starting one, as kit does, when
+ * none answers on `port`), loads everyone's identities, and keeps watching.
+ */
+async function joinNetwork(
+  net: NetModule,
+  port: number,
+  keys: Awaited<ReturnType<typeof loadOrCreateKeys>>,
+  say: (text: string) => void,
+): Promise<{ server: FakeChain | null; watcher: ChainWatcher }> {
+  let server: FakeChain | null = null;
+  if (!(await chainIsUp(port))) {
+    server = new FakeChain();
+    try {
+      await server.listen(port);
+      say(`no fake chain answered on port ${port}: started one here (it stops with this node)`);
+    } catch (e) {
+      server = null;
+      if (!(e instanceof Deno.errors.AddrInUse) || !(await chainIsUp(port))) {
+        throw new ParseError(
+          `port ${port} is taken by something that is not a fake chain; pick another with --fakechain-port`,
+        );
+      }
+    }
+  }
+  const identity = await net.listen();
+  await registerIdentity(port, keys, identity);
+  const list = await (await fetch(`http://127.0.0.1:${port}/nodes`)).json();
+  for (const n of list.nodes) net.hnsUpdate(n);
+  const watcher = new ChainWatcher(port, (n) => net.hnsUpdate(n), (t) => net.k.print(1, t));
+  watcher.start();
+  net.startDuties();
+  return { server, watcher };
 }
 
 /** One node per home: a home that holds another node's identity is refused. */

@@ -1,16 +1,6 @@
 /** Running hyperdeno's CLI as a user would: real subprocesses, real ports. */
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-export const RUN_FLAGS = [
-  "run",
-  "--unstable-worker-options",
-  "--allow-read",
-  "--allow-write",
-  "--allow-net",
-  "--allow-env",
-  "--allow-run",
-  "--allow-sys",
-  MAIN,
-];
+import { RUN_ARGS } from "../cli/run_args.ts";
+export const RUN_FLAGS = RUN_ARGS;
 
 export function freePort(): number {
   const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });

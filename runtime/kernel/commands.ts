@@ -14,6 +14,7 @@ import {
   parseProcessId,
   type ProcessId,
   processOf,
+  ROOT,
   validateCapability,
   validateOnExit,
 } from "../types.ts";
@@ -102,7 +103,8 @@ export class KernelCommands implements RuntimeModule {
     }
     const wanted = (Array.isArray(a.initial_capabilities) ? a.initial_capabilities : []).map(validateCapability);
     // A process can only hand on what it holds; runtime modules are trusted.
-    const caps = this.k.isModule(source)
+    const root = this.k.processes.hasCap(source, { issuer: this.k.addr(KERNEL), params: ROOT });
+    const caps = this.k.isModule(source) || root
       ? wanted
       : wanted.filter((c) => this.k.processes.hasCap(source, c) || c.issuer === this.k.addr(source));
     this.k.initializeProcess(id, {

@@ -292,6 +292,30 @@ export class Kernel implements KernelHandle {
     this.fail(km.id, "Offline");
   }
 
+  /**
+   * A message from another node. Only its node is authenticated; its process
+   * id is a claim. It reaches processes that hold the networking capability,
+   * and only capabilities the sending node itself issued come with it.
+   */
+  deliverRemote(km: KernelMessage) {
+    if (nodeOf(km.target) !== this.our) return;
+    const target = processOf(km.target);
+    const source = nodeOf(km.source);
+    const inner = "Request" in km.message ? km.message.Request : km.message.Response[0];
+    inner.capabilities = inner.capabilities.filter((c) => nodeOf(c.issuer) === source);
+    if (!this.modules.has(target) && this.processes.has(target)) {
+      const netCap = { issuer: this.addr(KERNEL), params: NETWORK };
+      if (
+        !this.processes.hasCap(target, netCap) &&
+        !this.processes.hasCap(target, { issuer: this.addr(KERNEL), params: ROOT })
+      ) {
+        this.print(1, `kernel: dropped a message from ${km.source}: ${target} does not take messages from the network`);
+        return;
+      }
+    }
+    this.route(km);
+  }
+
   /** A batch of system calls from a process worker. */
   private fromProcess(id: ProcessId, batch: FromProcess[]) {
     const r = this.running.get(id);

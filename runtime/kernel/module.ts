@@ -39,4 +39,8 @@ export interface KernelHandle {
   grantCaps(process: ProcessId, caps: Capability[]): void;
   /** Changes whenever any capability is granted or dropped: caches of decisions key on it. */
   readonly capsVersion: number;
+  /** Delivers a message that arrived from another node (its source node already authenticated). */
+  deliverRemote(km: KernelMessage): void;
+  /** Returns request `id` to whoever awaits it, as a SendError of `kind`. */
+  fail(id: number, kind: "Offline" | "Timeout"): void;
 }

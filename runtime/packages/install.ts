@@ -23,6 +23,7 @@ function checkRelPath(p: string) {
 
 export function installPackage(k: Kernel, packageId: string, files: Record<string, Uint8Array>): InstallResult {
   parsePackageId(packageId);
+  if (packageId === "distro:sys") throw new ParseError("distro:sys is reserved for runtime modules");
   for (const p of Object.keys(files)) checkRelPath(p);
   const manifestBytes = files["manifest.json"];
   if (!manifestBytes) throw new ParseError(`package ${packageId} has no pkg/manifest.json`);
@@ -108,8 +109,16 @@ export function readPkgDir(pkgDir: string): Record<string, Uint8Array> {
   const walk = (dir: string, rel: string) => {
     for (const e of Deno.readDirSync(dir)) {
       const r = rel ? `${rel}/${e.name}` : e.name;
+      // A build running beside us writes temp files that are renamed into place.
+      if (/\.tmp-[0-9a-f]{8}$/.test(e.name)) continue;
       if (e.isDirectory) walk(`${dir}/${e.name}`, r);
-      else if (e.isFile) files[r] = Deno.readFileSync(`${dir}/${e.name}`);
+      else if (e.isFile) {
+        try {
+          files[r] = Deno.readFileSync(`${dir}/${e.name}`);
+        } catch (err) {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+        }
+      }
     }
   };
   walk(pkgDir, "");

@@ -87,5 +87,10 @@ export default script(async (our, line) => {
         (st.last_error && !st.running ? `\n${" ".repeat(w + 2)}last error: ${st.last_error.split("\n")[0]}` : ""),
     );
   }
+  // Networking: who we are linked to (absent on a node without networking).
+  try {
+    const net = await Request.to(`${our.node}@net:distro:sys`).json("GetDiagnostics").sendAndAwaitResponse(2);
+    rows.push(net.json<{ Diagnostics: string }>().Diagnostics);
+  } catch { /* no networking */ }
   return rows.join("\n");
 });

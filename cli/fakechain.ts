@@ -1,0 +1,25 @@
+/** `fakechain`: runs the local identity registry on its own (as `kit chain`). */
+import { FakeChain } from "../fakechain/server.ts";
+import { type CommandSpec, parseFlags, portFlag } from "./flags.ts";
+
+export const spec: CommandSpec = {
+  name: "fakechain",
+  summary: "Run a fake chain: the local identity registry that fake nodes register with",
+  usage: "deno task fakechain [OPTIONS]",
+  positionals: [],
+  flags: [{ long: "port", short: "p", default: "8545", value: "PORT", help: "Port to serve the registry on" }],
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const { flags } = parseFlags(spec, argv);
+  const chain = new FakeChain();
+  const port = await chain.listen(portFlag(flags.port));
+  console.log(
+    `fake chain listening on http://127.0.0.1:${port} (GET /nodes, GET /watch, POST /register); Ctrl-C to stop`,
+  );
+  const done = Promise.withResolvers<void>();
+  for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => done.resolve());
+  await done.promise;
+  await chain.close();
+  return 0;
+}

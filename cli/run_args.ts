@@ -1,0 +1,12 @@
+/** How one hyperdeno command starts another: this Deno, the node's permissions, main.ts. */
+export const RUN_ARGS = [
+  "run",
+  "--unstable-worker-options",
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--allow-env",
+  "--allow-run",
+  "--allow-sys",
+  new URL("../main.ts", import.meta.url).pathname,
+];

@@ -1,0 +1,78 @@
+/**
+ * A node's side of the fake chain: register its identity (signed), and keep
+ * a current view of everyone else's through /watch.
+ */
+import { type NodeKeys, sign, toHex } from "../runtime/keys.ts";
+import type { HnsUpdate } from "./identity.ts";
+import { registrationMessage } from "./identity.ts";
+
+export async function registerIdentity(
+  chainPort: number,
+  keys: NodeKeys,
+  u: Omit<HnsUpdate, "public_key">,
+): Promise<void> {
+  const node: HnsUpdate = { ...u, public_key: toHex(keys.publicKey) };
+  const timestamp = Date.now();
+  const signature = toHex(sign(keys, registrationMessage(node, timestamp)));
+  const resp = await fetch(`http://127.0.0.1:${chainPort}/register`, {
+    method: "POST",
+    body: JSON.stringify({ ...node, timestamp, signature }),
+  });
+  const body = await resp.json();
+  if (resp.status !== 200) throw new Error(`the fake chain refused ${u.name}: ${body.error}`);
+}
+
+export async function chainIsUp(port: number): Promise<boolean> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
+    const j = await r.json();
+    return j?.fakechain === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** Follows /watch, calling `onNode` for every identity, reconnecting when the stream drops. */
+export class ChainWatcher {
+  private seq = 0;
+  private abort = new AbortController();
+  private stopped = false;
+
+  constructor(private port: number, private onNode: (n: HnsUpdate) => void, private log: (s: string) => void) {}
+
+  async start() {
+    let delay = 250;
+    while (!this.stopped) {
+      try {
+        const resp = await fetch(`http://127.0.0.1:${this.port}/watch?since=${this.seq}`, {
+          signal: this.abort.signal,
+        });
+        delay = 250;
+        const dec = new TextDecoder();
+        let buf = "";
+        for await (const chunk of resp.body!) {
+          buf += dec.decode(chunk, { stream: true });
+          let i: number;
+          while ((i = buf.indexOf("\n\n")) >= 0) {
+            const ev = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            if (!ev.startsWith("data: ")) continue;
+            const { seq, node } = JSON.parse(ev.slice(6));
+            this.seq = Math.max(this.seq, seq);
+            this.onNode(node);
+          }
+        }
+      } catch (e) {
+        if (this.stopped) return;
+        this.log(`hns: lost the fake chain on port ${this.port} (${(e as Error).message}); retrying`);
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+
+  stop() {
+    this.stopped = true;
+    this.abort.abort();
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The book's NetAction API, and the "hello" protocol. Actions arrive as
+ * MessagePack (as the book says) or, typed at a terminal, as JSON; the
+ * answer uses the same encoding. Only local processes may ask for peers,
+ * diagnostics or signatures; only runtime modules may update the registry;
+ * only our routers may send a ConnectionRequest.
+ */
+import { sign, verify } from "../../runtime/keys.ts";
+import {
+  fromUtf8,
+  jsonBytes,
+  type KernelMessage,
+  nodeOf,
+  parseAddress,
+  processOf,
+  toBytes,
+  utf8,
+} from "../../runtime/types.ts";
+import { validateUpdate } from "../../fakechain/identity.ts";
+import type { NetModule } from "./mod.ts";
+import { decodeNet, encodeNet } from "./wire.ts";
+
+const HELLO_MAX = 4096;
+
+function parse(body: Uint8Array): { value: unknown; json: boolean } | null {
+  try {
+    const v = decodeNet(body);
+    if (typeof v !== "number") return { value: v, json: false };
+  } catch { /* maybe JSON */ }
+  try {
+    return { value: JSON.parse(fromUtf8(body)), json: true };
+  } catch {
+    return null;
+  }
+}
+
+function identity(net: NetModule, name: string) {
+  const id = net.hns.get(name);
+  if (!id) return null;
+  return {
+    name: id.name,
+    networking_key: `0x${id.public_key}`,
+    routing: id.routers.length ? { Routers: id.routers } : { Direct: { ip: id.ips[0] ?? "", ports: id.ports } },
+  };
+}
+
+export function handleNetAction(net: NetModule, km: KernelMessage) {
+  const req = (km.message as { Request: { body: Uint8Array; expects_response: number | null } }).Request;
+  const parsed = parse(req.body);
+  const local = nodeOf(km.source) === net.k.our;
+  const [name, arg] = parsed && typeof parsed.value === "string"
+    ? [parsed.value, undefined]
+    : parsed && parsed.value && typeof parsed.value === "object" && !Array.isArray(parsed.value)
+    ? Object.entries(parsed.value)[0] ?? [null, undefined]
+    : [null, undefined];
+  const reply = (v: unknown, blob: Uint8Array | null = null) => {
+    if (req.expects_response === null) return;
+    net.k.respond(km, parsed?.json ? jsonBytes(v) : encodeNet(v), blob ? { mime: null, bytes: blob } : null);
+  };
+
+  if (!local) {
+    if (name === "ConnectionRequest" && typeof arg === "string" && net.opts.routers.includes(nodeOf(km.source))) {
+      net.peers.acceptThroughRouter(nodeOf(km.source), arg).then(
+        () => reply({ Accepted: arg }),
+        (e) => {
+          net.k.print(1, `net: could not take ${arg}'s connection through ${nodeOf(km.source)}: ${e.message}`);
+          reply({ Rejected: arg });
+        },
+      );
+      return;
+    }
+    // The hello protocol: anything else from another node is shown as text.
+    const text = fromUtf8(req.body.subarray(0, HELLO_MAX));
+    net.k.print(0, `\x1b[1m${nodeOf(km.source)}\x1b[0m: ${text}${req.body.length > HELLO_MAX ? " …" : ""}`);
+    if (req.expects_response !== null) net.k.respond(km, new Uint8Array());
+    return;
+  }
+
+  try {
+    switch (name) {
+      case "GetPeers":
+        return reply({ Peers: net.peers.all().map((l) => identity(net, l.peer)).filter(Boolean) });
+      case "GetPeer":
+        return reply({ Peer: typeof arg === "string" ? identity(net, arg) : null });
+      case "GetDiagnostics":
+        return reply({ Diagnostics: net.diagnostics() });
+      case "Sign": {
+        const payload = km.lazy_load_blob?.bytes ?? new Uint8Array();
+        return reply("Signed", sign(net.opts.keys, concat(utf8(km.source), payload)));
+      }
+      case "Verify": {
+        const { from, signature } = (arg ?? {}) as { from?: unknown; signature?: unknown };
+        if (typeof from !== "string") return reply({ Verified: false });
+        parseAddress(from);
+        const key = net.keyOf(nodeOf(from));
+        const payload = km.lazy_load_blob?.bytes ?? new Uint8Array();
+        let ok = false;
+        try {
+          ok = !!key && verify(key, concat(utf8(from), payload), toBytes(signature, "signature"));
+        } catch { /* malformed signature */ }
+        return reply({ Verified: ok });
+      }
+      case "HnsUpdate":
+      case "HnsBatchUpdate": {
+        if (!processOf(km.source).endsWith(":distro:sys")) {
+          net.k.print(0, `net: refused ${name} from ${km.source}: only runtime modules update the registry`);
+          return;
+        }
+        const list = name === "HnsUpdate" ? [arg] : Array.isArray(arg) ? arg : [];
+        for (const u of list) net.hnsUpdate(validateUpdate(u));
+        return;
+      }
+      default:
+        net.k.print(1, `net: ${km.source} sent something that is no NetAction`);
+    }
+  } catch (e) {
+    net.k.print(0, `net: bad ${name} from ${km.source}: ${(e as Error).message}`);
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

@@ -1,0 +1,184 @@
+/**
+ * Frame channels: TCP carries each Noise message as a 2-byte big-endian
+ * length and the bytes; WebSocket carries each as one Binary message. The
+ * handshake and the encrypted link above are written once against this.
+ */
+export class LinkClosed extends Error {
+  override name = "LinkClosed";
+}
+
+export interface FrameChannel {
+  readonly transport: "tcp" | "ws";
+  /** Sends frames, in order, in as few writes as the transport allows. */
+  send(frames: Uint8Array[]): Promise<void>;
+  /** The next frame; throws LinkClosed when the other side is gone. */
+  recv(): Promise<Uint8Array>;
+  close(): void;
+  readonly remote: string;
+}
+
+const MAX_FRAME = 65535;
+
+export class TcpFrames implements FrameChannel {
+  readonly transport = "tcp";
+  private buf = new Uint8Array(256 * 1024);
+  private start = 0;
+  private end = 0;
+  private closed = false;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(readonly conn: Deno.TcpConn) {
+    conn.setNoDelay(true);
+  }
+
+  get remote(): string {
+    const a = this.conn.remoteAddr as Deno.NetAddr;
+    return `tcp:${a.hostname}:${a.port}`;
+  }
+
+  private async fill(n: number) {
+    while (this.end - this.start < n) {
+      if (this.closed) throw new LinkClosed("connection closed");
+      if (this.start > 0 && this.buf.length - this.end < n) {
+        this.buf.copyWithin(0, this.start, this.end);
+        this.end -= this.start;
+        this.start = 0;
+      }
+      let got: number | null;
+      try {
+        got = await this.conn.read(this.buf.subarray(this.end));
+      } catch (e) {
+        throw new LinkClosed((e as Error).message);
+      }
+      if (got === null) throw new LinkClosed("connection closed by peer");
+      this.end += got;
+    }
+  }
+
+  async recv(): Promise<Uint8Array> {
+    await this.fill(2);
+    const len = (this.buf[this.start] << 8) | this.buf[this.start + 1];
+    this.start += 2;
+    await this.fill(len);
+    const out = this.buf.slice(this.start, this.start + len);
+    this.start += len;
+    return out;
+  }
+
+  /** The first bytes already read may be consumed by a router that splices connections. */
+  takeBuffered(): Uint8Array {
+    const b = this.buf.slice(this.start, this.end);
+    this.start = this.end;
+    return b;
+  }
+
+  send(frames: Uint8Array[]): Promise<void> {
+    let size = 0;
+    for (const f of frames) {
+      if (f.length > MAX_FRAME) throw new RangeError("frame over 65535 bytes");
+      size += 2 + f.length;
+    }
+    const out = new Uint8Array(size);
+    let o = 0;
+    for (const f of frames) {
+      out[o] = f.length >> 8;
+      out[o + 1] = f.length & 0xff;
+      out.set(f, o + 2);
+      o += 2 + f.length;
+    }
+    // Writes queue so frames of two messages never interleave.
+    this.writing = this.writing.then(async () => {
+      let w = 0;
+      try {
+        while (w < out.length) w += await this.conn.write(out.subarray(w));
+      } catch (e) {
+        this.close();
+        throw new LinkClosed((e as Error).message);
+      }
+    });
+    return this.writing;
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+  }
+}
+
+export class WsFrames implements FrameChannel {
+  readonly transport = "ws";
+  private queue: Uint8Array[] = [];
+  private waiting: { resolve(b: Uint8Array): void; reject(e: Error): void } | null = null;
+  private closed: LinkClosed | null = null;
+
+  constructor(private ws: WebSocket, readonly remote: string) {
+    ws.binaryType = "arraybuffer";
+    ws.onmessage = (e) => {
+      if (typeof e.data === "string") {
+        // Only Binary frames belong to the protocol.
+        this.fail(new LinkClosed("text frame on a binary protocol"));
+        return;
+      }
+      const b = new Uint8Array(e.data as ArrayBuffer);
+      if (b.length > MAX_FRAME) return this.fail(new LinkClosed("frame over 65535 bytes"));
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = null;
+        w.resolve(b);
+      } else this.queue.push(b);
+    };
+    ws.onclose = () => this.fail(new LinkClosed("websocket closed"));
+    ws.onerror = () => this.fail(new LinkClosed("websocket error"));
+  }
+
+  private fail(e: LinkClosed) {
+    if (!this.closed) this.closed = e;
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w.reject(e);
+    }
+    this.close();
+  }
+
+  recv(): Promise<Uint8Array> {
+    const b = this.queue.shift();
+    if (b) return Promise.resolve(b);
+    if (this.closed) return Promise.reject(this.closed);
+    return new Promise((resolve, reject) => this.waiting = { resolve, reject });
+  }
+
+  send(frames: Uint8Array[]): Promise<void> {
+    if (this.closed || this.ws.readyState !== WebSocket.OPEN) return Promise.reject(new LinkClosed("websocket closed"));
+    for (const f of frames) this.ws.send(f);
+    return Promise.resolve();
+  }
+
+  close() {
+    try {
+      this.ws.close();
+    } catch { /* already closed */ }
+  }
+}
+
+/** Opens a WebSocket and waits until it is open (or fails). */
+export function openWs(url: string, timeoutMs: number): Promise<WsFrames> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const timer = setTimeout(() => {
+      ws.close();
+      reject(new LinkClosed(`no answer from ${url} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    ws.onopen = () => {
+      clearTimeout(timer);
+      resolve(new WsFrames(ws, url));
+    };
+    ws.onerror = () => {
+      clearTimeout(timer);
+      reject(new LinkClosed(`could not open ${url}`));
+    };
+  });
+}

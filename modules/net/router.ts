@@ -1,0 +1,97 @@
+/**
+ * Routing for indirect nodes (the book's section 4.1). A node B that cannot
+ * reach indirect node C dials one of C's routers, R, and sends a
+ * RoutingRequest {source B, target C} signed by B over C ++ R. R asks C
+ * (over their link) to connect back with a ConnectionRequest(B); C dials R
+ * with a RoutingRequest {source C, target B}; R splices the two connections
+ * and B and C run their own Noise handshake through it. R sees only
+ * ciphertext.
+ */
+import { verify } from "../../runtime/keys.ts";
+
+import type { FrameChannel } from "./frames.ts";
+import type { NetModule } from "./mod.ts";
+import { CONNECT_TIMEOUT_MS } from "./peers.ts";
+import { encodeNet, PROTOCOL_VERSION, type RoutingRequest } from "./wire.ts";
+
+interface Waiting {
+  ch: FrameChannel;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class Router {
+  private waiting = new Map<string, Waiting>();
+  private spliced = 0;
+
+  constructor(private net: NetModule) {}
+
+  async request(ch: FrameChannel, rr: RoutingRequest) {
+    const net = this.net, our = net.k.our;
+    if (rr.protocol_version !== PROTOCOL_VERSION) throw new Error(`routing request of protocol ${rr.protocol_version}`);
+    const key = net.keyOf(rr.source);
+    if (!key || !verify(key, new TextEncoder().encode(rr.target + our), rr.signature)) {
+      throw new Error(`routing request from ${rr.source} is not signed by its key`);
+    }
+    // The second leg: the indirect node answering a connection we asked it for.
+    const back = this.waiting.get(`${rr.target}>${rr.source}`);
+    if (back) {
+      this.waiting.delete(`${rr.target}>${rr.source}`);
+      clearTimeout(back.timer);
+      this.splice(back.ch, ch);
+      return;
+    }
+    const target = net.hns.get(rr.target);
+    if (!target || !target.routers.includes(our)) throw new Error(`we do not route for ${rr.target}`);
+    if (!net.peers.current(rr.target)) throw new Error(`${rr.target} is not connected to us`);
+    const slot = `${rr.source}>${rr.target}`;
+    this.waiting.get(slot)?.ch.close();
+    this.waiting.set(slot, {
+      ch,
+      timer: setTimeout(() => {
+        this.waiting.delete(slot);
+        ch.close();
+      }, CONNECT_TIMEOUT_MS),
+    });
+    net.k.send(net.process, {
+      target: `${rr.target}@net:distro:sys`,
+      message: {
+        Request: {
+          inherit: false,
+          expects_response: null,
+          body: encodeNet({ ConnectionRequest: rr.source }),
+          metadata: null,
+          capabilities: [],
+        },
+      },
+    });
+  }
+
+  /** Passes frames both ways until either side closes. */
+  private splice(a: FrameChannel, b: FrameChannel) {
+    this.spliced++;
+    const pump = async (from: FrameChannel, to: FrameChannel) => {
+      try {
+        while (true) await to.send([await from.recv()]);
+      } catch {
+        from.close();
+        to.close();
+      }
+    };
+    pump(a, b);
+    pump(b, a);
+  }
+
+  describe(): string[] {
+    return this.spliced || this.waiting.size
+      ? [`routed ${this.spliced} connections, ${this.waiting.size} waiting`]
+      : [];
+  }
+
+  close() {
+    for (const w of this.waiting.values()) {
+      clearTimeout(w.timer);
+      w.ch.close();
+    }
+    this.waiting.clear();
+  }
+}

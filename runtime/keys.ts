@@ -1,0 +1,84 @@
+/**
+ * The node's networking identity: an Ed25519 key generated at first boot and
+ * kept in <home>/keys.json, encrypted with the node's password (PBKDF2-SHA256
+ * then AES-256-GCM, both from WebCrypto). A wrong password is a clear error.
+ */
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { writeFileAtomicSync } from "./kernel/persist.ts";
+import { ParseError } from "./types.ts";
+
+const ITERATIONS = 210_000;
+
+export interface NodeKeys {
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+const unb64 = (s: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+export const toHex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+export function fromHex(s: string): Uint8Array {
+  if (!/^([0-9a-f]{2})*$/i.test(s)) throw new ParseError("not hex");
+  return Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
+}
+
+async function wrapKey(password: string, salt: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  const base = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(
+    { name: "PBKDF2", salt, iterations: ITERATIONS, hash: "SHA-256" },
+    base,
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
+}
+
+/** Loads the node's keys, or makes and saves new ones on first boot. */
+export async function loadOrCreateKeys(home: string, password: string): Promise<NodeKeys> {
+  const path = `${home}/keys.json`;
+  let stored: { public_key: string; salt: string; iv: string; secret: string } | null = null;
+  try {
+    stored = JSON.parse(Deno.readTextFileSync(path));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw new ParseError(`${path} is unreadable: ${(e as Error).message}`);
+  }
+  if (stored) {
+    const key = await wrapKey(password, unb64(stored.salt));
+    let secretKey: Uint8Array;
+    try {
+      secretKey = new Uint8Array(
+        await crypto.subtle.decrypt({ name: "AES-GCM", iv: unb64(stored.iv) }, key, unb64(stored.secret)),
+      );
+    } catch {
+      throw new ParseError(`wrong password for the node in ${home} (its keys would not decrypt)`);
+    }
+    return { secretKey, publicKey: ed25519.getPublicKey(secretKey) };
+  }
+  const secretKey = ed25519.utils.randomSecretKey();
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const key = await wrapKey(password, salt);
+  const secret = new Uint8Array(
+    await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, secretKey as Uint8Array<ArrayBuffer>),
+  );
+  const publicKey = ed25519.getPublicKey(secretKey);
+  writeFileAtomicSync(
+    path,
+    new TextEncoder().encode(
+      JSON.stringify({ public_key: toHex(publicKey), salt: b64(salt), iv: b64(iv), secret: b64(secret) }),
+    ),
+  );
+  return { secretKey, publicKey };
+}
+
+export function sign(keys: NodeKeys, message: Uint8Array): Uint8Array {
+  return ed25519.sign(message, keys.secretKey);
+}
+
+export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return ed25519.verify(signature, message, publicKey);
+  } catch {
+    return false;
+  }
+}
