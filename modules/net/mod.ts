@@ -42,7 +42,8 @@ export class NetModule implements RuntimeModule {
   readonly us: Us;
   private tcp: Deno.TcpListener | null = null;
   private ws: Deno.HttpServer | null = null;
-  private pendingInbound = 0;
+  /** Inbound connections still handshaking; `silent` ones have not sent a byte-frame yet. */
+  private pendingInbound = new Map<FrameChannel, { since: number; silent: boolean }>();
   private timers: ReturnType<typeof setInterval>[] = [];
   private stopped = false;
   readonly started = Date.now();
@@ -133,31 +134,41 @@ export class NetModule implements RuntimeModule {
     }
   }
 
-  /** A new inbound connection: its first frame says whether it is a handshake or a routing request. */
+  /**
+   * A new inbound connection: its first frame says whether it is a handshake
+   * or a routing request. At most MAX_PENDING_INBOUND handshake at once; when
+   * full, a newcomer evicts the oldest connection that has not said anything
+   * yet (idle floods cannot starve honest peers), or is refused.
+   */
   private async inbound(ch: FrameChannel) {
-    if (this.pendingInbound >= MAX_PENDING_INBOUND) {
+    if (this.pendingInbound.size >= MAX_PENDING_INBOUND) {
+      const idle = [...this.pendingInbound].filter(([, p]) => p.silent).sort((a, b) => a[1].since - b[1].since)[0];
       this.refused++;
-      ch.close();
-      return;
+      if (!idle) {
+        ch.close();
+        return;
+      }
+      idle[0].close();
+      this.pendingInbound.delete(idle[0]);
     }
-    this.pendingInbound++;
-    let handedOff = false;
+    const slot = { since: Date.now(), silent: true };
+    this.pendingInbound.set(ch, slot);
     try {
       const first = await withTimeout(ch.recv(), CONNECT_TIMEOUT_MS);
+      slot.silent = false;
       if (first.length === 32) {
         const link = await respond(ch, first, this.us, (n) => this.keyOf(n), CONNECT_TIMEOUT_MS);
         this.peers.add(link);
       } else {
         const rr = decodeRouting(first);
-        this.pendingInbound--;
-        handedOff = true;
+        this.pendingInbound.delete(ch);
         await this.router.request(ch, rr);
       }
     } catch (e) {
       this.k.print(1, `net: refused a connection from ${ch.remote}: ${(e as Error).message}`);
       ch.close();
     } finally {
-      if (!handedOff) this.pendingInbound--;
+      this.pendingInbound.delete(ch);
     }
   }
 
