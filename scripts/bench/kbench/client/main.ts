@@ -6,11 +6,12 @@ import { awaitMessage, type Message, our, Request, Response, spawn, timer } from
 
 const body = new TextEncoder().encode("ping");
 
-async function pipelined(target: string, n: number, blobBytes: number): Promise<number> {
-  const blob = blobBytes ? new Uint8Array(blobBytes) : null;
+async function pipelined(target: string, n: number, blobBytes: number, text?: string): Promise<number> {
+  const blob = blobBytes ? new Uint8Array(blobBytes).fill(3) : null;
+  const b = text ? new TextEncoder().encode(text) : body;
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    const r = Request.to(target).body(body).expectsResponse(60);
+    const r = Request.to(target).body(b).expectsResponse(120);
     if (blob) r.blobBytes(blob);
     r.send();
   }
@@ -55,11 +56,13 @@ export default async function init(_our: string) {
   while (true) {
     const msg = await awaitMessage().catch(() => null);
     if (!msg?.isRequest()) continue;
-    const cmd = msg.json<Record<string, { n: number; target?: string; blob?: number; keep?: boolean; gap?: number }>>();
+    const cmd = msg.json<
+      Record<string, { n: number; target?: string; blob?: number; keep?: boolean; gap?: number; body?: string }>
+    >();
     const [name, a] = Object.entries(cmd)[0];
     const target = a.target ?? `${our().node}@server:kbench:bench.os`;
     let result: unknown;
-    if (name === "Pipelined") result = { ms: await pipelined(target, a.n, a.blob ?? 0) };
+    if (name === "Pipelined") result = { ms: await pipelined(target, a.n, a.blob ?? 0, a.body) };
     else if (name === "PingPong") result = { times: await pingPong(target, a.n) };
     else if (name === "Spawn") result = await spawnTimes(a.n, Boolean(a.keep), a.gap ?? 0);
     Response.to(msg).json(result).send();
