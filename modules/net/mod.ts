@@ -162,7 +162,7 @@ export class NetModule implements RuntimeModule {
       } else {
         const rr = decodeRouting(first);
         this.pendingInbound.delete(ch);
-        await this.router.request(ch, rr);
+        this.router.request(ch, rr);
       }
     } catch (e) {
       this.k.print(1, `net: refused a connection from ${ch.remote}: ${(e as Error).message}`);

@@ -25,7 +25,7 @@ export class Router {
 
   constructor(private net: NetModule) {}
 
-  async request(ch: FrameChannel, rr: RoutingRequest) {
+  request(ch: FrameChannel, rr: RoutingRequest) {
     const net = this.net, our = net.k.our;
     if (rr.protocol_version !== PROTOCOL_VERSION) throw new Error(`routing request of protocol ${rr.protocol_version}`);
     const key = net.keyOf(rr.source);

@@ -81,7 +81,7 @@ export async function networkBench(): Promise<Row[]> {
     n.install(packageId, readPkgDir(`${KBENCH}/pkg`));
     nodes.push(n);
   }
-  const [one, two] = nodes;
+  const [one] = nodes;
   const rows: Row[] = [];
   try {
     while (!one.net!.hns.has("two.dev")) await new Promise((r) => setTimeout(r, 10));
