@@ -106,3 +106,11 @@ Deno.test("kernel API: KillProcess stops a Restart process for good", () =>
     assertEquals(r.error, "Offline");
     assertEquals(n.kernel.processes.has("worker:semantics:test.os"), false);
   }));
+
+Deno.test("kernel: OnExit Requests are sent with the exiting process as source", () =>
+  withNode(async (n) => {
+    const r = await injectJson<{ child: string; bye: string; from: string }>(n, HUB, { OnExitRequests: null });
+    assertEquals(r.bye, `goodbye from ${r.child}`);
+    assertEquals(r.from, `fake.dev@${r.child}`);
+    assertEquals(n.kernel.processes.has(r.child), false, "a finished None/Requests process leaves the map");
+  }));

@@ -145,3 +145,36 @@ Deno.test("net API: registry updates from a userspace process are refused", asyn
     await net.close();
   }
 });
+
+Deno.test("net: two nodes dialing each other at once end with one link", async () => {
+  const net = await bootNet({ "a.dev": {}, "b.dev": {} });
+  try {
+    const [x, y] = await Promise.all([
+      injectJson<Call>(net.nodes["a.dev"], NU, { Call: { target: `b.dev@${NU}` } }),
+      injectJson<Call>(net.nodes["b.dev"], NU, { Call: { target: `a.dev@${NU}` } }),
+    ]);
+    assert(x.ok && y.ok, JSON.stringify([x, y]));
+    await waitFor(
+      "one link each",
+      () => net.nodes["a.dev"].net!.peers.all().length === 1 && net.nodes["b.dev"].net!.peers.all().length === 1,
+      6000,
+    );
+    // and both agree which one it is: the one a.dev (first by name) dialed
+    assertEquals(net.nodes["a.dev"].net!.peers.current("b.dev")!.initiatedByUs, true);
+    assertEquals(net.nodes["b.dev"].net!.peers.current("a.dev")!.initiatedByUs, false);
+  } finally {
+    await net.close();
+  }
+});
+
+Deno.test("net: idle links are closed, and the next message opens a new one", async () => {
+  const net = await bootNet({ "a.dev": { idleMs: 300 }, "b.dev": { idleMs: 300 } });
+  try {
+    await injectJson(net.nodes["b.dev"], NU, { Call: { target: `a.dev@${NU}` } });
+    await waitFor("the idle link to close", () => net.nodes["b.dev"].net!.peers.all().length === 0, 5000);
+    const r = await injectJson<Call>(net.nodes["b.dev"], NU, { Call: { target: `a.dev@${NU}` } });
+    assert(r.ok, JSON.stringify(r));
+  } finally {
+    await net.close();
+  }
+});

@@ -155,3 +155,45 @@ Deno.test("timer: SetTimer answers after the delay", async () => {
     await removeHome(n);
   }
 });
+
+Deno.test("fake-net: two nodes and a chain in one terminal; hi and m cross between them", async () => {
+  const port = freePort(), chainPort = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...(await import("./cli_helpers.ts")).RUN_FLAGS, "fake-net", "-p", String(port), "-c", String(chainPort)],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  const dec = new TextDecoder();
+  const pump = (s: ReadableStream<Uint8Array>) =>
+    (async () => {
+      for await (const c of s) out += dec.decode(c, { stream: true });
+    })();
+  const done = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const stdin = child.stdin.getWriter();
+  const type = (l: string) => stdin.write(new TextEncoder().encode(l + "\n"));
+  const until = async (re: RegExp) => {
+    const t = Date.now() + 20_000;
+    while (!re.test(out)) {
+      if (Date.now() > t) throw new Error(`never saw ${re} in:\n${out}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  try {
+    await until(/\[fake\.dev\] fake\.dev: node ready/);
+    await until(/\[fake2\.dev\] fake2\.dev: node ready/);
+    await type("@fake2.dev hi fake.dev hello!");
+    await until(/\[fake\.dev\] .*fake2\.dev.*: hello!/);
+    assertEquals((await cli("build", `${PACKAGES}ping`)).code, 0);
+    assertEquals((await cli("start-package", `${PACKAGES}ping`, "-p", String(port))).code, 0);
+    await type(`@fake2.dev m -a 5 fake.dev@${PING} '"ping"'`);
+    await until(/\[fake2\.dev\] "pong"/);
+  } finally {
+    child.kill("SIGINT");
+    await stdin.close().catch(() => {});
+    await child.status;
+    await done;
+  }
+  assertMatch(out, /fake chain on port \d+/);
+});

@@ -1,6 +1,6 @@
 /** VFS, KV and SQLite through real processes in a booted node. */
 import { assert, assertEquals } from "./assert.ts";
-import { bootNode, FIXTURES, injectJson, install, removeHome, type TestNode } from "./helpers.ts";
+import { bootNode, FIXTURES, injectJson, install, removeHome, type TestNode, waitFor } from "./helpers.ts";
 
 const OWNER = "owner:store:test.os";
 const GUEST = "guest:guest:test.os";
@@ -142,4 +142,14 @@ Deno.test("fuzz: random requests to vfs, kv and sqlite get errors and leave stor
       );
     }
     assertEquals(await injectJson(n, OWNER, { Snapshot: null }), snapshot);
+  }));
+
+Deno.test("kv: a transaction left open by a process that dies is discarded", () =>
+  withNode(async (n) => {
+    const { tx } = await injectJson<{ tx: number }>(n, OWNER, { TxThenDie: null });
+    await waitFor(
+      "the owner to restart",
+      () => n.kernel.status(OWNER).restarts === 1 && n.kernel.status(OWNER).running,
+    );
+    assertEquals(await injectJson(n, OWNER, { TxAfterDeath: null }), { commit: { NoTx: tx }, half: null });
   }));
