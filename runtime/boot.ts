@@ -6,7 +6,7 @@
 import { KernelCommands } from "./kernel/commands.ts";
 import { Kernel } from "./kernel/kernel.ts";
 import { readJsonSync, removeStaleTemps, writeFileAtomicSync } from "./kernel/persist.ts";
-import { buildPackage } from "./packages/build.ts";
+import { buildPackage, processDirs } from "./packages/build.ts";
 import { installPackage, type InstallResult, readPkgDir } from "./packages/install.ts";
 import { HttpServerModule } from "../modules/http_server/mod.ts";
 import { TerminalModule } from "../modules/terminal/mod.ts";
@@ -216,6 +216,14 @@ function claimHome(home: string, name: string) {
   if (!id) writeFileAtomicSync(path, new TextEncoder().encode(JSON.stringify({ name })));
 }
 
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
 function sameFiles(a: Record<string, Uint8Array>, b: Record<string, Uint8Array>): boolean {
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
@@ -225,7 +233,16 @@ function sameFiles(a: Record<string, Uint8Array>, b: Record<string, Uint8Array>)
 async function installDistro(kernel: Kernel, firstBoot: boolean) {
   for (const name of DISTRO_PACKAGES) {
     const dir = `${PACKAGES_DIR}${name}`;
-    const { packageId } = await buildPackage(dir, { onlyIfStale: true });
+    let packageId: string;
+    try {
+      packageId = (await buildPackage(dir, { onlyIfStale: true })).packageId;
+    } catch (e) {
+      // A compiled hyperdeno carries its distro bundles prebuilt and may have no deno to rebuild them.
+      const missing = processDirs(dir).filter((p) => !exists(`${dir}/pkg/${p.name}.js`));
+      if (missing.length) throw e;
+      packageId = `${name}:sys`;
+      kernel.print(1, `boot: using prebuilt ${name} bundles (${(e as Error).message.split("\n")[0]})`);
+    }
     const files = readPkgDir(`${dir}/pkg`);
     let installed: Record<string, Uint8Array> = {};
     try {

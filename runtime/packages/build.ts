@@ -93,9 +93,14 @@ export async function buildPackage(pkgDir: string, opts: { onlyIfStale?: boolean
   return result;
 }
 
+/** The deno CLI: this process when it is deno, else the one on PATH (a compiled hyperdeno is not). */
+function denoCli(): string {
+  return /(^|\/)deno(\.exe)?$/.test(Deno.execPath()) ? Deno.execPath() : "deno";
+}
+
 async function bundle(entry: string, out: string) {
   const tmp = `${out}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  const cmd = new Deno.Command(Deno.execPath(), {
+  const cmd = new Deno.Command(denoCli(), {
     args: [
       "bundle",
       "--quiet",
@@ -112,7 +117,12 @@ async function bundle(entry: string, out: string) {
     stdout: "piped",
     stderr: "piped",
   });
-  const r = await cmd.output();
+  let r: Deno.CommandOutput;
+  try {
+    r = await cmd.output();
+  } catch (e) {
+    throw new ParseError(`building ${entry} needs the deno CLI on PATH (${(e as Error).message})`);
+  }
   if (!r.success) {
     await Deno.remove(tmp).catch(() => {});
     const err = new TextDecoder().decode(r.stderr).trim();
