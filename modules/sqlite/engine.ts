@@ -3,7 +3,7 @@
  * (package, db), WAL journaling, a read-only connection for queries.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { JOURNAL, mustExist, removeDbFiles } from "../db/files.ts";
+import { DbFiles, JOURNAL } from "../db/files.ts";
 import { isSingleWrite, paramList, type SqlParam } from "./statements.ts";
 
 /** A write to run: one statement, or a JSON batch [[statement, params], ...] checked here. */
@@ -38,48 +38,21 @@ function jsonRow(row: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-export class SqliteEngine {
-  private dbs = new Map<string, Db>();
-  constructor(private root: string) {}
-
-  private path(pkg: string, db: string) {
-    return `${this.root}/${pkg}/${db}.sqlite`;
+export class SqliteEngine extends DbFiles<Db> {
+  constructor(root: string) {
+    super(root, ".sqlite");
   }
 
-  private handle(pkg: string, db: string): Db {
-    const h = this.dbs.get(`${pkg}/${db}`);
-    if (h) return h;
-    mustExist(this.path(pkg, db));
-    return this.openFile(pkg, db);
-  }
-
-  private openFile(pkg: string, db: string): Db {
-    Deno.mkdirSync(`${this.root}/${pkg}`, { recursive: true });
-    const rw = new DatabaseSync(this.path(pkg, db));
+  protected openHandle(path: string): Db {
+    const rw = new DatabaseSync(path);
     rw.exec(JOURNAL);
-    const ro = new DatabaseSync(this.path(pkg, db), { readOnly: true });
-    const h = { rw, ro, cache: new Map() };
-    this.dbs.set(`${pkg}/${db}`, h);
-    return h;
+    const ro = new DatabaseSync(path, { readOnly: true });
+    return { rw, ro, cache: new Map() };
   }
 
-  open(pkg: string, db: string) {
-    if (!this.dbs.has(`${pkg}/${db}`)) this.openFile(pkg, db);
-    return null;
-  }
-
-  remove(pkg: string, db: string) {
-    const h = this.dbs.get(`${pkg}/${db}`);
-    h?.ro.close();
-    h?.rw.close();
-    this.dbs.delete(`${pkg}/${db}`);
-    removeDbFiles(this.path(pkg, db));
-    return null;
-  }
-
-  exists(pkg: string, db: string) {
-    this.handle(pkg, db);
-    return null;
+  protected closeHandle(h: Db) {
+    h.ro.close();
+    h.rw.close();
   }
 
   query(pkg: string, db: string, sql: string, params: SqlParam[]) {
@@ -113,14 +86,6 @@ export class SqliteEngine {
       throw e;
     }
     return null;
-  }
-
-  close() {
-    for (const h of this.dbs.values()) {
-      h.ro.close();
-      h.rw.close();
-    }
-    this.dbs.clear();
   }
 }
 

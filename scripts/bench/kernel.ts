@@ -5,7 +5,7 @@
 import { Node } from "../../runtime/boot.ts";
 import { buildPackage } from "../../runtime/packages/build.ts";
 import { readPkgDir } from "../../runtime/packages/install.ts";
-import { fmt, median, printRows, type Row } from "./util.ts";
+import { callProcess, fmt, median, printRows, type Row } from "./util.ts";
 
 const ECHO = new URL("./echo_worker.ts", import.meta.url);
 const KBENCH = new URL("./kbench", import.meta.url).pathname;
@@ -72,14 +72,8 @@ async function coldWorker(): Promise<number> {
   return ms;
 }
 
-async function call<T>(node: Node, body: unknown): Promise<T> {
-  const r = await fetch(`http://127.0.0.1:${node.port}/rpc:distro:sys/message`, {
-    method: "POST",
-    body: JSON.stringify({ process: "client:kbench:bench.os", body: JSON.stringify(body), expects_response: 600 }),
-  });
-  const j = await r.json();
-  if (r.status !== 200) throw new Error(`bench call failed: ${JSON.stringify(j)}`);
-  return JSON.parse(j.body);
+function call<T>(node: Node, body: unknown): Promise<T> {
+  return callProcess<T>(node.port, "client:kbench:bench.os", body);
 }
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;

@@ -6,19 +6,13 @@ import { DatabaseSync } from "node:sqlite";
 import { Node } from "../../runtime/boot.ts";
 import { buildPackage } from "../../runtime/packages/build.ts";
 import { readPkgDir } from "../../runtime/packages/install.ts";
-import { fmt, median, printRows, type Row } from "./util.ts";
+import { callProcess, fmt, median, printRows, type Row } from "./util.ts";
 
 const SBENCH = new URL("./sbench", import.meta.url).pathname;
 const MiB = 1024 * 1024;
 
-async function call<T>(node: Node, body: unknown): Promise<T> {
-  const r = await fetch(`http://127.0.0.1:${node.port}/rpc:distro:sys/message`, {
-    method: "POST",
-    body: JSON.stringify({ process: "runner:sbench:bench.os", body: JSON.stringify(body), expects_response: 600 }),
-  });
-  const j = await r.json();
-  if (r.status !== 200) throw new Error(`bench call failed: ${JSON.stringify(j)}`);
-  return JSON.parse(j.body);
+function call<T>(node: Node, body: unknown): Promise<T> {
+  return callProcess<T>(node.port, "runner:sbench:bench.os", body);
 }
 
 function directKv(dir: string, n: number) {

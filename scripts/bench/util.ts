@@ -29,3 +29,14 @@ export function printRows(title: string, rows: Row[]) {
     );
   }
 }
+
+/** Asks a benchmark process on `port` to run `body` (as inject-message does) and returns its JSON answer. */
+export async function callProcess<T>(port: number, process: string, body: unknown): Promise<T> {
+  const r = await fetch(`http://127.0.0.1:${port}/rpc:distro:sys/message`, {
+    method: "POST",
+    body: JSON.stringify({ process, body: JSON.stringify(body), expects_response: 600 }),
+  });
+  const j = await r.json();
+  if (r.status !== 200) throw new Error(`bench call to ${process} failed: ${JSON.stringify(j)}`);
+  return JSON.parse(j.body);
+}
