@@ -84,3 +84,30 @@ Deno.test("noise: a low-order public key from the peer is refused", () => {
   b.readMessage(new Uint8Array(32));
   assertThrows(() => b.writeMessage(new Uint8Array()), NoiseError, "invalid public key");
 });
+
+Deno.test("wire: a KernelMessage sent in parts decodes to the same message", async () => {
+  const { encodeKernelMessage, encodeKernelMessageParts, decodeKernelMessage } = await import("../modules/net/wire.ts");
+  const { pieces } = await import("../modules/net/handshake.ts");
+  const km = {
+    id: 7,
+    source: "a.dev@x:y:z.os",
+    target: "b.dev@x:y:z.os",
+    rsvp: null,
+    message: {
+      Request: { inherit: false, expects_response: 5, body: new Uint8Array([1]), metadata: null, capabilities: [] },
+    },
+    lazy_load_blob: { mime: "application/octet-stream", bytes: new Uint8Array(200_000).map((_, i) => (i * 31) & 0xff) },
+  };
+  const parts = encodeKernelMessageParts(km);
+  const joined = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    joined.set(p, o);
+    o += p.length;
+  }
+  assertEquals(decodeKernelMessage(joined), decodeKernelMessage(encodeKernelMessage(km)));
+  assertEquals(decodeKernelMessage(joined).lazy_load_blob?.bytes, km.lazy_load_blob.bytes);
+  const cut = pieces(parts, 65519);
+  assertEquals(cut.slice(0, -1).every((p) => p.length === 65519), true);
+  assertEquals(cut.reduce((n, p) => n + p.length, 0), joined.length);
+});

@@ -13,6 +13,8 @@ export interface FrameChannel {
   send(frames: Uint8Array[]): Promise<void>;
   /** The next frame; throws LinkClosed when the other side is gone. */
   recv(): Promise<Uint8Array>;
+  /** Like recv, but the bytes may be a view valid only until the next call (for decrypting in place). */
+  recvView(): Promise<Uint8Array>;
   close(): void;
   readonly remote: string;
 }
@@ -56,11 +58,15 @@ export class TcpFrames implements FrameChannel {
   }
 
   async recv(): Promise<Uint8Array> {
+    return (await this.recvView()).slice();
+  }
+
+  async recvView(): Promise<Uint8Array> {
     await this.fill(2);
     const len = (this.buf[this.start] << 8) | this.buf[this.start + 1];
     this.start += 2;
     await this.fill(len);
-    const out = this.buf.slice(this.start, this.start + len);
+    const out = this.buf.subarray(this.start, this.start + len);
     this.start += len;
     return out;
   }
@@ -142,6 +148,10 @@ export class WsFrames implements FrameChannel {
       w.reject(e);
     }
     this.close();
+  }
+
+  recvView(): Promise<Uint8Array> {
+    return this.recv();
   }
 
   recv(): Promise<Uint8Array> {

@@ -137,27 +137,22 @@ export class Link {
   }
 
   /**
-   * Sends one serialized KernelMessage: a 4-byte big-endian length, then the
-   * bytes, cut into pieces of at most 65519 bytes, each encrypted. Sends are
-   * serialized so nonces and frames stay in order.
+   * Sends one serialized KernelMessage, given as parts to concatenate: a
+   * 4-byte big-endian length, then the bytes, cut into pieces of at most
+   * 65519 bytes, each encrypted. Pieces inside one part are not copied.
+   * Sends are serialized so nonces and frames stay in order.
    */
-  send(message: Uint8Array): Promise<void> {
-    if (message.length > MAX_KERNEL_MESSAGE) {
-      return Promise.reject(
-        new RangeError(`message of ${message.length} bytes is over the ${MAX_KERNEL_MESSAGE} limit`),
-      );
+  send(message: Uint8Array | Uint8Array[]): Promise<void> {
+    const parts = Array.isArray(message) ? message : [message];
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    if (total > MAX_KERNEL_MESSAGE) {
+      return Promise.reject(new RangeError(`message of ${total} bytes is over the ${MAX_KERNEL_MESSAGE} limit`));
     }
     this.sending = this.sending.then(() => {
-      const frames: Uint8Array[] = [];
       const head = new Uint8Array(4);
-      new DataView(head.buffer).setUint32(0, message.length);
-      const first = Math.min(message.length, PIECE - 4);
-      const p0 = new Uint8Array(4 + first);
-      p0.set(head);
-      p0.set(message.subarray(0, first), 4);
-      frames.push(this.out.encrypt(p0));
-      for (let o = first; o < message.length; o += PIECE) frames.push(this.out.encrypt(message.subarray(o, o + PIECE)));
-      this.bytesOut += message.length;
+      new DataView(head.buffer).setUint32(0, total);
+      const frames = pieces([head, ...parts], PIECE).map((p) => this.out.encrypt(p));
+      this.bytesOut += total;
       this.messagesOut++;
       this.lastActive = Date.now();
       return this.ch.send(frames);
@@ -167,7 +162,7 @@ export class Link {
 
   /** The next serialized KernelMessage. Any failure means the link must close. */
   async recv(): Promise<Uint8Array> {
-    const p0 = this.inn.decrypt(await this.ch.recv());
+    const p0 = this.inn.decrypt(await this.ch.recvView());
     if (p0.length < 4) throw new LinkClosed("message piece too short");
     const len = new DataView(p0.buffer, p0.byteOffset).getUint32(0);
     if (len > MAX_KERNEL_MESSAGE) throw new LinkClosed(`peer announced a ${len}-byte message, over the limit`);
@@ -176,7 +171,7 @@ export class Link {
     if (p0.length - 4 > len) throw new LinkClosed("message piece longer than announced");
     out.set(p0.subarray(4, 4 + o));
     while (o < len) {
-      const p = this.inn.decrypt(await this.ch.recv());
+      const p = this.inn.decrypt(await this.ch.recvView());
       if (o + p.length > len) throw new LinkClosed("message longer than announced");
       out.set(p, o);
       o += p.length;
@@ -190,4 +185,38 @@ export class Link {
   close() {
     this.ch.close();
   }
+}
+
+/** Cuts the concatenation of `parts` into pieces of `size`, copying only pieces that straddle parts. */
+export function pieces(parts: Uint8Array[], size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let pending: Uint8Array[] = [];
+  let pendingLen = 0;
+  const flush = () => {
+    if (!pendingLen) return;
+    if (pending.length === 1) out.push(pending[0]);
+    else {
+      const b = new Uint8Array(pendingLen);
+      let o = 0;
+      for (const p of pending) {
+        b.set(p, o);
+        o += p.length;
+      }
+      out.push(b);
+    }
+    pending = [];
+    pendingLen = 0;
+  };
+  for (const part of parts) {
+    let o = 0;
+    while (o < part.length) {
+      const n = Math.min(size - pendingLen, part.length - o);
+      pending.push(part.subarray(o, o + n));
+      pendingLen += n;
+      o += n;
+      if (pendingLen === size) flush();
+    }
+  }
+  flush();
+  return out;
 }

@@ -12,7 +12,7 @@ import type { HnsUpdate } from "../../fakechain/identity.ts";
 import { type FrameChannel, LinkClosed, TcpFrames, WsFrames } from "./frames.ts";
 import { type Link, respond, type Us } from "./handshake.ts";
 import { CONNECT_TIMEOUT_MS, OfflineError, Peers, withTimeout } from "./peers.ts";
-import { decodeKernelMessage, decodeRouting, encodeKernelMessage } from "./wire.ts";
+import { decodeKernelMessage, decodeRouting, encodeKernelMessageParts } from "./wire.ts";
 import { handleNetAction } from "./actions.ts";
 import { Router } from "./router.ts";
 
@@ -203,7 +203,7 @@ export class NetModule implements RuntimeModule {
     try {
       if (!this.hns.has(peer)) throw new OfflineError(`${peer} is not in the registry`);
       const link = await this.peers.get(peer);
-      await link.send(encodeKernelMessage(km));
+      await link.send(encodeKernelMessageParts(km));
     } catch (e) {
       this.k.print(e instanceof OfflineError ? 1 : 0, `net: ${km.source} → ${km.target}: ${(e as Error).message}`);
       this.k.fail(km.id, "Offline");

@@ -75,6 +75,22 @@ export function decodeRouting(bytes: Uint8Array): RoutingRequest {
 const caps = (c: Capability[]) => c.map((x) => [x.issuer, x.params]);
 const blob = (b: LazyLoadBlob | null) => b ? [b.mime, b.bytes] : null;
 
+/**
+ * A KernelMessage as parts whose concatenation is its MessagePack encoding.
+ * The blob is the last field, so its bytes go out as they are, uncopied.
+ */
+export function encodeKernelMessageParts(km: KernelMessage): Uint8Array[] {
+  const blob = km.lazy_load_blob;
+  if (!blob || blob.bytes.length < 4096) return [encodeKernelMessage(km)];
+  // Everything up to the blob's bytes: [.., .., .., .., .., [mime, <bin header>
+  const head = encodeKernelMessage({ ...km, lazy_load_blob: { mime: blob.mime, bytes: new Uint8Array() } });
+  // The empty blob encoded as bin8 of length 0 (0xc4 0x00) ends `head`; replace it with a bin32 header.
+  const bin = new Uint8Array(5);
+  bin[0] = 0xc6;
+  new DataView(bin.buffer).setUint32(1, blob.bytes.length);
+  return [head.subarray(0, head.length - 2), bin, blob.bytes];
+}
+
 export function encodeKernelMessage(km: KernelMessage): Uint8Array {
   const m = km.message;
   const message = "Request" in m
