@@ -11,6 +11,7 @@ import { installPackage, type InstallResult, readPkgDir } from "./packages/insta
 import { HttpServerModule } from "../modules/http_server/mod.ts";
 import { TerminalModule } from "../modules/terminal/mod.ts";
 import { TimerModule } from "../modules/timer/mod.ts";
+import { StateModule } from "../modules/state/mod.ts";
 import { VfsModule } from "../modules/vfs/mod.ts";
 import { KvModule } from "../modules/kv/mod.ts";
 import { SqliteModule } from "../modules/sqlite/mod.ts";
@@ -109,6 +110,7 @@ export class Node {
       const m of [
         commands,
         new TimerModule(kernel),
+        new StateModule(kernel, kernel.state),
         terminal,
         vfs,
         new KvModule(kernel),

@@ -197,3 +197,20 @@ Deno.test("fake-net: two nodes and a chain in one terminal; hi and m cross betwe
   }
   assertMatch(out, /fake chain on port \d+/);
 });
+
+Deno.test("state module: the runtime reads process state through state:distro:sys", async () => {
+  const n = await bootNode();
+  try {
+    await install(n, `${PACKAGES}ping`);
+    assertEquals(await injectJson(n, PING, "ping"), "pong");
+    const got = await inject(n, "state:distro:sys", JSON.stringify({ GetState: PING }));
+    assertEquals(got.body, '"GetState"');
+    assertEquals(atob(got.blob!), "1");
+    const missing = await inject(n, "state:distro:sys", JSON.stringify({ GetState: "nobody:ping:template.os" }));
+    assertEquals(JSON.parse(missing.body!), { Err: { NotFound: "nobody:ping:template.os" } });
+    assertEquals(JSON.parse((await inject(n, "state:distro:sys", "{bad")).body!).Err.BadRequest !== undefined, true);
+  } finally {
+    await n.shutdown();
+    await removeHome(n);
+  }
+});

@@ -1,0 +1,56 @@
+/**
+ * state:distro:sys — process state as a module, as Hyperdrive has it:
+ * `{"GetState": "proc:pkg:pub"}` answers with the state in the blob,
+ * `{"SetState": "proc:pkg:pub"}` stores the blob, `{"DeleteState": ...}`
+ * removes it. Processes reach their own state through set_state/get_state;
+ * this door is for the runtime and holders of the kernel's root capability.
+ */
+import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
+import type { StateStore } from "../../runtime/kernel/state_store.ts";
+import {
+  formatAddress,
+  fromUtf8,
+  jsonBytes,
+  type KernelMessage,
+  nodeOf,
+  parseProcessId,
+  processOf,
+  ROOT,
+} from "../../runtime/types.ts";
+
+export class StateModule implements RuntimeModule {
+  readonly process = "state:distro:sys";
+  readonly public = false;
+
+  constructor(private k: KernelHandle, private store: StateStore) {}
+
+  handle(km: KernelMessage) {
+    if (!("Request" in km.message)) return;
+    const expects = km.message.Request.expects_response !== null;
+    const reply = (v: unknown, blob: Uint8Array | null = null) =>
+      expects && this.k.respond(km, jsonBytes(v), blob ? { mime: null, bytes: blob } : null);
+    const source = processOf(km.source);
+    const trusted = nodeOf(km.source) === this.k.our &&
+      (source.endsWith(":distro:sys") ||
+        this.k.hasCap(source, { issuer: formatAddress(this.k.our, "kernel:distro:sys"), params: ROOT }));
+    if (!trusted) return reply({ Err: "NoCap" });
+    let action: Record<string, unknown>;
+    try {
+      action = JSON.parse(fromUtf8(km.message.Request.body));
+      const [name, id] = Object.entries(action)[0] ?? [];
+      parseProcessId(id as string);
+      if (name === "GetState") {
+        const s = this.store.get(id as string);
+        return s ? reply("GetState", s) : reply({ Err: { NotFound: id } });
+      }
+      if (name === "SetState") {
+        if (!km.lazy_load_blob) return reply({ Err: "BadBytes" });
+        return void this.store.set(id as string, km.lazy_load_blob.bytes).then(() => reply("SetState"));
+      }
+      if (name === "DeleteState") return void this.store.set(id as string, null).then(() => reply("DeleteState"));
+      reply({ Err: { BadRequest: `unknown action ${JSON.stringify(name)}` } });
+    } catch (e) {
+      reply({ Err: { BadRequest: (e as Error).message } });
+    }
+  }
+}
