@@ -15,8 +15,16 @@ const scope = self as any;
 let outbox: FromProcess[] = [];
 let flushing = false;
 
+/** A batch this long goes at once, so the kernel starts on it while we go on. */
+const BATCH_MAX = 256;
+
 function post(m: FromProcess) {
   outbox.push(m);
+  if (outbox.length >= BATCH_MAX) {
+    scope.postMessage(encodeFromProcess(outbox));
+    outbox = [];
+    return;
+  }
   if (!flushing) {
     flushing = true;
     // With more messages waiting, the process will answer them in this turn:
@@ -30,7 +38,7 @@ function flush() {
   flushing = false;
   const batch = outbox;
   outbox = [];
-  scope.postMessage(encodeFromProcess(batch));
+  if (batch.length) scope.postMessage(encodeFromProcess(batch));
 }
 
 let port: HostPort | null = null;

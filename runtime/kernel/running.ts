@@ -19,6 +19,7 @@ export interface Received {
 const MAX_RECEIVED = 512;
 /** Requests awaiting this process's answer; beyond this the oldest are let go. */
 const MAX_UNANSWERED = 100_000;
+const BATCH_MAX = 256;
 /** Blob bytes kept for inherit; older blobs are let go first. */
 const MAX_BLOB_BYTES = 64 * 1024 * 1024;
 
@@ -49,6 +50,12 @@ export class Running {
 
   post(m: ToProcess) {
     this.outbox.push(m);
+    // A long batch goes at once, so the process starts on it while the kernel goes on.
+    if (this.outbox.length >= BATCH_MAX) {
+      this.worker.postMessage(encodeToProcess(this.outbox));
+      this.outbox = [];
+      return;
+    }
     if (!this.flushing) {
       this.flushing = true;
       queueMicrotask(() => this.flush());
