@@ -162,3 +162,22 @@ export { splitArgs } from "./args.ts";
 export * as vfs from "./vfs.ts";
 export * as kv from "./kv.ts";
 export * as sqlite from "./sqlite.ts";
+
+/**
+ * Incoming requests, one at a time, for processes whose loop is "answer each
+ * request": `for await (const req of requests()) { ... }`. Responses are
+ * skipped; SendErrors go to `onError` (default: printed).
+ */
+export async function* requests(onError: (e: SendError) => void = (e) => println(e.message)): AsyncGenerator<Message> {
+  while (true) {
+    let msg: Message;
+    try {
+      msg = await awaitMessage();
+    } catch (e) {
+      if (e instanceof SendError) onError(e);
+      else throw e;
+      continue;
+    }
+    if (msg.isRequest()) yield msg;
+  }
+}

@@ -5,7 +5,7 @@
  *   m -a 5 our@ping:ping:template.os '"ping"'    → "pong"
  *   m -a 5 our@ping:ping:template.os '"count"'   → {"count":3}
  */
-import { awaitMessage, getState, type Message, println, Response, SendError, setState } from "@hyperdeno/process_lib";
+import { getState, println, requests, Response, setState } from "@hyperdeno/process_lib";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -15,15 +15,7 @@ export default async function init(_our: string) {
   let count = saved ? Number(td.decode(saved)) || 0 : 0;
   println(`ready, ${count} pings answered so far`);
 
-  while (true) {
-    let msg: Message;
-    try {
-      msg = await awaitMessage();
-    } catch (e) {
-      if (e instanceof SendError) println(`send error: ${e.message}`);
-      continue;
-    }
-    if (!msg.isRequest()) continue;
+  for await (const msg of requests()) {
     let body: unknown;
     try {
       body = msg.json();
