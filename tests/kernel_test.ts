@@ -1,6 +1,16 @@
 /** Kernel semantics, exercised by real processes in a booted node. */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { bootNode, FIXTURES, inject, injectJson, install, PACKAGES, removeHome, type TestNode } from "./helpers.ts";
+import {
+  bootNode,
+  FIXTURES,
+  inject,
+  injectJson,
+  install,
+  PACKAGES,
+  removeHome,
+  type TestNode,
+  waitFor,
+} from "./helpers.ts";
 
 const HUB = "hub:semantics:test.os";
 
@@ -113,4 +123,16 @@ Deno.test("kernel: OnExit Requests are sent with the exiting process as source",
     assertEquals(r.bye, `goodbye from ${r.child}`);
     assertEquals(r.from, `fake.dev@${r.child}`);
     assertEquals(n.kernel.processes.has(r.child), false, "a finished None/Requests process leaves the map");
+  }));
+
+Deno.test("terminal: a package's scripts.json scripts run from the terminal, and can be aliased", () =>
+  withNode(async (n) => {
+    n.terminal.command("shout:semantics:test.os hello there");
+    await waitFor("the script's output", () => n.lines.includes("HELLO THERE"));
+    n.terminal.command("alias shout shout:semantics:test.os");
+    await waitFor("the alias", () => n.lines.some((l) => l.includes("alias shout set")));
+    n.terminal.command("shout again");
+    await waitFor("the aliased script's output", () => n.lines.includes("AGAIN"));
+    n.terminal.command("hub:semantics:test.os x");
+    await waitFor("a process that is not a script", () => n.lines.some((l) => l.includes("is not a script")));
   }));

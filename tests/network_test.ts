@@ -1,6 +1,6 @@
 /** Nodes talking over Noise links on loopback: direct, routed, TCP and WebSocket. */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { injectJson, waitFor } from "./helpers.ts";
+import { inject, injectJson, waitFor } from "./helpers.ts";
 import { bootNet } from "./net_helpers.ts";
 
 const NU = "netuser:netuser:test.os";
@@ -174,6 +174,16 @@ Deno.test("net: idle links are closed, and the next message opens a new one", as
     await waitFor("the idle link to close", () => net.nodes["b.dev"].net!.peers.all().length === 0, 5000);
     const r = await injectJson<Call>(net.nodes["b.dev"], NU, { Call: { target: `a.dev@${NU}` } });
     assert(r.ok, JSON.stringify(r));
+  } finally {
+    await net.close();
+  }
+});
+
+Deno.test("net: inject-message -n reaches a process on another node and brings its answer back", async () => {
+  const net = await bootNet({ "a.dev": {}, "b.dev": {} });
+  try {
+    const r = await inject(net.nodes["b.dev"], NU, '"from outside"', { nodeName: "a.dev" });
+    assertEquals(JSON.parse(r.body!), { echo: '"from outside"', from: "b.dev@http-server:distro:sys" });
   } finally {
     await net.close();
   }

@@ -46,7 +46,7 @@ export type FromProcess =
     /** Returned with the response (or the SendError) to this request. */
     context?: Uint8Array | null;
   }
-  | { t: "print"; verbosity: number; text: string }
+  | { t: "print"; verbosity: number; text: string; plain?: boolean }
   | { t: "set_state"; bytes: Uint8Array | null }
   | { t: "set_on_exit"; on_exit: OnExit }
   | { t: "call"; call: number; name: SysCall; args: unknown }

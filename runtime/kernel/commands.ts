@@ -114,6 +114,7 @@ export class KernelCommands implements RuntimeModule {
       capabilities: caps,
       public: Boolean(a.public),
     }, blob);
+    if (source === "terminal:terminal:sys") this.k.scripts.add(id);
     if (!a.public && !this.k.isModule(source)) {
       this.k.processes.grant(source, [{ issuer: formatAddress(this.k.our, id), params: MESSAGING }]);
     }

@@ -92,6 +92,8 @@ export class Kernel implements KernelHandle {
   private running = new Map<ProcessId, Running>();
   private life = new Map<ProcessId, Lifecycle>();
   private pending = new Map<number, Pending>();
+  /** Processes the terminal app started as scripts (they may print plainly). */
+  readonly scripts = new Set<ProcessId>();
   private deadlines = new Deadlines((id) => this.fail(id, "Timeout"));
   private pool: WorkerPool;
   private stopping = false;
@@ -340,10 +342,13 @@ export class Kernel implements KernelHandle {
         r.sent++;
         return this.sendFromProcess(id, r, m);
       case "print":
-        // The terminal's own scripts speak to the user plainly; other processes are named.
+        // Scripts the terminal started, and the terminal's own package, speak to the
+        // user plainly; every other process is named, so none can pass as another.
         return this.print(
           Number(m.verbosity) || 0,
-          id.endsWith(":terminal:sys") ? String(m.text) : `${id}: ${String(m.text)}`,
+          id.endsWith(":terminal:sys") || (m.plain && this.scripts.has(id))
+            ? String(m.text)
+            : `${id}: ${String(m.text)}`,
         );
       case "set_state":
         return void this.state.set(id, m.bytes ? new Uint8Array(m.bytes) : null);
@@ -553,6 +558,7 @@ export class Kernel implements KernelHandle {
     if (l?.restartTimer) clearTimeout(l.restartTimer);
     this.life.delete(id);
     this.processes.remove(id);
+    this.scripts.delete(id);
     return known;
   }
 
@@ -606,6 +612,7 @@ export class Kernel implements KernelHandle {
     }
     this.life.delete(id);
     this.processes.remove(id);
+    this.scripts.delete(id);
   }
 
   // ------------------------------------------------------------ spawn
@@ -669,6 +676,7 @@ export class Kernel implements KernelHandle {
       const p = this.processes.get(id)!;
       if (p.on_exit !== "Restart") {
         this.processes.remove(id);
+        this.scripts.delete(id);
         continue;
       }
       try {

@@ -155,7 +155,7 @@ export function script(fn: (our: ProcessAddress, args: string) => string | Promi
     const out = await fn(our(), msg.text());
     if (msg.expectsResponse() !== null) {
       Response.new().body(out).send();
-    } else if (out) println(out);
+    } else if (out) post({ t: "print", verbosity: 0, text: out, plain: true });
   };
 }
 export { splitArgs } from "./args.ts";
