@@ -32,21 +32,31 @@ export async function chainIsUp(port: number): Promise<boolean> {
   }
 }
 
-/** Follows /watch, calling `onNode` for every identity, reconnecting when the stream drops. */
+/**
+ * Follows /watch, calling `onNode` for every identity, reconnecting when the
+ * stream drops. Before every reconnection `onConnect` runs: a chain that
+ * restarted is empty, so the node registers itself again (and may start it).
+ */
 export class ChainWatcher {
-  private seq = 0;
   private abort = new AbortController();
   private stopped = false;
 
-  constructor(private port: number, private onNode: (n: HnsUpdate) => void, private log: (s: string) => void) {}
+  constructor(
+    private port: number,
+    private onNode: (n: HnsUpdate) => void,
+    private log: (s: string) => void,
+    private onConnect: () => Promise<void> = async () => {},
+  ) {}
 
   async start() {
     let delay = 250;
+    let first = true;
     while (!this.stopped) {
       try {
-        const resp = await fetch(`http://127.0.0.1:${this.port}/watch?since=${this.seq}`, {
-          signal: this.abort.signal,
-        });
+        if (!first) await this.onConnect();
+        first = false;
+        // From the start every time: a restarted chain numbers its events anew.
+        const resp = await fetch(`http://127.0.0.1:${this.port}/watch?since=0`, { signal: this.abort.signal });
         delay = 250;
         const dec = new TextDecoder();
         let buf = "";
@@ -56,16 +66,14 @@ export class ChainWatcher {
           while ((i = buf.indexOf("\n\n")) >= 0) {
             const ev = buf.slice(0, i);
             buf = buf.slice(i + 2);
-            if (!ev.startsWith("data: ")) continue;
-            const { seq, node } = JSON.parse(ev.slice(6));
-            this.seq = Math.max(this.seq, seq);
-            this.onNode(node);
+            if (ev.startsWith("data: ")) this.onNode(JSON.parse(ev.slice(6)).node);
           }
         }
       } catch (e) {
         if (this.stopped) return;
         this.log(`hns: lost the fake chain on port ${this.port} (${(e as Error).message}); retrying`);
       }
+      if (this.stopped) return;
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 5000);
     }

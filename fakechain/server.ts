@@ -24,6 +24,8 @@ export class FakeChain {
   private nodes = new Map<string, Entry>();
   private seq = 0;
   private watchers = new Set<(line: string) => void>();
+  /** Open /watch streams, ended on close so shutdown does not wait on them forever. */
+  private streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
   private server: Deno.HttpServer | null = null;
   port = 0;
 
@@ -106,6 +108,7 @@ export class FakeChain {
 
   private watch(since: number): Response {
     let send: ((line: string) => void) | null = null;
+    let streamCtl: ReadableStreamDefaultController<Uint8Array> | null = null;
     const stream = new ReadableStream<Uint8Array>({
       start: (ctl) => {
         const enc = new TextEncoder();
@@ -118,9 +121,12 @@ export class FakeChain {
           if (e.seq > since) send(`data: ${JSON.stringify({ seq: e.seq, node: e.node })}\n\n`);
         }
         this.watchers.add(send);
+        this.streams.add(ctl);
+        streamCtl = ctl;
       },
       cancel: () => {
         if (send) this.watchers.delete(send);
+        if (streamCtl) this.streams.delete(streamCtl);
       },
     });
     return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
@@ -128,6 +134,12 @@ export class FakeChain {
 
   async close() {
     this.watchers.clear();
+    for (const c of this.streams) {
+      try {
+        c.close();
+      } catch { /* already closed */ }
+    }
+    this.streams.clear();
     await this.server?.shutdown();
   }
 }

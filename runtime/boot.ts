@@ -176,6 +176,8 @@ export class Node {
 /**
  * Registers this node with the fake chain (starting one, as kit does, when
  * none answers on `port`), loads everyone's identities, and keeps watching.
+ * If the chain goes away (the node that ran it stopped), the first node to
+ * notice starts a new one, and every node registers with it again.
  */
 async function joinNetwork(
   net: NetModule,
@@ -183,29 +185,35 @@ async function joinNetwork(
   keys: Awaited<ReturnType<typeof loadOrCreateKeys>>,
   say: (text: string) => void,
 ): Promise<{ server: FakeChain | null; watcher: ChainWatcher }> {
-  let server: FakeChain | null = null;
-  if (!(await chainIsUp(port))) {
-    server = new FakeChain();
+  const held: { server: FakeChain | null; watcher: ChainWatcher | null } = { server: null, watcher: null };
+  const ensureChain = async (why: string) => {
+    if (await chainIsUp(port)) return;
+    const server = new FakeChain();
     try {
       await server.listen(port);
-      say(`no fake chain answered on port ${port}: started one here (it stops with this node)`);
+      held.server = server;
+      say(`${why} answered on port ${port}: started one here (it stops with this node)`);
     } catch (e) {
-      server = null;
       if (!(e instanceof Deno.errors.AddrInUse) || !(await chainIsUp(port))) {
         throw new ParseError(
           `port ${port} is taken by something that is not a fake chain; pick another with --fakechain-port`,
         );
       }
     }
-  }
+  };
+  await ensureChain("no fake chain");
   const identity = await net.listen();
   await registerIdentity(port, keys, identity);
   const list = await (await fetch(`http://127.0.0.1:${port}/nodes`)).json();
   for (const n of list.nodes) net.hnsUpdate(n);
-  const watcher = new ChainWatcher(port, (n) => net.hnsUpdate(n), (t) => net.k.print(1, t));
+  const watcher = new ChainWatcher(port, (n) => net.hnsUpdate(n), (t) => net.k.print(1, t), async () => {
+    if (!held.server) await ensureChain("the fake chain went away and no other");
+    await registerIdentity(port, keys, identity);
+  });
+  held.watcher = watcher;
   watcher.start();
   net.startDuties();
-  return { server, watcher };
+  return held as { server: FakeChain | null; watcher: ChainWatcher };
 }
 
 /** One node per home: a home that holds another node's identity is refused. */

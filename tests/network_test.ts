@@ -188,3 +188,30 @@ Deno.test("net: inject-message -n reaches a process on another node and brings i
     await net.close();
   }
 });
+
+Deno.test("net: when the node running the fake chain stops, another takes it over and everyone re-registers", async () => {
+  const { freePort } = await import("./cli_helpers.ts");
+  const { bootNode, removeHome } = await import("./helpers.ts");
+  const chainPort = freePort();
+  const a = await bootNode({ name: "a.dev", network: { chainPort } });
+  const b = await bootNode({ name: "b.dev", network: { chainPort } });
+  await waitFor("a to know b", () => a.net!.hns.has("b.dev"));
+  assert(a.lines.some((l) => l.includes("started one here")), "a started the chain");
+  await a.shutdown();
+  await removeHome(a);
+  await waitFor("b to take over the chain", () => b.lines.some((l) => l.includes("went away")), 10_000);
+  const c = await bootNode({ name: "c.dev", network: { chainPort } });
+  try {
+    await waitFor("b and c to know each other", () => b.net!.hns.has("c.dev") && c.net!.hns.has("b.dev"), 10_000);
+    const { install, FIXTURES } = await import("./helpers.ts");
+    await install(b, `${FIXTURES}netuser`);
+    await install(c, `${FIXTURES}netuser`);
+    const r = await injectJson<Call>(c, NU, { Call: { target: `b.dev@${NU}` } });
+    assert(r.ok, JSON.stringify(r));
+  } finally {
+    for (const n of [b, c]) {
+      await n.shutdown();
+      await removeHome(n);
+    }
+  }
+});
