@@ -5,7 +5,8 @@
  * (`@fake2.dev hi fake.dev hello!`, or `@fake2.dev` alone to switch).
  */
 import { FakeChain } from "../fakechain/server.ts";
-import { type CommandSpec, parseFlags, portFlag } from "./flags.ts";
+import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
+import { chainIsUp } from "../fakechain/client.ts";
 import { RUN_ARGS } from "./run_args.ts";
 
 export const spec: CommandSpec = {
@@ -37,9 +38,21 @@ export async function run(argv: string[]): Promise<number> {
   const { flags } = parseFlags(spec, argv);
   const port = portFlag(flags.port);
   const chainPort = portFlag(flags["fakechain-port"], "--fakechain-port");
-  const chain = new FakeChain();
-  await chain.listen(chainPort);
-  console.log(`fake chain on port ${chainPort}`);
+  // As kit does: use the fake chain already on the port, or start one.
+  let chain: FakeChain | null = null;
+  if (await chainIsUp(chainPort)) console.log(`using the fake chain already on port ${chainPort}`);
+  else {
+    chain = new FakeChain();
+    try {
+      await chain.listen(chainPort);
+    } catch (e) {
+      if (e instanceof Deno.errors.AddrInUse) {
+        throw new UsageError(`port ${chainPort} is in use by something that is not a fake chain; pick another with -c`);
+      }
+      throw e;
+    }
+    console.log(`fake chain on port ${chainPort}`);
+  }
   const nodes = [["fake.dev", port, "/tmp/hyperdeno-fake-node-1"], [
     "fake2.dev",
     port + 1,
@@ -69,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
       } catch { /* gone */ }
     }
     await Promise.all(children.map((c) => c.proc.status));
-    await chain.close();
+    await chain?.close();
     Deno.exit(0);
   };
   for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, stop);
