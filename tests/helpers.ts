@@ -79,3 +79,18 @@ export async function waitFor(what: string, pred: () => boolean | Promise<boolea
 export async function removeHome(node: Node) {
   await Deno.remove(node.opts.home, { recursive: true }).catch(() => {});
 }
+
+/**
+ * Boots a node, installs `packages` (directories), runs `f`, and always shuts
+ * the node down. A home given by the caller is kept; a temporary one is removed.
+ */
+export async function withNode(packages: string[], f: (n: TestNode) => Promise<void>, home?: string) {
+  const node = await bootNode({ home });
+  try {
+    for (const p of packages) await install(node, p);
+    await f(node);
+  } finally {
+    await node.shutdown();
+    if (!home) await removeHome(node);
+  }
+}

@@ -1,29 +1,19 @@
 /** Kernel semantics, exercised by real processes in a booted node. */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import {
-  bootNode,
   FIXTURES,
   inject,
   injectJson,
   install,
   PACKAGES,
-  removeHome,
   type TestNode,
   waitFor,
+  withNode as withPackages,
 } from "./helpers.ts";
 
 const HUB = "hub:semantics:test.os";
 
-async function withNode(f: (n: TestNode) => Promise<void>) {
-  const node = await bootNode();
-  try {
-    await install(node, `${FIXTURES}semantics`);
-    await f(node);
-  } finally {
-    await node.shutdown();
-    await removeHome(node);
-  }
-}
+const withNode = (f: (n: TestNode) => Promise<void>) => withPackages([`${FIXTURES}semantics`], f);
 
 Deno.test("kernel: a request and its response pass between processes", () =>
   withNode(async (n) => {

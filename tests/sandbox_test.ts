@@ -10,19 +10,10 @@ import {
   removeHome,
   type TestNode,
   waitFor,
+  withNode as withPackages,
 } from "./helpers.ts";
 
-async function withNode(f: (n: TestNode) => Promise<void>) {
-  const node = await bootNode();
-  try {
-    await install(node, `${FIXTURES}misbehave`);
-    await install(node, `${PACKAGES}ping`);
-    await f(node);
-  } finally {
-    await node.shutdown();
-    await removeHome(node);
-  }
-}
+const withNode = (f: (n: TestNode) => Promise<void>) => withPackages([`${FIXTURES}misbehave`, `${PACKAGES}ping`], f);
 
 Deno.test("sandbox: a process cannot touch files, network, env, subprocesses or FFI", () =>
   withNode(async (n) => {

@@ -1,21 +1,20 @@
 /** VFS, KV and SQLite through real processes in a booted node. */
 import { assert, assertEquals } from "./assert.ts";
-import { bootNode, FIXTURES, injectJson, install, removeHome, type TestNode, waitFor } from "./helpers.ts";
+import {
+  bootNode,
+  FIXTURES,
+  injectJson,
+  removeHome,
+  type TestNode,
+  waitFor,
+  withNode as withPackages,
+} from "./helpers.ts";
 
 const OWNER = "owner:store:test.os";
 const GUEST = "guest:guest:test.os";
 
-async function withNode(f: (n: TestNode) => Promise<void>, home?: string) {
-  const node = await bootNode({ home });
-  try {
-    await install(node, `${FIXTURES}store`);
-    await install(node, `${FIXTURES}guest`);
-    await f(node);
-  } finally {
-    await node.shutdown();
-    if (!home) await removeHome(node);
-  }
-}
+const withNode = (f: (n: TestNode) => Promise<void>, home?: string) =>
+  withPackages([`${FIXTURES}store`, `${FIXTURES}guest`], f, home);
 
 Deno.test("vfs: the book's file and directory operations work from a process", () =>
   withNode(async (n) => {
