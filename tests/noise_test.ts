@@ -7,7 +7,7 @@ const hex = (s: string) => Uint8Array.from(s.match(/../g)!.map((b) => parseInt(b
 const toHex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 const VECTORS = JSON.parse(
   await Deno.readTextFile(
-    new URL("../../shared/vectors/noise-XX-25519-ChaChaPoly-BLAKE2s.cacophony.json", import.meta.url),
+    new URL("./vectors/noise-XX-25519-ChaChaPoly-BLAKE2s.cacophony.json", import.meta.url),
   ),
 ).vectors;
 

@@ -80,16 +80,27 @@ export async function buildPackage(pkgDir: string, opts: { onlyIfStale?: boolean
   if (procs.length === 0) throw new ParseError(`${dir} has no process folders (a folder with main.ts)`);
   const libNewest = newestSource(new URL("../process_lib", import.meta.url).pathname);
   const result: BuildResult = { packageId: `${meta.package_name}:${meta.publisher}`, built: [], skipped: [] };
-  await Promise.all(procs.map(async ({ name, entry }) => {
-    const out = `${dir}/pkg/${name}.js`;
-    const srcNewest = Math.max(newestSource(`${dir}/${name}`), libNewest);
-    if (opts.onlyIfStale && mtime(out) > srcNewest) {
-      result.skipped.push(name);
-      return;
-    }
-    await bundle(entry, out);
+  const stale = procs.filter(({ name }) => {
+    const fresh = opts.onlyIfStale &&
+      mtime(`${dir}/pkg/${name}.js`) > Math.max(newestSource(`${dir}/${name}`), libNewest);
+    if (fresh) result.skipped.push(name);
+    return !fresh;
+  });
+  // The first `deno bundle` on an empty Deno cache installs esbuild; several at once
+  // collide while copying its binary. So one runs alone, then the rest two at a time.
+  const run = async ({ name, entry }: { name: string; entry: string }) => {
+    await bundle(entry, `${dir}/pkg/${name}.js`);
     result.built.push(name);
-  }));
+  };
+  if (stale.length) await run(stale[0]);
+  const rest = stale.slice(1);
+  const lanes = Array.from({ length: Math.min(2, rest.length) }, async () => {
+    for (let p = rest.shift(); p; p = rest.shift()) await run(p);
+  });
+  // Every lane finishes before a failure is reported, so none leaves a temp file behind.
+  const failed = (await Promise.allSettled(lanes)).find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  result.built.sort();
   return result;
 }
 
