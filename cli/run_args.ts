@@ -2,6 +2,7 @@
 export const RUN_ARGS = [
   "run",
   "--unstable-worker-options",
+  "--v8-flags=--disallow-code-generation-from-strings",
   "--allow-read",
   "--allow-write",
   "--allow-net",

@@ -37,7 +37,8 @@ export interface NodeOptions {
   label?: string;
   /** Where printed lines go; stdout by default. */
   write?: (line: string) => void;
-  warmWorkers?: number;
+  /** The heap limit of each process, in MiB (default 512). */
+  processHeapMb?: number;
   onExit?: () => void;
   /** Networking; without it the node is alone and remote messages fail Offline. */
   network?: NetworkOptions;
@@ -93,7 +94,7 @@ export class Node {
       our: opts.name,
       home,
       print: (v, t) => terminal ? terminal.print(v, t) : early.push([v, t]),
-      warmWorkers: opts.warmWorkers,
+      processHeapMb: opts.processHeapMb,
     });
     terminal = new TerminalModule(kernel, {
       verbosity: opts.verbosity ?? 0,

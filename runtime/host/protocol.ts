@@ -80,4 +80,15 @@ export interface HostPort {
   buffered: ToProcess[];
   /** How many received messages the process has yet to take; the library sets it. */
   backlog: () => number;
+  /** Deno.inspect, kept by the bootstrap: processes see no Deno namespace. */
+  inspect: (v: unknown) => string;
 }
+
+/** Kernel → sandbox factory. `thread` numbers one start of one process. */
+export type ToFactory =
+  | { t: "config"; heapMb: number }
+  | { t: "start"; thread: number; port: MessagePort }
+  | { t: "kill"; thread: number };
+
+/** Sandbox factory → kernel: a process thread ended, however it ended. */
+export type FromFactory = { t: "ended"; thread: number; error: string | null };

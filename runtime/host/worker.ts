@@ -1,27 +1,35 @@
 /**
- * The first code that runs in a process worker (created with
- * `permissions: "none"`). It waits for `init`, instantiates the process's
- * bundled code, and calls its `init(our)`. Workers sit here warm in a pool,
- * so a spawn costs a message, not a Worker start-up.
- *
- * With no permissions, the process cannot import files or URLs, read env,
- * open sockets or run programs: everything it does goes through the kernel.
+ * The first code that runs in a process's thread: a node:worker_threads
+ * Worker started by the sandbox factory (factory.ts), with no permissions and
+ * a heap limit. It waits for the MessagePort the kernel sent, then for
+ * `init`; it takes every host API away (lockdown.ts), compiles the process's
+ * bundled code, and calls its `init(our)`. Threads sit here warm, so a spawn
+ * costs a message, not a thread start-up.
  */
+import { compileFunction } from "node:vm";
 import { type FromProcess, HOST_KEY, type HostPort } from "./protocol.ts";
 import { type Batch, decodeToProcess, encodeFromProcess } from "./wire.ts";
+import { lockdown } from "./lockdown.ts";
 
-// deno-lint-ignore no-explicit-any
-const scope = self as any;
-let outbox: FromProcess[] = [];
-let flushing = false;
+// Kept before lockdown takes the globals away.
+const inspect: (v: unknown) => string = Deno.inspect;
+const later = setTimeout;
+const microtask = queueMicrotask;
 
 /** A batch this long goes at once, so the kernel starts on it while we go on. */
 const BATCH_MAX = 256;
 
+let kernel: MessagePort | null = null;
+let outbox: FromProcess[] = [];
+let flushing = false;
+let port: HostPort | null = null;
+let ended = false;
+
 function post(m: FromProcess) {
+  if (ended) return;
   outbox.push(m);
   if (outbox.length >= BATCH_MAX) {
-    scope.postMessage(encodeFromProcess(outbox));
+    kernel!.postMessage(encodeFromProcess(outbox));
     outbox = [];
     return;
   }
@@ -29,8 +37,8 @@ function post(m: FromProcess) {
     flushing = true;
     // With more messages waiting, the process will answer them in this turn:
     // send one batch after all of them (a macrotask), not one post per answer.
-    if (port && port.backlog() > 0) setTimeout(flush, 0);
-    else queueMicrotask(flush);
+    if (port && port.backlog() > 0) later(flush, 0);
+    else microtask(flush);
   }
 }
 
@@ -38,20 +46,8 @@ function flush() {
   flushing = false;
   const batch = outbox;
   outbox = [];
-  if (batch.length) scope.postMessage(encodeFromProcess(batch));
+  if (batch.length) kernel?.postMessage(encodeFromProcess(batch));
 }
-
-let port: HostPort | null = null;
-
-scope.onmessage = (e: MessageEvent<Batch>) => {
-  for (const m of decodeToProcess(e.data)) {
-    if (m.t === "init") {
-      port = { init: m, post, deliver: null, buffered: [], backlog: () => 0 };
-      start(m.code);
-    } else if (port?.deliver) port.deliver(m);
-    else port?.buffered.push(m);
-  }
-};
 
 function describe(err: unknown): string {
   if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
@@ -61,14 +57,29 @@ function describe(err: unknown): string {
 function exit(ok: boolean, error: string | null) {
   post({ t: "exit", ok, error });
   flush();
+  ended = true;
+}
+
+function onBatch(e: MessageEvent<Batch>) {
+  for (const m of decodeToProcess(e.data)) {
+    if (m.t === "init") {
+      port = { init: m, post, deliver: null, buffered: [], backlog: () => 0, inspect };
+      start(m.code);
+    } else if (port?.deliver) port.deliver(m);
+    else port?.buffered.push(m);
+  }
 }
 
 async function start(code: string) {
-  scope[HOST_KEY] = port;
   try {
-    // Process bundles are CommonJS; `sourceURL` names the process in stack traces.
+    // Process bundles are CommonJS; the filename names the process in stack traces.
+    const instantiate = compileFunction(code, ["module", "exports"], { filename: port!.init.our });
+    lockdown((verbosity, text) => post({ t: "print", verbosity, text }), inspect);
+    // A process that ends its own thread has exited, with nothing left behind.
+    Object.defineProperty(globalThis, "close", { value: () => exit(true, null) });
+    (globalThis as Record<symbol, unknown>)[HOST_KEY] = port;
     const module = { exports: {} as Record<string, unknown> };
-    new Function("module", "exports", `${code}\n//# sourceURL=${port!.init.our}`)(module, module.exports);
+    instantiate(module, module.exports);
     const init = module.exports.default ?? module.exports.init;
     if (typeof init !== "function") {
       throw new TypeError("the process module must export default (or `init`) a function init(our)");
@@ -81,13 +92,21 @@ async function start(code: string) {
 }
 
 // An error thrown outside init's promise chain (a timer callback, say) is a crash too.
-scope.addEventListener("error", (e: ErrorEvent) => {
+addEventListener("error", (e: ErrorEvent) => {
   e.preventDefault();
   exit(false, describe(e.error ?? e.message));
 });
-scope.addEventListener("unhandledrejection", (e: PromiseRejectionEvent) => {
+addEventListener("unhandledrejection", (e: PromiseRejectionEvent) => {
   e.preventDefault();
   exit(false, describe(e.reason));
 });
 
-post({ t: "ready" });
+// The factory hands over the kernel's port once, when a process starts here.
+addEventListener("message", function handOff(e: Event) {
+  const handed = (e as MessageEvent<{ port?: MessagePort }>).data?.port;
+  if (kernel || typeof handed?.postMessage !== "function") return;
+  removeEventListener("message", handOff);
+  kernel = handed;
+  kernel.onmessage = onBatch;
+  post({ t: "ready" });
+});

@@ -5,6 +5,7 @@
  */
 import { ParseError, parsePackageId } from "../types.ts";
 import { writeFileAtomicSync } from "./persist.ts";
+import { checkProcessCode } from "./code_check.ts";
 
 export class CodeStore {
   private cache = new Map<string, string>();
@@ -48,6 +49,7 @@ export class CodeStore {
         }
         throw e;
       }
+      checkProcessCode(code, h);
       this.cache.set(h, code);
     }
     return code;

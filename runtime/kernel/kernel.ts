@@ -33,7 +33,8 @@ import {
 import type { KernelHandle, RuntimeModule } from "./module.ts";
 import { type PersistedProcess, ProcessMap } from "./process_map.ts";
 import { Running } from "./running.ts";
-import { WorkerPool } from "./worker_pool.ts";
+import { Sandbox } from "./sandbox.ts";
+import { assertNoCodeFromStrings } from "./code_check.ts";
 import { CodeStore } from "./code_store.ts";
 import { Deadlines } from "./deadlines.ts";
 import { StateStore } from "./state_store.ts";
@@ -79,7 +80,8 @@ export interface KernelOptions {
   our: string;
   home: string;
   print: (verbosity: number, text: string) => void;
-  warmWorkers?: number;
+  /** The heap limit of each process, in MiB. */
+  processHeapMb?: number;
 }
 
 export class Kernel implements KernelHandle {
@@ -95,11 +97,12 @@ export class Kernel implements KernelHandle {
   /** Processes the terminal app started as scripts (they may print plainly). */
   readonly scripts = new Set<ProcessId>();
   private deadlines = new Deadlines((id) => this.fail(id, "Timeout"));
-  private pool: WorkerPool;
+  private sandbox: Sandbox;
   private stopping = false;
   readonly print: (verbosity: number, text: string) => void;
 
   constructor(opts: KernelOptions) {
+    assertNoCodeFromStrings();
     this.our = opts.our;
     this.home = opts.home;
     this.print = opts.print;
@@ -107,7 +110,7 @@ export class Kernel implements KernelHandle {
     this.processes = new ProcessMap(`${opts.home}/kernel/process_map.json`);
     this.code = new CodeStore(`${opts.home}/vfs`);
     this.state = new StateStore(`${opts.home}/state`);
-    this.pool = new WorkerPool(opts.warmWorkers ?? 2);
+    this.sandbox = new Sandbox(opts.processHeapMb);
   }
 
   addr(process: ProcessId): Address {
@@ -500,13 +503,13 @@ export class Kernel implements KernelHandle {
     if (life.restartTimer) clearTimeout(life.restartTimer);
     life.restartTimer = null;
     life.restartAt = null;
-    const worker = this.pool.take();
-    const r = new Running(
-      id,
-      worker,
-      (batch) => this.fromProcess(id, batch),
-      (error) => this.exited(id, false, error),
-    );
+    // A thread that ends without saying so (its heap limit, a fatal error) has exited.
+    const thread = this.sandbox.start((error) => {
+      if (this.running.get(id) === r) {
+        this.exited(id, false, error ?? "its thread ended without an exit: treated as a crash");
+      }
+    });
+    const r = new Running(id, thread, (batch) => this.fromProcess(id, batch));
     this.running.set(id, r);
     r.post({ t: "init", our: this.addr(id), code, state: this.state.get(id), capabilities: p.capabilities });
     for (const q of life.queued.splice(0)) r.deliver(q.km, q.context);
@@ -693,7 +696,7 @@ export class Kernel implements KernelHandle {
     for (const l of this.life.values()) if (l.restartTimer) clearTimeout(l.restartTimer);
     this.deadlines.stop();
     this.pending.clear();
-    this.pool.close();
+    this.sandbox.close();
     for (const m of this.modules.values()) await m.shutdown?.();
     await this.processes.flush();
     await this.state.flush();

@@ -6,6 +6,7 @@
 import type { FromProcess, ToProcess } from "../host/protocol.ts";
 import { type Batch, decodeFromProcess, encodeToProcess } from "../host/wire.ts";
 import type { Address, KernelMessage, LazyLoadBlob, ProcessId } from "../types.ts";
+import type { ProcessThread } from "./sandbox.ts";
 
 export interface Received {
   source: Address;
@@ -37,22 +38,17 @@ export class Running {
 
   constructor(
     readonly id: ProcessId,
-    readonly worker: Worker,
+    readonly thread: ProcessThread,
     onBatch: (batch: FromProcess[]) => void,
-    onCrash: (error: string) => void,
   ) {
-    worker.onmessage = (e: MessageEvent) => onBatch(decodeFromProcess(e.data as Batch));
-    worker.onerror = (e: ErrorEvent) => {
-      e.preventDefault();
-      onCrash(e.message);
-    };
+    thread.port.onmessage = (e: MessageEvent) => onBatch(decodeFromProcess(e.data as Batch));
   }
 
   post(m: ToProcess) {
     this.outbox.push(m);
     // A long batch goes at once, so the process starts on it while the kernel goes on.
     if (this.outbox.length >= BATCH_MAX) {
-      this.worker.postMessage(encodeToProcess(this.outbox));
+      this.thread.port.postMessage(encodeToProcess(this.outbox));
       this.outbox = [];
       return;
     }
@@ -66,7 +62,7 @@ export class Running {
     this.flushing = false;
     const batch = this.outbox;
     this.outbox = [];
-    if (batch.length) this.worker.postMessage(encodeToProcess(batch));
+    if (batch.length) this.thread.port.postMessage(encodeToProcess(batch));
   }
 
   deliver(km: KernelMessage, context: Uint8Array | null) {
@@ -138,6 +134,6 @@ export class Running {
   }
 
   terminate() {
-    this.worker.terminate();
+    this.thread.terminate();
   }
 }

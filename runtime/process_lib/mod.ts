@@ -24,7 +24,7 @@ import {
   type ProcessId,
 } from "../types.ts";
 import { Message, ProcessAddress, SendError } from "./message.ts";
-import { call, connect, current, nextIncoming, post } from "./port.ts";
+import { call, connect, current, inspect, nextIncoming, post } from "./port.ts";
 
 import { Response } from "./builders.ts";
 export { Request, Response } from "./builders.ts";
@@ -62,7 +62,7 @@ export function printToTerminal(verbosity: number, text: string): void {
 
 /** Prints to the node's terminal (verbosity 0), like the book's println!. */
 export function println(...parts: unknown[]): void {
-  printToTerminal(0, parts.map((p) => typeof p === "string" ? p : Deno.inspect(p)).join(" "));
+  printToTerminal(0, parts.map((p) => typeof p === "string" ? p : inspect(p)).join(" "));
 }
 
 // ---------------------------------------------------------------- state

@@ -72,6 +72,11 @@ export function connect(): HostPort {
   return port;
 }
 
+/** How println shows a value that is not a string (the host's Deno.inspect). */
+export function inspect(v: unknown): string {
+  return connect().inspect?.(v) ?? String(v);
+}
+
 export function post(m: FromProcess) {
   connect().post(m);
 }

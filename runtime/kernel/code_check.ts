@@ -1,0 +1,56 @@
+/**
+ * Process code is refused before it runs if it could load code the node did
+ * not install: `import()` (an `npm:` specifier makes the node fetch from the
+ * registry; `node:process` hands back the host APIs the sandbox removed) and
+ * `import.meta`. A parse, not a text search, so a string that mentions
+ * import() is fine. It is sound because nothing can make code from strings at
+ * run time: the node runs with --disallow-code-generation-from-strings, which
+ * the kernel checks at start (assertNoCodeFromStrings).
+ */
+import { parse } from "acorn";
+import { simple } from "acorn-walk";
+
+/** Process code that the sandbox will not run. */
+export class CodeRefused extends Error {
+  override name = "CodeRefused";
+}
+
+export function checkProcessCode(code: string, name: string) {
+  let ast;
+  try {
+    ast = parse(code, {
+      ecmaVersion: "latest",
+      sourceType: "script",
+      allowHashBang: true,
+      allowReturnOutsideFunction: true,
+    });
+  } catch (e) {
+    throw new CodeRefused(
+      `${name} is not a process bundle the sandbox can check (${(e as Error).message}): build it with \`build\``,
+    );
+  }
+  let at: number | null = null;
+  simple(ast, {
+    ImportExpression(n) {
+      at ??= n.start;
+    },
+  });
+  if (at !== null) {
+    const line = code.slice(0, at).split("\n").length;
+    throw new CodeRefused(
+      `${name} calls import() (line ${line}): processes may not load code at run time; import it statically so the build bundles it`,
+    );
+  }
+}
+
+/** Refuses to run a node whose V8 would let process code turn strings into code. */
+export function assertNoCodeFromStrings() {
+  try {
+    new Function("");
+  } catch {
+    return;
+  }
+  throw new Error(
+    "hyperdeno must run with --v8-flags=--disallow-code-generation-from-strings (the deno tasks pass it): without it the process sandbox can be escaped",
+  );
+}
