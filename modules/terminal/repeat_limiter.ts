@@ -45,9 +45,9 @@ class Buckets {
       b = undefined;
     }
     if (!b) {
-      if (this.map.size >= this.limits.maxKeys) this.sweep(now);
-      if (this.map.size >= this.limits.maxKeys) {
-        return this.admit(OVERFLOW, "(lines from many sources)", verbosity, now);
+      if (this.map.size >= this.limits.maxKeys && this.oldestEnded(now)) this.sweep(now);
+      if (this.map.size >= this.limits.maxKeys && key !== OVERFLOW) {
+        return this.admit(OVERFLOW, "lines from many sources", verbosity, now);
       }
       this.map.set(key, b = { start: now, printed: 0, suppressed: 0, about, verbosity });
     }
@@ -57,6 +57,12 @@ class Buckets {
     }
     b.suppressed++;
     return false;
+  }
+
+  /** Keys enter in time order, so the first one is the oldest. */
+  private oldestEnded(now: number): boolean {
+    const first = this.map.values().next().value;
+    return first !== undefined && now - first.start >= this.limits.windowMs;
   }
 
   /** Says what ended windows held back, and forgets them. */
