@@ -136,3 +136,23 @@ Deno.test("remote: hello text cannot clear the screen or forge lines", async () 
     await net.close();
   }
 });
+
+Deno.test("remote: 20,000 timer requests from another node set no timer and print a bounded number of lines", async () => {
+  const net = await bootNet({ "a.dev": {} }, { install: [] });
+  const peer = await RawPeer.connect(net, "flood.dev", "a.dev");
+  try {
+    const a = net.nodes["a.dev"];
+    const before = a.lines.length;
+    // Each claims another process id: the node, not the claim, is what gets counted.
+    for (let i = 0; i < 20_000; i++) await peer.request(`p${i}:x:flood.dev`, "a.dev@timer:distro:sys", { SetTimer: 1 });
+    assertEquals(await peer.answers(1000), [], "a timer popped for the remote node");
+    const refusals = a.lines.filter((l) => l.includes("to timer:distro:sys: runtime modules take no requests"));
+    assertEquals(refusals.length, 10);
+    assert(a.lines.length - before <= 12, `${a.lines.length - before} lines`);
+    a.terminal.command("echo still here");
+    await waitFor("the terminal to run", () => a.lines.some((l) => l === "still here"));
+  } finally {
+    peer.close();
+    await net.close();
+  }
+});

@@ -267,7 +267,8 @@ export class Kernel implements KernelHandle {
     if ("Response" in km.message) {
       const p = this.pending.get(km.id);
       if (!p || p.requester !== target) {
-        this.print(2, `kernel: dropped response ${km.id} from ${km.source}: nobody awaits it`);
+        const line = `kernel: dropped response ${km.id} from ${km.source}: nobody awaits it`;
+        this.print(2, line, { source: this.culprit(km.source), kind: "unawaited response" });
         return;
       }
       this.pending.delete(km.id);
@@ -279,7 +280,8 @@ export class Kernel implements KernelHandle {
       try {
         mod.handle(km, context);
       } catch (e) {
-        this.print(0, `kernel: ${target} failed on a message from ${km.source}: ${(e as Error).message}`);
+        const line = `kernel: ${target} failed on a message from ${km.source}: ${(e as Error).message}`;
+        this.print(0, line, { source: this.culprit(km.source), kind: `${target} failed` });
         this.fail(km.id, "Offline");
       }
       return;
@@ -296,8 +298,18 @@ export class Kernel implements KernelHandle {
       life.queued.push({ km, context });
       return;
     }
-    this.print(1, `kernel: ${km.source} sent to ${km.target}, which is not running`);
+    const line = `kernel: ${km.source} sent to ${km.target}, which is not running`;
+    this.print(1, line, { source: this.culprit(km.source), kind: "not running" });
     this.fail(km.id, "Offline");
+  }
+
+  /**
+   * Whom a log line about `addr` is charged to (see the console's flood
+   * limits): a local process, or a whole remote node, whose process ids are
+   * only claims it could vary at will.
+   */
+  private culprit(addr: Address): string {
+    return nodeOf(addr) === this.our ? processOf(addr) : nodeOf(addr);
   }
 
   /**
