@@ -89,11 +89,11 @@ export class Node {
     claimHome(home, opts.name);
 
     let terminal: TerminalModule | null = null;
-    const early: [number, string][] = [];
+    const early: Parameters<Kernel["print"]>[] = [];
     const kernel = new Kernel({
       our: opts.name,
       home,
-      print: (v, t) => terminal ? terminal.print(v, t) : early.push([v, t]),
+      print: (v, t, o) => terminal ? terminal.print(v, t, o) : early.push([v, t, o]),
       processHeapMb: opts.processHeapMb,
     });
     terminal = new TerminalModule(kernel, {
@@ -103,7 +103,7 @@ export class Node {
       write: opts.write,
       onExit: opts.onExit,
     });
-    for (const [v, t] of early) terminal.print(v, t);
+    for (const [v, t, o] of early) terminal.print(v, t, o);
     const commands = new KernelCommands(kernel);
     const vfs = new VfsModule(kernel);
     const http = new HttpServerModule(kernel, (pkg, files) => installPackage(kernel, pkg, files));

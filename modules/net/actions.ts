@@ -69,9 +69,11 @@ export function handleNetAction(net: NetModule, km: KernelMessage) {
       );
       return;
     }
-    // The hello protocol: anything else from another node is shown as text.
-    const text = fromUtf8(req.body.subarray(0, HELLO_MAX));
-    net.k.print(0, `\x1b[1m${nodeOf(km.source)}\x1b[0m: ${text}${req.body.length > HELLO_MAX ? " …" : ""}`);
+    // The hello protocol: anything else from another node is shown as text, escaped by the
+    // console, under the sender's name on every line, and collapsed if the node floods.
+    const text = fromUtf8(req.body.subarray(0, HELLO_MAX)) + (req.body.length > HELLO_MAX ? " …" : "");
+    const node = nodeOf(km.source);
+    net.k.print(0, text, { source: node, kind: "hello", label: node, bold: true });
     if (req.expects_response !== null) net.k.respond(km, new Uint8Array());
     return;
   }

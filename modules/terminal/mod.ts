@@ -2,11 +2,14 @@
  * terminal:distro:sys — the node's console. Each line typed (or piped) on
  * stdin goes as a Request to the terminal app, terminal:terminal:sys, where
  * the command logic lives; everything processes print comes out here,
- * filtered by verbosity.
+ * filtered by verbosity, escaped (no text carries a control character to the
+ * screen), labelled with its source, and rate-limited (see repeat_limiter.ts).
  */
-import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
-import { type KernelMessage, utf8 } from "../../runtime/types.ts";
+import type { KernelHandle, LineOrigin, RuntimeModule } from "../../runtime/kernel/module.ts";
+import { type KernelMessage, nodeOf, processOf, utf8 } from "../../runtime/types.ts";
 import { LineEditor } from "./line_editor.ts";
+import { printable, printableLines } from "./printable.ts";
+import { RepeatLimiter } from "./repeat_limiter.ts";
 
 export const TERMINAL_APP = "terminal:terminal:sys";
 
@@ -27,6 +30,7 @@ export class TerminalModule implements RuntimeModule {
   private editor: LineEditor | null = null;
   private closed = false;
   private write: (line: string) => void;
+  private limiter: RepeatLimiter;
 
   constructor(private k: KernelHandle, private opts: TerminalOptions) {
     const out = (line: string) => {
@@ -35,14 +39,24 @@ export class TerminalModule implements RuntimeModule {
       else Deno.stdout.writeSync(utf8(text + "\n"));
     };
     this.write = opts.write ?? out;
+    this.limiter = new RepeatLimiter((v, line) => v <= this.opts.verbosity && this.write(printable(line)));
   }
 
   get verbosity(): number {
     return this.opts.verbosity;
   }
 
-  print(verbosity: number, text: string) {
-    if (verbosity <= this.opts.verbosity) this.write(text);
+  /**
+   * Prints `text` if the verbosity allows and its source has not flooded the
+   * window. Without an origin, the source is the text's own prefix ("kernel",
+   * "net") and only identical lines (numbers aside) are collapsed.
+   */
+  print(verbosity: number, text: string, origin?: LineOrigin) {
+    if (verbosity > this.opts.verbosity) return;
+    const source = origin?.source ?? text.slice(0, Math.max(0, text.indexOf(": "))).slice(0, 64);
+    const kind = origin?.kind ?? text.slice(0, 200).replace(/\d+/g, "#");
+    if (!this.limiter.admit(source, kind, text, verbosity, origin !== undefined)) return;
+    this.write(render(text, origin));
   }
 
   /** Starts reading commands; resolves when stdin closes. */
@@ -87,12 +101,39 @@ export class TerminalModule implements RuntimeModule {
   }
 
   handle(km: KernelMessage) {
-    // The terminal app may ask us to print; anything else is ignored.
-    if ("Request" in km.message) this.write(new TextDecoder().decode(km.message.Request.body));
+    // Local processes holding our capability may ask us to print; the terminal's own package
+    // speaks plainly, anyone else under its name. Nothing from another node gets here.
+    if (!("Request" in km.message)) return;
+    const source = processOf(km.source);
+    if (nodeOf(km.source) !== this.k.our) {
+      return this.print(0, `terminal: refused a print request from ${km.source}: only local processes print here`, {
+        source: nodeOf(km.source),
+        kind: "remote print",
+      });
+    }
+    const text = new TextDecoder().decode(km.message.Request.body);
+    this.print(0, text, source.endsWith(":terminal:sys") ? { source, plain: true } : { source, label: source });
   }
 
   shutdown() {
     this.closed = true;
+    this.limiter.flush();
     this.editor?.close();
   }
+}
+
+/**
+ * A text as the screen shows it: every line escaped; a labelled text carries
+ * its label on every line, so a newline cannot start a line that seems to
+ * come from someone else; other texts indent their later lines under the first.
+ */
+function render(text: string, origin?: LineOrigin): string {
+  const lines = printableLines(text);
+  if (origin?.label !== undefined) {
+    const label = printable(origin.label);
+    const prefix = origin.bold ? `\x1b[1m${label}\x1b[0m: ` : `${label}: `;
+    return lines.map((l) => prefix + l).join("\n");
+  }
+  if (origin?.plain) return lines.join("\n");
+  return lines.map((l, i) => i === 0 || l === "" ? l : `  ${l}`).join("\n");
 }

@@ -1,9 +1,11 @@
 /**
  * timer:distro:sys — the book's TimerAction: `{"SetTimer": ms}` answers with
  * an empty Response after `ms` milliseconds; `"Debug"` prints active timers.
+ * Timers are for local processes: a request from another node is refused
+ * (the kernel already stops those; this is the second lock).
  */
 import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
-import { fromUtf8, type KernelMessage } from "../../runtime/types.ts";
+import { fromUtf8, type KernelMessage, nodeOf } from "../../runtime/types.ts";
 
 /** Longer than this does not fit a setTimeout; callers chain timers instead. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -17,6 +19,10 @@ export class TimerModule implements RuntimeModule {
 
   handle(km: KernelMessage) {
     if (!("Request" in km.message)) return;
+    if (nodeOf(km.source) !== this.k.our) {
+      const line = `timer: refused a request from ${km.source}: timers are for local processes`;
+      return this.k.print(0, line, { source: nodeOf(km.source), kind: "remote timer" });
+    }
     let action: unknown;
     try {
       action = JSON.parse(fromUtf8(km.message.Request.body));

@@ -1,7 +1,9 @@
 /**
  * kernel:distro:sys — the book's Kernel API: KernelCommand requests in JSON,
  * KernelResponse answers. Only holders of the capability to message the
- * kernel get here (the router checks), so this is root authority.
+ * kernel get here (the router checks), so this is root authority: a command
+ * whose source is on another node is refused here too (the router never lets
+ * one through), since its process id would be only that node's claim.
  */
 import {
   type Capability,
@@ -10,6 +12,7 @@ import {
   jsonBytes,
   type KernelMessage,
   MESSAGING,
+  nodeOf,
   ParseError,
   parseProcessId,
   type ProcessId,
@@ -31,6 +34,10 @@ export class KernelCommands implements RuntimeModule {
 
   handle(km: KernelMessage) {
     if (!("Request" in km.message)) return;
+    if (nodeOf(km.source) !== this.k.our) {
+      const line = `kernel: refused a KernelCommand from ${km.source}: only local processes command the kernel`;
+      return this.k.print(0, line, { source: nodeOf(km.source), kind: "remote command" });
+    }
     const reply = (v: unknown) => {
       if (km.message && "Request" in km.message && km.message.Request.expects_response !== null) {
         this.k.respond(km, jsonBytes(v));

@@ -30,7 +30,7 @@ import {
   validateMessage,
   validateOnExit,
 } from "../types.ts";
-import type { KernelHandle, RuntimeModule } from "./module.ts";
+import type { KernelHandle, LineOrigin, RuntimeModule } from "./module.ts";
 import { type PersistedProcess, ProcessMap } from "./process_map.ts";
 import { Running } from "./running.ts";
 import { Sandbox } from "./sandbox.ts";
@@ -79,7 +79,7 @@ const MAX_QUEUED = 1024;
 export interface KernelOptions {
   our: string;
   home: string;
-  print: (verbosity: number, text: string) => void;
+  print: (verbosity: number, text: string, origin?: LineOrigin) => void;
   /** The heap limit of each process, in MiB. */
   processHeapMb?: number;
 }
@@ -99,7 +99,7 @@ export class Kernel implements KernelHandle {
   private deadlines = new Deadlines((id) => this.fail(id, "Timeout"));
   private sandbox: Sandbox;
   private stopping = false;
-  readonly print: (verbosity: number, text: string) => void;
+  readonly print: (verbosity: number, text: string, origin?: LineOrigin) => void;
 
   constructor(opts: KernelOptions) {
     assertNoCodeFromStrings();
@@ -164,7 +164,13 @@ export class Kernel implements KernelHandle {
     const out: Capability[] = [];
     for (const c of caps) {
       if (c.issuer === self || this.processes.hasCap(source, c)) out.push(c);
-      else this.print(0, `kernel: dropped forged capability ${c.issuer} ${c.params} attached by ${source}`);
+      else {
+        const what = `${c.issuer} ${c.params}`;
+        this.print(0, `kernel: dropped forged capability ${what} attached by ${source}`, {
+          source,
+          kind: "forged cap",
+        });
+      }
     }
     return out;
   }
@@ -264,7 +270,8 @@ export class Kernel implements KernelHandle {
     if ("Response" in km.message) {
       const p = this.pending.get(km.id);
       if (!p || p.requester !== target) {
-        this.print(2, `kernel: dropped response ${km.id} from ${km.source}: nobody awaits it`);
+        const line = `kernel: dropped response ${km.id} from ${km.source}: nobody awaits it`;
+        this.print(2, line, { source: this.culprit(km.source), kind: "unawaited response" });
         return;
       }
       this.pending.delete(km.id);
@@ -276,7 +283,8 @@ export class Kernel implements KernelHandle {
       try {
         mod.handle(km, context);
       } catch (e) {
-        this.print(0, `kernel: ${target} failed on a message from ${km.source}: ${(e as Error).message}`);
+        const line = `kernel: ${target} failed on a message from ${km.source}: ${(e as Error).message}`;
+        this.print(0, line, { source: this.culprit(km.source), kind: `${target} failed` });
         this.fail(km.id, "Offline");
       }
       return;
@@ -293,14 +301,30 @@ export class Kernel implements KernelHandle {
       life.queued.push({ km, context });
       return;
     }
-    this.print(1, `kernel: ${km.source} sent to ${km.target}, which is not running`);
+    const line = `kernel: ${km.source} sent to ${km.target}, which is not running`;
+    this.print(1, line, { source: this.culprit(km.source), kind: "not running" });
     this.fail(km.id, "Offline");
   }
 
   /**
+   * Whom a log line about `addr` is charged to (see the console's flood
+   * limits): a local process, or a whole remote node, whose process ids are
+   * only claims it could vary at will.
+   */
+  private culprit(addr: Address): string {
+    return nodeOf(addr) === this.our ? processOf(addr) : nodeOf(addr);
+  }
+
+  /**
    * A message from another node. Only its node is authenticated; its process
-   * id is a claim. It reaches processes that hold the networking capability,
-   * and only capabilities the sending node itself issued come with it.
+   * id is a claim. Requests reach processes that hold the networking
+   * capability, and of the runtime modules only net:distro:sys, whose own
+   * protocol (hello, ConnectionRequest) is spoken between nodes: nothing
+   * remote ever commands the kernel, a timer or storage (a module's
+   * response reaches it only if it awaits one: route checks). Only
+   * capabilities the sending node itself issued come with it. A refused
+   * request gets no answer, as from a process that takes nothing from the
+   * network: the sender sees Timeout.
    */
   deliverRemote(km: KernelMessage) {
     if (nodeOf(km.target) !== this.our) return;
@@ -308,13 +332,19 @@ export class Kernel implements KernelHandle {
     const source = nodeOf(km.source);
     const inner = "Request" in km.message ? km.message.Request : km.message.Response[0];
     inner.capabilities = inner.capabilities.filter((c) => nodeOf(c.issuer) === source);
+    if ("Request" in km.message && this.modules.has(target) && target !== NET) {
+      const why = "runtime modules take no requests from other nodes";
+      this.print(0, `kernel: refused a request from ${km.source} to ${target}: ${why}`, { source, kind: "to module" });
+      return;
+    }
     if (!this.modules.has(target) && this.processes.has(target)) {
       const netCap = { issuer: this.addr(KERNEL), params: NETWORK };
       if (
         !this.processes.hasCap(target, netCap) &&
         !this.processes.hasCap(target, { issuer: this.addr(KERNEL), params: ROOT })
       ) {
-        this.print(1, `kernel: dropped a message from ${km.source}: ${target} does not take messages from the network`);
+        const why = `${target} does not take messages from the network`;
+        this.print(1, `kernel: dropped a message from ${km.source}: ${why}`, { source, kind: "to local process" });
         return;
       }
     }
@@ -330,7 +360,7 @@ export class Kernel implements KernelHandle {
         this.syscall(id, r, m);
       } catch (e) {
         const why = e instanceof ParseError ? e.message : (e as Error).stack ?? String(e);
-        this.print(0, `kernel: refused ${m?.t ?? "a call"} from ${id}: ${why}`);
+        this.print(0, `kernel: refused ${m?.t ?? "a call"} from ${id}: ${why}`, { source: id, kind: "refused call" });
         if (m?.t === "call") r.post({ t: "reply", call: m.call, ok: false, value: why });
       }
       if (!this.running.has(id)) return;
@@ -346,12 +376,14 @@ export class Kernel implements KernelHandle {
         return this.sendFromProcess(id, r, m);
       case "print":
         // Scripts the terminal started, and the terminal's own package, speak to the
-        // user plainly; every other process is named, so none can pass as another.
+        // user plainly; every other process is named on each line, so none can pass
+        // as another (or as the kernel). The console escapes control characters in all.
         return this.print(
           Number(m.verbosity) || 0,
+          String(m.text),
           id.endsWith(":terminal:sys") || (m.plain && this.scripts.has(id))
-            ? String(m.text)
-            : `${id}: ${String(m.text)}`,
+            ? { source: id, plain: true }
+            : { source: id, label: id },
         );
       case "set_state":
         return void this.state.set(id, m.bytes ? new Uint8Array(m.bytes) : null);
@@ -422,6 +454,7 @@ export class Kernel implements KernelHandle {
         target.node === this.our
           ? `kernel: ${id} may not message ${target.process}: add "${target.process}" to request_capabilities in its manifest, or make the target public`
           : `kernel: ${id} may not use the network: set "request_networking": true in its manifest`,
+        { source: id, kind: "refused send" },
       );
       this.fail(msgId, "Offline");
       return;
@@ -574,7 +607,7 @@ export class Kernel implements KernelHandle {
     const life = this.lifeOf(id);
     if (!ok) {
       life.lastError = error;
-      this.print(0, `kernel: ${id} crashed: ${error}`);
+      this.print(0, `kernel: ${id} crashed: ${error}`, { source: id, kind: "crash" });
     } else this.print(2, `kernel: ${id} exited`);
     if (this.stopping || !p) return;
     const onExit: OnExit = p.on_exit;

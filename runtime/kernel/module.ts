@@ -17,6 +17,23 @@ export interface RuntimeModule {
   shutdown?(): void | Promise<void>;
 }
 
+/**
+ * Who a printed line speaks for. The console escapes every line, prefixes
+ * each line of a labelled text, and collapses floods per source and kind.
+ */
+export interface LineOrigin {
+  /** The process or node the line comes from or is about; each has its own budget of lines. */
+  source: string;
+  /** Lines of one kind from one source are collapsed when they flood (default: identical text). */
+  kind?: string;
+  /** Printed before every line of the text (a process's println, another node's hello). */
+  label?: string;
+  /** The label in bold: another node speaking. */
+  bold?: boolean;
+  /** The terminal's own output, shown as it is (still escaped); other unlabelled texts indent their later lines. */
+  plain?: boolean;
+}
+
 /** What the kernel offers modules: trusted sending and printing. */
 export interface KernelHandle {
   readonly our: string;
@@ -32,7 +49,7 @@ export interface KernelHandle {
   }): number;
   /** Answers `request` from the module that received it. */
   respond(request: KernelMessage, body: Uint8Array, blob?: LazyLoadBlob | null): void;
-  print(verbosity: number, text: string): void;
+  print(verbosity: number, text: string, origin?: LineOrigin): void;
   /** Whether `process` holds `cap` (or the kernel's root capability). */
   hasCap(process: ProcessId, cap: Capability): boolean;
   /** Grants capabilities this module issues. */
