@@ -132,3 +132,39 @@ Deno.test("sandbox: heap exhaustion in one synchronous loop stays within its lim
     assertEquals(n.kernel.killProcess(PROBE), true);
     assertEquals(n.kernel.status(PROBE).running, false);
   }, { processHeapMb: 64 }));
+
+const FLOODER = "flooder:hostile:test.os";
+
+Deno.test("limits: a blob or body over the limit is refused where the process sends it", () =>
+  withHostile(async (n) => {
+    const blob = await injectJson<{ sent: number; refused: string }>(n, FLOODER, "bigBlob");
+    assertEquals(blob.sent, 0);
+    assertMatch(blob.refused, /LimitReached: a blob may be at most \d+ bytes.*send it in chunks/);
+    const body = await injectJson<{ sent: number; refused: string }>(n, FLOODER, "bigBody");
+    assertMatch(body.refused, /LimitReached: a message body may be at most/);
+  }));
+
+Deno.test("limits: a process that takes no messages is refused more once its unread queue is full", () =>
+  withHostile(async (n) => {
+    const rss0 = Deno.memoryUsage().rss;
+    const r = await injectJson<{ sent: number; refused: string }>(n, FLOODER, "inbox", 60);
+    assertEquals(r, { sent: 0, refused: "Offline" });
+    assert(n.lines.some((l) => /sink:hostile:test.os has \d+ messages it has not taken/.test(l)), n.lines.join("\n"));
+    const grown = (Deno.memoryUsage().rss - rss0) / 2 ** 20;
+    assert(grown < 600, `RSS grew ${grown.toFixed(0)} MiB`);
+    assertEquals(await injectJson(n, BYSTANDER, "hi"), "still here");
+  }));
+
+Deno.test("limits: requests awaiting answers are bounded in bytes per requester", () =>
+  withHostile(async (n) => {
+    assertEquals(await injectJson(n, FLOODER, "pending", 60), "Offline");
+    assert(n.lines.some((l) => /already awaits responses to \d+ bytes of requests/.test(l)), n.lines.join("\n"));
+  }));
+
+Deno.test("limits: a package cannot spawn children without end", () =>
+  withHostile(async (n) => {
+    const r = await injectJson<{ sent: number; refused: string }>(n, FLOODER, "children", 60);
+    assert(r.sent < 64, `spawned ${r.sent}`);
+    assertMatch(r.refused, /TooManyProcesses: hostile:test.os already runs 64 processes/);
+    assertEquals(await injectJson(n, BYSTANDER, "hi"), "still here");
+  }));

@@ -50,7 +50,9 @@ export type FromProcess =
   | { t: "set_state"; bytes: Uint8Array | null }
   | { t: "set_on_exit"; on_exit: OnExit }
   | { t: "call"; call: number; name: SysCall; args: unknown }
-  | { t: "exit"; ok: boolean; error: string | null };
+  | { t: "exit"; ok: boolean; error: string | null }
+  /** The bootstrap took `n` messages off its port: the kernel's count of unread ones falls. */
+  | { t: "took"; n: number };
 
 /** Calls that answer with a value. */
 export type SysCall =

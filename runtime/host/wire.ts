@@ -145,7 +145,7 @@ export function encodeFromProcess(msgs: FromProcess[]): Batch {
  */
 export function decodeFromProcess(b: Batch): FromProcess[] {
   if (!b || !Array.isArray(b.rows)) return [];
-  const bytes = b.bytes instanceof Uint8Array ? b.bytes : null;
+  const bytes = b.bytes instanceof Uint8Array ? unshared(b.bytes) : null;
   return b.rows.map((r): FromProcess => {
     if (!Array.isArray(r)) return { t: "bad" } as unknown as FromProcess;
     if (r.length === 1) return r[0] as FromProcess;
@@ -175,10 +175,19 @@ export function decodeFromProcess(b: Batch): FromProcess[] {
 /** Like take, but a worker's offsets are checked against the buffer it sent. */
 function safeTake(bytes: Uint8Array | null, v: unknown): Uint8Array | null {
   if (v === null || v === undefined) return null;
-  if (v instanceof Uint8Array) return v;
+  if (v instanceof Uint8Array) return unshared(v);
   if (v === EMPTY) return new Uint8Array();
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || !bytes) return null;
   const off = Math.floor(v / LEN_BITS), len = v % LEN_BITS;
   if (off + len > bytes.length) return null;
   return bytes.subarray(off, off + len);
+}
+
+/**
+ * Memory a worker shares (a SharedArrayBuffer, a shared WebAssembly.Memory)
+ * would let it change bytes after the kernel checked them, or reach another
+ * process they are forwarded to: such bytes are refused.
+ */
+function unshared(v: Uint8Array): Uint8Array | null {
+  return v.buffer instanceof ArrayBuffer ? v : null;
 }

@@ -10,6 +10,7 @@ import { compileFunction } from "node:vm";
 import { type FromProcess, HOST_KEY, type HostPort } from "./protocol.ts";
 import { type Batch, decodeToProcess, encodeFromProcess } from "./wire.ts";
 import { lockdown } from "./lockdown.ts";
+import { LimitReached, LIMITS } from "../limits.ts";
 
 // Kept before lockdown takes the globals away.
 const inspect: (v: unknown) => string = Deno.inspect;
@@ -24,9 +25,27 @@ let outbox: FromProcess[] = [];
 let flushing = false;
 let port: HostPort | null = null;
 let ended = false;
+/** Messages taken off the port since the kernel last heard. */
+let took = 0;
+
+/** Sizes are checked here, where the process sends, so a 1 GiB blob is refused before it is copied anywhere. */
+function checkSize(m: FromProcess) {
+  if (m.t !== "send") return;
+  const body = ("Request" in m.message ? m.message.Request : m.message.Response[0]).body;
+  if (body?.length > LIMITS.bodyBytes) {
+    throw new LimitReached(
+      `a message body may be at most ${LIMITS.bodyBytes} bytes (this one is ${body.length}): put bulk data in the blob`,
+    );
+  }
+  const blob = m.blob?.bytes?.length ?? 0;
+  if (blob > LIMITS.blobBytes) {
+    throw new LimitReached(`a blob may be at most ${LIMITS.blobBytes} bytes (this one is ${blob}): send it in chunks`);
+  }
+}
 
 function post(m: FromProcess) {
   if (ended) return;
+  checkSize(m);
   outbox.push(m);
   if (outbox.length >= BATCH_MAX) {
     kernel!.postMessage(encodeFromProcess(outbox));
@@ -46,6 +65,10 @@ function flush() {
   flushing = false;
   const batch = outbox;
   outbox = [];
+  if (took) {
+    batch.push({ t: "took", n: took });
+    took = 0;
+  }
   if (batch.length) kernel?.postMessage(encodeFromProcess(batch));
 }
 
@@ -61,6 +84,9 @@ function exit(ok: boolean, error: string | null) {
 }
 
 function onBatch(e: MessageEvent<Batch>) {
+  // The count travels with whatever the process sends this turn, or alone a moment later.
+  if (!took) later(() => took && !flushing && flush(), 0);
+  took += e.data.rows.length;
   for (const m of decodeToProcess(e.data)) {
     if (m.t === "init") {
       port = { init: m, post, deliver: null, buffered: [], backlog: () => 0, inspect };

@@ -34,19 +34,24 @@ import type { KernelHandle, LineOrigin, RuntimeModule } from "./module.ts";
 import { type PersistedProcess, ProcessMap } from "./process_map.ts";
 import { Running } from "./running.ts";
 import { Sandbox } from "./sandbox.ts";
+import { PendingRequests, requestBytes } from "./pending.ts";
+import { LIMITS } from "../limits.ts";
 import { assertNoCodeFromStrings } from "./code_check.ts";
 import { CodeStore } from "./code_store.ts";
 import { Deadlines } from "./deadlines.ts";
 import { StateStore } from "./state_store.ts";
 
+/** The worker checks sizes where a process sends; the kernel checks again, trusting no worker. */
+function checkSizes(message: Message, blob: LazyLoadBlob | null) {
+  const body = ("Request" in message ? message.Request : message.Response[0]).body;
+  if (body.length > LIMITS.bodyBytes) throw new ParseError(`a message body of ${body.length} bytes is over the limit`);
+  if ((blob?.bytes.length ?? 0) > LIMITS.blobBytes) {
+    throw new ParseError(`a blob of ${blob!.bytes.length} bytes is over the limit`);
+  }
+}
+
 export const KERNEL: ProcessId = "kernel:distro:sys";
 export const NET: ProcessId = "net:distro:sys";
-
-interface Pending {
-  requester: ProcessId;
-  context: Uint8Array | null;
-  km: KernelMessage;
-}
 
 /** What `top` shows about a process beyond its persisted entry. */
 export interface ProcessStatus {
@@ -93,7 +98,7 @@ export class Kernel implements KernelHandle {
   private modules = new Map<ProcessId, RuntimeModule>();
   private running = new Map<ProcessId, Running>();
   private life = new Map<ProcessId, Lifecycle>();
-  private pending = new Map<number, Pending>();
+  private pending = new PendingRequests();
   /** Processes the terminal app started as scripts (they may print plainly). */
   readonly scripts = new Set<ProcessId>();
   private deadlines = new Deadlines((id) => this.fail(id, "Timeout"));
@@ -238,9 +243,8 @@ export class Kernel implements KernelHandle {
 
   /** Returns the request `id` to its requester as a SendError. */
   fail(id: number, kind: SendErrorKind) {
-    const p = this.pending.get(id);
+    const p = this.pending.take(id);
     if (!p) return;
-    this.pending.delete(id);
     this.deadlines.clear(id);
     const error: SendError = {
       kind,
@@ -274,7 +278,7 @@ export class Kernel implements KernelHandle {
         this.print(2, line, { source: this.culprit(km.source), kind: "unawaited response" });
         return;
       }
-      this.pending.delete(km.id);
+      this.pending.take(km.id);
       this.deadlines.clear(km.id);
       context = p.context;
     }
@@ -291,6 +295,14 @@ export class Kernel implements KernelHandle {
     }
     const r = this.running.get(target);
     if (r) {
+      if (r.full) {
+        this.print(0, `kernel: ${target} has ${r.unread} messages it has not taken: refused one from ${km.source}`, {
+          source: target,
+          kind: "inbox full",
+        });
+        this.fail(km.id, "Offline");
+        return;
+      }
       const inner = "Request" in km.message ? km.message.Request : km.message.Response[0];
       this.noteReceivedCaps(target, inner.capabilities);
       r.deliver(km, context);
@@ -396,6 +408,8 @@ export class Kernel implements KernelHandle {
         );
       case "exit":
         return this.exited(id, Boolean(m.ok), m.error ? String(m.error) : null);
+      case "took":
+        return r.took(Number(m.n) || 0);
       default:
         throw new ParseError(`unknown system call ${JSON.stringify((m as { t?: unknown })?.t)}`);
     }
@@ -404,6 +418,7 @@ export class Kernel implements KernelHandle {
   private sendFromProcess(id: ProcessId, r: Running, m: Extract<FromProcess, { t: "send" }>) {
     const message = validateMessage(m.message);
     const blob = m.blob ?? null;
+    checkSizes(message, blob);
     const source = this.addr(id);
     if ("Response" in message) {
       const prompt = r.recall(m.prompt);
@@ -447,7 +462,20 @@ export class Kernel implements KernelHandle {
       message: { Request: req },
       lazy_load_blob: blob ?? inherited,
     };
-    if (req.expects_response !== null) this.expect(id, km, m.context ?? null);
+    if (req.expects_response !== null) {
+      const refused = this.pending.refusal(id, requestBytes(km));
+      if (refused) {
+        this.print(0, `kernel: ${refused}`, { source: id, kind: "pending limit" });
+        r.post({
+          t: "err",
+          id: msgId,
+          error: { kind: "Offline", target: targetAddr, message: km.message, lazy_load_blob: null },
+          context: m.context ?? null,
+        });
+        return;
+      }
+      this.expect(id, km, m.context ?? null);
+    }
     if (!this.mayMessage(id, targetAddr)) {
       this.print(
         0,
@@ -575,10 +603,10 @@ export class Kernel implements KernelHandle {
     this.received.delete(id);
     for (const m of this.modules.values()) m.processExited?.(id);
     const self = this.addr(id);
-    for (const [pid, p] of this.pending) {
+    for (const [pid, p] of this.pending.entries()) {
       if (p.requester === id) {
         this.deadlines.clear(pid);
-        this.pending.delete(pid);
+        this.pending.take(pid);
       } else if (p.km.target === self) {
         // Whoever awaits an answer from a process that died hears it now, not at the timeout.
         this.fail(pid, "Offline");
@@ -659,6 +687,12 @@ export class Kernel implements KernelHandle {
     const child = `${name}:${pkg}`;
     parseProcessId(child);
     if (this.processes.has(child)) throw new ParseError(`NameTaken: ${child} already exists`);
+    const siblings = this.processes.ids().filter((p) => packageOf(p) === pkg).length;
+    if (siblings >= LIMITS.processesPerPackage) {
+      throw new ParseError(
+        `TooManyProcesses: ${pkg} already runs ${siblings} processes: let some children exit before spawning more`,
+      );
+    }
     const handle = this.code.normalize(a.wasm_path);
     if (!handle.startsWith(`${pkg}/`)) {
       throw new ParseError(`NoFileAtPath: ${a.wasm_path} is outside the ${pkg} package`);

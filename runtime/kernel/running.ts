@@ -7,6 +7,7 @@ import type { FromProcess, ToProcess } from "../host/protocol.ts";
 import { type Batch, decodeFromProcess, encodeToProcess } from "../host/wire.ts";
 import type { Address, KernelMessage, LazyLoadBlob, ProcessId } from "../types.ts";
 import type { ProcessThread } from "./sandbox.ts";
+import { LIMITS } from "../limits.ts";
 
 export interface Received {
   source: Address;
@@ -35,6 +36,12 @@ export class Running {
   /** Messages this process sent and received, for `top`. */
   sent = 0;
   delivered = 0;
+  /** Messages (and their bytes) posted to the thread and not yet taken off its port. */
+  unread = 0;
+  unreadBytes = 0;
+  private outboxBytes = 0;
+  /** Per batch posted and not yet taken: [messages, bytes]. */
+  private inFlight: [number, number][] = [];
 
   constructor(
     readonly id: ProcessId,
@@ -44,12 +51,12 @@ export class Running {
     thread.port.onmessage = (e: MessageEvent) => onBatch(decodeFromProcess(e.data as Batch));
   }
 
-  post(m: ToProcess) {
+  post(m: ToProcess, bytes = 0) {
     this.outbox.push(m);
+    this.outboxBytes += bytes;
     // A long batch goes at once, so the process starts on it while the kernel goes on.
     if (this.outbox.length >= BATCH_MAX) {
-      this.thread.port.postMessage(encodeToProcess(this.outbox));
-      this.outbox = [];
+      this.send();
       return;
     }
     if (!this.flushing) {
@@ -60,15 +67,40 @@ export class Running {
 
   private flush() {
     this.flushing = false;
-    const batch = this.outbox;
+    if (this.outbox.length) this.send();
+  }
+
+  private send() {
+    const n = this.outbox.length, bytes = this.outboxBytes;
+    this.thread.port.postMessage(encodeToProcess(this.outbox));
     this.outbox = [];
-    if (batch.length) this.thread.port.postMessage(encodeToProcess(batch));
+    this.outboxBytes = 0;
+    this.unread += n;
+    this.unreadBytes += bytes;
+    this.inFlight.push([n, bytes]);
+  }
+
+  /** The thread took `n` messages off its port (whole batches, in order). */
+  took(n: number) {
+    while (n > 0 && this.inFlight.length) {
+      const [count, bytes] = this.inFlight.shift()!;
+      n -= count;
+      this.unread -= count;
+      this.unreadBytes -= bytes;
+    }
+  }
+
+  /** Whether the thread is too far behind to be given more. */
+  get full(): boolean {
+    return this.unread + this.outbox.length >= LIMITS.unreadMessages ||
+      this.unreadBytes + this.outboxBytes >= LIMITS.unreadBytes;
   }
 
   deliver(km: KernelMessage, context: Uint8Array | null) {
     this.delivered++;
     this.remember(km);
-    this.post({ t: "msg", km, context });
+    const inner = "Request" in km.message ? km.message.Request : km.message.Response[0];
+    this.post({ t: "msg", km, context }, inner.body.length + (km.lazy_load_blob?.bytes.length ?? 0));
   }
 
   private remember(km: KernelMessage) {

@@ -9,7 +9,7 @@ import type { FromFactory, ToFactory } from "../host/protocol.ts";
 
 const HOST = new URL("../host/", import.meta.url);
 /** The files the bootstrap's threads load; the factory may read these alone. */
-const BOOTSTRAP_FILES = ["factory.ts", "worker.ts", "protocol.ts", "wire.ts", "lockdown.ts"]
+const BOOTSTRAP_FILES = ["factory.ts", "worker.ts", "protocol.ts", "wire.ts", "lockdown.ts", "../limits.ts"]
   .map((f) => new URL(f, HOST).pathname);
 
 /** The heap limit of one process's thread, in MiB, unless the node says otherwise. */

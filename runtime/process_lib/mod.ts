@@ -151,8 +151,12 @@ export function spawn(
  */
 export function script(fn: (our: ProcessAddress, args: string) => string | Promise<string>) {
   return async function init(_our: Address) {
-    const msg = await awaitMessage();
-    const out = await fn(our(), msg.text());
+    const me = our();
+    // A script's arguments come from its own node (the terminal, or whoever started it
+    // there); a request from another node is ignored, since scripts often hold root.
+    let msg = await awaitMessage();
+    while (!msg.isRequest() || msg.source.node !== me.node) msg = await awaitMessage();
+    const out = await fn(me, msg.text());
     if (msg.expectsResponse() !== null) {
       Response.new().body(out).send();
     } else if (out) post({ t: "print", verbosity: 0, text: out, plain: true });

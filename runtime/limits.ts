@@ -1,0 +1,28 @@
+/**
+ * What one process may hold of the node's memory through the kernel. Each
+ * limit turns a flood into a clear refusal to the offender, with a line in
+ * the log, instead of a node that grows until the OS kills it. The numbers
+ * leave honest work (file transfer moves 1 MiB chunks; the pipelined
+ * benchmark keeps 20k requests in flight) far below them.
+ */
+export const LIMITS = {
+  /** A message body (the request or response itself; bulk data goes in the blob). */
+  bodyBytes: 16 * 2 ** 20,
+  /** A blob: also the largest VFS read the kernel hands a process in one piece. */
+  blobBytes: 256 * 2 ** 20,
+  /** Messages delivered to a process and not yet taken by it. */
+  unreadMessages: 65_536,
+  /** Bytes (bodies and blobs) delivered to a process and not yet taken by it. */
+  unreadBytes: 512 * 2 ** 20,
+  /** Bytes of requests a process awaits answers to (the kernel keeps them for SendError). */
+  pendingBytes: 256 * 2 ** 20,
+  /** Requests a process awaits answers to. */
+  pendingRequests: 200_000,
+  /** Processes one package may run at once (spawned children included). */
+  processesPerPackage: 64,
+} as const;
+
+/** A limit reached: the offender is told in one line what to do. */
+export class LimitReached extends Error {
+  override name = "LimitReached";
+}
