@@ -81,7 +81,7 @@ Deno.test("console: 300,000 refused sends print a bounded number of lines and on
 });
 
 Deno.test("kernel commands refuse a source on another node even when handed one directly", async () => {
-  await withNode([], async (node) => {
+  await withNode([], (node) => {
     const km: KernelMessage = {
       id: 1,
       source: "evil.dev@terminal:terminal:sys",
@@ -101,6 +101,7 @@ Deno.test("kernel commands refuse a source on another node even when handed one 
     node.commands.handle(km);
     assert(node.kernel.status("terminal:terminal:sys").running, "the terminal was killed");
     assert(node.lines.some((l) => l.includes("refused a KernelCommand from evil.dev@terminal:terminal:sys")));
+    return Promise.resolve();
   });
 });
 
