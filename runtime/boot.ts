@@ -7,7 +7,7 @@ import { KernelCommands } from "./kernel/commands.ts";
 import { Kernel } from "./kernel/kernel.ts";
 import { readJsonSync, removeStaleTemps, writeFileAtomicSync } from "./kernel/persist.ts";
 import { buildPackage, processDirs } from "./packages/build.ts";
-import { installPackage, type InstallResult, readPkgDir } from "./packages/install.ts";
+import { installPackage, type InstallResult, readPkgDir, recoverPkgDrives } from "./packages/install.ts";
 import { HttpServerModule } from "../modules/http_server/mod.ts";
 import { TerminalModule } from "../modules/terminal/mod.ts";
 import { TimerModule } from "../modules/timer/mod.ts";
@@ -121,6 +121,7 @@ export class Node {
       kernel.registerModule(m);
     }
 
+    recoverPkgDrives(home);
     kernel.processes.load();
     const firstBoot = kernel.processes.ids().length === 0;
     kernel.bootPersisted();
