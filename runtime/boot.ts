@@ -7,7 +7,13 @@ import { KernelCommands } from "./kernel/commands.ts";
 import { Kernel } from "./kernel/kernel.ts";
 import { readJsonSync, removeStaleTemps, writeFileAtomicSync } from "./kernel/persist.ts";
 import { buildPackage, processDirs } from "./packages/build.ts";
-import { installPackage, type InstallResult, readPkgDir, recoverPkgDrives } from "./packages/install.ts";
+import {
+  installDurably,
+  installPackage,
+  type InstallResult,
+  readPkgDir,
+  recoverPkgDrives,
+} from "./packages/install.ts";
 import { HttpServerModule } from "../modules/http_server/mod.ts";
 import { TerminalModule } from "../modules/terminal/mod.ts";
 import { TimerModule } from "../modules/timer/mod.ts";
@@ -105,7 +111,7 @@ export class Node {
     for (const [v, t] of early) terminal.print(v, t);
     const commands = new KernelCommands(kernel);
     const vfs = new VfsModule(kernel);
-    const http = new HttpServerModule(kernel, (pkg, files) => installPackage(kernel, pkg, files));
+    const http = new HttpServerModule(kernel, (pkg, files) => installDurably(kernel, pkg, files));
     for (
       const m of [
         commands,

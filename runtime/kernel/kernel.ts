@@ -350,8 +350,16 @@ export class Kernel implements KernelHandle {
             ? String(m.text)
             : `${id}: ${String(m.text)}`,
         );
-      case "set_state":
-        return void this.state.set(id, m.bytes ? new Uint8Array(m.bytes) : null);
+      case "set_state": {
+        // The answer waits for the write and its fsync: acknowledged state survives kill -9.
+        const written = this.state.set(id, m.bytes ? new Uint8Array(m.bytes) : null);
+        const call = m.call;
+        if (typeof call !== "number") return;
+        return void written.then(
+          () => this.running.get(id)?.post({ t: "reply", call, ok: true, value: null }),
+          (e) => this.running.get(id)?.post({ t: "reply", call, ok: false, value: (e as Error).message }),
+        );
+      }
       case "set_on_exit":
         return this.processes.update(id, { on_exit: validateOnExit(m.on_exit) });
       case "call":

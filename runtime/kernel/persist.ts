@@ -1,8 +1,9 @@
 /**
  * Durable writes. A file is written beside its final name, flushed to disk,
- * then renamed over it: a crash leaves either the old bytes or the new ones,
- * never a torn mix. Writes to one path are serialized; when several queue up
- * only the newest is written.
+ * then renamed over it, and the directory flushed so the rename itself is on
+ * disk: a crash leaves either the old bytes or the new ones, never a torn mix,
+ * and a write that returned is there after a power cut too. Writes to one path
+ * are serialized; when several queue up only the newest is written.
  */
 
 export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
@@ -16,6 +17,26 @@ export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
     f.close();
   }
   Deno.renameSync(tmp, path);
+  const dir = Deno.openSync(dirOf(path), { read: true });
+  try {
+    dir.syncSync();
+  } finally {
+    dir.close();
+  }
+}
+
+function dirOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i > 0 ? path.slice(0, i) : i === 0 ? "/" : ".";
+}
+
+async function syncDir(path: string): Promise<void> {
+  const dir = await Deno.open(dirOf(path), { read: true });
+  try {
+    await dir.sync();
+  } finally {
+    dir.close();
+  }
 }
 
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
@@ -29,6 +50,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     f.close();
   }
   await Deno.rename(tmp, path);
+  await syncDir(path);
 }
 
 /** Coalescing writer: the latest value for each path wins, one write at a time. */
@@ -51,8 +73,11 @@ export class LatestWriter {
       while (this.queued.has(path)) {
         const bytes = this.queued.get(path)!;
         this.queued.delete(path);
-        if (bytes === null) await Deno.remove(path).catch(() => {});
-        else await writeFileAtomic(path, bytes);
+        if (bytes === null) {
+          await Deno.remove(path).then(() => syncDir(path), (e) => {
+            if (!(e instanceof Deno.errors.NotFound)) throw e;
+          });
+        } else await writeFileAtomic(path, bytes);
       }
     })().finally(() => this.running.delete(path));
     this.running.set(path, run);

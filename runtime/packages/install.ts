@@ -110,6 +110,17 @@ export function installPackage(k: Kernel, packageId: string, files: Record<strin
   return { package_id: packageId, processes: ids, scripts: Object.keys(scripts), requested };
 }
 
+/** installPackage, answered once the process map holding the package is on disk. */
+export async function installDurably(
+  k: Kernel,
+  packageId: string,
+  files: Record<string, Uint8Array>,
+): Promise<InstallResult> {
+  const result = installPackage(k, packageId, files);
+  await k.processes.flush();
+  return result;
+}
+
 /** Host path of a package's install-time script record. */
 export function scriptRecordPath(home: string, packageId: string): string {
   return `${home}/vfs${SCRIPT_RECORDS_DRIVE}/${packageId}.json`;

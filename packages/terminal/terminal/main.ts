@@ -82,14 +82,14 @@ export default async function init(_our: string) {
         } else if (process === null) {
           if (alias in aliases) {
             delete aliases[alias];
-            save();
+            await save();
             println(`alias ${alias} removed`);
           } else println(`alias: no alias ${alias}`);
         } else if (process.split(":").length !== 3) {
           println(`alias: "${process}" is not a script id (name:package:publisher)`);
         } else {
           aliases = { ...aliases, [alias]: process };
-          save();
+          await save();
           println(`alias ${alias} set to ${process}`);
         }
       }
