@@ -3,7 +3,7 @@
  * a current view of everyone else's through /watch.
  */
 import { type NodeKeys, sign, toHex } from "../runtime/keys.ts";
-import type { HnsUpdate } from "./identity.ts";
+import type { HnsUpdate, SignedIdentity } from "./identity.ts";
 import { registrationMessage } from "./identity.ts";
 
 export async function registerIdentity(
@@ -43,7 +43,7 @@ export class ChainWatcher {
 
   constructor(
     private port: number,
-    private onNode: (n: HnsUpdate) => void,
+    private onNode: (n: SignedIdentity) => void,
     private log: (s: string) => void,
     private onConnect: () => Promise<void> = async () => {},
   ) {}

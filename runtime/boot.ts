@@ -195,12 +195,16 @@ async function joinNetwork(
   const held: { server: FakeChain | null; watcher: ChainWatcher | null } = { server: null, watcher: null };
   const ensureChain = async (why: string) => {
     if (await chainIsUp(port)) return;
-    const server = new FakeChain();
+    // Its names are kept in our home, and a chain taken over starts from every
+    // identity we knew, so no restart frees a name for someone else.
+    const dataFile = `${net.k.home}/fakechain.jsonl`;
+    const server = new FakeChain({ dataFile, seed: [...net.hns.values()], log: say });
     try {
       await server.listen(port);
       held.server = server;
-      say(`${why} answered on port ${port}: started one here (it stops with this node)`);
+      say(`${why} answered on port ${port}: started one here (it stops with this node; names kept in ${dataFile})`);
     } catch (e) {
+      await server.close();
       if (!(e instanceof Deno.errors.AddrInUse) || !(await chainIsUp(port))) {
         throw new ParseError(
           `port ${port} is taken by something that is not a fake chain; pick another with --fakechain-port`,

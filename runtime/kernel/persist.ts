@@ -17,6 +17,11 @@ export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
     f.close();
   }
   Deno.renameSync(tmp, path);
+  syncDirSync(path);
+}
+
+/** Flushes the directory holding `path`, so a file created or renamed there stays after a crash. */
+export function syncDirSync(path: string): void {
   const dir = Deno.openSync(dirOf(path), { read: true });
   try {
     dir.syncSync();
