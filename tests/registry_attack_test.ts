@@ -159,3 +159,27 @@ Deno.test("net: a node refuses a known peer's new key unless the peer's old key 
     await evil?.close();
   }
 });
+
+Deno.test("net: a chain another node takes over still knows every name; a new key cannot claim one", async () => {
+  const { freePort } = await import("./cli_helpers.ts");
+  const { bootNode, removeHome } = await import("./helpers.ts");
+  const chainPort = freePort();
+  const a = await bootNode({ name: "a.dev", network: { chainPort } });
+  const b = await bootNode({ name: "b.dev", network: { chainPort } });
+  try {
+    await waitFor("b to know a", () => b.net!.hns.has("a.dev"));
+    const aKey = b.net!.hns.get("a.dev")!.public_key;
+    await a.shutdown();
+    await waitFor("b to take the chain over", () => b.lines.some((l) => l.includes("went away")), 10_000);
+    const eve = keys();
+    const r = await register(chainPort, registration(eve, "a.dev", Date.now()));
+    assertEquals(r.status, 400, JSON.stringify(r));
+    assert(r.body.error?.includes("belongs to another key"), JSON.stringify(r));
+    const listed = await (await fetch(`http://127.0.0.1:${chainPort}/nodes/a.dev`)).json();
+    assertEquals(listed.public_key, aKey);
+  } finally {
+    await b.shutdown();
+    await removeHome(a);
+    await removeHome(b);
+  }
+});
