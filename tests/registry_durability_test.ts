@@ -44,7 +44,13 @@ Deno.test("state: every setState a process acknowledged survives kill -9 right a
       const { node, port } = await bootProcess(home);
       let killed = false;
       try {
-        if (round === 0) assertEquals((await cli("start-package", DIR, "-p", String(port))).code, 0);
+        if (round === 0) {
+          const started = await cli("start-package", DIR, "-p", String(port));
+          assertEquals(started.code, 0);
+          // What the package asked for is shown where it is installed, and in the node's log.
+          assert(started.out.includes(`granted process ${KEEPER}: public`), started.out);
+          await node.waitFor(/install registry-keeper:test\.os: granted process keeper/);
+        }
         const { state } = await ask<{ state: number | null }>(port, "Get");
         assertEquals(state, acknowledged, `round ${round}: the state after kill -9 is the last acknowledged value`);
         if (round === 8) break;
