@@ -13,7 +13,7 @@
  * for someone else to take. A file that does not replay is an error, never
  * an empty registry.
  */
-import { syncDirSync } from "../runtime/kernel/persist.ts";
+import { dirOf, syncDirSync } from "../runtime/kernel/persist.ts";
 import { ParseError } from "../runtime/types.ts";
 import { type HnsUpdate, type Registration, signedBy, type SignedIdentity, validateUpdate } from "./identity.ts";
 
@@ -132,7 +132,7 @@ export class FakeChain {
       this.opts.log?.(`fake chain: dropped an unfinished last registration in ${path} (it was never acknowledged)`);
     }
     file.seekSync(0, Deno.SeekMode.End);
-    if (created) syncDirSync(path);
+    if (created) syncDirSync(dirOf(path));
     return file;
   }
 

@@ -8,7 +8,14 @@
 
 export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
   const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  const f = Deno.openSync(tmp, { write: true, create: true, truncate: true, mode: 0o600 });
+  writeFileSyncedSync(tmp, bytes);
+  Deno.renameSync(tmp, path);
+  syncDirSync(dirOf(path));
+}
+
+/** Writes a whole file and flushes its bytes to disk (its directory entry is the caller's to flush). */
+export function writeFileSyncedSync(path: string, bytes: Uint8Array): void {
+  const f = Deno.openSync(path, { write: true, create: true, truncate: true, mode: 0o600 });
   try {
     let off = 0;
     while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
@@ -16,26 +23,25 @@ export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
   } finally {
     f.close();
   }
-  Deno.renameSync(tmp, path);
-  syncDirSync(path);
 }
 
-/** Flushes the directory holding `path`, so a file created or renamed there stays after a crash. */
-export function syncDirSync(path: string): void {
-  const dir = Deno.openSync(dirOf(path), { read: true });
+/** Flushes a directory, so the files created or renamed in it stay after a crash. */
+export function syncDirSync(dir: string): void {
+  const d = Deno.openSync(dir, { read: true });
   try {
-    dir.syncSync();
+    d.syncSync();
   } finally {
-    dir.close();
+    d.close();
   }
 }
 
-function dirOf(path: string): string {
+/** The directory holding `path`. */
+export function dirOf(path: string): string {
   const i = path.lastIndexOf("/");
   return i > 0 ? path.slice(0, i) : i === 0 ? "/" : ".";
 }
 
-async function syncDir(path: string): Promise<void> {
+async function syncDirOf(path: string): Promise<void> {
   const dir = await Deno.open(dirOf(path), { read: true });
   try {
     await dir.sync();
@@ -55,7 +61,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     f.close();
   }
   await Deno.rename(tmp, path);
-  await syncDir(path);
+  await syncDirOf(path);
 }
 
 /** Coalescing writer: the latest value for each path wins, one write at a time. */
@@ -79,7 +85,7 @@ export class LatestWriter {
         const bytes = this.queued.get(path)!;
         this.queued.delete(path);
         if (bytes === null) {
-          await Deno.remove(path).then(() => syncDir(path), (e) => {
+          await Deno.remove(path).then(() => syncDirOf(path), (e) => {
             if (!(e instanceof Deno.errors.NotFound)) throw e;
           });
         } else await writeFileAtomic(path, bytes);

@@ -10,7 +10,7 @@
  * package's pkg drive is its own to write, so it is never read for permissions.
  */
 import type { Kernel } from "../kernel/kernel.ts";
-import { writeFileAtomicSync } from "../kernel/persist.ts";
+import { dirOf, syncDirSync, writeFileAtomicSync, writeFileSyncedSync } from "../kernel/persist.ts";
 import { MESSAGING, ParseError, parsePackageId, type ProcessId } from "../types.ts";
 import {
   capFor,
@@ -122,7 +122,7 @@ export async function installDurably(
 }
 
 /** Host path of a package's install-time script record. */
-export function scriptRecordPath(home: string, packageId: string): string {
+function scriptRecordPath(home: string, packageId: string): string {
   return `${home}/vfs${SCRIPT_RECORDS_DRIVE}/${packageId}.json`;
 }
 
@@ -137,7 +137,7 @@ function writeScriptRecord(home: string, packageId: string, scripts: Record<stri
     }
     return;
   }
-  Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  Deno.mkdirSync(dirOf(path), { recursive: true });
   writeFileAtomicSync(path, new TextEncoder().encode(JSON.stringify(scripts, null, 1)));
 }
 
@@ -146,11 +146,17 @@ function writePkgDrive(pkgRoot: string, files: Record<string, Uint8Array>) {
   Deno.mkdirSync(`${pkgRoot}/tmp`, { recursive: true });
   const tag = crypto.randomUUID().slice(0, 8);
   const staging = `${pkgRoot}/.pkg-staging-${tag}`;
+  const dirs = new Set<string>();
   for (const [rel, bytes] of Object.entries(files)) {
     const path = `${staging}/${rel}`;
     Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-    Deno.writeFileSync(path, bytes);
+    writeFileSyncedSync(path, bytes);
+    for (let i = rel.lastIndexOf("/"); i > 0; i = rel.lastIndexOf("/", i - 1)) {
+      dirs.add(`${staging}/${rel.slice(0, i)}`);
+    }
   }
+  // The files, the folders naming them and the swap below are all on disk before the install answers.
+  for (const d of [...dirs, staging]) syncDirSync(d);
   const old = `${pkgRoot}/.pkg-old-${tag}`;
   let hadOld = false;
   try {
@@ -160,6 +166,7 @@ function writePkgDrive(pkgRoot: string, files: Record<string, Uint8Array>) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   Deno.renameSync(staging, `${pkgRoot}/pkg`);
+  syncDirSync(pkgRoot);
   if (hadOld) Deno.removeSync(old, { recursive: true });
 }
 
