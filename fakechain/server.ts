@@ -13,7 +13,7 @@
  * for someone else to take. A file that does not replay is an error, never
  * an empty registry.
  */
-import { dirOf, syncDirSync } from "../runtime/kernel/persist.ts";
+import { dirOf, syncDirSync, writeFileAtomicSync } from "../runtime/kernel/persist.ts";
 import { ParseError } from "../runtime/types.ts";
 import { type HnsUpdate, type Registration, signedBy, type SignedIdentity, validateUpdate } from "./identity.ts";
 
@@ -124,6 +124,12 @@ export class FakeChain {
         );
       }
     });
+    if (lines.length > 2 * this.nodes.size + 16) {
+      // Nodes register again on every reconnect; keep the newest registration of each name.
+      const kept = [...this.nodes.values()].sort((a, b) => a.seq - b.seq).map((e) => JSON.stringify(e.signed) + "\n");
+      writeFileAtomicSync(path, new TextEncoder().encode(kept.join("")));
+      bytes = new Uint8Array();
+    }
     const file = Deno.openSync(path, { read: true, write: true, create: true });
     if (end < bytes.length) {
       // A line without its newline was being written when the chain stopped; it was never answered.

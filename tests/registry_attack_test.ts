@@ -112,8 +112,19 @@ Deno.test("fake chain: a damaged data file is a clear error, never an empty regi
     assert(notices.some((l) => l.includes("unfinished last registration")), notices.join("\n"));
     again.register(registration(alice, "alice.dev", 2));
     await again.close();
-    assertEquals(new FakeChain({ dataFile }).list().nodes.length, 1);
+    const reread = new FakeChain({ dataFile });
+    assertEquals(reread.list().nodes.length, 1);
+    await reread.close();
     assertEquals((await Deno.readTextFile(dataFile)).split("\n").length, 3, "two whole lines");
+
+    // Registering again and again does not grow the file without end: a start keeps the newest of each name.
+    const busy = new FakeChain({ dataFile });
+    for (let t = 3; t < 60; t++) busy.register(registration(alice, "alice.dev", t));
+    await busy.close();
+    const compacted = new FakeChain({ dataFile });
+    assertEquals(compacted.list().nodes.map((n) => n.timestamp), [59]);
+    await compacted.close();
+    assertEquals((await Deno.readTextFile(dataFile)).split("\n").length, 2, "one whole line");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
