@@ -3,6 +3,7 @@
  * a current view of everyone else's through /watch.
  */
 import { type NodeKeys, sign, toHex } from "../runtime/keys.ts";
+import { ParseError } from "../runtime/types.ts";
 import type { HnsUpdate, SignedIdentity } from "./identity.ts";
 import { registrationMessage } from "./identity.ts";
 
@@ -19,7 +20,12 @@ export async function registerIdentity(
     body: JSON.stringify({ ...node, timestamp, signature }),
   });
   const body = await resp.json();
-  if (resp.status !== 200) throw new Error(`the fake chain refused ${u.name}: ${body.error}`);
+  if (resp.status !== 200) {
+    const hint = String(body.error).includes("belongs to another key")
+      ? `; this node's key is not the one that registered ${u.name} (a home without --persist gets a new key each run): keep the home with --persist, pick another name, or give the fake chain a fresh data file`
+      : "";
+    throw new ParseError(`the fake chain refused ${u.name}: ${body.error}${hint}`);
+  }
 }
 
 export async function chainIsUp(port: number): Promise<boolean> {
