@@ -354,10 +354,14 @@ export class Kernel implements KernelHandle {
         // The answer waits for the write and its fsync: acknowledged state survives kill -9.
         const written = this.state.set(id, m.bytes ? new Uint8Array(m.bytes) : null);
         const call = m.call;
-        if (typeof call !== "number") return;
         return void written.then(
-          () => this.running.get(id)?.post({ t: "reply", call, ok: true, value: null }),
-          (e) => this.running.get(id)?.post({ t: "reply", call, ok: false, value: (e as Error).message }),
+          () => typeof call === "number" && this.running.get(id)?.post({ t: "reply", call, ok: true, value: null }),
+          (e) => {
+            this.print(0, `kernel: could not save the state of ${id}: ${(e as Error).message}`);
+            if (typeof call === "number") {
+              this.running.get(id)?.post({ t: "reply", call, ok: false, value: (e as Error).message });
+            }
+          },
         );
       }
       case "set_on_exit":
