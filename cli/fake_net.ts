@@ -40,12 +40,15 @@ export async function run(argv: string[]): Promise<number> {
   const chainPort = portFlag(flags["fakechain-port"], "--fakechain-port");
   // As kit does: use the fake chain already on the port, or start one.
   let chain: FakeChain | null = null;
+  // The nodes' homes (so their keys) go at exit unless --persist; the names they hold go with them.
+  const chainData = `/tmp/hyperdeno-fake-net-chain-${chainPort}.jsonl`;
   if (await chainIsUp(chainPort)) console.log(`using the fake chain already on port ${chainPort}`);
   else {
-    chain = new FakeChain();
+    chain = new FakeChain({ dataFile: chainData, log: console.log });
     try {
       await chain.listen(chainPort);
     } catch (e) {
+      await chain.close();
       if (e instanceof Deno.errors.AddrInUse) {
         throw new UsageError(`port ${chainPort} is in use by something that is not a fake chain; pick another with -c`);
       }
@@ -83,6 +86,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     await Promise.all(children.map((c) => c.proc.status));
     await chain?.close();
+    if (chain && !flags.persist) await Deno.remove(chainData).catch(() => {});
     Deno.exit(0);
   };
   for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, stop);

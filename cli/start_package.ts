@@ -42,5 +42,6 @@ export async function run(argv: string[]): Promise<number> {
     `started ${packageId} on port ${port}: ${(json.processes as string[]).join(", ")}` +
       ((json.scripts as string[]).length ? `; scripts ${(json.scripts as string[]).join(", ")}` : ""),
   );
+  for (const line of (json.requested as string[] | undefined) ?? []) console.log(`  granted ${line}`);
   return 0;
 }

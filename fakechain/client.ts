@@ -3,7 +3,8 @@
  * a current view of everyone else's through /watch.
  */
 import { type NodeKeys, sign, toHex } from "../runtime/keys.ts";
-import type { HnsUpdate } from "./identity.ts";
+import { ParseError } from "../runtime/types.ts";
+import type { HnsUpdate, SignedIdentity } from "./identity.ts";
 import { registrationMessage } from "./identity.ts";
 
 export async function registerIdentity(
@@ -19,7 +20,12 @@ export async function registerIdentity(
     body: JSON.stringify({ ...node, timestamp, signature }),
   });
   const body = await resp.json();
-  if (resp.status !== 200) throw new Error(`the fake chain refused ${u.name}: ${body.error}`);
+  if (resp.status !== 200) {
+    const hint = String(body.error).includes("belongs to another key")
+      ? `; this node's key is not the one that registered ${u.name} (a home without --persist gets a new key each run): keep the home with --persist, pick another name, or give the fake chain a fresh data file`
+      : "";
+    throw new ParseError(`the fake chain refused ${u.name}: ${body.error}${hint}`);
+  }
 }
 
 export async function chainIsUp(port: number): Promise<boolean> {
@@ -43,7 +49,7 @@ export class ChainWatcher {
 
   constructor(
     private port: number,
-    private onNode: (n: HnsUpdate) => void,
+    private onNode: (n: SignedIdentity) => void,
     private log: (s: string) => void,
     private onConnect: () => Promise<void> = async () => {},
   ) {}

@@ -5,6 +5,7 @@
  *   ["hyperdeno-register", name, public_key, ips, ports, routers, timestamp]
  * with `ports` as an object with sorted keys and no whitespace anywhere.
  */
+import { fromHex, verify } from "../runtime/keys.ts";
 import { isSafeNode, ParseError } from "../runtime/types.ts";
 
 /** The book's HnsUpdate. public_key is hex (64 chars), ports e.g. {"tcp": 9001, "ws": 9002}. */
@@ -23,6 +24,23 @@ export interface Registration extends HnsUpdate {
   signature: string;
   /** When public_key changes: signature (hex) by the key registered now. */
   owner_signature?: string;
+}
+
+/**
+ * An identity as the chain publishes it (/nodes, /watch): with the signed
+ * registration that put it there, so a node can check a key change itself.
+ */
+export type SignedIdentity = HnsUpdate & Partial<Pick<Registration, "timestamp" | "signature" | "owner_signature">>;
+
+/** Whether `r` verifies with `key` (hex): its own signature, or as owner_signature by the key before. */
+export function signedBy(key: string, r: SignedIdentity, which: "signature" | "owner_signature"): boolean {
+  const sig = r[which];
+  if (typeof sig !== "string" || !Number.isSafeInteger(r.timestamp)) return false;
+  try {
+    return verify(fromHex(key), registrationMessage(r, r.timestamp!), fromHex(sig));
+  } catch {
+    return false;
+  }
 }
 
 const PORT_KINDS = new Set(["tcp", "ws", "udp", "wt"]);

@@ -7,7 +7,13 @@ import { KernelCommands } from "./kernel/commands.ts";
 import { Kernel } from "./kernel/kernel.ts";
 import { readJsonSync, removeStaleTemps, writeFileAtomicSync } from "./kernel/persist.ts";
 import { buildPackage, processDirs } from "./packages/build.ts";
-import { installPackage, type InstallResult, readPkgDir } from "./packages/install.ts";
+import {
+  installDurably,
+  installPackage,
+  type InstallResult,
+  readPkgDir,
+  recoverPkgDrives,
+} from "./packages/install.ts";
 import { HttpServerModule } from "../modules/http_server/mod.ts";
 import { TerminalModule } from "../modules/terminal/mod.ts";
 import { TimerModule } from "../modules/timer/mod.ts";
@@ -106,7 +112,7 @@ export class Node {
     for (const [v, t, o] of early) terminal.print(v, t, o);
     const commands = new KernelCommands(kernel);
     const vfs = new VfsModule(kernel);
-    const http = new HttpServerModule(kernel, (pkg, files) => installPackage(kernel, pkg, files));
+    const http = new HttpServerModule(kernel, (pkg, files) => installDurably(kernel, pkg, files));
     for (
       const m of [
         commands,
@@ -122,6 +128,7 @@ export class Node {
       kernel.registerModule(m);
     }
 
+    recoverPkgDrives(home);
     kernel.processes.load();
     const firstBoot = kernel.processes.ids().length === 0;
     kernel.bootPersisted();
@@ -189,12 +196,16 @@ async function joinNetwork(
   const held: { server: FakeChain | null; watcher: ChainWatcher | null } = { server: null, watcher: null };
   const ensureChain = async (why: string) => {
     if (await chainIsUp(port)) return;
-    const server = new FakeChain();
+    // Its names are kept in our home, and a chain taken over starts from every
+    // identity we knew, so no restart frees a name for someone else.
+    const dataFile = `${net.k.home}/fakechain.jsonl`;
+    const server = new FakeChain({ dataFile, seed: [...net.hns.values()], log: say });
     try {
       await server.listen(port);
       held.server = server;
-      say(`${why} answered on port ${port}: started one here (it stops with this node)`);
+      say(`${why} answered on port ${port}: started one here (it stops with this node; names kept in ${dataFile})`);
     } catch (e) {
+      await server.close();
       if (!(e instanceof Deno.errors.AddrInUse) || !(await chainIsUp(port))) {
         throw new ParseError(
           `port ${port} is taken by something that is not a fake chain; pick another with --fakechain-port`,

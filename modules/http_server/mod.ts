@@ -71,7 +71,7 @@ export class HttpServerModule implements RuntimeModule {
       }
       try {
         if (url.pathname === "/rpc:distro:sys/message") return await this.inject(body);
-        if (url.pathname === "/rpc:distro:sys/install") return this.installFrom(body);
+        if (url.pathname === "/rpc:distro:sys/install") return await this.installFrom(body);
       } catch (e) {
         if (e instanceof ParseError) return json({ error: e.message }, 400);
         throw e;
@@ -123,7 +123,7 @@ export class HttpServerModule implements RuntimeModule {
   }
 
   /** POST /rpc:distro:sys/install {"package_id": "pkg:pub", "files": {"manifest.json": base64, ...}} */
-  private installFrom(b: Record<string, unknown>): Response {
+  private async installFrom(b: Record<string, unknown>): Promise<Response> {
     if (typeof b.package_id !== "string") throw new ParseError("package_id must be a string");
     if (!b.files || typeof b.files !== "object") throw new ParseError("files must be an object of base64 strings");
     const files: Record<string, Uint8Array> = {};
@@ -131,7 +131,7 @@ export class HttpServerModule implements RuntimeModule {
       if (typeof v !== "string") throw new ParseError(`file ${k} must be base64`);
       files[k] = decodeBase64(v);
     }
-    return json(this.install(b.package_id, files));
+    return json(await this.install(b.package_id, files));
   }
 
   handle(km: KernelMessage) {

@@ -8,7 +8,7 @@
 import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
 import { fromHex, type NodeKeys, toHex } from "../../runtime/keys.ts";
 import { type KernelMessage, nodeOf, ParseError, processOf } from "../../runtime/types.ts";
-import type { HnsUpdate } from "../../fakechain/identity.ts";
+import { type HnsUpdate, signedBy, type SignedIdentity } from "../../fakechain/identity.ts";
 import { type FrameChannel, LinkClosed, TcpFrames, WsFrames } from "./frames.ts";
 import { type Link, respond, type Us } from "./handshake.ts";
 import { CONNECT_TIMEOUT_MS, OfflineError, Peers, withTimeout } from "./peers.ts";
@@ -72,14 +72,30 @@ export class NetModule implements RuntimeModule {
     return key;
   }
 
-  /** An identity from the registry (the indexer calls this for every change). */
-  hnsUpdate(u: HnsUpdate) {
+  /**
+   * An identity from the registry (the indexer calls this for every change).
+   * A peer we know keeps its key unless the change is signed by that key
+   * (the fake chain's owner_signature): a registry that restarted or lies
+   * cannot hand a known name to someone else.
+   */
+  hnsUpdate(u: SignedIdentity) {
     const prev = this.hns.get(u.name);
-    this.hns.set(u.name, u);
     if (prev && prev.public_key !== u.public_key) {
+      const was = `${prev.public_key.slice(0, 16)}…`, now = `${u.public_key.slice(0, 16)}…`;
+      if (!signedBy(prev.public_key, u, "owner_signature")) {
+        this.k.print(
+          0,
+          `net: WARNING: the registry says ${u.name}'s key changed from ${was} to ${now}, but the change is not signed by ${u.name}'s key: refused, ${u.name} keeps its known key`,
+        );
+        return;
+      }
+      this.k.print(0, `net: ${u.name} changed its key from ${was} to ${now} (signed by its previous key)`);
+      this.hns.set(u.name, u);
       // A new key: links made under the old one must be made again.
       for (const l of this.peers.all()) if (l.peer === u.name) l.close();
+      return;
     }
+    this.hns.set(u.name, u);
   }
 
   /** Starts listening; returns the identity to publish. */

@@ -43,11 +43,17 @@ export class StateModule implements RuntimeModule {
         const s = this.store.get(id as string);
         return s ? reply("GetState", s) : reply({ Err: { NotFound: id } });
       }
+      // Answered once the state is on disk, or with the error that kept it off.
+      const saved = (bytes: Uint8Array | null, done: string) =>
+        void this.store.set(id as string, bytes).then(
+          () => reply(done),
+          (e) => reply({ Err: { IOError: (e as Error).message } }),
+        );
       if (name === "SetState") {
         if (!km.lazy_load_blob) return reply({ Err: "BadBytes" });
-        return void this.store.set(id as string, km.lazy_load_blob.bytes).then(() => reply("SetState"));
+        return saved(km.lazy_load_blob.bytes, "SetState");
       }
-      if (name === "DeleteState") return void this.store.set(id as string, null).then(() => reply("DeleteState"));
+      if (name === "DeleteState") return saved(null, "DeleteState");
       reply({ Err: { BadRequest: `unknown action ${JSON.stringify(name)}` } });
     } catch (e) {
       reply({ Err: { BadRequest: (e as Error).message } });

@@ -47,7 +47,8 @@ export type FromProcess =
     context?: Uint8Array | null;
   }
   | { t: "print"; verbosity: number; text: string; plain?: boolean }
-  | { t: "set_state"; bytes: Uint8Array | null }
+  /** With `call`: answered with a reply once the state is on disk. */
+  | { t: "set_state"; bytes: Uint8Array | null; call?: number }
   | { t: "set_on_exit"; on_exit: OnExit }
   | { t: "call"; call: number; name: SysCall; args: unknown }
   | { t: "exit"; ok: boolean; error: string | null }

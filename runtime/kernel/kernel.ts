@@ -397,8 +397,20 @@ export class Kernel implements KernelHandle {
             ? { source: id, plain: true }
             : { source: id, label: id },
         );
-      case "set_state":
-        return void this.state.set(id, m.bytes ? new Uint8Array(m.bytes) : null);
+      case "set_state": {
+        // The answer waits for the write and its fsync: acknowledged state survives kill -9.
+        const written = this.state.set(id, m.bytes ? new Uint8Array(m.bytes) : null);
+        const call = m.call;
+        return void written.then(
+          () => typeof call === "number" && this.running.get(id)?.post({ t: "reply", call, ok: true, value: null }),
+          (e) => {
+            this.print(0, `kernel: could not save the state of ${id}: ${(e as Error).message}`);
+            if (typeof call === "number") {
+              this.running.get(id)?.post({ t: "reply", call, ok: false, value: (e as Error).message });
+            }
+          },
+        );
+      }
       case "set_on_exit":
         return this.processes.update(id, { on_exit: validateOnExit(m.on_exit) });
       case "call":

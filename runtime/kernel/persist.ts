@@ -1,13 +1,21 @@
 /**
  * Durable writes. A file is written beside its final name, flushed to disk,
- * then renamed over it: a crash leaves either the old bytes or the new ones,
- * never a torn mix. Writes to one path are serialized; when several queue up
- * only the newest is written.
+ * then renamed over it, and the directory flushed so the rename itself is on
+ * disk: a crash leaves either the old bytes or the new ones, never a torn mix,
+ * and a write that returned is there after a power cut too. Writes to one path
+ * are serialized; when several queue up only the newest is written.
  */
 
 export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
   const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  const f = Deno.openSync(tmp, { write: true, create: true, truncate: true, mode: 0o600 });
+  writeFileSyncedSync(tmp, bytes);
+  Deno.renameSync(tmp, path);
+  syncDirSync(dirOf(path));
+}
+
+/** Writes a whole file and flushes its bytes to disk (its directory entry is the caller's to flush). */
+export function writeFileSyncedSync(path: string, bytes: Uint8Array): void {
+  const f = Deno.openSync(path, { write: true, create: true, truncate: true, mode: 0o600 });
   try {
     let off = 0;
     while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
@@ -15,7 +23,31 @@ export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
   } finally {
     f.close();
   }
-  Deno.renameSync(tmp, path);
+}
+
+/** Flushes a directory, so the files created or renamed in it stay after a crash. */
+export function syncDirSync(dir: string): void {
+  const d = Deno.openSync(dir, { read: true });
+  try {
+    d.syncSync();
+  } finally {
+    d.close();
+  }
+}
+
+/** The directory holding `path`. */
+export function dirOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i > 0 ? path.slice(0, i) : i === 0 ? "/" : ".";
+}
+
+async function syncDirOf(path: string): Promise<void> {
+  const dir = await Deno.open(dirOf(path), { read: true });
+  try {
+    await dir.sync();
+  } finally {
+    dir.close();
+  }
 }
 
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
@@ -29,6 +61,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     f.close();
   }
   await Deno.rename(tmp, path);
+  await syncDirOf(path);
 }
 
 /** Coalescing writer: the latest value for each path wins, one write at a time. */
@@ -51,8 +84,11 @@ export class LatestWriter {
       while (this.queued.has(path)) {
         const bytes = this.queued.get(path)!;
         this.queued.delete(path);
-        if (bytes === null) await Deno.remove(path).catch(() => {});
-        else await writeFileAtomic(path, bytes);
+        if (bytes === null) {
+          await Deno.remove(path).then(() => syncDirOf(path), (e) => {
+            if (!(e instanceof Deno.errors.NotFound)) throw e;
+          });
+        } else await writeFileAtomic(path, bytes);
       }
     })().finally(() => this.running.delete(path));
     this.running.set(path, run);

@@ -30,6 +30,9 @@ export class ProcessMap {
   private writer = new LatestWriter();
   /** Bumped on every change to who holds what, so decisions can be cached. */
   version = 0;
+  /** Inside atomically(): saves wait until the change is complete. */
+  private holding = 0;
+  private held = false;
 
   constructor(private path: string) {}
 
@@ -121,7 +124,31 @@ export class ProcessMap {
     return out;
   }
 
+  /**
+   * Runs `change` as one change on disk: saves inside it are held back and the
+   * map is written once at the end, so a crash never persists a halfway state.
+   * If `change` throws, nothing is written now (the disk keeps the map from
+   * before); the next save writes what memory holds.
+   */
+  atomically<T>(change: () => T): T {
+    this.holding++;
+    let ok = false;
+    try {
+      const out = change();
+      ok = true;
+      return out;
+    } finally {
+      this.holding--;
+      if (ok && this.holding === 0 && this.held) void this.save();
+    }
+  }
+
   save(): Promise<void> {
+    if (this.holding > 0) {
+      this.held = true;
+      return Promise.resolve();
+    }
+    this.held = false;
     return this.writer.write(this.path, new TextEncoder().encode(JSON.stringify(this.toJSON(), null, 1)));
   }
 

@@ -100,6 +100,25 @@ export function networkCap(our: string): Capability {
   return { issuer: formatAddress(our, "kernel:distro:sys"), params: NETWORK };
 }
 
+/** What a process or script asks for, as one line for the node's log and `start-package`. */
+export function describeRequest(e: {
+  root?: boolean;
+  public: boolean;
+  request_networking: boolean;
+  request_capabilities: CapRequest[];
+  grant_capabilities: CapRequest[];
+}): string {
+  const name = (c: CapRequest) => typeof c === "string" ? c : `${c.process} ${JSON.stringify(c.params)}`;
+  const parts = [
+    e.root ? "ROOT (every capability the terminal holds)" : "",
+    e.request_networking ? "networking" : "",
+    e.request_capabilities.length ? `capabilities [${e.request_capabilities.map(name).join(", ")}]` : "",
+    e.grant_capabilities.length ? `grants its capability to [${e.grant_capabilities.map(name).join(", ")}]` : "",
+    e.public ? "public (anyone may message it)" : "",
+  ].filter(Boolean);
+  return parts.length ? parts.join("; ") : "nothing";
+}
+
 export interface ScriptEntry {
   root: boolean;
   public: boolean;

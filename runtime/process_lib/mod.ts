@@ -24,7 +24,7 @@ import {
   type ProcessId,
 } from "../types.ts";
 import { Message, ProcessAddress, SendError } from "./message.ts";
-import { call, connect, current, inspect, nextIncoming, post } from "./port.ts";
+import { call, connect, current, inspect, nextIncoming, post, postAwaitingReply } from "./port.ts";
 
 import { Response } from "./builders.ts";
 export { Request, Response } from "./builders.ts";
@@ -75,15 +75,20 @@ export function getState(): Uint8Array | null {
   return state;
 }
 
-/** Saves bytes that survive restarts of the process and of the node. */
-export function setState(bytes: Uint8Array): void {
+/**
+ * Saves bytes that survive restarts of the process and of the node. Resolves
+ * once they are on disk (written and fsynced): await it before telling anyone
+ * the state is saved.
+ */
+export function setState(bytes: Uint8Array): Promise<void> {
   state = bytes;
-  post({ t: "set_state", bytes });
+  return postAwaitingReply((call) => ({ t: "set_state", bytes, call }));
 }
 
-export function clearState(): void {
+/** Removes the saved state; resolves once that is on disk. */
+export function clearState(): Promise<void> {
   state = null;
-  post({ t: "set_state", bytes: null });
+  return postAwaitingReply((call) => ({ t: "set_state", bytes: null, call }));
 }
 
 export function setOnExit(onExit: OnExit): void {

@@ -94,9 +94,14 @@ export function awaitResponse(id: number): Promise<Incoming> {
 }
 
 export function call<T>(name: SysCall, args: unknown): Promise<T> {
+  return postAwaitingReply((id) => ({ t: "call", call: id, name, args }));
+}
+
+/** Posts the system call `make(id)` builds and resolves with the kernel's reply to `id`. */
+export function postAwaitingReply<T>(make: (id: number) => FromProcess): Promise<T> {
   const id = nextCall++;
   const p = new Promise<T>((resolve, reject) => calls.set(id, { resolve: resolve as (v: unknown) => void, reject }));
-  post({ t: "call", call: id, name, args });
+  post(make(id));
   return p;
 }
 

@@ -2,7 +2,7 @@
  * terminal:terminal:sys — where terminal logic lives. Lines typed at the
  * node's console arrive here from terminal:distro:sys; each is a script call,
  * `<script-or-alias> <args>`, run as its own short-lived process with the
- * capabilities its package's scripts.json asks for.
+ * capabilities its package's scripts.json asked for when it was installed.
  */
 import {
   awaitMessage,
@@ -82,14 +82,14 @@ export default async function init(_our: string) {
         } else if (process === null) {
           if (alias in aliases) {
             delete aliases[alias];
-            save();
+            await save();
             println(`alias ${alias} removed`);
           } else println(`alias: no alias ${alias}`);
         } else if (process.split(":").length !== 3) {
           println(`alias: "${process}" is not a script id (name:package:publisher)`);
         } else {
           aliases = { ...aliases, [alias]: process };
-          save();
+          await save();
           println(`alias ${alias} set to ${process}`);
         }
       }
@@ -160,15 +160,22 @@ async function runScript(script: string, args: string) {
   Request.to(addr).body(args).send();
 }
 
+/**
+ * What the script was granted when its package was installed. The installer
+ * records it in the runtime's own drive; the package's pkg/scripts.json is the
+ * package's to rewrite, so it is never trusted for permissions.
+ */
 async function scriptConfig(pkg: string, name: string): Promise<ScriptConfig> {
-  const path = `/${pkg}/pkg/scripts.json`;
+  const path = `/distro:sys/scripts/${pkg}.json`;
   const resp = await Request.to(`${our().node}@vfs:distro:sys`)
     .json({ path, action: "ReadToString" })
     .sendAndAwaitResponse(5);
   const r = resp.json<{ ReadToString?: string; Err?: unknown }>();
-  if (!r.ReadToString) throw new Error(`no scripts in package ${pkg} (${path}: ${JSON.stringify(r.Err)})`);
+  if (!r.ReadToString) {
+    throw new Error(`no scripts were installed with package ${pkg} (install it again to run its scripts)`);
+  }
   const all = JSON.parse(r.ReadToString) as Record<string, ScriptConfig>;
   const config = all[`${name}.js`] ?? all[`${name}.wasm`];
-  if (!config) throw new Error(`${name}:${pkg} is not a script: ${path} does not list ${name}.js`);
+  if (!config) throw new Error(`${name}:${pkg} is not a script: its package installed no ${name}.js script`);
   return config;
 }
