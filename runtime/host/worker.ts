@@ -30,6 +30,9 @@ let took = 0;
 
 /** Sizes are checked here, where the process sends, so a 1 GiB blob is refused before it is copied anywhere. */
 function checkSize(m: FromProcess) {
+  if (m.t === "set_state" && (m.bytes?.length ?? 0) > LIMITS.blobBytes) {
+    throw new LimitReached(`process state may be at most ${LIMITS.blobBytes} bytes: keep more in a drive or database`);
+  }
   if (m.t !== "send") return;
   const body = ("Request" in m.message ? m.message.Request : m.message.Response[0]).body;
   if (body?.length > LIMITS.bodyBytes) {

@@ -398,6 +398,9 @@ export class Kernel implements KernelHandle {
             : { source: id, label: id },
         );
       case "set_state": {
+        if ((m.bytes?.length ?? 0) > LIMITS.blobBytes) {
+          throw new ParseError(`state of ${m.bytes!.length} bytes is over the limit`);
+        }
         // The answer waits for the write and its fsync: acknowledged state survives kill -9.
         const written = this.state.set(id, m.bytes ? new Uint8Array(m.bytes) : null);
         const call = m.call;
