@@ -19,7 +19,7 @@ export interface FrameChannel {
   readonly remote: string;
 }
 
-const MAX_FRAME = 65535;
+export const MAX_FRAME = 65535;
 
 export class TcpFrames implements FrameChannel {
   readonly transport = "tcp";
@@ -29,7 +29,8 @@ export class TcpFrames implements FrameChannel {
   private closed = false;
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(readonly conn: Deno.TcpConn) {
+  /** `onClose` runs once the connection is closed (an accepted one frees its listener slot). */
+  constructor(readonly conn: Deno.TcpConn, private onClose?: () => void) {
     conn.setNoDelay(true);
   }
 
@@ -111,6 +112,7 @@ export class TcpFrames implements FrameChannel {
     try {
       this.conn.close();
     } catch { /* already closed */ }
+    this.onClose?.();
   }
 }
 
