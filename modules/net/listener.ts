@@ -29,6 +29,8 @@ export interface ListenerLimits {
 
 const FIRST_BACKOFF_MS = 10;
 const MAX_BACKOFF_MS = 1000;
+/** A burst of accept errors ends after this long without one. */
+const BURST_QUIET_MS = 2000;
 
 /** One accepted connection's place in its listener's table. */
 export class Slot {
@@ -73,6 +75,10 @@ export class GuardedListener {
   refused = 0;
   acceptErrors = 0;
   readonly port: number;
+  /** Accept errors in the current burst, and when the last came. */
+  private burst = 0;
+  private lastError = 0;
+  private burstTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private listener: Deno.TcpListener,
@@ -90,29 +96,37 @@ export class GuardedListener {
 
   private async loop() {
     let backoff = 0;
-    let burst = 0;
     while (!this.closed) {
       let conn: Deno.TcpConn;
       try {
         conn = await this.listener.accept();
       } catch (e) {
         if (this.closed) return;
-        this.acceptErrors++;
-        if (burst++ === 0) {
-          this.log(0, `${this.limits.label}: accept failed (${(e as Error).message}); backing off and retrying`);
-        }
+        this.acceptFailed(e as Error);
         this.evictOne();
         backoff = Math.min(MAX_BACKOFF_MS, backoff ? backoff * 2 : FIRST_BACKOFF_MS);
         await new Promise((r) => setTimeout(r, backoff));
         continue;
       }
-      if (burst) {
-        this.log(0, `${this.limits.label}: accepting again after ${burst} failed accepts`);
-        burst = 0;
-        backoff = 0;
-      }
+      backoff = 0;
       this.admit(conn);
     }
+  }
+
+  /** Logs the first error of a burst, and its end once errors stop for a while. */
+  private acceptFailed(e: Error) {
+    this.acceptErrors++;
+    this.lastError = Date.now();
+    if (this.burst++ > 0) return;
+    this.log(0, `${this.limits.label}: accept failed (${e.message}); backing off and retrying`);
+    const watch = () => {
+      this.burstTimer = setTimeout(() => {
+        if (Date.now() - this.lastError < BURST_QUIET_MS) return watch();
+        this.log(0, `${this.limits.label}: accepting again after ${this.burst} failed accepts`);
+        this.burst = 0;
+      }, BURST_QUIET_MS);
+    };
+    watch();
   }
 
   private admit(conn: Deno.TcpConn) {
@@ -155,6 +169,7 @@ export class GuardedListener {
 
   close() {
     this.closed = true;
+    clearTimeout(this.burstTimer);
     try {
       this.listener.close();
     } catch { /* closed */ }
