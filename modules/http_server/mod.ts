@@ -2,6 +2,11 @@
  * http-server:distro:sys, first part: the node's HTTP listener. It serves
  * /our and /our.js, and the local-only endpoints that `inject-message` and
  * `start-package` use. The full module (bound paths, WebSockets) grows here.
+ *
+ * It runs on the node's guarded accept loop (modules/net/listener.ts) and
+ * reads requests itself (http1.ts), so connection caps, deadlines and the
+ * body limit hold from the first byte; local_only.ts decides who may call
+ * the local endpoints.
  */
 import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
 import {

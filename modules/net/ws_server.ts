@@ -6,7 +6,7 @@
  */
 import { encodeBase64 } from "../http_server/base64.ts";
 import { ConnEnded, ConnReader, HttpError, readHead, responseBytes, writeAll } from "../http_server/http1.ts";
-import { type FrameChannel, LinkClosed, MAX_FRAME } from "./frames.ts";
+import { type FrameChannel, LinkClosed, MAX_FRAME, QueuedConn } from "./frames.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const OP = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa };
@@ -56,18 +56,11 @@ function enc(s: string): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(s);
 }
 
-export class WsServerFrames implements FrameChannel {
+export class WsServerFrames extends QueuedConn implements FrameChannel {
   readonly transport = "ws";
-  private closed = false;
-  private writing: Promise<void> = Promise.resolve();
 
-  constructor(
-    private conn: Deno.TcpConn,
-    private r: ConnReader,
-    readonly remote: string,
-    private onClose: () => void,
-  ) {
-    conn.setNoDelay(true);
+  constructor(conn: Deno.TcpConn, private r: ConnReader, readonly remote: string, onClose: () => void) {
+    super(conn, onClose);
   }
 
   async recv(): Promise<Uint8Array> {
@@ -81,12 +74,12 @@ export class WsServerFrames implements FrameChannel {
     while (true) {
       const { fin, opcode, payload } = await this.frame();
       if (opcode === OP.close) {
-        await this.write(OP.close, new Uint8Array()).catch(() => {});
+        await this.control(OP.close, new Uint8Array()).catch(() => {});
         this.close();
         throw new LinkClosed("websocket closed");
       }
       if (opcode === OP.ping) {
-        await this.write(OP.pong, payload.slice());
+        await this.control(OP.pong, payload.slice());
         continue;
       }
       if (opcode === OP.pong) continue;
@@ -155,35 +148,13 @@ export class WsServerFrames implements FrameChannel {
     const out = new Uint8Array(size);
     let o = 0;
     for (const f of frames) o = putFrame(out, o, OP.binary, f);
-    return this.queue(out);
+    return this.write(out);
   }
 
-  private write(opcode: number, payload: Uint8Array): Promise<void> {
+  private control(opcode: number, payload: Uint8Array): Promise<void> {
     const out = new Uint8Array(2 + payload.length);
     putFrame(out, 0, opcode, payload);
-    return this.queue(out);
-  }
-
-  /** Writes queue so frames never interleave. */
-  private queue(bytes: Uint8Array): Promise<void> {
-    this.writing = this.writing.then(async () => {
-      try {
-        await writeAll(this.conn, bytes);
-      } catch (e) {
-        this.close();
-        throw new LinkClosed((e as Error).message);
-      }
-    });
-    return this.writing;
-  }
-
-  close() {
-    if (this.closed) return;
-    this.closed = true;
-    try {
-      this.conn.close();
-    } catch { /* already closed */ }
-    this.onClose();
+    return this.write(out);
   }
 }
 
