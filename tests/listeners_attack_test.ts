@@ -295,7 +295,19 @@ async function chunkedFlood(n: TestNode, head: string, total: number): Promise<{
   return { status: Number(text.split(" ")[1]), sent };
 }
 
-Deno.test("listeners: accept failing for real (EMFILE) is logged once per burst and the node goes on serving", async () => {
+interface NodeUnderLimit {
+  node: NodeProcess;
+  port: number;
+  tcp: number;
+  ws: number;
+  /** Descriptors the node holds once settled. */
+  used: number;
+  /** Sets the running node's open-file limit (soft and hard), as `ulimit -n` would have. */
+  setLimit(n: number): Promise<void>;
+}
+
+/** A node in its own process with ping started, whose file limit the test lowers with prlimit. */
+async function withNodeUnderLimit(f: (n: NodeUnderLimit) => Promise<void>) {
   const port = freePort(), tcp = freePort(), ws = freePort();
   const home = await Deno.makeTempDir({ prefix: "hyperdeno-listeners-" });
   await Deno.remove(home);
@@ -303,11 +315,9 @@ Deno.test("listeners: accept failing for real (EMFILE) is logged once per burst 
     ...["-p", String(port), "-o", home, "-c", String(freePort())],
     ...["--tcp-port", String(tcp), "--ws-port", String(ws)],
   ]);
-  const flood: Deno.TcpConn[] = [];
   try {
     await node.waitFor(/node ready in \d+ ms/);
     assertEquals((await cli("start-package", `${PACKAGES}ping`, "-p", String(port))).code, 0);
-    // Leave the node a handful of free descriptors, then open many more connections than that.
     const pid = (node as unknown as { child: Deno.ChildProcess }).child.pid;
     // Wait until the node's descriptors settle (the worker pool refills after a start).
     const fds = () => [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
@@ -316,32 +326,63 @@ Deno.test("listeners: accept failing for real (EMFILE) is logged once per burst 
       await new Promise((r) => setTimeout(r, 500));
       [prev, used] = [used, fds()];
     }
-    const limit = used + 12;
-    const set = await new Deno.Command("prlimit", { args: [`--pid=${pid}`, `--nofile=${limit}:${limit}`] }).output();
-    assertEquals(set.code, 0, new TextDecoder().decode(set.stderr));
-    for (const p of [ws, tcp, port]) {
-      for (let i = 0; i < 40; i++) flood.push(await connect(p));
-    }
-    await node.waitFor(/accept failed \(Too many open files/);
-    await new Promise((r) => setTimeout(r, 500));
-    for (const c of flood.splice(0)) c.close();
-    // Served again once the connections are gone: HTTP, the CLI, and a WebSocket upgrade.
-    await waitFor(
-      `the HTTP port (node output:\n${node.output})`,
-      async () => (await fetch(`http://127.0.0.1:${port}/our`).then((r) => r.text()).catch(() => "")) === "fake.dev",
-    );
-    const injected = await cli("inject-message", PING, '"ping"', "-p", String(port));
-    assertEquals([injected.code, injected.out.trim()], [0, '"pong"'], injected.err);
-    (await openWs(`ws://127.0.0.1:${ws}/`, 5000)).close();
-    await node.waitFor(/accepting again after \d+ failed accepts/);
-    // Once per burst, not once per failure.
-    const logged = node.output.match(/accept failed/g)!.length;
-    assert(logged <= 6, `accept failure logged ${logged} times`);
+    const setLimit = async (n: number) => {
+      const set = await new Deno.Command("prlimit", { args: [`--pid=${pid}`, `--nofile=${n}:${n}`] }).output();
+      assertEquals(set.code, 0, new TextDecoder().decode(set.stderr));
+    };
+    await f({ node, port, tcp, ws, used, setLimit });
     assert(Deno.statSync(`/proc/${pid}`).isDirectory, "the node is still running");
   } finally {
-    for (const c of flood) c.close();
     node.kill("SIGKILL");
     await node.exited();
     await Deno.remove(home, { recursive: true }).catch(() => {});
   }
+}
+
+/** Served: HTTP, the CLI's inject-message, and a WebSocket upgrade. */
+async function stillServes({ port, ws }: NodeUnderLimit) {
+  await waitFor(
+    "the HTTP port",
+    async () => (await fetch(`http://127.0.0.1:${port}/our`).then((r) => r.text()).catch(() => "")) === "fake.dev",
+  );
+  const injected = await cli("inject-message", PING, '"ping"', "-p", String(port));
+  assertEquals([injected.code, injected.out.trim()], [0, '"pong"'], injected.err);
+  (await openWs(`ws://127.0.0.1:${ws}/`, 5000)).close();
+}
+
+Deno.test("listeners: the reported attack, 1000 idle connections to the WS port at ulimit -n 1024, leaves the node up", async () => {
+  await withNodeUnderLimit(async (n) => {
+    await n.setLimit(1024);
+    const flood: Deno.TcpConn[] = [];
+    try {
+      for (let i = 0; i < 1000; i++) flood.push(await connect(n.ws));
+      await stillServes(n);
+      // The caps keep the node's descriptors well inside the limit: accept never even failed.
+      assert(!/accept failed/.test(n.node.output), n.node.output);
+    } finally {
+      for (const c of flood) c.close();
+    }
+  });
+});
+
+Deno.test("listeners: accept failing for real (EMFILE) is logged once per burst and the node goes on serving", async () => {
+  await withNodeUnderLimit(async (n) => {
+    // Leave the node a handful of free descriptors, then open many more connections than that.
+    await n.setLimit(n.used + 12);
+    const flood: Deno.TcpConn[] = [];
+    try {
+      for (const p of [n.ws, n.tcp, n.port]) {
+        for (let i = 0; i < 40; i++) flood.push(await connect(p));
+      }
+      await n.node.waitFor(/accept failed \(Too many open files/);
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      for (const c of flood) c.close();
+    }
+    await stillServes(n);
+    await n.node.waitFor(/accepting again after \d+ failed accepts/);
+    // Once per burst, not once per failure.
+    const logged = n.node.output.match(/accept failed/g)!.length;
+    assert(logged <= 6, `accept failure logged ${logged} times`);
+  });
 });
