@@ -157,7 +157,11 @@ export async function readBody(
   const te = head.headers.get("transfer-encoding");
   const cl = head.headers.get("content-length");
   if (te !== null && cl !== null) throw new HttpError(400, "both Transfer-Encoding and Content-Length");
-  const tooBig = () => new HttpError(413, `request body over the ${max}-byte limit of the local endpoints`);
+  const tooBig = () =>
+    new HttpError(
+      413,
+      `request body over the ${max}-byte limit of the local endpoints (MAX_BODY in modules/http_server/mod.ts)`,
+    );
   if (te !== null) {
     if (te.toLowerCase() !== "chunked") throw new HttpError(501, `transfer-encoding ${te} is not supported`);
     await continueIfAsked(head, onContinue);
