@@ -20,6 +20,7 @@ Deno.test("storage: a node killed with SIGKILL mid-stream keeps every acknowledg
     const post = (body: unknown) =>
       fetch(base, {
         method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ process: OWNER, body: JSON.stringify(body), expects_response: 120 }),
       }).then((r) => r.json()).catch(() => null);
     for (let batch = 0; batch < 3; batch++) {

@@ -49,6 +49,7 @@ export async function inject(
 ): Promise<Injected> {
   const resp = await fetch(`http://127.0.0.1:${node.port}/rpc:distro:sys/message`, {
     method: "POST",
+    headers: { "content-type": "application/json" },
     body: JSON.stringify({
       process,
       node: opts.nodeName ?? null,

@@ -108,6 +108,7 @@ Deno.test("a package with a broken manifest is refused with a clear error and no
     for (const [pkg, files, re] of bad) {
       const resp = await fetch(`http://127.0.0.1:${n.port}/rpc:distro:sys/install`, {
         method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({
           package_id: pkg,
           files: Object.fromEntries(Object.entries(files).map(([k, v]) => [k, btoa(String.fromCharCode(...v))])),
@@ -128,7 +129,11 @@ Deno.test("the local endpoints refuse malformed requests and keep running", asyn
   const n = await bootNode();
   try {
     const post = (path: string, body: string) =>
-      fetch(`http://127.0.0.1:${n.port}${path}`, { method: "POST", body }).then(async (
+      fetch(`http://127.0.0.1:${n.port}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      }).then(async (
         r,
       ) => [r.status, await r.json()]);
     assertEquals((await post("/rpc:distro:sys/message", "{not json"))[0], 400);
@@ -137,7 +142,11 @@ Deno.test("the local endpoints refuse malformed requests and keep running", asyn
     assertEquals((await post("/rpc:distro:sys/message", '{"process":"a:b:c","body":"1","blob":"%%%"}'))[0], 400);
     assertEquals((await post("/rpc:distro:sys/nothing", "{}"))[0], 404);
     const rnd = crypto.getRandomValues(new Uint8Array(4096));
-    const r = await fetch(`http://127.0.0.1:${n.port}/rpc:distro:sys/message`, { method: "POST", body: rnd });
+    const r = await fetch(`http://127.0.0.1:${n.port}/rpc:distro:sys/message`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: rnd,
+    });
     assertEquals(r.status, 400);
     await r.body?.cancel();
     assertEquals(await (await fetch(`http://127.0.0.1:${n.port}/our`)).text(), "fake.dev");

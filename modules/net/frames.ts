@@ -19,19 +19,46 @@ export interface FrameChannel {
   readonly remote: string;
 }
 
-const MAX_FRAME = 65535;
+export const MAX_FRAME = 65535;
 
-export class TcpFrames implements FrameChannel {
+/** A TCP connection whose writes queue (so frames of two messages never interleave) and that closes once. */
+export class QueuedConn {
+  protected closed = false;
+  private writing: Promise<void> = Promise.resolve();
+
+  /** `onClose` runs once the connection is closed (an accepted one frees its listener slot). */
+  constructor(readonly conn: Deno.TcpConn, private onClose?: () => void) {
+    conn.setNoDelay(true);
+  }
+
+  protected write(bytes: Uint8Array): Promise<void> {
+    this.writing = this.writing.then(async () => {
+      let w = 0;
+      try {
+        while (w < bytes.length) w += await this.conn.write(bytes.subarray(w));
+      } catch (e) {
+        this.close();
+        throw new LinkClosed((e as Error).message);
+      }
+    });
+    return this.writing;
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+    this.onClose?.();
+  }
+}
+
+export class TcpFrames extends QueuedConn implements FrameChannel {
   readonly transport = "tcp";
   private buf = new Uint8Array(256 * 1024);
   private start = 0;
   private end = 0;
-  private closed = false;
-  private writing: Promise<void> = Promise.resolve();
-
-  constructor(readonly conn: Deno.TcpConn) {
-    conn.setNoDelay(true);
-  }
 
   get remote(): string {
     const a = this.conn.remoteAddr as Deno.NetAddr;
@@ -92,25 +119,7 @@ export class TcpFrames implements FrameChannel {
       out.set(f, o + 2);
       o += 2 + f.length;
     }
-    // Writes queue so frames of two messages never interleave.
-    this.writing = this.writing.then(async () => {
-      let w = 0;
-      try {
-        while (w < out.length) w += await this.conn.write(out.subarray(w));
-      } catch (e) {
-        this.close();
-        throw new LinkClosed((e as Error).message);
-      }
-    });
-    return this.writing;
-  }
-
-  close() {
-    if (this.closed) return;
-    this.closed = true;
-    try {
-      this.conn.close();
-    } catch { /* already closed */ }
+    return this.write(out);
   }
 }
 

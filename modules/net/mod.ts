@@ -9,16 +9,28 @@ import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts
 import { fromHex, type NodeKeys, toHex } from "../../runtime/keys.ts";
 import { type KernelMessage, nodeOf, ParseError, processOf } from "../../runtime/types.ts";
 import { type HnsUpdate, signedBy, type SignedIdentity } from "../../fakechain/identity.ts";
-import { type FrameChannel, LinkClosed, TcpFrames, WsFrames } from "./frames.ts";
+import { type FrameChannel, LinkClosed, TcpFrames } from "./frames.ts";
 import { type Link, respond, type Us } from "./handshake.ts";
-import { CONNECT_TIMEOUT_MS, OfflineError, Peers, withTimeout } from "./peers.ts";
+import { OfflineError, Peers } from "./peers.ts";
+import { guardedListen, GuardedListener, type ListenerLimits, type Slot } from "./listener.ts";
+import { acceptWebSocket } from "./ws_server.ts";
 import { decodeKernelMessage, decodeRouting, encodeKernelMessageParts } from "./wire.ts";
 import { handleNetAction } from "./actions.ts";
 import { Router } from "./router.ts";
 
 export const NET = "net:distro:sys";
-/** Inbound connections still handshaking at once; more are refused (flood control). */
-const MAX_PENDING_INBOUND = 64;
+/** An inbound connection must finish its handshake (or routing request) within this, from accept. */
+export const HANDSHAKE_TIMEOUT_MS = 5000;
+
+/**
+ * Per listener (TCP and WebSocket each): links at most, and connections
+ * still handshaking at most. A newcomer evicts the stalest handshaking
+ * connection, so a flood of idle or stalled ones never keeps an honest peer
+ * out; the caps keep the node well inside a 1024 file-descriptor limit.
+ */
+function linkLimits(label: string): ListenerLimits {
+  return { label, maxConnections: 256, maxPending: 64, pendingTimeoutMs: HANDSHAKE_TIMEOUT_MS };
+}
 
 export interface NetOptions {
   keys: NodeKeys;
@@ -40,16 +52,13 @@ export class NetModule implements RuntimeModule {
   readonly peers: Peers;
   readonly router: Router;
   readonly us: Us;
-  private tcp: Deno.TcpListener | null = null;
-  private ws: Deno.HttpServer | null = null;
-  /** Inbound connections still handshaking; `silent` ones have not sent a byte-frame yet. */
-  private pendingInbound = new Map<FrameChannel, { since: number; silent: boolean }>();
+  private tcp: GuardedListener | null = null;
+  private ws: GuardedListener | null = null;
   private timers: ReturnType<typeof setInterval>[] = [];
   private stopped = false;
   readonly started = Date.now();
   tcpPort = 0;
   wsPort = 0;
-  refused = 0;
 
   constructor(readonly k: KernelHandle, readonly opts: NetOptions) {
     this.us = { name: k.our, keys: opts.keys };
@@ -58,6 +67,11 @@ export class NetModule implements RuntimeModule {
       log: (v, t) => k.print(v, t),
     });
     this.router = new Router(this);
+  }
+
+  /** Inbound connections refused or evicted by the listeners' caps. */
+  get refused(): number {
+    return (this.tcp?.refused ?? 0) + (this.ws?.refused ?? 0);
   }
 
   get indirect(): boolean {
@@ -99,32 +113,32 @@ export class NetModule implements RuntimeModule {
   }
 
   /** Starts listening; returns the identity to publish. */
-  async listen(): Promise<Omit<HnsUpdate, "public_key">> {
-    if (this.indirect) return { name: this.k.our, ips: [], ports: {}, routers: this.opts.routers };
-    this.tcp = Deno.listen({ hostname: "127.0.0.1", port: this.opts.tcpPort });
-    this.tcpPort = (this.tcp.addr as Deno.NetAddr).port;
-    this.acceptTcp(this.tcp);
-    const ready = Promise.withResolvers<number>();
-    this.ws = Deno.serve({
-      hostname: "127.0.0.1",
-      port: this.opts.wsPort,
-      onListen: (a) => ready.resolve((a as Deno.NetAddr).port),
-      onError: () => new Response("error", { status: 500 }),
-    }, (req, info) => {
-      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-        return new Response("hyperdeno net: WebSocket only", { status: 426 });
-      }
-      // The request is gone once upgraded: read its address first.
-      const a = info.remoteAddr as Deno.NetAddr;
-      const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 60 });
-      socket.onopen = () => this.inbound(new WsFrames(socket, `ws:${a.hostname}:${a.port}`));
-      return response;
-    });
-    this.wsPort = await ready.promise;
+  listen(): Promise<Omit<HnsUpdate, "public_key">> {
+    if (this.indirect) return Promise.resolve({ name: this.k.our, ips: [], ports: {}, routers: this.opts.routers });
+    const log = (v: number, t: string) => this.k.print(v, t);
+    this.tcp = guardedListen(this.opts.tcpPort, linkLimits("net tcp"), (slot) => {
+      this.inbound(new TcpFrames(slot.conn, () => slot.close()), slot);
+    }, log);
+    this.tcpPort = this.tcp.port;
+    try {
+      this.ws = guardedListen(this.opts.wsPort, linkLimits("net ws"), (slot) => {
+        acceptWebSocket(slot.conn, () => slot.heard = true, () => slot.close()).then(
+          (ch) => this.inbound(ch, slot),
+          (e) => {
+            this.k.print(2, `net: ws ${slot.remote}: ${(e as Error).message}`);
+            slot.close();
+          },
+        );
+      }, log);
+    } catch (e) {
+      this.tcp.close();
+      throw e;
+    }
+    this.wsPort = this.ws.port;
     const ports: Record<string, number> = {};
     if (this.opts.publish.includes("tcp")) ports.tcp = this.tcpPort;
     if (this.opts.publish.includes("ws")) ports.ws = this.wsPort;
-    return { name: this.k.our, ips: ["127.0.0.1"], ports, routers: [] };
+    return Promise.resolve({ name: this.k.our, ips: ["127.0.0.1"], ports, routers: [] });
   }
 
   /** Background duties: close idle links; as an indirect node, stay connected to our routers. */
@@ -142,49 +156,26 @@ export class NetModule implements RuntimeModule {
     for (const t of this.timers) Deno.unrefTimer(t as unknown as number);
   }
 
-  private async acceptTcp(listener: Deno.TcpListener) {
-    try {
-      for await (const conn of listener) this.inbound(new TcpFrames(conn));
-    } catch {
-      // listener closed
-    }
-  }
-
   /**
    * A new inbound connection: its first frame says whether it is a handshake
-   * or a routing request. At most MAX_PENDING_INBOUND handshake at once; when
-   * full, a newcomer evicts the oldest connection that has not said anything
-   * yet (idle floods cannot starve honest peers), or is refused.
+   * or a routing request. Its listener slot's deadline bounds the whole
+   * handshake; once done, the slot holds a proven link.
    */
-  private async inbound(ch: FrameChannel) {
-    if (this.pendingInbound.size >= MAX_PENDING_INBOUND) {
-      const idle = [...this.pendingInbound].filter(([, p]) => p.silent).sort((a, b) => a[1].since - b[1].since)[0];
-      this.refused++;
-      if (!idle) {
-        ch.close();
-        return;
-      }
-      idle[0].close();
-      this.pendingInbound.delete(idle[0]);
-    }
-    const slot = { since: Date.now(), silent: true };
-    this.pendingInbound.set(ch, slot);
+  private async inbound(ch: FrameChannel, slot: Slot) {
     try {
-      const first = await withTimeout(ch.recv(), CONNECT_TIMEOUT_MS);
-      slot.silent = false;
+      const first = await ch.recv();
+      slot.heard = true;
       if (first.length === 32) {
-        const link = await respond(ch, first, this.us, (n) => this.keyOf(n), CONNECT_TIMEOUT_MS);
+        const link = await respond(ch, first, this.us, (n) => this.keyOf(n), HANDSHAKE_TIMEOUT_MS);
+        slot.proven();
         this.peers.add(link);
       } else {
-        const rr = decodeRouting(first);
-        this.pendingInbound.delete(ch);
-        this.router.request(ch, rr);
+        this.router.request(ch, decodeRouting(first));
+        slot.proven();
       }
     } catch (e) {
       this.k.print(1, `net: refused a connection from ${ch.remote}: ${(e as Error).message}`);
       ch.close();
-    } finally {
-      this.pendingInbound.delete(ch);
     }
   }
 
@@ -237,7 +228,8 @@ export class NetModule implements RuntimeModule {
       }, up ${up}s`,
       `  key ${
         toHex(this.opts.keys.publicKey).slice(0, 16)
-      }…, ${this.hns.size} identities known, ${this.refused} connections refused`,
+      }…, ${this.hns.size} identities known, ${this.refused} connections refused or evicted, ` +
+      `${(this.tcp?.acceptErrors ?? 0) + (this.ws?.acceptErrors ?? 0)} accept errors`,
       `  ${links.length} link${links.length === 1 ? "" : "s"}:`,
     ];
     for (const l of links) {
@@ -251,15 +243,13 @@ export class NetModule implements RuntimeModule {
     return lines.join("\n");
   }
 
-  async shutdown() {
+  shutdown() {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.peers.closeAll();
     this.router.close();
-    try {
-      this.tcp?.close();
-    } catch { /* closed */ }
-    await this.ws?.shutdown();
+    this.tcp?.close();
+    this.ws?.close();
   }
 }
 

@@ -91,6 +91,7 @@ async function nodeProcess(name: string, chainPort: number, packageId: string) {
   const files = Object.fromEntries(Object.entries(readPkgDir(`${KBENCH}/pkg`)).map(([k, v]) => [k, encodeBase64(v)]));
   const r = await fetch(`http://127.0.0.1:${port}/rpc:distro:sys/install`, {
     method: "POST",
+    headers: { "content-type": "application/json" },
     body: JSON.stringify({ package_id: packageId, files }),
   });
   if (r.status !== 200) throw new Error(`install on ${name} failed: ${await r.text()}`);

@@ -34,6 +34,7 @@ export function printRows(title: string, rows: Row[]) {
 export async function callProcess<T>(port: number, process: string, body: unknown): Promise<T> {
   const r = await fetch(`http://127.0.0.1:${port}/rpc:distro:sys/message`, {
     method: "POST",
+    headers: { "content-type": "application/json" },
     body: JSON.stringify({ process, body: JSON.stringify(body), expects_response: 600 }),
   });
   const j = await r.json();

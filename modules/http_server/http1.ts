@@ -1,0 +1,243 @@
+/**
+ * Just enough HTTP/1.1 to read one request from a raw connection and answer
+ * it, with every size bounded while the bytes arrive: the head, each line,
+ * and the body (Content-Length or chunked), so nothing is buffered past its
+ * limit. The node reads its own requests (rather than using Deno.serve) so
+ * that its accept loop, connection table and deadlines are its own.
+ */
+
+export class HttpError extends Error {
+  override name = "HttpError";
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** The other side hung up. */
+export class ConnEnded extends Error {
+  override name = "ConnEnded";
+}
+
+const MAX_HEAD = 16 * 1024;
+const MAX_LINE = 4096;
+
+/** Buffered reads from a connection. */
+export class ConnReader {
+  private buf = new Uint8Array(16 * 1024);
+  private start = 0;
+  private end = 0;
+  /** Bytes received so far. */
+  received = 0;
+
+  constructor(private conn: Deno.Conn, private onFirstByte?: () => void) {}
+
+  private async more() {
+    if (this.start === this.end) this.start = this.end = 0;
+    if (this.end === this.buf.length) {
+      if (this.start > 0) {
+        this.buf.copyWithin(0, this.start, this.end);
+        this.end -= this.start;
+        this.start = 0;
+      } else {
+        const bigger = new Uint8Array(this.buf.length * 2);
+        bigger.set(this.buf);
+        this.buf = bigger;
+      }
+    }
+    let n: number | null;
+    try {
+      n = await this.conn.read(this.buf.subarray(this.end));
+    } catch (e) {
+      throw new ConnEnded((e as Error).message);
+    }
+    if (n === null) throw new ConnEnded("connection closed by peer");
+    if (this.received === 0) this.onFirstByte?.();
+    this.received += n;
+    this.end += n;
+  }
+
+  /** Makes sure `n` bytes are buffered (the buffer grows to hold them). */
+  async fill(n: number) {
+    while (this.end - this.start < n) await this.more();
+  }
+
+  /** The next `n` buffered bytes, as a view valid until the next read. */
+  take(n: number): Uint8Array {
+    const v = this.buf.subarray(this.start, this.start + n);
+    this.start += n;
+    return v;
+  }
+
+  /** Reads up to and including `delim`, refusing with `tooLong` past `max` bytes. Returns text without `delim`. */
+  async readUntil(delim: string, max: number, tooLong: HttpError): Promise<string> {
+    const d = new TextEncoder().encode(delim);
+    let from = this.start;
+    while (true) {
+      const at = indexOf(this.buf.subarray(0, this.end), d, Math.max(this.start, from));
+      if (at >= 0) {
+        const text = latin1(this.buf.subarray(this.start, at));
+        this.start = at + d.length;
+        return text;
+      }
+      if (this.end - this.start > max) throw tooLong;
+      from = Math.max(this.start, this.end - d.length + 1);
+      const before = this.start;
+      await this.more();
+      from += this.start - before; // the buffer may have been compacted
+    }
+  }
+
+  /** Fills `dst` exactly: what is buffered first, then straight from the connection. */
+  async readInto(dst: Uint8Array) {
+    let o = Math.min(dst.length, this.end - this.start);
+    dst.set(this.take(o));
+    while (o < dst.length) {
+      let n: number | null;
+      try {
+        n = await this.conn.read(dst.subarray(o));
+      } catch (e) {
+        throw new ConnEnded((e as Error).message);
+      }
+      if (n === null) throw new ConnEnded("connection closed in the middle of a body");
+      this.received += n;
+      o += n;
+    }
+  }
+}
+
+function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
+  outer: for (let i = from; i <= hay.length - needle.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+function latin1(b: Uint8Array): string {
+  return new TextDecoder("latin1").decode(b);
+}
+
+export interface RequestHead {
+  method: string;
+  /** The request target as sent, e.g. "/rpc:distro:sys/message". */
+  target: string;
+  headers: Headers;
+}
+
+/** Reads the request line and headers. */
+export async function readHead(r: ConnReader): Promise<RequestHead> {
+  const text = await r.readUntil("\r\n\r\n", MAX_HEAD, new HttpError(431, `request head over ${MAX_HEAD} bytes`));
+  const [line, ...fields] = text.split("\r\n");
+  const m = /^([A-Z]+) (\S+) HTTP\/1\.[01]$/.exec(line);
+  if (!m) throw new HttpError(400, "malformed request line");
+  const headers = new Headers();
+  for (const f of fields) {
+    const c = f.indexOf(":");
+    if (c <= 0 || /^\s/.test(f)) throw new HttpError(400, "malformed header line");
+    try {
+      headers.append(f.slice(0, c).trim(), f.slice(c + 1).trim());
+    } catch {
+      throw new HttpError(400, "malformed header line");
+    }
+  }
+  return { method: m[1], target: m[2], headers };
+}
+
+/**
+ * Reads the body, refusing with 413 as soon as it is known to pass `max`
+ * bytes: at once for a Content-Length over it, or at the chunk that crosses
+ * it, never after buffering it. `onContinue` answers `Expect: 100-continue`.
+ */
+export async function readBody(
+  r: ConnReader,
+  head: RequestHead,
+  max: number,
+  onContinue: () => Promise<void>,
+): Promise<Uint8Array> {
+  const te = head.headers.get("transfer-encoding");
+  const cl = head.headers.get("content-length");
+  if (te !== null && cl !== null) throw new HttpError(400, "both Transfer-Encoding and Content-Length");
+  const tooBig = () =>
+    new HttpError(
+      413,
+      `request body over the ${max}-byte limit of the local endpoints (MAX_BODY in modules/http_server/mod.ts)`,
+    );
+  if (te !== null) {
+    if (te.toLowerCase() !== "chunked") throw new HttpError(501, `transfer-encoding ${te} is not supported`);
+    await continueIfAsked(head, onContinue);
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    while (true) {
+      const sizeLine = await r.readUntil("\r\n", MAX_LINE, new HttpError(400, "chunk size line too long"));
+      const size = parseInt(sizeLine.split(";")[0].trim(), 16);
+      if (!/^[0-9a-fA-F]+$/.test(sizeLine.split(";")[0].trim()) || !Number.isSafeInteger(size)) {
+        throw new HttpError(400, "malformed chunk size");
+      }
+      if (size === 0) break;
+      total += size;
+      if (total > max) throw tooBig();
+      const chunk = new Uint8Array(size);
+      await r.readInto(chunk);
+      chunks.push(chunk);
+      await r.fill(2);
+      if (latin1(r.take(2)) !== "\r\n") throw new HttpError(400, "chunk not followed by CRLF");
+    }
+    // Trailer fields, if any, up to the empty line.
+    while (await r.readUntil("\r\n", MAX_LINE, new HttpError(400, "trailer line too long")) !== "");
+    const body = new Uint8Array(total);
+    let o = 0;
+    for (const c of chunks) {
+      body.set(c, o);
+      o += c.length;
+    }
+    return body;
+  }
+  if (cl === null) return new Uint8Array();
+  if (!/^\d+$/.test(cl)) throw new HttpError(400, "malformed Content-Length");
+  const len = Number(cl);
+  if (len > max) throw tooBig();
+  await continueIfAsked(head, onContinue);
+  const body = new Uint8Array(len);
+  await r.readInto(body);
+  return body;
+}
+
+async function continueIfAsked(head: RequestHead, onContinue: () => Promise<void>) {
+  if (head.headers.get("expect")?.toLowerCase() === "100-continue") await onContinue();
+}
+
+const REASONS: Record<number, string> = {
+  100: "Continue",
+  101: "Switching Protocols",
+  200: "OK",
+  400: "Bad Request",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  426: "Upgrade Required",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  504: "Gateway Timeout",
+};
+
+/** The bytes of a response head (and body), ready to write. */
+export function responseBytes(status: number, headers: Record<string, string>, body?: Uint8Array): Uint8Array {
+  let head = `HTTP/1.1 ${status} ${REASONS[status] ?? "Status"}\r\n`;
+  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  if (body) head += `content-length: ${body.length}\r\n`;
+  const h = new TextEncoder().encode(head + "\r\n");
+  if (!body) return h;
+  const out = new Uint8Array(h.length + body.length);
+  out.set(h);
+  out.set(body, h.length);
+  return out;
+}
+
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
+  let w = 0;
+  while (w < bytes.length) w += await conn.write(bytes.subarray(w));
+}
