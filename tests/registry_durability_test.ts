@@ -14,6 +14,7 @@ const DIR = `${FIXTURES}registry_keeper`;
 async function ask<T>(port: number, body: unknown): Promise<T> {
   const r = await fetch(`http://127.0.0.1:${port}/rpc:distro:sys/message`, {
     method: "POST",
+    headers: { "content-type": "application/json" },
     body: JSON.stringify({ process: KEEPER, body: JSON.stringify(body), expects_response: 20 }),
   });
   const j = await r.json();
