@@ -398,8 +398,7 @@ export class VfsModule implements RuntimeModule {
         });
       }
       if (msg.startsWith("path: ")) throw new VfsFailure({ ParseError: { error: msg.slice(6), path: p.path } });
-      this.k.print(1, `vfs: AddZip at ${p.path}: ${msg}`);
-      throw new VfsFailure({ BadBytes: { action: "AddZip", path: p.path } });
+      throw new VfsFailure({ BadRequest: { error: `AddZip: not an archive this node unpacks: ${msg}` } });
     }
   }
 
