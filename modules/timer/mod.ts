@@ -7,7 +7,7 @@
  * popped timer's body is always empty, so a body means an error) and a line in
  * the log. A process's timers are cleared when it exits.
  */
-import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
+import { type KernelHandle, LogSampler, type RuntimeModule } from "../../runtime/kernel/module.ts";
 import { fromUtf8, jsonBytes, type KernelMessage, type ProcessId, processOf } from "../../runtime/types.ts";
 
 /** Longer than this does not fit a setTimeout; callers chain timers instead. */
@@ -25,6 +25,8 @@ export class TimerModule implements RuntimeModule {
   readonly public = true;
   /** Active timers by the process that set them. */
   private timers = new Map<ProcessId, Set<Timer>>();
+  /** The first refusal per process is logged, then every thousandth. */
+  private refusals = new LogSampler();
 
   constructor(private k: KernelHandle) {}
 
@@ -50,8 +52,7 @@ export class TimerModule implements RuntimeModule {
     let mine = this.timers.get(owner);
     if (!mine) this.timers.set(owner, mine = new Set());
     if (mine.size >= MAX_TIMERS_PER_PROCESS) {
-      // Logged once per burst: the first refusal, then every thousandth.
-      if (++this.refused % 1000 === 1) {
+      if (this.refusals.note(owner)) {
         this.k.print(0, `timer: ${owner} holds ${mine.size} timers, the most a process may; SetTimer refused`);
       }
       return this.k.respond(km, jsonBytes({ Err: { TooManyTimers: { limit: MAX_TIMERS_PER_PROCESS } } }));
@@ -69,8 +70,6 @@ export class TimerModule implements RuntimeModule {
     Deno.unrefTimer(timer.handle as unknown as number);
     set.add(timer);
   }
-
-  private refused = 0;
 
   processExited(process: ProcessId) {
     const mine = this.timers.get(process);
