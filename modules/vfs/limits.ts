@@ -21,9 +21,13 @@ export const MAX_READ_BYTES = 256 * 1024 * 1024;
 /** Operations one process may have running in vfs at once; more wait their turn. */
 export const MAX_INFLIGHT_PER_PROCESS = 16;
 
-/** AddZip: entries in one archive, and bytes they unpack to (counted while inflating, not read from headers). */
+/**
+ * AddZip: entries in one archive, and bytes they unpack to (zlib's real
+ * output, not the headers' claims; the archive is unpacked in memory before
+ * anything is written, so this is also the zip worker's peak memory).
+ */
 export const MAX_ZIP_ENTRIES = 10_000;
-export const MAX_ZIP_UNPACKED_BYTES = 512 * 1024 * 1024;
+export const MAX_ZIP_UNPACKED_BYTES = 256 * 1024 * 1024;
 
 function nodeFileBudget(): number {
   try {

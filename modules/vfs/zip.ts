@@ -1,11 +1,10 @@
 /**
  * Reading a zip archive without trusting it: the central directory is parsed
  * here (entry count checked before anything is inflated), and each entry is
- * inflated a few KiB of input at a time, so the bytes it really unpacks to are
- * counted as they appear, whatever its header claims. ZIP64 and encryption
- * are refused.
+ * inflated by zlib with a cap on its real output, whatever the header claims.
+ * ZIP64 and encryption are refused.
  */
-import { Inflate } from "fflate";
+import { inflateRawSync } from "node:zlib";
 
 export class ZipLimitError extends Error {
   override name = "ZipLimitError";
@@ -19,8 +18,6 @@ export interface ZipEntry {
 }
 
 const EOCD = 0x06054b50, CENTRAL = 0x02014b50, LOCAL = 0x04034b50;
-/** DEFLATE expands at most ~1032:1, so one push of this much input yields at most a few MiB. */
-const INPUT_STEP = 4096;
 
 /** The archive's entries in central-directory order; throws ZipLimitError past `maxEntries`. */
 export function zipEntries(zip: Uint8Array, maxEntries: number): ZipEntry[] {
@@ -62,20 +59,23 @@ export function zipEntries(zip: Uint8Array, maxEntries: number): ZipEntry[] {
 }
 
 /**
- * Unpacks one entry chunk by chunk into `sink`; `budget.left` is the bytes the
- * whole archive may still unpack to, and ZipLimitError is thrown the moment it runs out.
+ * One entry's bytes. `budget.left` is what the whole archive may still unpack
+ * to; zlib stops the moment its real output passes that (ZipLimitError).
  */
-export function inflateEntry(e: ZipEntry, budget: { left: number }, sink: (chunk: Uint8Array) => void) {
-  const take = (chunk: Uint8Array) => {
-    budget.left -= chunk.length;
-    if (budget.left < 0) throw new ZipLimitError("the archive unpacks to more bytes than allowed");
-    if (chunk.length) sink(chunk);
-  };
-  if (e.method === 0) return take(e.data);
-  const inflate = new Inflate((chunk) => take(chunk));
-  if (e.data.length === 0) return;
-  for (let off = 0; off < e.data.length; off += INPUT_STEP) {
-    const end = Math.min(off + INPUT_STEP, e.data.length);
-    inflate.push(e.data.subarray(off, end), end === e.data.length);
+export function inflateEntry(e: ZipEntry, budget: { left: number }): Uint8Array {
+  let out: Uint8Array;
+  if (e.method === 0) out = e.data;
+  else {
+    try {
+      out = e.data.length ? inflateRawSync(e.data, { maxOutputLength: Math.max(1, budget.left) }) : new Uint8Array();
+    } catch (err) {
+      if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" || /larger than/.test((err as Error).message)) {
+        throw new ZipLimitError("the archive unpacks to more bytes than allowed");
+      }
+      throw new Error(`${e.name}: ${(err as Error).message}`);
+    }
   }
+  budget.left -= out.length;
+  if (budget.left < 0) throw new ZipLimitError("the archive unpacks to more bytes than allowed");
+  return out;
 }

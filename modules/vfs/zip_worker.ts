@@ -1,8 +1,8 @@
 /**
  * vfs:distro:sys's AddZip, off the kernel's thread: read/write on <home>/vfs
- * only. The archive is checked whole first (entry count, every path, and the
- * bytes it really unpacks to), then written, so a refused archive leaves the
- * drive as it was.
+ * only. The archive is unpacked whole in memory first (entry count, every
+ * path, and the bytes it really unpacks to checked), then written, so a
+ * refused archive leaves the drive as it was.
  */
 import { serveCalls } from "../../runtime/kernel/module_worker.ts";
 import { hostPath, parseVfsPath, type VfsPath, VfsPathError } from "./paths.ts";
@@ -30,23 +30,14 @@ function noSymlinks(root: string, p: VfsPath) {
 function extract(root: string, dir: string, zip: Uint8Array, limits: ZipLimits) {
   const entries = zipEntries(zip, limits.entries);
   const targets = entries.map((e) => parseVfsPath(`${dir}/${e.name}`));
-  const check = { left: limits.bytes };
-  for (const e of entries) inflateEntry(e, check, () => {});
   const budget = { left: limits.bytes };
+  const contents = entries.map((e) => inflateEntry(e, budget));
   entries.forEach((e, i) => {
-    const target = targets[i];
-    const out = hostPath(root, target);
-    noSymlinks(root, target);
+    const out = hostPath(root, targets[i]);
+    noSymlinks(root, targets[i]);
     if (e.name.endsWith("/")) return Deno.mkdirSync(out, { recursive: true });
     Deno.mkdirSync(out.slice(0, out.lastIndexOf("/")), { recursive: true });
-    const f = Deno.openSync(out, { write: true, create: true, truncate: true });
-    try {
-      inflateEntry(e, budget, (chunk) => {
-        for (let off = 0; off < chunk.length;) off += f.writeSync(chunk.subarray(off));
-      });
-    } finally {
-      f.close();
-    }
+    Deno.writeFileSync(out, contents[i]);
   });
   return entries.length;
 }
