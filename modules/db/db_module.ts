@@ -5,7 +5,12 @@
  * response or error enum.
  */
 import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
-import { ModuleWorker, type ModuleWorkerOptions, TIME_LIMIT_ERROR } from "../../runtime/kernel/module_worker.ts";
+import {
+  ModuleWorker,
+  type ModuleWorkerOptions,
+  STUCK_ERROR,
+  TIME_LIMIT_ERROR,
+} from "../../runtime/kernel/module_worker.ts";
 import {
   fromUtf8,
   jsonBytes,
@@ -123,6 +128,12 @@ export abstract class DbModule<Op> implements RuntimeModule {
         const s = (this.limits.timeLimitMs ?? 0) / 1000;
         throw new DbRequestError({
           [this.engineError]: `interrupted: the call ran longer than ${s} s and was stopped`,
+        });
+      }
+      if (msg === STUCK_ERROR) {
+        throw new DbRequestError({
+          [this.engineError]: "stopped: an earlier call of this package ran past the time limit and could not be " +
+            "interrupted (this node cannot start engine processes); its databases are closed until the node restarts",
         });
       }
       if (msg === "NoDb") throw new DbRequestError({ NoDb: [args[0], args[1]] });

@@ -38,8 +38,16 @@ export interface ModuleWorkerOptions {
 
 /** The error message of calls failed by the time limit. */
 export const TIME_LIMIT_ERROR = "interrupted";
+/**
+ * The error message of every call after the time limit stopped a Web Worker:
+ * its thread may still be running (terminate() cannot stop native code), so no
+ * new one is started to pile up beside it.
+ */
+export const STUCK_ERROR = "stuck";
 
 interface Carrier {
+  /** Whether stop() really ends it (a process) or may leave a thread running. */
+  stoppable: boolean;
   send(batch: WorkerCall[]): void;
   /** Ends it now; `graceful` lets a child process close its files first (it is idle). */
   stop(graceful?: boolean): void;
@@ -55,6 +63,7 @@ export class ModuleWorker {
   private watchdog: ReturnType<typeof setTimeout> | null = null;
   private idle: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  private stuck = false;
 
   constructor(
     private entry: URL,
@@ -64,6 +73,7 @@ export class ModuleWorker {
 
   call<T>(op: string, ...args: unknown[]): Promise<T> {
     if (this.stopped) return Promise.reject(new Error("module stopped"));
+    if (this.stuck) return Promise.reject(new Error(STUCK_ERROR));
     if (!this.carrier) this.start();
     const id = this.next++;
     if (this.outbox.length === 0) queueMicrotask(() => this.flush());
@@ -112,6 +122,7 @@ export class ModuleWorker {
       this.watchdog = setTimeout(() => {
         this.watchdog = null;
         this.opts.onTimeLimit?.();
+        if (!this.carrier?.stoppable) this.stuck = true;
         this.stopCarrier();
         this.failAll(TIME_LIMIT_ERROR);
       }, this.opts.timeLimitMs);
@@ -177,7 +188,7 @@ function threadCarrier(
     e.preventDefault();
     onFailure(e.message);
   };
-  return { send: (batch) => worker.postMessage(batch), stop: () => worker.terminate() };
+  return { stoppable: false, send: (batch) => worker.postMessage(batch), stop: () => worker.terminate() };
 }
 
 function processCarrier(
@@ -192,8 +203,8 @@ function processCarrier(
       "--quiet",
       "--no-prompt",
       "--no-config",
-      `--allow-read=${permissions.read.join(",")}`,
-      `--allow-write=${permissions.write.join(",")}`,
+      ...(["read", "write"] as const).filter((k) => permissions[k].length)
+        .map((k) => `--allow-${k}=${permissions[k].join(",")}`),
       entry.pathname,
     ],
     stdin: "piped",
@@ -208,6 +219,7 @@ function processCarrier(
     if (!stopped) onFailure("its process ended");
   });
   return {
+    stoppable: true,
     send: (batch) => writer.write(frameOf(serialize(batch))).catch(() => {}),
     stop: (graceful) => {
       stopped = true;
