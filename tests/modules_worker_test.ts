@@ -37,7 +37,7 @@ Deno.test("module worker in a process: a call past the time limit fails, and the
 });
 
 Deno.test("module worker on a thread: after the time limit the engine is refused, not restarted beside a stuck thread", async () => {
-  const w = new ModuleWorker(ENTRY, { read: [dir], write: [] }, { timeLimitMs: 2000, init: ["init"] });
+  const w = new ModuleWorker(ENTRY, { read: [dir], write: [] }, { timeLimitMs: 500, init: ["init"] });
   try {
     assertEquals((await w.call<{ x: number }>("echo", 1)).x, 1);
     assertEquals(await rejection(w.call("spin")), TIME_LIMIT_ERROR);

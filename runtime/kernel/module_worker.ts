@@ -44,6 +44,8 @@ export const TIME_LIMIT_ERROR = "interrupted";
  * new one is started to pile up beside it.
  */
 export const STUCK_ERROR = "stuck";
+/** How long a fresh carrier may take to answer its first call (loading code on a busy machine). */
+const STARTUP_MS = 30_000;
 
 interface Carrier {
   /** Whether stop() really ends it (a process) or may leave a thread running. */
@@ -64,6 +66,8 @@ export class ModuleWorker {
   private idle: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   private stuck = false;
+  /** Whether the carrier has answered anything yet: starting one is not held against the time limit. */
+  private started = false;
 
   constructor(
     private entry: URL,
@@ -85,6 +89,7 @@ export class ModuleWorker {
   }
 
   private start() {
+    this.started = false;
     const onReplies = (replies: WorkerReply[]) => this.settle(replies);
     const onFailure = (why: string) => {
       this.stopCarrier();
@@ -101,6 +106,7 @@ export class ModuleWorker {
   }
 
   private settle(replies: WorkerReply[]) {
+    this.started = true;
     for (const r of replies) {
       const c = this.calls.get(r.id);
       if (!c) continue;
@@ -119,13 +125,14 @@ export class ModuleWorker {
     this.idle = null;
     const waiting = this.calls.size > 0 || this.outbox.length > 0;
     if (waiting && this.watchdog === null && this.opts.timeLimitMs) {
+      const limit = this.started ? this.opts.timeLimitMs : Math.max(this.opts.timeLimitMs, STARTUP_MS);
       this.watchdog = setTimeout(() => {
         this.watchdog = null;
         this.opts.onTimeLimit?.();
         if (!this.carrier?.stoppable) this.stuck = true;
         this.stopCarrier();
         this.failAll(TIME_LIMIT_ERROR);
-      }, this.opts.timeLimitMs);
+      }, limit);
     } else if (!waiting && this.opts.idleMs && this.carrier) {
       this.idle = setTimeout(() => this.stopCarrier(true), this.opts.idleMs);
       Deno.unrefTimer(this.idle as unknown as number);
@@ -152,9 +159,17 @@ export class ModuleWorker {
     this.watchdog = this.idle = null;
   }
 
-  /** Closes what the carrier holds (its `close` call), then stops it; nothing is started to do so. */
-  async close() {
-    if (this.carrier) await this.call("close").catch(() => {});
+  /**
+   * Closes what the carrier holds (its `close` call), then stops it; nothing is
+   * started to do so, and a carrier busy past `graceMs` is stopped as it is.
+   */
+  async close(graceMs = 2000) {
+    if (this.carrier) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise((r) => timer = setTimeout(r, graceMs));
+      await Promise.race([this.call("close").catch(() => {}), grace]);
+      clearTimeout(timer);
+    }
     this.terminate();
   }
 
