@@ -5,7 +5,12 @@
  * response or error enum.
  */
 import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
-import { ModuleWorker } from "../../runtime/kernel/module_worker.ts";
+import {
+  ModuleWorker,
+  type ModuleWorkerOptions,
+  STUCK_ERROR,
+  TIME_LIMIT_ERROR,
+} from "../../runtime/kernel/module_worker.ts";
 import {
   fromUtf8,
   jsonBytes,
@@ -27,11 +32,20 @@ export interface DbAction {
   blob: Uint8Array | null;
 }
 
+/** How long one call may run before its package's worker is stopped, and how long an idle one is kept. */
+export interface DbLimits {
+  timeLimitMs?: number;
+  idleMs?: number;
+  /** Run each package's engine in a child process, which can be stopped even inside native code. */
+  process?: boolean;
+}
+
 export abstract class DbModule<Op> implements RuntimeModule {
   readonly public = false;
-  protected worker: ModuleWorker;
+  /** One engine worker per package, started on first use: one package's slow work never waits on another's. */
+  private workers = new Map<string, ModuleWorker>();
   protected txs = new Transactions<Op>();
-  private ready: Promise<unknown>;
+  private root: string;
 
   /**
    * @param engineError the error variant that carries the engine's own message
@@ -41,13 +55,35 @@ export abstract class DbModule<Op> implements RuntimeModule {
     protected k: KernelHandle,
     readonly process: ProcessId,
     folder: string,
-    workerEntry: URL,
+    private workerEntry: URL,
     private engineError: string,
+    private limits: DbLimits = {},
   ) {
-    const root = `${k.home}/${folder}`;
-    Deno.mkdirSync(root, { recursive: true });
-    this.worker = new ModuleWorker(workerEntry, { read: [root], write: [root] });
-    this.ready = this.worker.call("init", root);
+    this.root = `${k.home}/${folder}`;
+    Deno.mkdirSync(this.root, { recursive: true });
+  }
+
+  /** The package's worker: it may read and write that package's folder only. */
+  private workerFor(packageId: string): ModuleWorker {
+    let w = this.workers.get(packageId);
+    if (w) return w;
+    const dir = `${this.root}/${packageId}`;
+    Deno.mkdirSync(dir, { recursive: true });
+    const { timeLimitMs, idleMs, process } = this.limits;
+    const opts: ModuleWorkerOptions = {
+      process,
+      timeLimitMs,
+      idleMs,
+      init: ["init", this.root],
+      onTimeLimit: () =>
+        this.k.print(
+          0,
+          `${this.process}: ${packageId}: a call ran longer than ${timeLimitMs} ms; its worker was stopped`,
+        ),
+    };
+    w = new ModuleWorker(this.workerEntry, { read: [dir], write: [dir] }, opts);
+    this.workers.set(packageId, w);
+    return w;
   }
 
   protected abstract act(a: DbAction): Promise<[unknown, LazyLoadBlob | null]>;
@@ -82,12 +118,24 @@ export abstract class DbModule<Op> implements RuntimeModule {
     this.granted.add(memo);
   }
 
+  /** Runs `op` in the worker of package `args[0]`. */
   protected async engine<T>(op: string, ...args: unknown[]): Promise<T> {
-    await this.ready;
     try {
-      return await this.worker.call<T>(op, ...args);
+      return await this.workerFor(args[0] as string).call<T>(op, ...args);
     } catch (e) {
       const msg = (e as Error).message;
+      if (msg === TIME_LIMIT_ERROR) {
+        const s = (this.limits.timeLimitMs ?? 0) / 1000;
+        throw new DbRequestError({
+          [this.engineError]: `interrupted: the call ran longer than ${s} s and was stopped`,
+        });
+      }
+      if (msg === STUCK_ERROR) {
+        throw new DbRequestError({
+          [this.engineError]: "stopped: an earlier call of this package ran past the time limit and could not be " +
+            "interrupted (this node cannot start engine processes); its databases are closed until the node restarts",
+        });
+      }
       if (msg === "NoDb") throw new DbRequestError({ NoDb: [args[0], args[1]] });
       // Checks the worker makes answer with the variant's own name.
       if (UNIT_ERRORS.has(msg)) throw new DbRequestError(msg);
@@ -149,7 +197,8 @@ export abstract class DbModule<Op> implements RuntimeModule {
   }
 
   async shutdown() {
-    await this.worker.call("close").catch(() => {});
-    this.worker.terminate();
+    const workers = [...this.workers.values()];
+    this.workers.clear();
+    await Promise.all(workers.map((w) => w.close()));
   }
 }

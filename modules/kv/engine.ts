@@ -21,7 +21,7 @@ export class KvEngine extends DbFiles<Handle> {
   }
 
   protected openHandle(path: string): Handle {
-    const d = new DatabaseSync(path);
+    const d = new DatabaseSync(path, { timeout: 5000 });
     d.exec(JOURNAL);
     d.exec("CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID");
     return {

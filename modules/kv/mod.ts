@@ -13,7 +13,8 @@ export const KV = "kv:distro:sys";
 
 export class KvModule extends DbModule<KvOp> {
   constructor(k: KernelHandle) {
-    super(k, KV, "kv", new URL("./worker.ts", import.meta.url), "RocksDBError");
+    // KV runs fixed statements that cannot run away, so a thread per package suffices.
+    super(k, KV, "kv", new URL("./worker.ts", import.meta.url), "RocksDBError", { idleMs: 60_000 });
   }
 
   protected async act(a: DbAction): Promise<[unknown, LazyLoadBlob | null]> {

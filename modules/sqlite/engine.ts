@@ -44,9 +44,9 @@ export class SqliteEngine extends DbFiles<Db> {
   }
 
   protected openHandle(path: string): Db {
-    const rw = new DatabaseSync(path);
+    const rw = new DatabaseSync(path, { timeout: 5000 });
     rw.exec(JOURNAL);
-    const ro = new DatabaseSync(path, { readOnly: true });
+    const ro = new DatabaseSync(path, { readOnly: true, timeout: 5000 });
     return { rw, ro, cache: new Map() };
   }
 

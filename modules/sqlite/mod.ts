@@ -13,9 +13,20 @@ import type { WriteOp } from "./engine.ts";
 
 export const SQLITE = "sqlite:distro:sys";
 
+/**
+ * How long one statement (or one commit) may run. node:sqlite offers no
+ * interrupt or progress handler, so a runaway query is stopped by killing its
+ * package's engine process; the next request starts a fresh one.
+ */
+export const SQLITE_TIME_LIMIT_MS = 10_000;
+
 export class SqliteModule extends DbModule<WriteOp> {
   constructor(k: KernelHandle) {
-    super(k, SQLITE, "sqlite", new URL("./worker.ts", import.meta.url), "RusqliteError");
+    super(k, SQLITE, "sqlite", new URL("./worker.ts", import.meta.url), "RusqliteError", {
+      process: true,
+      timeLimitMs: SQLITE_TIME_LIMIT_MS,
+      idleMs: 60_000,
+    });
   }
 
   protected async act(a: DbAction): Promise<[unknown, LazyLoadBlob | null]> {

@@ -3,17 +3,32 @@
  * an empty Response after `ms` milliseconds; `"Debug"` prints active timers.
  * Timers are for local processes: a request from another node is refused
  * (the kernel already stops those; this is the second lock).
+ *
+ * A process holds at most MAX_TIMERS_PER_PROCESS timers at once: past that a
+ * SetTimer is answered at once with `{"Err": {"TooManyTimers": {...}}}` (a
+ * popped timer's body is always empty, so a body means an error) and a line in
+ * the log. A process's timers are cleared when it exits.
  */
-import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
-import { fromUtf8, type KernelMessage, nodeOf } from "../../runtime/types.ts";
+import { type KernelHandle, LogSampler, type RuntimeModule } from "../../runtime/kernel/module.ts";
+import { fromUtf8, jsonBytes, type KernelMessage, nodeOf, type ProcessId, processOf } from "../../runtime/types.ts";
 
 /** Longer than this does not fit a setTimeout; callers chain timers instead. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMERS_PER_PROCESS = 10_000;
+
+interface Timer {
+  km: KernelMessage;
+  due: number;
+  handle: ReturnType<typeof setTimeout>;
+}
 
 export class TimerModule implements RuntimeModule {
   readonly process = "timer:distro:sys";
   readonly public = true;
-  private timers = new Map<number, { km: KernelMessage; due: number; handle: ReturnType<typeof setTimeout> }>();
+  /** Active timers by the process that set them. */
+  private timers = new Map<ProcessId, Set<Timer>>();
+  /** The first refusal per process is logged, then every thousandth. */
+  private refusals = new LogSampler();
 
   constructor(private k: KernelHandle) {}
 
@@ -31,24 +46,45 @@ export class TimerModule implements RuntimeModule {
     }
     if (action === "Debug") {
       const now = Date.now();
-      const lines = [...this.timers.values()].map((t) => `  ${t.km.source}: pops in ${t.due - now} ms`);
-      return this.k.print(0, `timer: ${this.timers.size} active\n${lines.join("\n")}`);
+      const all = [...this.timers.values()].flatMap((s) => [...s]);
+      const lines = all.slice(0, 100).map((t) => `  ${t.km.source}: pops in ${t.due - now} ms`);
+      return this.k.print(0, `timer: ${all.length} active\n${lines.join("\n")}`);
     }
     const ms = (action as { SetTimer?: unknown })?.SetTimer;
     if (typeof ms !== "number" || !(ms >= 0) || ms > MAX_TIMER_MS) {
       return this.k.print(0, `timer: bad TimerAction from ${km.source}: use {"SetTimer": milliseconds}`);
     }
-    const key = Math.random();
-    const handle = setTimeout(() => {
-      this.timers.delete(key);
-      this.k.respond(km, new Uint8Array());
-    }, ms);
-    Deno.unrefTimer(handle as unknown as number);
-    this.timers.set(key, { km, due: Date.now() + ms, handle });
+    const owner = processOf(km.source);
+    let mine = this.timers.get(owner);
+    if (!mine) this.timers.set(owner, mine = new Set());
+    if (mine.size >= MAX_TIMERS_PER_PROCESS) {
+      if (this.refusals.note(owner)) {
+        this.k.print(0, `timer: ${owner} holds ${mine.size} timers, the most a process may; SetTimer refused`);
+      }
+      return this.k.respond(km, jsonBytes({ Err: { TooManyTimers: { limit: MAX_TIMERS_PER_PROCESS } } }));
+    }
+    const set = mine;
+    const timer: Timer = {
+      km,
+      due: Date.now() + ms,
+      handle: setTimeout(() => {
+        set.delete(timer);
+        if (set.size === 0 && this.timers.get(owner) === set) this.timers.delete(owner);
+        this.k.respond(km, new Uint8Array());
+      }, ms),
+    };
+    Deno.unrefTimer(timer.handle as unknown as number);
+    set.add(timer);
+  }
+
+  processExited(process: ProcessId) {
+    const mine = this.timers.get(process);
+    if (!mine) return;
+    for (const t of mine) clearTimeout(t.handle);
+    this.timers.delete(process);
   }
 
   shutdown() {
-    for (const t of this.timers.values()) clearTimeout(t.handle);
-    this.timers.clear();
+    for (const id of [...this.timers.keys()]) this.processExited(id);
   }
 }

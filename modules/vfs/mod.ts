@@ -7,8 +7,8 @@
  * shareable by attaching it to a message). Runtime modules and holders of the
  * kernel's root capability pass.
  */
-import { unzipSync } from "fflate";
-import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
+import { type KernelHandle, LogSampler, type RuntimeModule } from "../../runtime/kernel/module.ts";
+import { ModuleWorker } from "../../runtime/kernel/module_worker.ts";
 import {
   type Capability,
   formatAddress,
@@ -21,6 +21,15 @@ import {
   processOf,
 } from "../../runtime/types.ts";
 import { hostPath, parseVfsPath, type VfsPath, VfsPathError } from "./paths.ts";
+import { checkReadSize, hashFile, readExactly, readWhole, seek, writeAll } from "./file_io.ts";
+import {
+  MAX_INFLIGHT_PER_PROCESS,
+  MAX_OPEN_FILES,
+  MAX_OPEN_FILES_PER_PROCESS,
+  MAX_ZIP_ENTRIES,
+  MAX_ZIP_UNPACKED_BYTES,
+} from "./limits.ts";
+import { Gates } from "./gates.ts";
 import {
   type DirEntry,
   type FileType,
@@ -58,6 +67,12 @@ export class VfsModule implements RuntimeModule {
   readonly root: string;
   /** Open files per process, closed when the process exits. */
   private open = new Map<ProcessId, Map<string, OpenFile>>();
+  private openCount = 0;
+  /** Each process's operations run a few at a time, so one process cannot hold every descriptor in flight. */
+  private gates = new Gates(MAX_INFLIGHT_PER_PROCESS);
+  /** AddZip runs here, off the kernel's thread; started on first use. */
+  private zipWorker: ModuleWorker | null = null;
+  private refusals = new LogSampler();
 
   constructor(private k: KernelHandle) {
     this.root = `${k.home}/vfs`;
@@ -71,12 +86,17 @@ export class VfsModule implements RuntimeModule {
   handle(km: KernelMessage) {
     if (!("Request" in km.message)) return;
     const expects = km.message.Request.expects_response !== null;
-    this.run(km).then(
+    this.gates.run(processOf(km.source), () => this.run(km)).then(
       ([resp, blob]) => expects && this.k.respond(km, jsonBytes(resp), blob),
       (e) => {
         const err: VfsError = e instanceof VfsFailure ? e.error : ioError(e, "?");
         if (expects) this.k.respond(km, jsonBytes({ Err: err }));
-        else this.k.print(1, `vfs: ${km.source}: ${JSON.stringify(err)}`);
+        if (e instanceof VfsLimit) {
+          const name = Object.keys(err)[0];
+          if (this.refusals.note(`${km.source} ${name}`)) {
+            this.k.print(0, `vfs: ${km.source} reached a limit (logged 1 in 1000): ${JSON.stringify(err)}`);
+          }
+        } else if (!expects) this.k.print(1, `vfs: ${km.source}: ${JSON.stringify(err)}`);
       },
     );
   }
@@ -205,21 +225,23 @@ export class VfsModule implements RuntimeModule {
         }
         case "Read":
           await this.noSymlinks(p);
-          return ["Read", { mime: null, bytes: await Deno.readFile(host) }];
+          return ["Read", { mime: null, bytes: await readWhole(action, p.path, host) }];
         case "ReadToString":
           await this.noSymlinks(p);
-          return [{ ReadToString: fromUtf8(await Deno.readFile(host)) }, null];
+          return [{ ReadToString: fromUtf8(await readWhole(action, p.path, host)) }, null];
         case "ReadToEnd": {
           const f = await this.handleFor(source, p, host);
           const pos = await f.seek(0, Deno.SeekMode.Current);
-          const len = (await f.stat()).size;
-          return ["Read", { mime: null, bytes: await readExactly(f, Math.max(0, len - pos)) }];
+          const len = Math.max(0, (await f.stat()).size - pos);
+          checkReadSize(action, p.path, len);
+          return ["Read", { mime: null, bytes: await readExactly(f, len) }];
         }
         case "ReadExact": {
           const length = (arg as { length?: unknown })?.length;
           if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0) {
             throw new VfsFailure({ BadRequest: { error: "ReadExact needs {length: bytes}" } });
           }
+          checkReadSize(action, p.path, length);
           const f = await this.handleFor(source, p, host);
           const bytes = await readExactly(f, length);
           if (bytes.length < length) {
@@ -284,8 +306,7 @@ export class VfsModule implements RuntimeModule {
         }
         case "Hash": {
           await this.noSymlinks(p);
-          const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(host));
-          return [{ Hash: [...new Uint8Array(digest)] }, null];
+          return [{ Hash: [...await hashFile(host)] }, null];
         }
         case "AddZip":
           await this.noSymlinks(p);
@@ -329,10 +350,18 @@ export class VfsModule implements RuntimeModule {
 
   private async openFile(source: ProcessId, p: VfsPath, host: string, opts: Deno.OpenOptions) {
     this.closeFile(source, p.path);
+    const held = this.open.get(source)?.size ?? 0;
+    if (held >= MAX_OPEN_FILES_PER_PROCESS || this.openCount >= MAX_OPEN_FILES) {
+      const who = held >= MAX_OPEN_FILES_PER_PROCESS
+        ? `this process holds ${held} open files, the most one may`
+        : `the node's processes hold ${this.openCount} open files, the most vfs allows`;
+      throw new VfsLimit({ IOError: { error: `too many open files: ${who}; CloseFile some first`, path: p.path } });
+    }
     const file = await Deno.open(host, opts);
     let files = this.open.get(source);
     if (!files) this.open.set(source, files = new Map());
     files.set(p.path, { file, path: p.path });
+    this.openCount++;
     return file;
   }
 
@@ -348,6 +377,7 @@ export class VfsModule implements RuntimeModule {
     const f = files?.get(path);
     if (f) {
       files!.delete(path);
+      this.openCount--;
       try {
         f.file.close();
       } catch { /* already closed */ }
@@ -355,28 +385,31 @@ export class VfsModule implements RuntimeModule {
   }
 
   private async addZip(p: VfsPath, bytes: Uint8Array) {
-    let entries: Record<string, Uint8Array>;
+    const root = this.root;
+    this.zipWorker ??= new ModuleWorker(new URL("./zip_worker.ts", import.meta.url), { read: [root], write: [root] });
+    const limits = { entries: MAX_ZIP_ENTRIES, bytes: MAX_ZIP_UNPACKED_BYTES };
     try {
-      entries = unzipSync(bytes);
-    } catch {
-      throw new VfsFailure({ BadBytes: { action: "AddZip", path: p.path } });
-    }
-    for (const [name, data] of Object.entries(entries)) {
-      const target = parseVfsPath(`${p.path}/${name}`);
-      const out = hostPath(this.root, target);
-      if (name.endsWith("/")) {
-        await Deno.mkdir(out, { recursive: true });
-        continue;
+      await this.zipWorker.call("extract", root, p.path, bytes, limits);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (msg.startsWith("limit: ")) {
+        throw new VfsLimit({
+          BadRequest: {
+            error: `AddZip refused: ${msg.slice(7)} (at most ${MAX_ZIP_ENTRIES} entries and ${
+              MAX_ZIP_UNPACKED_BYTES / 2 ** 20
+            } MiB unpacked)`,
+          },
+        });
       }
-      await this.noSymlinks(target);
-      await Deno.mkdir(out.slice(0, out.lastIndexOf("/")), { recursive: true });
-      await Deno.writeFile(out, data);
+      if (msg.startsWith("path: ")) throw new VfsFailure({ ParseError: { error: msg.slice(6), path: p.path } });
+      throw new VfsFailure({ BadRequest: { error: `AddZip: not an archive this node unpacks: ${msg}` } });
     }
   }
 
   processExited(process: ProcessId) {
     const files = this.open.get(process);
     if (!files) return;
+    this.openCount -= files.size;
     for (const f of files.values()) {
       try {
         f.file.close();
@@ -387,6 +420,7 @@ export class VfsModule implements RuntimeModule {
 
   shutdown() {
     for (const id of [...this.open.keys()]) this.processExited(id);
+    this.zipWorker?.terminate();
   }
 }
 
@@ -394,35 +428,11 @@ function fileType(e: { isFile: boolean; isDirectory: boolean; isSymlink: boolean
   return e.isSymlink ? "Symlink" : e.isFile ? "File" : e.isDirectory ? "Directory" : "Other";
 }
 
+/** A limit was reached: the offender gets the error, and the log says so. */
+class VfsLimit extends VfsFailure {}
+
 function ioError(e: unknown, path: string): VfsError {
   if (e instanceof Deno.errors.NotFound) return { NotFound: { path } };
   if (e instanceof VfsPathError) return { ParseError: { error: e.message, path: e.path } };
   return { IOError: { error: (e as Error)?.message ?? String(e), path } };
-}
-
-async function writeAll(f: Deno.FsFile, bytes: Uint8Array) {
-  let off = 0;
-  while (off < bytes.length) off += await f.write(bytes.subarray(off));
-}
-
-async function readExactly(f: Deno.FsFile, length: number): Promise<Uint8Array> {
-  const buf = new Uint8Array(length);
-  let off = 0;
-  while (off < length) {
-    const n = await f.read(buf.subarray(off));
-    if (n === null) break;
-    off += n;
-  }
-  return off === length ? buf : buf.subarray(0, off);
-}
-
-async function seek(f: Deno.FsFile, s: SeekFrom): Promise<number> {
-  const [mode, n] = s && typeof s === "object" ? Object.entries(s)[0] ?? [] : [];
-  if (typeof n !== "number" || !Number.isSafeInteger(n)) {
-    throw new VfsFailure({ BadRequest: { error: 'Seek needs {"Start"|"End"|"Current": offset}' } });
-  }
-  if (mode === "Start" && n >= 0) return await f.seek(n, Deno.SeekMode.Start);
-  if (mode === "End") return await f.seek(n, Deno.SeekMode.End);
-  if (mode === "Current") return await f.seek(n, Deno.SeekMode.Current);
-  throw new VfsFailure({ BadRequest: { error: 'Seek needs {"Start"|"End"|"Current": offset}' } });
 }

@@ -1,10 +1,20 @@
 /**
- * A runtime module's heavy half in its own worker: blocking or CPU-heavy
- * work (SQLite is synchronous) runs there with only the permissions it
- * needs, so the kernel's thread keeps routing. Calls are numbered and
- * batched per turn of the event loop; the worker answers a batch with a
- * batch, and may handle a batch as a whole (a group commit, say).
+ * A runtime module's heavy half off the kernel's thread: blocking or CPU-heavy
+ * work (SQLite is synchronous, unzipping is CPU) runs with only the
+ * permissions it needs, so the kernel's thread keeps routing. Calls are
+ * numbered and batched per turn of the event loop; the other side answers
+ * each call, and may handle a batch as a whole (a group commit, say).
+ *
+ * Two carriers: a Web Worker (cheap, fast), or a child Deno process for work
+ * that may have to be stopped. Worker.terminate() cannot stop a thread stuck in
+ * native code (measured: a worker inside an endless sqlite3_step keeps a core
+ * busy after terminate(), and keeps the process from exiting), while a child
+ * process can always be killed. With a time limit, a carrier that answers
+ * nothing for that long while calls wait is stopped, its calls fail with
+ * TIME_LIMIT_ERROR, and the next call starts a fresh one.
  */
+import { deserialize, serialize } from "node:v8";
+
 export interface WorkerCall {
   id: number;
   op: string;
@@ -13,49 +23,253 @@ export interface WorkerCall {
 
 export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
-export class ModuleWorker {
-  private worker: Worker;
-  private next = 1;
-  private calls = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  private outbox: WorkerCall[] = [];
+export interface ModuleWorkerOptions {
+  /** Run in a child Deno process (when this node may start one) instead of a Web Worker. */
+  process?: boolean;
+  /** Stop the carrier when calls wait this long with no answer. */
+  timeLimitMs?: number;
+  /** Let the carrier go after this long with nothing to do; the next call starts it again. */
+  idleMs?: number;
+  /** The call every fresh carrier gets first (e.g. `["init", root]`). */
+  init?: [string, ...unknown[]];
+  /** Told when the time limit stopped a carrier. */
+  onTimeLimit?: () => void;
+}
 
-  constructor(entry: URL, permissions: Deno.PermissionOptionsObject) {
-    this.worker = new Worker(entry, { type: "module", deno: { permissions } } as WorkerOptions);
-    this.worker.onmessage = (e: MessageEvent<WorkerReply[]>) => {
-      for (const r of e.data) {
-        const c = this.calls.get(r.id);
-        if (!c) continue;
-        this.calls.delete(r.id);
-        if (r.ok) c.resolve(r.value);
-        else c.reject(new Error(r.error));
-      }
-    };
-    this.worker.onerror = (e) => {
-      e.preventDefault();
-      for (const c of this.calls.values()) c.reject(new Error(`module worker failed: ${e.message}`));
-      this.calls.clear();
-    };
-  }
+/** The error message of calls failed by the time limit. */
+export const TIME_LIMIT_ERROR = "interrupted";
+/**
+ * The error message of every call after the time limit stopped a Web Worker:
+ * its thread may still be running (terminate() cannot stop native code), so no
+ * new one is started to pile up beside it.
+ */
+export const STUCK_ERROR = "stuck";
+/** How long a fresh carrier may take to answer its first call (loading code on a busy machine). */
+const STARTUP_MS = 30_000;
+
+interface Carrier {
+  /** Whether stop() really ends it (a process) or may leave a thread running. */
+  stoppable: boolean;
+  send(batch: WorkerCall[]): void;
+  /** Ends it now; `graceful` lets a child process close its files first (it is idle). */
+  stop(graceful?: boolean): void;
+}
+
+type Pending = { resolve(v: unknown): void; reject(e: Error): void };
+
+export class ModuleWorker {
+  private carrier: Carrier | null = null;
+  private next = 1;
+  private calls = new Map<number, Pending>();
+  private outbox: WorkerCall[] = [];
+  private watchdog: ReturnType<typeof setTimeout> | null = null;
+  private idle: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
+  private stuck = false;
+  /** Whether the carrier has answered anything yet: starting one is not held against the time limit. */
+  private started = false;
+
+  constructor(
+    private entry: URL,
+    private permissions: { read: string[]; write: string[] },
+    private opts: ModuleWorkerOptions = {},
+  ) {}
 
   call<T>(op: string, ...args: unknown[]): Promise<T> {
+    if (this.stopped) return Promise.reject(new Error("module stopped"));
+    if (this.stuck) return Promise.reject(new Error(STUCK_ERROR));
+    if (!this.carrier) this.start();
     const id = this.next++;
     if (this.outbox.length === 0) queueMicrotask(() => this.flush());
     this.outbox.push({ id, op, args });
+    this.armWatchdog();
     return new Promise<T>((resolve, reject) =>
       this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject })
     );
   }
 
+  private start() {
+    this.started = false;
+    const onReplies = (replies: WorkerReply[]) => this.settle(replies);
+    const onFailure = (why: string) => {
+      this.stopCarrier();
+      this.failAll(`module worker failed: ${why}`);
+    };
+    this.carrier = this.opts.process && canSpawnDeno()
+      ? processCarrier(this.entry, this.permissions, onReplies, onFailure)
+      : threadCarrier(this.entry, this.permissions, onReplies, onFailure);
+    if (this.opts.init) {
+      const [op, ...args] = this.opts.init;
+      this.outbox.push({ id: 0, op, args });
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private settle(replies: WorkerReply[]) {
+    this.started = true;
+    for (const r of replies) {
+      const c = this.calls.get(r.id);
+      if (!c) continue;
+      this.calls.delete(r.id);
+      if (r.ok) c.resolve(r.value);
+      else c.reject(new Error(r.error));
+    }
+    if (this.watchdog !== null) clearTimeout(this.watchdog);
+    this.watchdog = null;
+    this.armWatchdog();
+  }
+
+  /** Starts the time-limit clock when calls wait and it is not running, or the idle clock when none do. */
+  private armWatchdog() {
+    if (this.idle !== null) clearTimeout(this.idle);
+    this.idle = null;
+    const waiting = this.calls.size > 0 || this.outbox.length > 0;
+    if (waiting && this.watchdog === null && this.opts.timeLimitMs) {
+      const limit = this.started ? this.opts.timeLimitMs : Math.max(this.opts.timeLimitMs, STARTUP_MS);
+      this.watchdog = setTimeout(() => {
+        this.watchdog = null;
+        this.opts.onTimeLimit?.();
+        if (!this.carrier?.stoppable) this.stuck = true;
+        this.stopCarrier();
+        this.failAll(TIME_LIMIT_ERROR);
+      }, limit);
+    } else if (!waiting && this.opts.idleMs && this.carrier) {
+      this.idle = setTimeout(() => this.stopCarrier(true), this.opts.idleMs);
+      Deno.unrefTimer(this.idle as unknown as number);
+    }
+  }
+
   private flush() {
     const batch = this.outbox;
     this.outbox = [];
-    if (batch.length) this.worker.postMessage(batch);
+    if (batch.length && this.carrier) this.carrier.send(batch);
+  }
+
+  private failAll(message: string) {
+    const calls = [...this.calls.values()];
+    this.calls.clear();
+    for (const c of calls) c.reject(new Error(message));
+  }
+
+  private stopCarrier(graceful = false) {
+    this.carrier?.stop(graceful);
+    this.carrier = null;
+    this.outbox = [];
+    for (const t of [this.watchdog, this.idle]) if (t !== null) clearTimeout(t);
+    this.watchdog = this.idle = null;
+  }
+
+  /**
+   * Closes what the carrier holds (its `close` call), then stops it; nothing is
+   * started to do so, and a carrier busy past `graceMs` is stopped as it is.
+   */
+  async close(graceMs = 2000) {
+    if (this.carrier) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise((r) => timer = setTimeout(r, graceMs));
+      await Promise.race([this.call("close").catch(() => {}), grace]);
+      clearTimeout(timer);
+    }
+    this.terminate();
   }
 
   terminate() {
-    this.worker.terminate();
-    for (const c of this.calls.values()) c.reject(new Error("module stopped"));
-    this.calls.clear();
+    this.stopped = true;
+    this.stopCarrier();
+    this.failAll("module stopped");
+  }
+}
+
+/** Whether this node can start `deno run` children: it runs from source and may run its own binary. */
+function canSpawnDeno(): boolean {
+  try {
+    const exe = Deno.execPath();
+    if (!/^deno(\.exe)?$/.test(exe.split(/[\\/]/).pop()!)) return false;
+    return Deno.permissions.querySync({ name: "run", command: exe }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+function threadCarrier(
+  entry: URL,
+  permissions: Deno.PermissionOptionsObject,
+  onReplies: (r: WorkerReply[]) => void,
+  onFailure: (why: string) => void,
+): Carrier {
+  const worker = new Worker(entry, { type: "module", deno: { permissions } } as WorkerOptions);
+  worker.onmessage = (e: MessageEvent<WorkerReply[]>) => onReplies(e.data);
+  worker.onerror = (e) => {
+    e.preventDefault();
+    onFailure(e.message);
+  };
+  return { stoppable: false, send: (batch) => worker.postMessage(batch), stop: () => worker.terminate() };
+}
+
+function processCarrier(
+  entry: URL,
+  permissions: { read: string[]; write: string[] },
+  onReplies: (r: WorkerReply[]) => void,
+  onFailure: (why: string) => void,
+): Carrier {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--no-config",
+      ...(["read", "write"] as const).filter((k) => permissions[k].length)
+        .map((k) => `--allow-${k}=${permissions[k].join(",")}`),
+      entry.pathname,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let stopped = false;
+  const writer = child.stdin.getWriter();
+  (async () => {
+    for await (const frame of readFrames(child.stdout)) onReplies(deserialize(frame) as WorkerReply[]);
+  })().catch(() => {}).finally(() => {
+    if (!stopped) onFailure("its process ended");
+  });
+  return {
+    stoppable: true,
+    send: (batch) => writer.write(frameOf(serialize(batch))).catch(() => {}),
+    stop: (graceful) => {
+      stopped = true;
+      // Closing stdin ends an idle child after it closes its databases; a busy one is killed.
+      if (!graceful) {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already gone */ }
+      }
+      writer.close().catch(() => {});
+    },
+  };
+}
+
+function frameOf(body: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(4 + body.length);
+  new DataView(frame.buffer).setUint32(0, body.length);
+  frame.set(body, 4);
+  return frame;
+}
+
+/** Length-prefixed frames (4-byte big-endian length) from a byte stream. */
+async function* readFrames(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let buf = new Uint8Array(0);
+  for await (const chunk of stream) {
+    const joined = new Uint8Array(buf.length + chunk.length);
+    joined.set(buf);
+    joined.set(chunk, buf.length);
+    buf = joined;
+    while (buf.length >= 4) {
+      const len = new DataView(buf.buffer, buf.byteOffset).getUint32(0);
+      if (buf.length < 4 + len) break;
+      yield buf.slice(4, 4 + len);
+      buf = buf.subarray(4 + len);
+    }
   }
 }
 
@@ -63,14 +277,32 @@ export type Handlers = Record<string, (...args: never[]) => unknown>;
 
 /**
  * The worker side: runs each batch through `batch` when given (it returns
- * one reply per call, in order), else call by call through `handlers`.
+ * one reply per call, in order), else call by call through `handlers`. In a
+ * child process it reads frames from stdin and answers each call as soon as
+ * it is done (so the parent's time limit measures one call, not a batch);
+ * when stdin closes it closes what it holds and ends.
  */
 export function serveCalls(handlers: Handlers, batch?: (calls: WorkerCall[]) => WorkerReply[]) {
   // deno-lint-ignore no-explicit-any
   const scope = self as any;
-  scope.onmessage = (e: MessageEvent<WorkerCall[]>) => {
-    scope.postMessage(batch ? batch(e.data) : e.data.map((c) => runCall(handlers, c)));
+  if (typeof scope.WorkerGlobalScope !== "undefined" && scope instanceof scope.WorkerGlobalScope) {
+    scope.onmessage = (e: MessageEvent<WorkerCall[]>) => {
+      scope.postMessage(batch ? batch(e.data) : e.data.map((c) => runCall(handlers, c)));
+    };
+    return;
+  }
+  const reply = (replies: WorkerReply[]) => {
+    const frame = frameOf(serialize(replies));
+    for (let off = 0; off < frame.length;) off += Deno.stdout.writeSync(frame.subarray(off));
   };
+  (async () => {
+    for await (const frame of readFrames(Deno.stdin.readable)) {
+      const calls = deserialize(frame) as WorkerCall[];
+      if (batch) reply(batch(calls));
+      else for (const c of calls) reply([runCall(handlers, c)]);
+    }
+    runCall(handlers, { id: 0, op: "close", args: [] });
+  })();
 }
 
 export function runCall(handlers: Handlers, { id, op, args }: WorkerCall): WorkerReply {

@@ -1,0 +1,215 @@
+/**
+ * The runtime modules under a hostile package (tests/fixtures/modules_hog):
+ * every over-large request is refused with the module's own error and a line
+ * in the log, and a well-behaved package beside it (modules_calm) keeps being
+ * served promptly.
+ */
+import { deflateSync, zipSync } from "fflate";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { FIXTURES, inject, injectJson, type TestNode, withNode as withPackages } from "./helpers.ts";
+
+const HOG = "hog:modules-hog:test.os";
+const CALM = "calm:modules-calm:test.os";
+const GiB = 2 ** 30, MiB = 2 ** 20;
+
+const withNode = (f: (n: TestNode) => Promise<void>) =>
+  withPackages([`${FIXTURES}modules_hog`, `${FIXTURES}modules_calm`], f);
+
+/** Milliseconds a round trip to the calm package takes. */
+async function pingMs(n: TestNode, what: "Ping" | "Query" = "Ping"): Promise<number> {
+  const t = performance.now();
+  const r = await injectJson<unknown>(n, CALM, what);
+  assert(r === "pong" || (r as { rows?: unknown }).rows, `calm answered ${JSON.stringify(r)}`);
+  return performance.now() - t;
+}
+
+/** Pings the calm package every 50 ms until `work` settles; returns the slowest answer in ms. */
+async function slowestPingDuring(n: TestNode, work: Promise<unknown>): Promise<number> {
+  let done = false, slowest = 0;
+  work.finally(() => done = true).catch(() => {});
+  while (!done) {
+    slowest = Math.max(slowest, await pingMs(n));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return slowest;
+}
+
+const openFds = () => [...Deno.readDirSync("/proc/self/fd")].length;
+
+Deno.test("vfs: 20k CreateFile from one process stop at its 256-file quota; the node keeps serving", () =>
+  withNode(async (n) => {
+    const before = openFds();
+    const r = await injectJson<{ opened: number; refusal: { IOError: { error: string } } }>(
+      n,
+      HOG,
+      { OpenMany: { n: 20_000 } },
+      120,
+    );
+    assertEquals(r.opened, 256);
+    assertMatch(r.refusal.IOError.error, /too many open files/);
+    assert(openFds() - before < 400, `descriptors grew by ${openFds() - before}`);
+    const logged = n.lines.filter((l) => l.includes("too many open files")).length;
+    assert(logged >= 1 && logged <= 20, `the refusal is logged, sampled: ${logged} lines`);
+    assert(await pingMs(n) < 1000);
+    assertEquals((await fetch(`http://127.0.0.1:${n.port}/`)).status < 500, true);
+    // The quota is the process's: when it exits, its files close.
+    n.kernel.killProcess(HOG);
+    assert(openFds() - before < 20, "an exited process's files are closed");
+  }));
+
+Deno.test("vfs: reading a 2 GiB sparse file whole is refused with advice to read in chunks; memory stays flat", () =>
+  withNode(async (n) => {
+    await injectJson(n, HOG, { Drive: null });
+    const host = `${n.opts.home}/vfs/modules-hog:test.os/data/sparse.bin`;
+    await Deno.writeFile(host, new Uint8Array());
+    await Deno.truncate(host, 2 * GiB);
+    const rss = Deno.memoryUsage().rss;
+    const work = injectJson<Record<string, { BadRequest: { error: string } } | number>>(n, HOG, {
+      BigReads: { path: "/modules-hog:test.os/data/sparse.bin" },
+    }, 120);
+    const slowest = await slowestPingDuring(n, work);
+    assert(slowest < 1000, `a ping took ${slowest} ms while the file was read and hashed`);
+    const r = await work;
+    for (const action of ["read", "readToString", "readExact", "readToEnd"]) {
+      const e = r[action] as { BadRequest: { error: string } };
+      assertMatch(e.BadRequest.error, /more than the 256 MiB one read may: read it in chunks/, action);
+    }
+    assertEquals([r.tail, r.hash], [1024, 32]);
+    const grew = Deno.memoryUsage().rss - rss;
+    assert(grew < 512 * MiB, `RSS grew by ${(grew / MiB).toFixed(0)} MiB`);
+  }));
+
+/** A zip whose entries are given already compressed, with headers that may lie about sizes. */
+function rawZip(entries: { name: string; data: Uint8Array; method: 0 | 8; claimedSize: number }[]): Uint8Array {
+  const te = new TextEncoder();
+  const parts: Uint8Array[] = [], central: Uint8Array[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const name = te.encode(e.name);
+    const local = new Uint8Array(30 + name.length);
+    const lv = new DataView(local.buffer);
+    lv.setUint32(0, 0x04034b50, true);
+    lv.setUint16(4, 20, true);
+    lv.setUint16(8, e.method, true);
+    lv.setUint32(18, e.data.length, true);
+    lv.setUint32(22, e.claimedSize, true);
+    lv.setUint16(26, name.length, true);
+    local.set(name, 30);
+    const cd = new Uint8Array(46 + name.length);
+    const cv = new DataView(cd.buffer);
+    cv.setUint32(0, 0x02014b50, true);
+    cv.setUint16(4, 20, true);
+    cv.setUint16(6, 20, true);
+    cv.setUint16(10, e.method, true);
+    cv.setUint32(20, e.data.length, true);
+    cv.setUint32(24, e.claimedSize, true);
+    cv.setUint16(28, name.length, true);
+    cv.setUint32(42, offset, true);
+    cd.set(name, 46);
+    parts.push(local, e.data);
+    central.push(cd);
+    offset += local.length + e.data.length;
+  }
+  const cdSize = central.reduce((a, c) => a + c.length, 0);
+  const end = new Uint8Array(22);
+  const ev = new DataView(end.buffer);
+  ev.setUint32(0, 0x06054b50, true);
+  ev.setUint16(8, Math.min(entries.length, 0xffff), true);
+  ev.setUint16(10, Math.min(entries.length, 0xffff), true);
+  ev.setUint32(12, cdSize, true);
+  ev.setUint32(16, offset, true);
+  const all = [...parts, ...central, end];
+  const out = new Uint8Array(all.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of all) out.set(p, at), at += p.length;
+  return out;
+}
+
+Deno.test("vfs: AddZip refuses a zip bomb and a 100k-entry zip quickly, off the kernel's thread", () =>
+  withNode(async (n) => {
+    // 32 entries of 64 MiB of zeros (2 GiB), each compressed to ~64 KiB, whose headers claim 1 KiB.
+    const zeros = deflateSync(new Uint8Array(64 * MiB), { level: 9 });
+    const bomb = rawZip(
+      Array.from({ length: 32 }, (_, i) => ({ name: `z${i}.bin`, data: zeros, method: 8, claimedSize: 1024 })),
+    );
+    assert(bomb.length < 4 * MiB, `bomb is ${bomb.length} bytes`);
+    const t = performance.now();
+    const work = inject(n, HOG, { AddZip: null }, { blob: bomb, timeout: 60 });
+    const slowest = await slowestPingDuring(n, work);
+    const r = JSON.parse((await work).body!) as { error: { BadRequest: { error: string } }; ms: number };
+    assertMatch(r.error.BadRequest.error, /AddZip refused: the archive unpacks to more bytes than allowed/);
+    assert(performance.now() - t < 10_000, `the bomb took ${performance.now() - t} ms to refuse`);
+    assert(slowest < 1000, `a ping took ${slowest} ms during the extraction`);
+
+    // 100k entries need ZIP64 (a plain zip counts to 65535), which is refused; 60k are past the entry limit.
+    for (
+      const [count, error] of [[100_000, /ZIP64 archives are not supported/], [60_000, /60000 entries, more/]] as const
+    ) {
+      const many = rawZip(
+        Array.from({ length: count }, (_, i) => ({ name: `m${i}`, data: new Uint8Array(), method: 0, claimedSize: 0 })),
+      );
+      const r2 = JSON.parse((await inject(n, HOG, { AddZip: null }, { blob: many, timeout: 60 })).body!);
+      assertMatch(r2.error.BadRequest.error, error);
+    }
+    assert(n.lines.some((l) => l.includes("AddZip refused")), "the refusal is logged");
+    const unzipped = `${n.opts.home}/vfs/modules-hog:test.os/data/unzipped`;
+    assertEquals(await Deno.stat(unzipped).then(() => true, () => false), false, "a refused zip writes nothing");
+
+    // A fair archive still unpacks, and one that climbs out of its folder is refused.
+    const fair = zipSync({ "a/b.txt": new TextEncoder().encode("hi") });
+    assertEquals(JSON.parse((await inject(n, HOG, { AddZip: null }, { blob: fair })).body!).error, null);
+    assertEquals(await Deno.readTextFile(`${unzipped}/a/b.txt`), "hi");
+    const slip = rawZip([{ name: "../../evil.txt", data: new Uint8Array(1), method: 0, claimedSize: 1 }]);
+    const s = JSON.parse((await inject(n, HOG, { AddZip: null }, { blob: slip })).body!);
+    assertEquals(Object.keys(s.error), ["ParseError"]);
+  }));
+
+Deno.test("sqlite: one package's endless query is stopped at the time limit; another's answer within a second", () =>
+  withNode(async (n) => {
+    await pingMs(n, "Query");
+    const forever = injectJson<{ error: { RusqliteError: string }; ms: number; after: unknown }>(
+      n,
+      HOG,
+      { SqlForever: null },
+      60,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    for (let i = 0; i < 3; i++) {
+      const ms = await pingMs(n, "Query");
+      assert(ms < 1000, `the calm package's query took ${ms} ms`);
+    }
+    const r = await forever;
+    assertMatch(r.error.RusqliteError, /^interrupted: the call ran longer than 10 s and was stopped/);
+    assert(r.ms >= 9_500 && r.ms < 20_000, `stopped after ${r.ms} ms`);
+    assertEquals(r.after, [{ two: 2 }], "the package's next query runs in a fresh engine");
+    assert(n.lines.some((l) => l.includes("modules-hog:test.os: a call ran longer than")), "the stop is logged");
+    // The stopped engine is gone, not left spinning: one engine process remains for the package.
+    const engines = [...Deno.readDirSync("/proc")].filter((d) => /^\d+$/.test(d.name)).filter((d) => {
+      try {
+        return Deno.readTextFileSync(`/proc/${d.name}/cmdline`).includes(`${n.opts.home}/sqlite/modules-hog:test.os`);
+      } catch {
+        return false;
+      }
+    });
+    assertEquals(engines.length, 1);
+  }));
+
+Deno.test("timer: 200k timers from one process stop at 10,000 with TooManyTimers; its timers go when it exits", () =>
+  withNode(async (n) => {
+    const r = await injectJson<{ refused: number; first: unknown }>(n, HOG, { Timers: { n: 200_000 } }, 120);
+    assertEquals(r.first, { TooManyTimers: { limit: 10_000 } });
+    assertEquals(r.refused, 190_000);
+    const logged = n.lines.filter((l) => l.includes("SetTimer refused")).length;
+    assert(logged >= 1 && logged <= 200, `the refusals are logged, sampled: ${logged} lines`);
+    assert(await pingMs(n) < 1000);
+    const active = async () => {
+      const from = n.lines.length;
+      await inject(n, "timer:distro:sys", '"Debug"', { timeout: null });
+      await new Promise((r) => setTimeout(r, 100));
+      const line = n.lines.slice(from).find((l) => /timer: \d+ active/.test(l)) ?? "";
+      return Number(line.match(/timer: (\d+) active/)?.[1]);
+    };
+    assertEquals(await active(), 10_000);
+    n.kernel.killProcess(HOG);
+    assertEquals(await active(), 0);
+  }));
