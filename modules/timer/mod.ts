@@ -9,7 +9,7 @@
  * popped timer's body is always empty, so a body means an error) and a line in
  * the log. A process's timers are cleared when it exits.
  */
-import { type KernelHandle, LogSampler, type RuntimeModule } from "../../runtime/kernel/module.ts";
+import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
 import { fromUtf8, jsonBytes, type KernelMessage, nodeOf, type ProcessId, processOf } from "../../runtime/types.ts";
 
 /** Longer than this does not fit a setTimeout; callers chain timers instead. */
@@ -27,8 +27,6 @@ export class TimerModule implements RuntimeModule {
   readonly public = true;
   /** Active timers by the process that set them. */
   private timers = new Map<ProcessId, Set<Timer>>();
-  /** The first refusal per process is logged, then every thousandth. */
-  private refusals = new LogSampler();
 
   constructor(private k: KernelHandle) {}
 
@@ -58,9 +56,10 @@ export class TimerModule implements RuntimeModule {
     let mine = this.timers.get(owner);
     if (!mine) this.timers.set(owner, mine = new Set());
     if (mine.size >= MAX_TIMERS_PER_PROCESS) {
-      if (this.refusals.note(owner)) {
-        this.k.print(0, `timer: ${owner} holds ${mine.size} timers, the most a process may; SetTimer refused`);
-      }
+      this.k.print(0, `timer: ${owner} holds ${mine.size} timers, the most a process may; SetTimer refused`, {
+        source: owner,
+        kind: "too many timers",
+      });
       return this.k.respond(km, jsonBytes({ Err: { TooManyTimers: { limit: MAX_TIMERS_PER_PROCESS } } }));
     }
     const set = mine;

@@ -2,6 +2,7 @@
  * What one process may ask of vfs:distro:sys at once. Each limit, when
  * reached, answers the offender with a VfsError and leaves everyone else alone.
  */
+import { LIMITS } from "../../runtime/limits.ts";
 
 /** Files one process may hold open (OpenFile, CreateFile, and files Seek/ReadExact/WriteAll keep open). */
 export const MAX_OPEN_FILES_PER_PROCESS = 256;
@@ -12,11 +13,8 @@ export const MAX_OPEN_FILES_PER_PROCESS = 256;
  */
 export const MAX_OPEN_FILES = nodeFileBudget();
 
-/**
- * The most bytes one read returns (Read, ReadToString, ReadToEnd, ReadExact).
- * The kernel's blob cap should be at least this, so what vfs may return can travel.
- */
-export const MAX_READ_BYTES = 256 * 1024 * 1024;
+/** The most bytes one read returns (Read, ReadToString, ReadToEnd, ReadExact): what one blob may carry. */
+export const MAX_READ_BYTES = LIMITS.blobBytes;
 
 /** Operations one process may have running in vfs at once; more wait their turn. */
 export const MAX_INFLIGHT_PER_PROCESS = 16;

@@ -7,7 +7,7 @@
  * shareable by attaching it to a message). Runtime modules and holders of the
  * kernel's root capability pass.
  */
-import { type KernelHandle, LogSampler, type RuntimeModule } from "../../runtime/kernel/module.ts";
+import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
 import { ModuleWorker } from "../../runtime/kernel/module_worker.ts";
 import {
   type Capability,
@@ -72,7 +72,6 @@ export class VfsModule implements RuntimeModule {
   private gates = new Gates(MAX_INFLIGHT_PER_PROCESS);
   /** AddZip runs here, off the kernel's thread; started on first use. */
   private zipWorker: ModuleWorker | null = null;
-  private refusals = new LogSampler();
 
   constructor(private k: KernelHandle) {
     this.root = `${k.home}/vfs`;
@@ -93,9 +92,11 @@ export class VfsModule implements RuntimeModule {
         if (expects) this.k.respond(km, jsonBytes({ Err: err }));
         if (e instanceof VfsLimit) {
           const name = Object.keys(err)[0];
-          if (this.refusals.note(`${km.source} ${name}`)) {
-            this.k.print(0, `vfs: ${km.source} reached a limit (logged 1 in 1000): ${JSON.stringify(err)}`);
-          }
+          // The terminal collapses a flood of these per process and kind.
+          this.k.print(0, `vfs: ${km.source} reached a limit: ${JSON.stringify(err)}`, {
+            source: km.source,
+            kind: `vfs limit ${name}`,
+          });
         } else if (!expects) this.k.print(1, `vfs: ${km.source}: ${JSON.stringify(err)}`);
       },
     );

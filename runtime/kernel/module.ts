@@ -61,20 +61,3 @@ export interface KernelHandle {
   /** Returns request `id` to whoever awaits it, as a SendError of `kind`. */
   fail(id: number, kind: "Offline" | "Timeout"): void;
 }
-
-/**
- * Says which of many repeated refusals to log: the first for a key, then
- * every `every`th, so a process hammering a limit cannot flood the log.
- */
-export class LogSampler {
-  private counts = new Map<string, number>();
-  constructor(private every = 1000) {}
-
-  /** Counts one more for `key`; true when this one should be logged. */
-  note(key: string): boolean {
-    const n = (this.counts.get(key) ?? 0) + 1;
-    if (this.counts.size > 10_000) this.counts.clear();
-    this.counts.set(key, n);
-    return n % this.every === 1 || this.every === 1;
-  }
-}
