@@ -87,11 +87,17 @@ export interface HostPort {
   inspect: (v: unknown) => string;
 }
 
-/** Kernel → sandbox factory. `thread` numbers one start of one process. */
+/** Kernel → sandbox factory. `thread` numbers one process thread. */
 export type ToFactory =
   | { t: "config"; heapMb: number }
+  /** Make a thread ahead of need, and send back the kernel's end of its port. */
+  | { t: "warm"; thread: number }
+  /** Make a thread now, talking over `port` (when no warm one is left). */
   | { t: "start"; thread: number; port: MessagePort }
   | { t: "kill"; thread: number };
 
-/** Sandbox factory → kernel: a process thread ended, however it ended. */
-export type FromFactory = { t: "ended"; thread: number; error: string | null };
+/** Sandbox factory → kernel. */
+export type FromFactory =
+  | { t: "warm"; thread: number; port: MessagePort }
+  /** A thread ended, however it ended. */
+  | { t: "ended"; thread: number; error: string | null };

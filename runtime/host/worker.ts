@@ -1,12 +1,12 @@
 /**
  * The first code that runs in a process's thread: a node:worker_threads
  * Worker started by the sandbox factory (factory.ts), with no permissions and
- * a heap limit. It waits for the MessagePort the kernel sent, then for
- * `init`; it takes every host API away (lockdown.ts), compiles the process's
+ * a heap limit, holding a MessagePort to the kernel. It waits for `init`; it takes every host API away (lockdown.ts), compiles the process's
  * bundled code, and calls its `init(our)`. Threads sit here warm, so a spawn
  * costs a message, not a thread start-up.
  */
 import { compileFunction } from "node:vm";
+import { workerData } from "node:worker_threads";
 import { type FromProcess, HOST_KEY, type HostPort } from "./protocol.ts";
 import { type Batch, decodeToProcess, encodeFromProcess } from "./wire.ts";
 import { lockdown } from "./lockdown.ts";
@@ -130,12 +130,7 @@ addEventListener("unhandledrejection", (e: PromiseRejectionEvent) => {
   exit(false, describe(e.reason));
 });
 
-// The factory hands over the kernel's port once, when a process starts here.
-addEventListener("message", function handOff(e: Event) {
-  const handed = (e as MessageEvent<{ port?: MessagePort }>).data?.port;
-  if (kernel || typeof handed?.postMessage !== "function") return;
-  removeEventListener("message", handOff);
-  kernel = handed;
-  kernel.onmessage = onBatch;
-  post({ t: "ready" });
-});
+// The factory made this thread with the kernel's port; it waits here for `init`.
+kernel = (workerData as { port: MessagePort }).port;
+kernel.onmessage = onBatch;
+post({ t: "ready" });

@@ -15,7 +15,18 @@ export class CodeRefused extends Error {
   override name = "CodeRefused";
 }
 
+/** Code already found clean: a spawn re-reads its child's bundle, and parsing it again costs milliseconds. */
+const clean = new Set<string>();
+const CLEAN_MAX = 256;
+
 export function checkProcessCode(code: string, name: string) {
+  if (clean.has(code)) return;
+  refuseImports(code, name);
+  if (clean.size >= CLEAN_MAX) clean.clear();
+  clean.add(code);
+}
+
+function refuseImports(code: string, name: string) {
   let ast;
   try {
     ast = parse(code, {

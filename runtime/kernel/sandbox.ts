@@ -20,10 +20,17 @@ export interface ProcessThread {
   terminate(): void;
 }
 
+/** Threads kept warm: a node worker started off the main thread takes ~550 ms to come up. */
+const WARM = 6;
+
 export class Sandbox {
   private factory!: Worker;
   private next = 1;
   private ended = new Map<number, (error: string | null) => void>();
+  /** Warm threads, with the kernel's end of each one's port. */
+  private ready: { thread: number; port: MessagePort }[] = [];
+  /** Warm threads asked for and not yet here. */
+  private coming = 0;
 
   constructor(private heapMb = PROCESS_HEAP_MB) {
     this.factory = this.newFactory();
@@ -46,21 +53,32 @@ export class Sandbox {
     } as WorkerOptions);
     factory.onmessage = (e: MessageEvent<FromFactory>) => {
       const m = e.data;
+      if (m?.t === "warm") {
+        this.coming--;
+        this.ready.push({ thread: m.thread, port: m.port });
+        return;
+      }
       if (m?.t !== "ended") return;
+      this.ready = this.ready.filter((r) => r.thread !== m.thread);
       const cb = this.ended.get(m.thread);
       this.ended.delete(m.thread);
       cb?.(m.error);
+      this.topUp();
     };
     // Should the factory itself fail, every thread it started is gone: say so, and start anew.
     factory.onerror = (e) => {
       e.preventDefault();
       const lost = [...this.ended.values()];
       this.ended.clear();
+      this.ready = [];
+      this.coming = 0;
       factory.terminate();
       this.factory = this.newFactory();
       for (const cb of lost) cb(`the sandbox factory failed: ${e.message}`);
     };
     factory.postMessage({ t: "config", heapMb: this.heapMb } satisfies ToFactory);
+    this.factory = factory;
+    this.topUp();
     return factory;
   }
 
@@ -68,17 +86,29 @@ export class Sandbox {
     this.factory.postMessage(m, transfer);
   }
 
+  private topUp() {
+    while (this.ready.length + this.coming < WARM) {
+      this.coming++;
+      this.tell({ t: "warm", thread: this.next++ });
+    }
+  }
+
   /** A new process thread; `onEnd` hears once when it ends by itself (not when terminated). */
   start(onEnd: (error: string | null) => void): ProcessThread {
-    const thread = this.next++;
-    const { port1, port2 } = new MessageChannel();
+    let got = this.ready.shift();
+    if (!got) {
+      const { port1, port2 } = new MessageChannel();
+      got = { thread: this.next++, port: port1 };
+      this.tell({ t: "start", thread: got.thread, port: port2 }, [port2]);
+    }
+    this.topUp();
+    const { thread, port } = got;
     this.ended.set(thread, onEnd);
-    this.tell({ t: "start", thread, port: port2 }, [port2]);
     return {
-      port: port1,
+      port,
       terminate: () => {
         this.ended.delete(thread);
-        port1.close();
+        port.close();
         this.tell({ t: "kill", thread });
       },
     };
@@ -86,6 +116,8 @@ export class Sandbox {
 
   close() {
     this.ended.clear();
+    for (const r of this.ready) r.port.close();
+    this.ready = [];
     this.factory.terminate();
   }
 }
