@@ -13,7 +13,9 @@ import { lockdown } from "./lockdown.ts";
 import { LimitReached, LIMITS } from "../limits.ts";
 
 // Kept before lockdown takes the globals away.
-const inspect: (v: unknown) => string = Deno.inspect;
+const denoInspect = Deno.inspect;
+/** Processes get this wrapper, never Deno's own function object. */
+const inspect = (v: unknown): string => denoInspect(v);
 const later = setTimeout;
 const microtask = queueMicrotask;
 
