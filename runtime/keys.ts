@@ -6,6 +6,7 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { writeFileAtomicSync } from "./kernel/persist.ts";
 import { ParseError } from "./types.ts";
+import { toHex } from "./bytes.ts";
 
 const ITERATIONS = 210_000;
 
@@ -16,11 +17,6 @@ export interface NodeKeys {
 
 const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
 const unb64 = (s: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-export const toHex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-export function fromHex(s: string): Uint8Array {
-  if (!/^([0-9a-f]{2})*$/i.test(s)) throw new ParseError("not hex");
-  return Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
-}
 
 async function wrapKey(password: string, salt: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
   const base = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveKey"]);

@@ -2,7 +2,7 @@
 import { Node, type NodeOptions } from "../runtime/boot.ts";
 import { buildPackage } from "../runtime/packages/build.ts";
 import { readPkgDir } from "../runtime/packages/install.ts";
-import { encodeBase64 } from "../modules/http_server/base64.ts";
+import { encodeBase64 } from "../runtime/bytes.ts";
 
 export const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
 export const PACKAGES = new URL("../packages/", import.meta.url).pathname;

@@ -1,8 +1,9 @@
 /** Node keys and the fake chain's rules: nobody takes or overwrites a name they do not own. */
 import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
-import { loadOrCreateKeys, sign, toHex } from "../runtime/keys.ts";
+import { loadOrCreateKeys, sign } from "../runtime/keys.ts";
+import { toHex } from "../runtime/bytes.ts";
 import { FakeChain } from "../fakechain/server.ts";
-import { registrationMessage } from "../fakechain/identity.ts";
+import { registrationMessage } from "../runtime/api/registration.ts";
 import { ParseError } from "../runtime/types.ts";
 import { ed25519 } from "@noble/curves/ed25519.js";
 

@@ -12,7 +12,7 @@ import { openWs } from "../modules/net/frames.ts";
 import { initiate } from "../modules/net/handshake.ts";
 import { HandshakeState } from "../modules/net/noise.ts";
 import { MAX_BODY } from "../modules/http_server/mod.ts";
-import { encodeBase64 } from "../modules/http_server/base64.ts";
+import { encodeBase64 } from "../runtime/bytes.ts";
 import { buildPackage } from "../runtime/packages/build.ts";
 import { readPkgDir } from "../runtime/packages/install.ts";
 import { postToNode } from "../cli/node_client.ts";

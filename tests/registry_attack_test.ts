@@ -7,8 +7,9 @@ import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { FIXTURES, injectJson, waitFor, withNode } from "./helpers.ts";
 import { bootNet } from "./net_helpers.ts";
 import { FakeChain } from "../fakechain/server.ts";
-import { registrationMessage } from "../fakechain/identity.ts";
-import { sign, toHex } from "../runtime/keys.ts";
+import { registrationMessage } from "../runtime/api/registration.ts";
+import { sign } from "../runtime/keys.ts";
+import { toHex } from "../runtime/bytes.ts";
 import { ParseError } from "../runtime/types.ts";
 import { ed25519 } from "@noble/curves/ed25519.js";
 

@@ -17,12 +17,20 @@ import {
   type SendError,
   utf8,
 } from "../../runtime/types.ts";
-import { decodeBase64, encodeBase64 } from "./base64.ts";
-import { guardedListen, GuardedListener, type ListenerLimits, type Slot } from "../net/listener.ts";
-import { ConnEnded, ConnReader, HttpError, readBody, readHead, responseBytes, writeAll } from "./http1.ts";
+import { decodeBase64, encodeBase64 } from "../../runtime/bytes.ts";
+import { guardedListen, GuardedListener, type ListenerLimits, type Slot } from "../../runtime/sockets/listener.ts";
+import {
+  ConnEnded,
+  ConnReader,
+  HttpError,
+  readBody,
+  readHead,
+  responseBytes,
+  writeAll,
+} from "../../runtime/sockets/http1.ts";
 import { checkJsonShape, checkLocalCaller } from "./local_only.ts";
+import { HTTP_SERVER } from "../../runtime/api/processes.ts";
 
-export const HTTP_SERVER = "http-server:distro:sys";
 /** The largest request body the local endpoints accept: room for a real package's files, base64-encoded. */
 export const MAX_BODY = 64 * 1024 * 1024;
 /**

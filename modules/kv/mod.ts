@@ -8,8 +8,7 @@ import { DbRequestError, jsonBytes } from "../db/access.ts";
 import { type DbAction, DbModule } from "../db/db_module.ts";
 import type { KvOp } from "./engine.ts";
 import { decodeFrames, encodeFrames } from "../../runtime/frames.ts";
-
-export const KV = "kv:distro:sys";
+import { KV } from "../../runtime/api/processes.ts";
 
 export class KvModule extends DbModule<KvOp> {
   constructor(k: KernelHandle) {

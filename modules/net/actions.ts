@@ -6,6 +6,7 @@
  * only our routers may send a ConnectionRequest.
  */
 import { sign, verify } from "../../runtime/keys.ts";
+import { concat } from "../../runtime/bytes.ts";
 import {
   fromUtf8,
   jsonBytes,
@@ -16,7 +17,8 @@ import {
   toBytes,
   utf8,
 } from "../../runtime/types.ts";
-import { validateUpdate } from "../../fakechain/identity.ts";
+import { validateUpdate } from "../../runtime/api/net.ts";
+import { isRuntimeProcess } from "../../runtime/api/processes.ts";
 import type { NetModule } from "./mod.ts";
 import { decodeNet, encodeNet } from "./wire.ts";
 
@@ -104,7 +106,7 @@ export function handleNetAction(net: NetModule, km: KernelMessage) {
       }
       case "HnsUpdate":
       case "HnsBatchUpdate": {
-        if (!processOf(km.source).endsWith(":distro:sys")) {
+        if (!isRuntimeProcess(processOf(km.source))) {
           net.k.print(0, `net: refused ${name} from ${km.source}: only runtime modules update the registry`);
           return;
         }
@@ -118,11 +120,4 @@ export function handleNetAction(net: NetModule, km: KernelMessage) {
   } catch (e) {
     net.k.print(0, `net: bad ${name} from ${km.source}: ${(e as Error).message}`);
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -8,7 +8,7 @@
  * When two nodes dial each other at the same moment, both keep the link
  * initiated by the node whose name sorts first, so they agree on one.
  */
-import type { HnsUpdate } from "../../fakechain/identity.ts";
+import type { HnsUpdate } from "../../runtime/api/net.ts";
 import { sign } from "../../runtime/keys.ts";
 import type { FrameChannel } from "./frames.ts";
 import { openWs, TcpFrames } from "./frames.ts";

@@ -10,8 +10,7 @@ import { DbRequestError } from "../db/access.ts";
 import { type DbAction, DbModule } from "../db/db_module.ts";
 import { hasSecondStatement, isRead, isWrite, parseParams } from "./statements.ts";
 import type { WriteOp } from "./engine.ts";
-
-export const SQLITE = "sqlite:distro:sys";
+import { SQLITE } from "../../runtime/api/processes.ts";
 
 /**
  * How long one statement (or one commit) may run. node:sqlite offers no

@@ -8,7 +8,6 @@
 import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
 import type { StateStore } from "../../runtime/kernel/state_store.ts";
 import {
-  formatAddress,
   fromUtf8,
   jsonBytes,
   type KernelMessage,
@@ -17,9 +16,10 @@ import {
   processOf,
   ROOT,
 } from "../../runtime/types.ts";
+import { isRuntimeProcess, KERNEL, moduleAddress, STATE } from "../../runtime/api/processes.ts";
 
 export class StateModule implements RuntimeModule {
-  readonly process = "state:distro:sys";
+  readonly process = STATE;
   readonly public = false;
 
   constructor(private k: KernelHandle, private store: StateStore) {}
@@ -31,8 +31,7 @@ export class StateModule implements RuntimeModule {
       expects && this.k.respond(km, jsonBytes(v), blob ? { mime: null, bytes: blob } : null);
     const source = processOf(km.source);
     const trusted = nodeOf(km.source) === this.k.our &&
-      (source.endsWith(":distro:sys") ||
-        this.k.hasCap(source, { issuer: formatAddress(this.k.our, "kernel:distro:sys"), params: ROOT }));
+      (isRuntimeProcess(source) || this.k.hasCap(source, { issuer: moduleAddress(this.k.our, KERNEL), params: ROOT }));
     if (!trusted) return reply({ Err: "NoCap" });
     let action: Record<string, unknown>;
     try {

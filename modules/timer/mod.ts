@@ -11,6 +11,7 @@
  */
 import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
 import { fromUtf8, jsonBytes, type KernelMessage, nodeOf, type ProcessId, processOf } from "../../runtime/types.ts";
+import { TIMER } from "../../runtime/api/processes.ts";
 
 /** Longer than this does not fit a setTimeout; callers chain timers instead. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -23,7 +24,7 @@ interface Timer {
 }
 
 export class TimerModule implements RuntimeModule {
-  readonly process = "timer:distro:sys";
+  readonly process = TIMER;
   readonly public = true;
   /** Active timers by the process that set them. */
   private timers = new Map<ProcessId, Set<Timer>>();

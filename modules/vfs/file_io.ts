@@ -4,7 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { MAX_READ_BYTES } from "./limits.ts";
-import { type SeekFrom, VfsFailure } from "./types.ts";
+import type { SeekFrom } from "../../runtime/api/vfs.ts";
+import { VfsFailure } from "./failure.ts";
 
 const MiB = 1024 * 1024;
 

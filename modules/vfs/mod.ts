@@ -30,17 +30,9 @@ import {
   MAX_ZIP_UNPACKED_BYTES,
 } from "./limits.ts";
 import { Gates } from "./gates.ts";
-import {
-  type DirEntry,
-  type FileType,
-  type SeekFrom,
-  type VfsAction,
-  type VfsError,
-  VfsFailure,
-  type VfsResponse,
-} from "./types.ts";
-
-export const VFS = "vfs:distro:sys";
+import type { DirEntry, FileType, SeekFrom, VfsAction, VfsError, VfsResponse } from "../../runtime/api/vfs.ts";
+import { VFS } from "../../runtime/api/processes.ts";
+import { VfsFailure } from "./failure.ts";
 
 const READ_ACTIONS = new Set([
   "Read",

@@ -21,7 +21,8 @@ import {
   validateCapability,
   validateOnExit,
 } from "../types.ts";
-import { KERNEL, type Kernel } from "./kernel.ts";
+import type { Kernel } from "./kernel.ts";
+import { KERNEL, TERMINAL_APP } from "../api/processes.ts";
 import type { RuntimeModule } from "./module.ts";
 
 export class KernelCommands implements RuntimeModule {
@@ -121,7 +122,7 @@ export class KernelCommands implements RuntimeModule {
       capabilities: caps,
       public: Boolean(a.public),
     }, blob);
-    if (source === "terminal:terminal:sys") this.k.scripts.add(id);
+    if (source === TERMINAL_APP) this.k.scripts.add(id);
     if (!a.public && !this.k.isModule(source)) {
       this.k.processes.grant(source, [{ issuer: formatAddress(this.k.our, id), params: MESSAGING }]);
     }

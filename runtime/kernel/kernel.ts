@@ -30,6 +30,8 @@ import {
   validateMessage,
   validateOnExit,
 } from "../types.ts";
+import { KERNEL, NET } from "../api/processes.ts";
+import type { ProcessStatus } from "../api/kernel.ts";
 import type { KernelHandle, LineOrigin, RuntimeModule } from "./module.ts";
 import { type PersistedProcess, ProcessMap } from "./process_map.ts";
 import { Running } from "./running.ts";
@@ -48,20 +50,6 @@ function checkSizes(message: Message, blob: LazyLoadBlob | null) {
   if ((blob?.bytes.length ?? 0) > LIMITS.blobBytes) {
     throw new ParseError(`a blob of ${blob!.bytes.length} bytes is over the limit`);
   }
-}
-
-export const KERNEL: ProcessId = "kernel:distro:sys";
-export const NET: ProcessId = "net:distro:sys";
-
-/** What `top` shows about a process beyond its persisted entry. */
-export interface ProcessStatus {
-  running: boolean;
-  restarts: number;
-  next_restart_ms: number | null;
-  last_error: string | null;
-  uptime_ms: number | null;
-  messages_in: number;
-  messages_out: number;
 }
 
 interface Lifecycle {

@@ -1,7 +1,9 @@
 /** Shared request plumbing for the kv and sqlite helpers. */
 import { Request } from "./builders.ts";
-import { connect } from "./port.ts";
-import { nodeOf } from "../types.ts";
+import { ourModule } from "./modules.ts";
+import { KV, SQLITE } from "../api/processes.ts";
+
+const MODULES = { kv: KV, sqlite: SQLITE };
 
 export class DbError extends Error {
   override name = "DbError";
@@ -17,7 +19,7 @@ export async function dbRequest(
   action: unknown,
   blob?: Uint8Array,
 ): Promise<{ body: unknown; blob: Uint8Array | null }> {
-  const r = Request.to(`${nodeOf(connect().init.our)}@${module}:distro:sys`).json({
+  const r = Request.to(ourModule(MODULES[module])).json({
     package_id: packageId,
     db,
     action,
@@ -31,7 +33,7 @@ export async function dbRequest(
 
 export function dbCapability(module: "kv" | "sqlite", kind: "read" | "write", packageId: string, db: string) {
   return {
-    issuer: `${nodeOf(connect().init.our)}@${module}:distro:sys`,
+    issuer: ourModule(MODULES[module]),
     params: JSON.stringify({ kind, db_key: [packageId, db] }),
   };
 }
