@@ -32,7 +32,7 @@ export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /** The parts one after another, in a new array. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
+export function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {

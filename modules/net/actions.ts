@@ -21,6 +21,7 @@ import { validateUpdate } from "../../runtime/api/net.ts";
 import { isRuntimeProcess } from "../../runtime/api/processes.ts";
 import type { NetModule } from "./mod.ts";
 import { decodeNet, encodeNet } from "./wire.ts";
+import { parseVariant } from "../../runtime/api/variant.ts";
 
 const HELLO_MAX = 4096;
 
@@ -50,11 +51,7 @@ export function handleNetAction(net: NetModule, km: KernelMessage) {
   const req = (km.message as { Request: { body: Uint8Array; expects_response: number | null } }).Request;
   const parsed = parse(req.body);
   const local = nodeOf(km.source) === net.k.our;
-  const [name, arg] = parsed && typeof parsed.value === "string"
-    ? [parsed.value, undefined]
-    : parsed && parsed.value && typeof parsed.value === "object" && !Array.isArray(parsed.value)
-    ? Object.entries(parsed.value)[0] ?? [null, undefined]
-    : [null, undefined];
+  const [name, arg] = (!Array.isArray(parsed?.value) && parseVariant(parsed?.value)) || [null, undefined];
   const reply = (v: unknown, blob: Uint8Array | null = null) => {
     if (req.expects_response === null) return;
     net.k.respond(km, parsed?.json ? jsonBytes(v) : encodeNet(v), blob ? { mime: null, bytes: blob } : null);

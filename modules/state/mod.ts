@@ -17,6 +17,7 @@ import {
   ROOT,
 } from "../../runtime/types.ts";
 import { isRuntimeProcess, KERNEL, moduleAddress, STATE } from "../../runtime/api/processes.ts";
+import { parseVariant } from "../../runtime/api/variant.ts";
 
 export class StateModule implements RuntimeModule {
   readonly process = STATE;
@@ -33,10 +34,10 @@ export class StateModule implements RuntimeModule {
     const trusted = nodeOf(km.source) === this.k.our &&
       (isRuntimeProcess(source) || this.k.hasCap(source, { issuer: moduleAddress(this.k.our, KERNEL), params: ROOT }));
     if (!trusted) return reply({ Err: "NoCap" });
-    let action: Record<string, unknown>;
+    let action: unknown;
     try {
       action = JSON.parse(fromUtf8(km.message.Request.body));
-      const [name, id] = Object.entries(action)[0] ?? [];
+      const [name, id] = parseVariant(action) ?? [];
       parseProcessId(id as string);
       if (name === "GetState") {
         const s = this.store.get(id as string);

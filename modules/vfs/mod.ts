@@ -8,12 +8,12 @@
  * kernel's root capability pass.
  */
 import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
-import { ModuleWorker } from "../../runtime/kernel/module_worker.ts";
+import { ModuleWorker, WorkerRefusal } from "../../runtime/kernel/module_worker.ts";
+import type { ZipRefusal } from "./zip_worker.ts";
 import {
   type Capability,
   formatAddress,
   fromUtf8,
-  jsonBytes,
   type KernelMessage,
   type LazyLoadBlob,
   packageOf,
@@ -30,9 +30,11 @@ import {
   MAX_ZIP_UNPACKED_BYTES,
 } from "./limits.ts";
 import { Gates } from "./gates.ts";
-import type { DirEntry, FileType, SeekFrom, VfsAction, VfsError, VfsResponse } from "../../runtime/api/vfs.ts";
+import type { DirEntry, FileType, SeekFrom, VfsError, VfsResponse } from "../../runtime/api/vfs.ts";
 import { VFS } from "../../runtime/api/processes.ts";
 import { VfsFailure } from "./failure.ts";
+import { answer, requestJson } from "../../runtime/kernel/module_answer.ts";
+import { parseVariant } from "../../runtime/api/variant.ts";
 
 const READ_ACTIONS = new Set([
   "Read",
@@ -76,35 +78,28 @@ export class VfsModule implements RuntimeModule {
 
   handle(km: KernelMessage) {
     if (!("Request" in km.message)) return;
-    const expects = km.message.Request.expects_response !== null;
-    this.gates.run(processOf(km.source), () => this.run(km)).then(
-      ([resp, blob]) => expects && this.k.respond(km, jsonBytes(resp), blob),
-      (e) => {
-        const err: VfsError = e instanceof VfsFailure ? e.error : ioError(e, "?");
-        if (expects) this.k.respond(km, jsonBytes({ Err: err }));
-        if (e instanceof VfsLimit) {
-          const name = Object.keys(err)[0];
-          // The terminal collapses a flood of these per process and kind.
-          this.k.print(0, `vfs: ${km.source} reached a limit: ${JSON.stringify(err)}`, {
-            source: km.source,
-            kind: `vfs limit ${name}`,
-          });
-        } else if (!expects) this.k.print(1, `vfs: ${km.source}: ${JSON.stringify(err)}`);
+    answer(this.k, km, this.gates.run(processOf(km.source), () => this.run(km)), {
+      label: "vfs",
+      otherError: (e) => ioError(e, "?"),
+      noted: (e, err) => {
+        if (!(e instanceof VfsLimit)) return false;
+        // The terminal collapses a flood of these per process and kind.
+        this.k.print(0, `vfs: ${km.source} reached a limit: ${JSON.stringify(err)}`, {
+          source: km.source,
+          kind: `vfs limit ${Object.keys(err as VfsError)[0]}`,
+        });
+        return true;
       },
-    );
+    });
   }
 
   private async run(km: KernelMessage): Promise<[VfsResponse, LazyLoadBlob | null]> {
-    const req = km.message as { Request: { body: Uint8Array } };
-    let parsed: { path?: unknown; action?: unknown };
-    try {
-      parsed = JSON.parse(fromUtf8(req.Request.body));
-    } catch (e) {
-      throw new VfsFailure({ BadJson: { error: (e as Error).message } });
-    }
+    const parsed = requestJson(km, (e) => new VfsFailure({ BadJson: { error: e.message } })) as {
+      path?: unknown;
+      action?: unknown;
+    };
     if (!parsed || typeof parsed !== "object") throw new VfsFailure({ BadJson: { error: "expected {path, action}" } });
-    const action = parsed.action as VfsAction;
-    const name = typeof action === "string" ? action : Object.keys(action ?? {})[0];
+    const [name, arg] = parseVariant(parsed.action) ?? [];
     if (!name) throw new VfsFailure({ BadRequest: { error: "missing action" } });
     let path: VfsPath;
     try {
@@ -119,7 +114,6 @@ export class VfsModule implements RuntimeModule {
     this.authorize(source, name, path);
     const host = hostPath(this.root, path);
     const blob = km.lazy_load_blob;
-    const arg = typeof action === "object" ? (action as Record<string, unknown>)[name] : undefined;
     return await this.act(source, name, arg, path, host, blob);
   }
 
@@ -384,18 +378,19 @@ export class VfsModule implements RuntimeModule {
     try {
       await this.zipWorker.call("extract", root, p.path, bytes, limits);
     } catch (e) {
-      const msg = (e as Error).message;
-      if (msg.startsWith("limit: ")) {
+      const refusal = e instanceof WorkerRefusal ? e.variant as ZipRefusal : null;
+      if (refusal && "limit" in refusal) {
         throw new VfsLimit({
           BadRequest: {
-            error: `AddZip refused: ${msg.slice(7)} (at most ${MAX_ZIP_ENTRIES} entries and ${
+            error: `AddZip refused: ${refusal.limit} (at most ${MAX_ZIP_ENTRIES} entries and ${
               MAX_ZIP_UNPACKED_BYTES / 2 ** 20
             } MiB unpacked)`,
           },
         });
       }
-      if (msg.startsWith("path: ")) throw new VfsFailure({ ParseError: { error: msg.slice(6), path: p.path } });
-      throw new VfsFailure({ BadRequest: { error: `AddZip: not an archive this node unpacks: ${msg}` } });
+      if (refusal) throw new VfsFailure({ ParseError: { error: refusal.path, path: p.path } });
+      const why = (e as Error).message;
+      throw new VfsFailure({ BadRequest: { error: `AddZip: not an archive this node unpacks: ${why}` } });
     }
   }
 

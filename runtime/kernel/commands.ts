@@ -24,6 +24,7 @@ import {
 import type { Kernel } from "./kernel.ts";
 import { KERNEL, TERMINAL_APP } from "../api/processes.ts";
 import type { RuntimeModule } from "./module.ts";
+import { parseVariant } from "../api/variant.ts";
 
 export class KernelCommands implements RuntimeModule {
   readonly process = KERNEL;
@@ -52,7 +53,7 @@ export class KernelCommands implements RuntimeModule {
       return;
     }
     const source = processOf(km.source);
-    const [name, arg] = typeof cmd === "string" ? [cmd, null] : Object.entries(cmd as object)[0] ?? [];
+    const [name, arg = null] = parseVariant(cmd) ?? [];
     try {
       switch (name) {
         case "Booted":

@@ -42,6 +42,7 @@ import { assertNoCodeFromStrings } from "./code_check.ts";
 import { CodeStore } from "./code_store.ts";
 import { Deadlines } from "./deadlines.ts";
 import { StateStore } from "./state_store.ts";
+import { SpawnRefused } from "../errors.ts";
 
 /** The worker checks sizes where a process sends; the kernel checks again, trusting no worker. */
 function checkSizes(message: Message, blob: LazyLoadBlob | null) {
@@ -210,6 +211,36 @@ export class Kernel implements KernelHandle {
     return id;
   }
 
+  /** Requests of modules awaited through request(), by id. */
+  private awaited = new Map<number, { resolve(km: KernelMessage): void; reject(e: SendError): void }>();
+
+  request(source: ProcessId, msg: {
+    target: Address;
+    body: Uint8Array;
+    blob?: LazyLoadBlob | null;
+    timeoutSeconds: number;
+  }): Promise<KernelMessage> {
+    const id = randomId();
+    const message: Message = {
+      Request: {
+        inherit: false,
+        expects_response: msg.timeoutSeconds,
+        body: msg.body,
+        metadata: null,
+        capabilities: [],
+      },
+    };
+    // Registered before sending: a request can fail (Offline) before send returns.
+    const answered = new Promise<KernelMessage>((resolve, reject) => this.awaited.set(id, { resolve, reject }));
+    try {
+      this.send(source, { id, target: msg.target, message, blob: msg.blob });
+    } catch (e) {
+      this.awaited.delete(id);
+      throw e;
+    }
+    return answered;
+  }
+
   respond(request: KernelMessage, body: Uint8Array, blob: LazyLoadBlob | null = null) {
     const isReq = "Request" in request.message;
     if (!isReq) return;
@@ -240,6 +271,11 @@ export class Kernel implements KernelHandle {
       message: p.km.message,
       lazy_load_blob: p.km.lazy_load_blob,
     };
+    const awaited = this.awaited.get(id);
+    if (awaited) {
+      this.awaited.delete(id);
+      return awaited.reject(error);
+    }
     const mod = this.modules.get(p.requester);
     if (mod) {
       mod.handleError?.(id, error, p.context);
@@ -269,6 +305,11 @@ export class Kernel implements KernelHandle {
       this.pending.take(km.id);
       this.deadlines.clear(km.id);
       context = p.context;
+    }
+    const awaited = "Response" in km.message ? this.awaited.get(km.id) : undefined;
+    if (awaited) {
+      this.awaited.delete(km.id);
+      return awaited.resolve(km);
     }
     const mod = this.modules.get(target);
     if (mod) {
@@ -689,18 +730,19 @@ export class Kernel implements KernelHandle {
     const name = a.name ?? String(randomId());
     const child = `${name}:${pkg}`;
     parseProcessId(child);
-    if (this.processes.has(child)) throw new ParseError(`NameTaken: ${child} already exists`);
+    if (this.processes.has(child)) throw new SpawnRefused("NameTaken", `${child} already exists`);
     const siblings = this.processes.ids().filter((p) => packageOf(p) === pkg).length;
     if (siblings >= LIMITS.processesPerPackage) {
-      throw new ParseError(
-        `TooManyProcesses: ${pkg} already runs ${siblings} processes: let some children exit before spawning more`,
+      throw new SpawnRefused(
+        "TooManyProcesses",
+        `${pkg} already runs ${siblings} processes: let some children exit before spawning more`,
       );
     }
     const handle = this.code.normalize(a.wasm_path);
     if (!handle.startsWith(`${pkg}/`)) {
-      throw new ParseError(`NoFileAtPath: ${a.wasm_path} is outside the ${pkg} package`);
+      throw new SpawnRefused("NoFileAtPath", `${a.wasm_path} is outside the ${pkg} package`);
     }
-    if (!this.code.exists(handle)) throw new ParseError(`NoFileAtPath: ${a.wasm_path}`);
+    if (!this.code.exists(handle)) throw new SpawnRefused("NoFileAtPath", a.wasm_path);
     const caps = (a.request_capabilities ?? []).map(validateCapability).filter((c) =>
       this.processes.hasCap(parent, c) || c.issuer === this.addr(parent)
     );
