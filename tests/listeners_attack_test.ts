@@ -5,7 +5,8 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { cli, freePort, NodeProcess } from "./cli_helpers.ts";
-import { bootNode, inject, injectJson, PACKAGES, removeHome, type TestNode, waitFor } from "./helpers.ts";
+import { bootNode, inject, injectJson, removeHome, type TestNode, waitFor } from "../runtime/testing.ts";
+import { PACKAGES } from "./helpers.ts";
 import { bootNet, type Net } from "./net_helpers.ts";
 import { registerIdentity } from "../fakechain/client.ts";
 import { openWs } from "../modules/net/frames.ts";
