@@ -9,6 +9,7 @@ import { type DbAction, DbModule } from "../db/db_module.ts";
 import type { KvOp } from "./engine.ts";
 import { decodeFrames, encodeFrames } from "../../runtime/frames.ts";
 import { KV } from "../../runtime/api/processes.ts";
+import type { KvResponse } from "../../runtime/api/kv.ts";
 
 export class KvModule extends DbModule<KvOp> {
   constructor(k: KernelHandle) {
@@ -16,7 +17,7 @@ export class KvModule extends DbModule<KvOp> {
     super(k, KV, "kv", new URL("./worker.ts", import.meta.url), "RocksDBError", { idleMs: 60_000 });
   }
 
-  protected async act(a: DbAction): Promise<[unknown, LazyLoadBlob | null]> {
+  protected async act(a: DbAction): Promise<[KvResponse, LazyLoadBlob | null]> {
     const { key } = a;
     switch (a.name) {
       case "Get": {

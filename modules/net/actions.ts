@@ -22,6 +22,7 @@ import { isRuntimeProcess } from "../../runtime/api/processes.ts";
 import type { NetModule } from "./mod.ts";
 import { decodeNet, encodeNet } from "./wire.ts";
 import { parseVariant } from "../../runtime/api/variant.ts";
+import type { Identity, NetResponse } from "../../runtime/api/net.ts";
 
 const HELLO_MAX = 4096;
 
@@ -37,7 +38,7 @@ function parse(body: Uint8Array): { value: unknown; json: boolean } | null {
   }
 }
 
-function identity(net: NetModule, name: string) {
+function identity(net: NetModule, name: string): Identity | null {
   const id = net.hns.get(name);
   if (!id) return null;
   return {
@@ -52,7 +53,7 @@ export function handleNetAction(net: NetModule, km: KernelMessage) {
   const parsed = parse(req.body);
   const local = nodeOf(km.source) === net.k.our;
   const [name, arg] = (!Array.isArray(parsed?.value) && parseVariant(parsed?.value)) || [null, undefined];
-  const reply = (v: unknown, blob: Uint8Array | null = null) => {
+  const reply = (v: NetResponse, blob: Uint8Array | null = null) => {
     if (req.expects_response === null) return;
     net.k.respond(km, parsed?.json ? jsonBytes(v) : encodeNet(v), blob ? { mime: null, bytes: blob } : null);
   };
@@ -80,7 +81,9 @@ export function handleNetAction(net: NetModule, km: KernelMessage) {
   try {
     switch (name) {
       case "GetPeers":
-        return reply({ Peers: net.peers.all().map((l) => identity(net, l.peer)).filter(Boolean) });
+        return reply({
+          Peers: net.peers.all().map((l) => identity(net, l.peer)).filter((i): i is Identity => Boolean(i)),
+        });
       case "GetPeer":
         return reply({ Peer: typeof arg === "string" ? identity(net, arg) : null });
       case "GetDiagnostics":

@@ -18,6 +18,7 @@ import {
 } from "../../runtime/types.ts";
 import { isRuntimeProcess, KERNEL, moduleAddress, STATE } from "../../runtime/api/processes.ts";
 import { parseVariant } from "../../runtime/api/variant.ts";
+import type { StateResponse } from "../../runtime/api/state.ts";
 
 export class StateModule implements RuntimeModule {
   readonly process = STATE;
@@ -28,7 +29,7 @@ export class StateModule implements RuntimeModule {
   handle(km: KernelMessage) {
     if (!("Request" in km.message)) return;
     const expects = km.message.Request.expects_response !== null;
-    const reply = (v: unknown, blob: Uint8Array | null = null) =>
+    const reply = (v: StateResponse, blob: Uint8Array | null = null) =>
       expects && this.k.respond(km, jsonBytes(v), blob ? { mime: null, bytes: blob } : null);
     const source = processOf(km.source);
     const trusted = nodeOf(km.source) === this.k.our &&
@@ -41,10 +42,10 @@ export class StateModule implements RuntimeModule {
       parseProcessId(id as string);
       if (name === "GetState") {
         const s = this.store.get(id as string);
-        return s ? reply("GetState", s) : reply({ Err: { NotFound: id } });
+        return s ? reply("GetState", s) : reply({ Err: { NotFound: id as string } });
       }
       // Answered once the state is on disk, or with the error that kept it off.
-      const saved = (bytes: Uint8Array | null, done: string) =>
+      const saved = (bytes: Uint8Array | null, done: "SetState" | "DeleteState") =>
         void this.store.set(id as string, bytes).then(
           () => reply(done),
           (e) => reply({ Err: { IOError: (e as Error).message } }),

@@ -2,12 +2,14 @@
 import { Request } from "./builders.ts";
 import { ourModule } from "./modules.ts";
 import { KV, SQLITE } from "../api/processes.ts";
+import type { KvError } from "../api/kv.ts";
+import type { SqliteError } from "../api/sqlite.ts";
 
 const MODULES = { kv: KV, sqlite: SQLITE };
 
 export class DbError extends Error {
   override name = "DbError";
-  constructor(readonly error: unknown, readonly module: string) {
+  constructor(readonly error: KvError | SqliteError, readonly module: string) {
     super(`${module}: ${JSON.stringify(error)}`);
   }
 }
@@ -27,7 +29,9 @@ export async function dbRequest(
   if (blob) r.blobBytes(blob);
   const resp = await r.sendAndAwaitResponse(60);
   const body = resp.json<unknown>();
-  if (body && typeof body === "object" && "Err" in body) throw new DbError((body as { Err: unknown }).Err, module);
+  if (body && typeof body === "object" && "Err" in body) {
+    throw new DbError((body as { Err: KvError | SqliteError }).Err, module);
+  }
   return { body, blob: resp.blob()?.bytes ?? null };
 }
 
