@@ -10,6 +10,7 @@ import * as startPackage from "./cli/start_package.ts";
 import * as fakechain from "./cli/fakechain.ts";
 import * as fakeNet from "./cli/fake_net.ts";
 import { ParseError } from "./runtime/types.ts";
+import { Refusal } from "./runtime/errors.ts";
 
 const COMMANDS = {
   "boot-fake-node": bootFakeNode,
@@ -56,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`${cmd.spec.name}: ${e.message}\n\n${helpText(cmd.spec)}`);
       return 2;
     }
-    if (e instanceof ParseError) {
+    if (e instanceof ParseError || e instanceof Refusal) {
       console.error(`${cmd.spec.name}: ${e.message}`);
       return 1;
     }

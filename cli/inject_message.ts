@@ -1,5 +1,5 @@
 /** `inject-message`: sends a message into a running node and prints the response (as `kit inject-message`). */
-import { decodeBase64, encodeBase64 } from "../modules/http_server/base64.ts";
+import { decodeBase64, encodeBase64 } from "../runtime/bytes.ts";
 import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { postToNode } from "./node_client.ts";
 

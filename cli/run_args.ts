@@ -1,13 +1,23 @@
-/** How one hyperdeno command starts another: this Deno, the node's permissions, main.ts. */
-export const RUN_ARGS = [
-  "run",
-  "--unstable-worker-options",
-  "--v8-flags=--disallow-code-generation-from-strings",
-  "--allow-read",
-  "--allow-write",
-  "--allow-net",
-  "--allow-env",
-  "--allow-run",
-  "--allow-sys",
-  new URL("../main.ts", import.meta.url).pathname,
-];
+/**
+ * How one hyperdeno command starts another: this Deno, the node's flags,
+ * main.ts. The flags are stated once, in deno.json's `hyperdeno` task (which
+ * every other command's task goes through); this reads them from there.
+ */
+import config from "../deno.json" with { type: "json" };
+
+/** The flags every command that boots a node or runs its tests carries (permissions, worker options, v8 flags). */
+export const NODE_FLAGS: string[] = nodeFlags(config.tasks.hyperdeno);
+
+export const RUN_ARGS = ["run", ...NODE_FLAGS, new URL("../main.ts", import.meta.url).pathname];
+
+/** The flags of a task `deno <subcommand> <flags...> <entry> ...`: the words that start with "--". */
+export function nodeFlags(task: string): string[] {
+  const words = task.split(/\s+/);
+  if (words[0] !== "deno") throw new Error(`deno.json's hyperdeno task should start with deno: ${task}`);
+  const flags: string[] = [];
+  for (const w of words.slice(2)) {
+    if (!w.startsWith("--")) break;
+    flags.push(w);
+  }
+  return flags;
+}

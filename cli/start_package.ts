@@ -1,7 +1,7 @@
 /** `start-package`: installs a built package on a running node and starts it (as `kit start-package`). */
 import { readPkgDir } from "../runtime/packages/install.ts";
 import { parseMetadata } from "../runtime/packages/manifest.ts";
-import { encodeBase64 } from "../modules/http_server/base64.ts";
+import { encodeBase64 } from "../runtime/bytes.ts";
 import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { postToNode } from "./node_client.ts";
 

@@ -2,10 +2,11 @@
  * A node's side of the fake chain: register its identity (signed), and keep
  * a current view of everyone else's through /watch.
  */
-import { type NodeKeys, sign, toHex } from "../runtime/keys.ts";
+import { type NodeKeys, sign } from "../runtime/keys.ts";
+import { toHex } from "../runtime/bytes.ts";
 import { ParseError } from "../runtime/types.ts";
-import type { HnsUpdate, SignedIdentity } from "./identity.ts";
-import { registrationMessage } from "./identity.ts";
+import type { HnsUpdate } from "../runtime/api/net.ts";
+import { registrationMessage, type SignedIdentity } from "../runtime/api/registration.ts";
 
 export async function registerIdentity(
   chainPort: number,

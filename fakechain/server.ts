@@ -15,7 +15,8 @@
  */
 import { dirOf, syncDirSync, writeFileAtomicSync } from "../runtime/kernel/persist.ts";
 import { ParseError } from "../runtime/types.ts";
-import { type HnsUpdate, type Registration, signedBy, type SignedIdentity, validateUpdate } from "./identity.ts";
+import { type HnsUpdate, validateUpdate } from "../runtime/api/net.ts";
+import { type Registration, signedBy, type SignedIdentity } from "../runtime/api/registration.ts";
 
 const MAX_BODY = 64 * 1024;
 const MAX_NODES = 100_000;

@@ -26,6 +26,7 @@ import { loadOrCreateKeys } from "./keys.ts";
 import { NetModule } from "../modules/net/mod.ts";
 import { FakeChain } from "../fakechain/server.ts";
 import { chainIsUp, ChainWatcher, registerIdentity } from "../fakechain/client.ts";
+import { PortInUse } from "./errors.ts";
 
 const PACKAGES_DIR = new URL("../packages/", import.meta.url).pathname;
 /** Packages every node carries, installed on first boot. */
@@ -156,7 +157,7 @@ export class Node {
       chain?.watcher.stop();
       await kernel.shutdown();
       if (e instanceof Deno.errors.AddrInUse) {
-        throw new ParseError(
+        throw new PortInUse(
           `port ${opts.port} (or a networking port) is in use: is another node running? Pick another with -p`,
         );
       }
@@ -207,7 +208,7 @@ async function joinNetwork(
     } catch (e) {
       await server.close();
       if (!(e instanceof Deno.errors.AddrInUse) || !(await chainIsUp(port))) {
-        throw new ParseError(
+        throw new PortInUse(
           `port ${port} is taken by something that is not a fake chain; pick another with --fakechain-port`,
         );
       }

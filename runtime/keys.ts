@@ -6,20 +6,14 @@
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { writeFileAtomicSync } from "./kernel/persist.ts";
 import { ParseError } from "./types.ts";
+import { decodeBase64, encodeBase64, toHex } from "./bytes.ts";
+import { WrongPassword } from "./errors.ts";
 
 const ITERATIONS = 210_000;
 
 export interface NodeKeys {
   secretKey: Uint8Array;
   publicKey: Uint8Array;
-}
-
-const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
-const unb64 = (s: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-export const toHex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-export function fromHex(s: string): Uint8Array {
-  if (!/^([0-9a-f]{2})*$/i.test(s)) throw new ParseError("not hex");
-  return Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
 }
 
 async function wrapKey(password: string, salt: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
@@ -43,14 +37,14 @@ export async function loadOrCreateKeys(home: string, password: string): Promise<
     if (!(e instanceof Deno.errors.NotFound)) throw new ParseError(`${path} is unreadable: ${(e as Error).message}`);
   }
   if (stored) {
-    const key = await wrapKey(password, unb64(stored.salt));
+    const key = await wrapKey(password, decodeBase64(stored.salt));
     let secretKey: Uint8Array;
     try {
       secretKey = new Uint8Array(
-        await crypto.subtle.decrypt({ name: "AES-GCM", iv: unb64(stored.iv) }, key, unb64(stored.secret)),
+        await crypto.subtle.decrypt({ name: "AES-GCM", iv: decodeBase64(stored.iv) }, key, decodeBase64(stored.secret)),
       );
     } catch {
-      throw new ParseError(`wrong password for the node in ${home} (its keys would not decrypt)`);
+      throw new WrongPassword(`wrong password for the node in ${home} (its keys would not decrypt)`);
     }
     return { secretKey, publicKey: ed25519.getPublicKey(secretKey) };
   }
@@ -65,7 +59,12 @@ export async function loadOrCreateKeys(home: string, password: string): Promise<
   writeFileAtomicSync(
     path,
     new TextEncoder().encode(
-      JSON.stringify({ public_key: toHex(publicKey), salt: b64(salt), iv: b64(iv), secret: b64(secret) }),
+      JSON.stringify({
+        public_key: toHex(publicKey),
+        salt: encodeBase64(salt),
+        iv: encodeBase64(iv),
+        secret: encodeBase64(secret),
+      }),
     ),
   );
   return { secretKey, publicKey };

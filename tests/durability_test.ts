@@ -1,7 +1,8 @@
 /** Acknowledged writes survive `kill -9`; interrupted ones never read back as complete but wrong. */
 import { assert, assertEquals } from "./assert.ts";
 import { cli, freePort, NodeProcess } from "./cli_helpers.ts";
-import { bootNode, FIXTURES, injectJson, removeHome } from "./helpers.ts";
+import { bootNode, injectJson, removeHome } from "../runtime/testing.ts";
+import { FIXTURES } from "./helpers.ts";
 
 const OWNER = "owner:store:test.os";
 

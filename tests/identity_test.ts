@@ -1,9 +1,11 @@
 /** Node keys and the fake chain's rules: nobody takes or overwrites a name they do not own. */
 import { assertEquals, assertRejects, assertThrows } from "./assert.ts";
-import { loadOrCreateKeys, sign, toHex } from "../runtime/keys.ts";
+import { loadOrCreateKeys, sign } from "../runtime/keys.ts";
+import { toHex } from "../runtime/bytes.ts";
 import { FakeChain } from "../fakechain/server.ts";
-import { registrationMessage } from "../fakechain/identity.ts";
+import { registrationMessage } from "../runtime/api/registration.ts";
 import { ParseError } from "../runtime/types.ts";
+import { WrongPassword } from "../runtime/errors.ts";
 import { ed25519 } from "@noble/curves/ed25519.js";
 
 Deno.test("keys: made at first boot, encrypted, and a wrong password is a clear error", async () => {
@@ -14,7 +16,7 @@ Deno.test("keys: made at first boot, encrypted, and a wrong password is a clear 
     assertEquals(stored.includes(toHex(k1.secretKey)), false, "the secret key is not stored in the clear");
     const k2 = await loadOrCreateKeys(home, "secret");
     assertEquals(k2.publicKey, k1.publicKey);
-    await assertRejects(() => loadOrCreateKeys(home, "wrong"), ParseError, "wrong password");
+    await assertRejects(() => loadOrCreateKeys(home, "wrong"), WrongPassword, "wrong password");
   } finally {
     await Deno.remove(home, { recursive: true });
   }

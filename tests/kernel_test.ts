@@ -1,15 +1,7 @@
 /** Kernel semantics, exercised by real processes in a booted node. */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import {
-  FIXTURES,
-  inject,
-  injectJson,
-  install,
-  PACKAGES,
-  type TestNode,
-  waitFor,
-  withNode as withPackages,
-} from "./helpers.ts";
+import { inject, injectJson, install, type TestNode, waitFor, withNode as withPackages } from "../runtime/testing.ts";
+import { FIXTURES, PACKAGES } from "./helpers.ts";
 
 const HUB = "hub:semantics:test.os";
 

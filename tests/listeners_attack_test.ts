@@ -5,14 +5,15 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { cli, freePort, NodeProcess } from "./cli_helpers.ts";
-import { bootNode, inject, injectJson, PACKAGES, removeHome, type TestNode, waitFor } from "./helpers.ts";
+import { bootNode, inject, injectJson, removeHome, type TestNode, waitFor } from "../runtime/testing.ts";
+import { PACKAGES } from "./helpers.ts";
 import { bootNet, type Net } from "./net_helpers.ts";
 import { registerIdentity } from "../fakechain/client.ts";
 import { openWs } from "../modules/net/frames.ts";
 import { initiate } from "../modules/net/handshake.ts";
 import { HandshakeState } from "../modules/net/noise.ts";
 import { MAX_BODY } from "../modules/http_server/mod.ts";
-import { encodeBase64 } from "../modules/http_server/base64.ts";
+import { encodeBase64 } from "../runtime/bytes.ts";
 import { buildPackage } from "../runtime/packages/build.ts";
 import { readPkgDir } from "../runtime/packages/install.ts";
 import { postToNode } from "../cli/node_client.ts";

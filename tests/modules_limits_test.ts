@@ -6,7 +6,8 @@
  */
 import { deflateSync, zipSync } from "fflate";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { FIXTURES, inject, injectJson, type TestNode, withNode as withPackages } from "./helpers.ts";
+import { inject, injectJson, type TestNode, withNode as withPackages } from "../runtime/testing.ts";
+import { FIXTURES } from "./helpers.ts";
 
 const HOG = "hog:modules-hog:test.os";
 const CALM = "calm:modules-calm:test.os";

@@ -4,7 +4,7 @@
  * serving its honest peers.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { injectJson, waitFor } from "./helpers.ts";
+import { injectJson, waitFor } from "../runtime/testing.ts";
 import { bootNet, type Net } from "./net_helpers.ts";
 import { LinkClosed, TcpFrames } from "../modules/net/frames.ts";
 import { HandshakeState } from "../modules/net/noise.ts";

@@ -1,6 +1,6 @@
 /** Nodes talking over Noise links on loopback: direct, routed, TCP and WebSocket. */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { inject, injectJson, waitFor } from "./helpers.ts";
+import { inject, injectJson, waitFor } from "../runtime/testing.ts";
 import { bootNet } from "./net_helpers.ts";
 
 const NU = "netuser:netuser:test.os";
@@ -191,7 +191,7 @@ Deno.test("net: inject-message -n reaches a process on another node and brings i
 
 Deno.test("net: when the node running the fake chain stops, another takes it over and everyone re-registers", async () => {
   const { freePort } = await import("./cli_helpers.ts");
-  const { bootNode, removeHome } = await import("./helpers.ts");
+  const { bootNode, removeHome } = await import("../runtime/testing.ts");
   const chainPort = freePort();
   const a = await bootNode({ name: "a.dev", network: { chainPort } });
   const b = await bootNode({ name: "b.dev", network: { chainPort } });
@@ -203,7 +203,8 @@ Deno.test("net: when the node running the fake chain stops, another takes it ove
   const c = await bootNode({ name: "c.dev", network: { chainPort } });
   try {
     await waitFor("b and c to know each other", () => b.net!.hns.has("c.dev") && c.net!.hns.has("b.dev"), 10_000);
-    const { install, FIXTURES } = await import("./helpers.ts");
+    const { install } = await import("../runtime/testing.ts");
+    const { FIXTURES } = await import("./helpers.ts");
     await install(b, `${FIXTURES}netuser`);
     await install(c, `${FIXTURES}netuser`);
     const r = await injectJson<Call>(c, NU, { Call: { target: `b.dev@${NU}` } });

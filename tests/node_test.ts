@@ -1,7 +1,8 @@
 /** Whole nodes: the user story from the README, restarts, and crashed homes. */
 import { assert, assertEquals, assertMatch, assertRejects } from "./assert.ts";
 import { cli, freePort, NodeProcess } from "./cli_helpers.ts";
-import { bootNode, inject, injectJson, install, PACKAGES, removeHome, waitFor } from "./helpers.ts";
+import { bootNode, inject, injectJson, install, removeHome, waitFor } from "../runtime/testing.ts";
+import { PACKAGES } from "./helpers.ts";
 import { ParseError } from "../runtime/types.ts";
 
 const PING = "ping:ping:template.os";

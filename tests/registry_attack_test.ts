@@ -4,11 +4,13 @@
  * key at the fake chain, a chain that restarts.
  */
 import { assert, assertEquals, assertThrows } from "./assert.ts";
-import { FIXTURES, injectJson, waitFor, withNode } from "./helpers.ts";
+import { injectJson, waitFor, withNode } from "../runtime/testing.ts";
+import { FIXTURES } from "./helpers.ts";
 import { bootNet } from "./net_helpers.ts";
 import { FakeChain } from "../fakechain/server.ts";
-import { registrationMessage } from "../fakechain/identity.ts";
-import { sign, toHex } from "../runtime/keys.ts";
+import { registrationMessage } from "../runtime/api/registration.ts";
+import { sign } from "../runtime/keys.ts";
+import { toHex } from "../runtime/bytes.ts";
 import { ParseError } from "../runtime/types.ts";
 import { ed25519 } from "@noble/curves/ed25519.js";
 
@@ -173,7 +175,7 @@ Deno.test("net: a node refuses a known peer's new key unless the peer's old key 
 
 Deno.test("net: a chain another node takes over still knows every name; a new key cannot claim one", async () => {
   const { freePort } = await import("./cli_helpers.ts");
-  const { bootNode, removeHome } = await import("./helpers.ts");
+  const { bootNode, removeHome } = await import("../runtime/testing.ts");
   const chainPort = freePort();
   const a = await bootNode({ name: "a.dev", network: { chainPort } });
   const b = await bootNode({ name: "b.dev", network: { chainPort } });

@@ -6,7 +6,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { cli, freePort, NodeProcess } from "./cli_helpers.ts";
 import { FIXTURES } from "./helpers.ts";
 import { readPkgDir } from "../runtime/packages/install.ts";
-import { encodeBase64 } from "../modules/http_server/base64.ts";
+import { encodeBase64 } from "../runtime/bytes.ts";
 
 const KEEPER = "keeper:registry-keeper:test.os";
 const DIR = `${FIXTURES}registry_keeper`;

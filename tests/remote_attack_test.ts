@@ -6,7 +6,8 @@
  * the network), so the sender sees Timeout; the victim's log names the refusal.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { FIXTURES, inject, injectJson, type TestNode, waitFor } from "./helpers.ts";
+import { inject, injectJson, type TestNode, waitFor } from "../runtime/testing.ts";
+import { FIXTURES } from "./helpers.ts";
 import { bootNet } from "./net_helpers.ts";
 import { RawPeer } from "./remote_peer.ts";
 import { buildPackage } from "../runtime/packages/build.ts";

@@ -5,7 +5,8 @@
  * bounded number of lines and one summary.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { FIXTURES, injectJson, type TestNode, waitFor, withNode } from "./helpers.ts";
+import { injectJson, type TestNode, waitFor, withNode } from "../runtime/testing.ts";
+import { FIXTURES } from "./helpers.ts";
 import { printable } from "../modules/terminal/printable.ts";
 import { RepeatLimiter } from "../modules/terminal/repeat_limiter.ts";
 import { type KernelMessage, utf8 } from "../runtime/types.ts";

@@ -9,7 +9,7 @@ import { TcpFrames } from "../modules/net/frames.ts";
 import { initiate, type Link } from "../modules/net/handshake.ts";
 import { decodeKernelMessage, encodeKernelMessage } from "../modules/net/wire.ts";
 import { type KernelMessage, randomId, utf8 } from "../runtime/types.ts";
-import { waitFor } from "./helpers.ts";
+import { waitFor } from "../runtime/testing.ts";
 import type { Net } from "./net_helpers.ts";
 
 export class RawPeer {

@@ -4,7 +4,8 @@
  * and every other process serving.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { bootNode, FIXTURES, inject, injectJson, install, removeHome, type TestNode, waitFor } from "./helpers.ts";
+import { bootNode, inject, injectJson, install, removeHome, type TestNode, waitFor } from "../runtime/testing.ts";
+import { FIXTURES } from "./helpers.ts";
 import { buildPackage } from "../runtime/packages/build.ts";
 import { readPkgDir } from "../runtime/packages/install.ts";
 

@@ -2,16 +2,15 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import {
   bootNode,
-  FIXTURES,
   inject,
   injectJson,
   install,
-  PACKAGES,
   removeHome,
   type TestNode,
   waitFor,
   withNode as withPackages,
-} from "./helpers.ts";
+} from "../runtime/testing.ts";
+import { FIXTURES, PACKAGES } from "./helpers.ts";
 
 const withNode = (f: (n: TestNode) => Promise<void>) => withPackages([`${FIXTURES}misbehave`, `${PACKAGES}ping`], f);
 

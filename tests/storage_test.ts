@@ -2,13 +2,13 @@
 import { assert, assertEquals } from "./assert.ts";
 import {
   bootNode,
-  FIXTURES,
   injectJson,
   removeHome,
   type TestNode,
   waitFor,
   withNode as withPackages,
-} from "./helpers.ts";
+} from "../runtime/testing.ts";
+import { FIXTURES } from "./helpers.ts";
 
 const OWNER = "owner:store:test.os";
 const GUEST = "guest:guest:test.os";

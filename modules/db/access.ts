@@ -4,14 +4,12 @@
  * and transactions that belong to the process that began them.
  */
 import { type Capability, formatAddress, parsePackageId, type ProcessId } from "../../runtime/types.ts";
+import { ModuleError } from "../../runtime/kernel/module_answer.ts";
 
 const DB_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 
-export class DbRequestError extends Error {
-  constructor(readonly variant: unknown) {
-    super(JSON.stringify(variant));
-  }
-}
+/** The book's KvError or SqliteError as a thrown value inside the module. */
+export class DbRequestError extends ModuleError {}
 
 export interface DbKey {
   packageId: string;

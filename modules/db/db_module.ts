@@ -8,21 +8,14 @@ import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts
 import {
   ModuleWorker,
   type ModuleWorkerOptions,
-  STUCK_ERROR,
-  TIME_LIMIT_ERROR,
+  WorkerRefusal,
+  WorkerStuck,
+  WorkerTimeLimit,
 } from "../../runtime/kernel/module_worker.ts";
-import {
-  fromUtf8,
-  jsonBytes,
-  type KernelMessage,
-  type LazyLoadBlob,
-  packageOf,
-  type ProcessId,
-  processOf,
-} from "../../runtime/types.ts";
+import { type KernelMessage, type LazyLoadBlob, packageOf, type ProcessId, processOf } from "../../runtime/types.ts";
+import { parseVariant } from "../../runtime/api/variant.ts";
+import { answer, requestJson } from "../../runtime/kernel/module_answer.ts";
 import { dbCap, type DbKey, dbKey, DbRequestError, Transactions } from "./access.ts";
-
-const UNIT_ERRORS = new Set(["NotAWriteKeyword", "NotAReadKeyword", "InvalidParameters", "MalformedRequest"]);
 
 export interface DbAction {
   source: ProcessId;
@@ -90,15 +83,7 @@ export abstract class DbModule<Op> implements RuntimeModule {
 
   handle(km: KernelMessage) {
     if (!("Request" in km.message)) return;
-    const expects = km.message.Request.expects_response !== null;
-    this.run(km).then(
-      ([body, blob]) => expects && this.k.respond(km, jsonBytes(body), blob),
-      (e) => {
-        const err = e instanceof DbRequestError ? e.variant : { IOError: (e as Error).message };
-        if (expects) this.k.respond(km, jsonBytes({ Err: err }));
-        else this.k.print(1, `${this.process}: ${km.source}: ${JSON.stringify(err)}`);
-      },
-    );
+    answer(this.k, km, this.run(km), { label: this.process, otherError: (e) => ({ IOError: (e as Error).message }) });
   }
 
   private granted = new Set<string>();
@@ -123,45 +108,38 @@ export abstract class DbModule<Op> implements RuntimeModule {
     try {
       return await this.workerFor(args[0] as string).call<T>(op, ...args);
     } catch (e) {
-      const msg = (e as Error).message;
-      if (msg === TIME_LIMIT_ERROR) {
+      if (e instanceof WorkerTimeLimit) {
         const s = (this.limits.timeLimitMs ?? 0) / 1000;
         throw new DbRequestError({
           [this.engineError]: `interrupted: the call ran longer than ${s} s and was stopped`,
         });
       }
-      if (msg === STUCK_ERROR) {
+      if (e instanceof WorkerStuck) {
         throw new DbRequestError({
           [this.engineError]: "stopped: an earlier call of this package ran past the time limit and could not be " +
             "interrupted (this node cannot start engine processes); its databases are closed until the node restarts",
         });
       }
-      if (msg === "NoDb") throw new DbRequestError({ NoDb: [args[0], args[1]] });
-      // Checks the worker makes answer with the variant's own name.
-      if (UNIT_ERRORS.has(msg)) throw new DbRequestError(msg);
-      throw new DbRequestError({ [this.engineError]: msg });
+      if (e instanceof WorkerRefusal) {
+        // The engine's own checks refuse with the book's variant; NoDb gets the database's key here.
+        throw new DbRequestError(e.variant === "NoDb" ? { NoDb: [args[0], args[1]] } : e.variant);
+      }
+      throw new DbRequestError({ [this.engineError]: (e as Error).message });
     }
   }
 
   private async run(km: KernelMessage): Promise<[unknown, LazyLoadBlob | null]> {
-    let req: { package_id?: unknown; db?: unknown; action?: unknown };
-    try {
-      req = JSON.parse(fromUtf8((km.message as { Request: { body: Uint8Array } }).Request.body));
-    } catch {
-      throw new DbRequestError("MalformedRequest");
-    }
+    const req = requestJson(km, () => new DbRequestError("MalformedRequest")) as {
+      package_id?: unknown;
+      db?: unknown;
+      action?: unknown;
+    };
     const key = req && typeof req === "object" ? dbKey(req.package_id, req.db) : null;
     if (!key) throw new DbRequestError("MalformedRequest");
     // Databases are local: a remote process holds no capability here.
     if (!km.source.startsWith(`${this.k.our}@`)) throw new DbRequestError("NoReadCap");
     const source = processOf(km.source);
-    const action = req.action;
-    const name = typeof action === "string"
-      ? action
-      : action && typeof action === "object"
-      ? Object.keys(action)[0] ?? ""
-      : "";
-    const arg = typeof action === "object" && action ? (action as Record<string, unknown>)[name] : undefined;
+    const [name, arg] = parseVariant(req.action) ?? ["", undefined];
     const blob = km.lazy_load_blob?.bytes ?? null;
     if (name === "Open" || name === "RemoveDb") {
       if (packageOf(source) !== key.packageId) throw new DbRequestError("MismatchingPackageId");

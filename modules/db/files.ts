@@ -1,4 +1,5 @@
 /** Database files on disk, for the engines inside the kv and sqlite workers. */
+import { WorkerRefusal } from "../../runtime/kernel/module_worker.ts";
 
 /** Opens or creates a SQLite file the way both engines want it: WAL, synced at checkpoints. */
 export const JOURNAL = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
@@ -8,7 +9,7 @@ export function mustExist(path: string) {
   try {
     Deno.statSync(path);
   } catch {
-    throw new Error("NoDb");
+    throw new WorkerRefusal("NoDb");
   }
 }
 
@@ -21,7 +22,7 @@ export function removeDbFiles(path: string) {
       if (suffix === "") existed = true;
     } catch { /* not there */ }
   }
-  if (!existed) throw new Error("NoDb");
+  if (!existed) throw new WorkerRefusal("NoDb");
 }
 
 /**

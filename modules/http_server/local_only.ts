@@ -13,7 +13,7 @@
  *
  * The CLI (`inject-message`, `start-package`) meets all three.
  */
-import { HttpError } from "./http1.ts";
+import { HttpError } from "../../runtime/sockets/http1.ts";
 
 const FIX = "the local endpoints serve only the hyperdeno CLI (deno task inject-message / start-package) " +
   "or a local client that POSTs Content-Type: application/json to Host 127.0.0.1:PORT without a foreign Origin";

@@ -9,20 +9,21 @@
  * the local endpoints.
  */
 import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
+import { parseAddress, ParseError, parseProcessId, type SendError, utf8 } from "../../runtime/types.ts";
+import { decodeBase64, encodeBase64 } from "../../runtime/bytes.ts";
+import { guardedListen, GuardedListener, type ListenerLimits, type Slot } from "../../runtime/sockets/listener.ts";
 import {
-  type KernelMessage,
-  parseAddress,
-  ParseError,
-  parseProcessId,
-  type SendError,
-  utf8,
-} from "../../runtime/types.ts";
-import { decodeBase64, encodeBase64 } from "./base64.ts";
-import { guardedListen, GuardedListener, type ListenerLimits, type Slot } from "../net/listener.ts";
-import { ConnEnded, ConnReader, HttpError, readBody, readHead, responseBytes, writeAll } from "./http1.ts";
+  ConnEnded,
+  ConnReader,
+  HttpError,
+  readBody,
+  readHead,
+  responseBytes,
+  writeAll,
+} from "../../runtime/sockets/http1.ts";
 import { checkJsonShape, checkLocalCaller } from "./local_only.ts";
+import { HTTP_SERVER } from "../../runtime/api/processes.ts";
 
-export const HTTP_SERVER = "http-server:distro:sys";
 /** The largest request body the local endpoints accept: room for a real package's files, base64-encoded. */
 export const MAX_BODY = 64 * 1024 * 1024;
 /**
@@ -52,7 +53,6 @@ export class HttpServerModule implements RuntimeModule {
   readonly process = HTTP_SERVER;
   readonly public = false;
   private listener: GuardedListener | null = null;
-  private waiting = new Map<number, { resolve(km: KernelMessage): void; reject(e: SendError): void }>();
   port = 0;
 
   constructor(private k: KernelHandle, private install: Installer) {}
@@ -166,16 +166,14 @@ export class HttpServerModule implements RuntimeModule {
     const blob = typeof b.blob === "string"
       ? { mime: typeof b.mime === "string" ? b.mime : null, bytes: decodeBase64(b.blob) }
       : null;
-    const message = {
-      Request: { inherit: false, expects_response: expects, body: utf8(b.body), metadata: null, capabilities: [] },
-    };
     if (expects === null) {
+      const message = {
+        Request: { inherit: false, expects_response: null, body: utf8(b.body), metadata: null, capabilities: [] },
+      };
       this.k.send(this.process, { target, message, blob });
       return json({ sent: true });
     }
-    const id = crypto.getRandomValues(new Uint32Array(1))[0] + 1;
-    const reply = new Promise<KernelMessage>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
-    this.k.send(this.process, { id, target, message, blob });
+    const reply = this.k.request(this.process, { target, body: utf8(b.body), blob, timeoutSeconds: expects });
     try {
       const km = await reply;
       const inner = "Response" in km.message ? km.message.Response[0] : km.message.Request;
@@ -202,21 +200,8 @@ export class HttpServerModule implements RuntimeModule {
     return json(await this.install(b.package_id, files));
   }
 
-  handle(km: KernelMessage) {
-    const w = this.waiting.get(km.id);
-    if (w && "Response" in km.message) {
-      this.waiting.delete(km.id);
-      w.resolve(km);
-    }
-  }
-
-  handleError(id: number, error: SendError) {
-    const w = this.waiting.get(id);
-    if (w) {
-      this.waiting.delete(id);
-      w.reject(error);
-    }
-  }
+  /** Answers to the requests it forwards come back through KernelHandle.request; nothing else is for it. */
+  handle() {}
 
   shutdown() {
     this.listener?.close();

@@ -8,8 +8,8 @@ import { DbRequestError, jsonBytes } from "../db/access.ts";
 import { type DbAction, DbModule } from "../db/db_module.ts";
 import type { KvOp } from "./engine.ts";
 import { decodeFrames, encodeFrames } from "../../runtime/frames.ts";
-
-export const KV = "kv:distro:sys";
+import { KV } from "../../runtime/api/processes.ts";
+import type { KvResponse } from "../../runtime/api/kv.ts";
 
 export class KvModule extends DbModule<KvOp> {
   constructor(k: KernelHandle) {
@@ -17,7 +17,7 @@ export class KvModule extends DbModule<KvOp> {
     super(k, KV, "kv", new URL("./worker.ts", import.meta.url), "RocksDBError", { idleMs: 60_000 });
   }
 
-  protected async act(a: DbAction): Promise<[unknown, LazyLoadBlob | null]> {
+  protected async act(a: DbAction): Promise<[KvResponse, LazyLoadBlob | null]> {
     const { key } = a;
     switch (a.name) {
       case "Get": {

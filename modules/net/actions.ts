@@ -6,6 +6,7 @@
  * only our routers may send a ConnectionRequest.
  */
 import { sign, verify } from "../../runtime/keys.ts";
+import { concat } from "../../runtime/bytes.ts";
 import {
   fromUtf8,
   jsonBytes,
@@ -16,9 +17,12 @@ import {
   toBytes,
   utf8,
 } from "../../runtime/types.ts";
-import { validateUpdate } from "../../fakechain/identity.ts";
+import { validateUpdate } from "../../runtime/api/net.ts";
+import { isRuntimeProcess } from "../../runtime/api/processes.ts";
 import type { NetModule } from "./mod.ts";
 import { decodeNet, encodeNet } from "./wire.ts";
+import { parseVariant } from "../../runtime/api/variant.ts";
+import type { Identity, NetResponse } from "../../runtime/api/net.ts";
 
 const HELLO_MAX = 4096;
 
@@ -34,7 +38,7 @@ function parse(body: Uint8Array): { value: unknown; json: boolean } | null {
   }
 }
 
-function identity(net: NetModule, name: string) {
+function identity(net: NetModule, name: string): Identity | null {
   const id = net.hns.get(name);
   if (!id) return null;
   return {
@@ -48,12 +52,8 @@ export function handleNetAction(net: NetModule, km: KernelMessage) {
   const req = (km.message as { Request: { body: Uint8Array; expects_response: number | null } }).Request;
   const parsed = parse(req.body);
   const local = nodeOf(km.source) === net.k.our;
-  const [name, arg] = parsed && typeof parsed.value === "string"
-    ? [parsed.value, undefined]
-    : parsed && parsed.value && typeof parsed.value === "object" && !Array.isArray(parsed.value)
-    ? Object.entries(parsed.value)[0] ?? [null, undefined]
-    : [null, undefined];
-  const reply = (v: unknown, blob: Uint8Array | null = null) => {
+  const [name, arg] = (!Array.isArray(parsed?.value) && parseVariant(parsed?.value)) || [null, undefined];
+  const reply = (v: NetResponse, blob: Uint8Array | null = null) => {
     if (req.expects_response === null) return;
     net.k.respond(km, parsed?.json ? jsonBytes(v) : encodeNet(v), blob ? { mime: null, bytes: blob } : null);
   };
@@ -81,7 +81,9 @@ export function handleNetAction(net: NetModule, km: KernelMessage) {
   try {
     switch (name) {
       case "GetPeers":
-        return reply({ Peers: net.peers.all().map((l) => identity(net, l.peer)).filter(Boolean) });
+        return reply({
+          Peers: net.peers.all().map((l) => identity(net, l.peer)).filter((i): i is Identity => Boolean(i)),
+        });
       case "GetPeer":
         return reply({ Peer: typeof arg === "string" ? identity(net, arg) : null });
       case "GetDiagnostics":
@@ -104,7 +106,7 @@ export function handleNetAction(net: NetModule, km: KernelMessage) {
       }
       case "HnsUpdate":
       case "HnsBatchUpdate": {
-        if (!processOf(km.source).endsWith(":distro:sys")) {
+        if (!isRuntimeProcess(processOf(km.source))) {
           net.k.print(0, `net: refused ${name} from ${km.source}: only runtime modules update the registry`);
           return;
         }
@@ -118,11 +120,4 @@ export function handleNetAction(net: NetModule, km: KernelMessage) {
   } catch (e) {
     net.k.print(0, `net: bad ${name} from ${km.source}: ${(e as Error).message}`);
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

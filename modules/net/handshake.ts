@@ -12,6 +12,7 @@ import { CipherState, HandshakeState } from "./noise.ts";
 import type { FrameChannel } from "./frames.ts";
 import { LinkClosed } from "./frames.ts";
 import { decodeHandshake, encodeHandshake, MAX_KERNEL_MESSAGE, PROTOCOL_VERSION } from "./wire.ts";
+import { withTimeout } from "../../runtime/timeout.ts";
 
 export class HandshakeError extends Error {
   override name = "HandshakeError";
@@ -55,18 +56,6 @@ function checkPayload(bytes: Uint8Array, hs: HandshakeState, lookup: KeyLookup, 
   return p.name;
 }
 
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => timer = setTimeout(() => reject(new HandshakeError(`${what} timed out`)), ms)),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export async function initiate(
   ch: FrameChannel,
   us: Us,
@@ -84,7 +73,7 @@ export async function initiate(
       return new Link(ch, peer, out, inn, true);
     })(),
     timeoutMs,
-    `handshake with ${peer}`,
+    () => new HandshakeError(`handshake with ${peer} timed out`),
   );
 }
 
@@ -107,7 +96,7 @@ export async function respond(
       return new Link(ch, peer, out, inn, false);
     })(),
     timeoutMs,
-    "inbound handshake",
+    () => new HandshakeError("inbound handshake timed out"),
   );
 }
 

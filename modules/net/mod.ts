@@ -6,19 +6,21 @@
  * "hello".
  */
 import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
-import { fromHex, type NodeKeys, toHex } from "../../runtime/keys.ts";
+import type { NodeKeys } from "../../runtime/keys.ts";
+import { fromHex, toHex } from "../../runtime/bytes.ts";
 import { type KernelMessage, nodeOf, ParseError, processOf } from "../../runtime/types.ts";
-import { type HnsUpdate, signedBy, type SignedIdentity } from "../../fakechain/identity.ts";
+import type { HnsUpdate } from "../../runtime/api/net.ts";
+import { signedBy, type SignedIdentity } from "../../runtime/api/registration.ts";
+import { NET } from "../../runtime/api/processes.ts";
 import { type FrameChannel, LinkClosed, TcpFrames } from "./frames.ts";
 import { type Link, respond, type Us } from "./handshake.ts";
 import { OfflineError, Peers } from "./peers.ts";
-import { guardedListen, GuardedListener, type ListenerLimits, type Slot } from "./listener.ts";
+import { guardedListen, GuardedListener, type ListenerLimits, type Slot } from "../../runtime/sockets/listener.ts";
 import { acceptWebSocket } from "./ws_server.ts";
 import { decodeKernelMessage, decodeRouting, encodeKernelMessageParts } from "./wire.ts";
 import { handleNetAction } from "./actions.ts";
 import { Router } from "./router.ts";
 
-export const NET = "net:distro:sys";
 /** An inbound connection must finish its handshake (or routing request) within this, from accept. */
 export const HANDSHAKE_TIMEOUT_MS = 5000;
 

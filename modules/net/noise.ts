@@ -12,6 +12,7 @@ import { x25519 } from "@noble/curves/ed25519.js";
 import { blake2s } from "@noble/hashes/blake2.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { type Aead, nativeAead } from "./aead.ts";
+import { concat } from "../../runtime/bytes.ts";
 
 export const PROTOCOL_NAME = "Noise_XX_25519_ChaChaPoly_BLAKE2s";
 const DHLEN = 32;
@@ -33,16 +34,6 @@ export interface KeyPair {
 export function generateKeyPair(secretKey?: Uint8Array): KeyPair {
   const sk = secretKey ?? x25519.utils.randomSecretKey();
   return { secretKey: sk, publicKey: x25519.getPublicKey(sk) };
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function hkdf(ck: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Array] {

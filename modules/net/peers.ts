@@ -8,12 +8,13 @@
  * When two nodes dial each other at the same moment, both keep the link
  * initiated by the node whose name sorts first, so they agree on one.
  */
-import type { HnsUpdate } from "../../fakechain/identity.ts";
+import type { HnsUpdate } from "../../runtime/api/net.ts";
 import { sign } from "../../runtime/keys.ts";
 import type { FrameChannel } from "./frames.ts";
 import { openWs, TcpFrames } from "./frames.ts";
 import { HandshakeError, initiate, type KeyLookup, type Link, respond, type Us } from "./handshake.ts";
 import { encodeRouting, PROTOCOL_VERSION } from "./wire.ts";
+import { withTimeout } from "../../runtime/timeout.ts";
 
 export const CONNECT_TIMEOUT_MS = 5000;
 
@@ -188,12 +189,4 @@ export class Peers {
     for (const l of this.all()) l.close();
     this.links.clear();
   }
-}
-
-export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -13,6 +13,7 @@ import type { FrameChannel } from "./frames.ts";
 import type { NetModule } from "./mod.ts";
 import { CONNECT_TIMEOUT_MS } from "./peers.ts";
 import { encodeNet, PROTOCOL_VERSION, type RoutingRequest } from "./wire.ts";
+import { moduleAddress, NET } from "../../runtime/api/processes.ts";
 
 interface Waiting {
   ch: FrameChannel;
@@ -53,7 +54,7 @@ export class Router {
       }, CONNECT_TIMEOUT_MS),
     });
     net.k.send(net.process, {
-      target: `${rr.target}@net:distro:sys`,
+      target: moduleAddress(rr.target, NET),
       message: {
         Request: {
           inherit: false,

@@ -4,8 +4,8 @@
  * the first byte. Only what the protocol uses: Binary messages of at most
  * 65535 bytes, ping answered with pong, close. No extensions are agreed.
  */
-import { encodeBase64 } from "../http_server/base64.ts";
-import { ConnEnded, ConnReader, HttpError, readHead, responseBytes, writeAll } from "../http_server/http1.ts";
+import { encodeBase64 } from "../../runtime/bytes.ts";
+import { ConnEnded, ConnReader, HttpError, readHead, responseBytes, writeAll } from "../../runtime/sockets/http1.ts";
 import { type FrameChannel, LinkClosed, MAX_FRAME, QueuedConn } from "./frames.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

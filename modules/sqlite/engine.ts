@@ -5,6 +5,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { DbFiles, JOURNAL } from "../db/files.ts";
 import { isSingleWrite, paramList, type SqlParam } from "./statements.ts";
+import { WorkerRefusal } from "../../runtime/kernel/module_worker.ts";
 
 /** A write to run: one statement, or a JSON batch [[statement, params], ...] checked here. */
 export type WriteOp = { sql: string; params: SqlParam[] } | { batch: Uint8Array };
@@ -98,17 +99,17 @@ function checkBatch(bytes: Uint8Array): [string, SqlParam[]][] {
   try {
     batch = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    throw new Error("InvalidParameters");
+    throw new WorkerRefusal("InvalidParameters");
   }
   const { sql, ops } = batch ?? {};
-  if (!Array.isArray(sql) || !Array.isArray(ops)) throw new Error("MalformedRequest");
-  for (const s of sql) if (typeof s !== "string" || !isSingleWrite(s)) throw new Error("NotAWriteKeyword");
+  if (!Array.isArray(sql) || !Array.isArray(ops)) throw new WorkerRefusal("MalformedRequest");
+  for (const s of sql) if (typeof s !== "string" || !isSingleWrite(s)) throw new WorkerRefusal("NotAWriteKeyword");
   return ops.map((op) => {
     if (!Array.isArray(op) || !Number.isInteger(op[0]) || op[0] < 0 || op[0] >= sql.length) {
-      throw new Error("MalformedRequest");
+      throw new WorkerRefusal("MalformedRequest");
     }
     const params = paramList(op[1] ?? []);
-    if (!params) throw new Error("InvalidParameters");
+    if (!params) throw new WorkerRefusal("InvalidParameters");
     return [sql[op[0]] as string, params] as [string, SqlParam[]];
   });
 }

@@ -10,8 +10,8 @@ import { DbRequestError } from "../db/access.ts";
 import { type DbAction, DbModule } from "../db/db_module.ts";
 import { hasSecondStatement, isRead, isWrite, parseParams } from "./statements.ts";
 import type { WriteOp } from "./engine.ts";
-
-export const SQLITE = "sqlite:distro:sys";
+import { SQLITE } from "../../runtime/api/processes.ts";
+import type { SqliteResponse } from "../../runtime/api/sqlite.ts";
 
 /**
  * How long one statement (or one commit) may run. node:sqlite offers no
@@ -29,7 +29,7 @@ export class SqliteModule extends DbModule<WriteOp> {
     });
   }
 
-  protected async act(a: DbAction): Promise<[unknown, LazyLoadBlob | null]> {
+  protected async act(a: DbAction): Promise<[SqliteResponse, LazyLoadBlob | null]> {
     const { key } = a;
     switch (a.name) {
       case "Query": {

@@ -8,7 +8,6 @@
 import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
 import type { StateStore } from "../../runtime/kernel/state_store.ts";
 import {
-  formatAddress,
   fromUtf8,
   jsonBytes,
   type KernelMessage,
@@ -17,9 +16,12 @@ import {
   processOf,
   ROOT,
 } from "../../runtime/types.ts";
+import { isRuntimeProcess, KERNEL, moduleAddress, STATE } from "../../runtime/api/processes.ts";
+import { parseVariant } from "../../runtime/api/variant.ts";
+import type { StateResponse } from "../../runtime/api/state.ts";
 
 export class StateModule implements RuntimeModule {
-  readonly process = "state:distro:sys";
+  readonly process = STATE;
   readonly public = false;
 
   constructor(private k: KernelHandle, private store: StateStore) {}
@@ -27,24 +29,23 @@ export class StateModule implements RuntimeModule {
   handle(km: KernelMessage) {
     if (!("Request" in km.message)) return;
     const expects = km.message.Request.expects_response !== null;
-    const reply = (v: unknown, blob: Uint8Array | null = null) =>
+    const reply = (v: StateResponse, blob: Uint8Array | null = null) =>
       expects && this.k.respond(km, jsonBytes(v), blob ? { mime: null, bytes: blob } : null);
     const source = processOf(km.source);
     const trusted = nodeOf(km.source) === this.k.our &&
-      (source.endsWith(":distro:sys") ||
-        this.k.hasCap(source, { issuer: formatAddress(this.k.our, "kernel:distro:sys"), params: ROOT }));
+      (isRuntimeProcess(source) || this.k.hasCap(source, { issuer: moduleAddress(this.k.our, KERNEL), params: ROOT }));
     if (!trusted) return reply({ Err: "NoCap" });
-    let action: Record<string, unknown>;
+    let action: unknown;
     try {
       action = JSON.parse(fromUtf8(km.message.Request.body));
-      const [name, id] = Object.entries(action)[0] ?? [];
+      const [name, id] = parseVariant(action) ?? [];
       parseProcessId(id as string);
       if (name === "GetState") {
         const s = this.store.get(id as string);
-        return s ? reply("GetState", s) : reply({ Err: { NotFound: id } });
+        return s ? reply("GetState", s) : reply({ Err: { NotFound: id as string } });
       }
       // Answered once the state is on disk, or with the error that kept it off.
-      const saved = (bytes: Uint8Array | null, done: string) =>
+      const saved = (bytes: Uint8Array | null, done: "SetState" | "DeleteState") =>
         void this.store.set(id as string, bytes).then(
           () => reply(done),
           (e) => reply({ Err: { IOError: (e as Error).message } }),

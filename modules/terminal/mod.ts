@@ -10,8 +10,7 @@ import { type KernelMessage, nodeOf, processOf, utf8 } from "../../runtime/types
 import { LineEditor } from "./line_editor.ts";
 import { printable, printableLines } from "./printable.ts";
 import { RepeatLimiter } from "./repeat_limiter.ts";
-
-export const TERMINAL_APP = "terminal:terminal:sys";
+import { moduleAddress, TERMINAL, TERMINAL_APP } from "../../runtime/api/processes.ts";
 
 export interface TerminalOptions {
   verbosity: number;
@@ -25,7 +24,7 @@ export interface TerminalOptions {
 }
 
 export class TerminalModule implements RuntimeModule {
-  readonly process = "terminal:distro:sys";
+  readonly process = TERMINAL;
   readonly public = false;
   private editor: LineEditor | null = null;
   private closed = false;
@@ -93,7 +92,7 @@ export class TerminalModule implements RuntimeModule {
     const trimmed = line.trim();
     if (!trimmed) return;
     this.k.send(this.process, {
-      target: this.k.our + "@" + TERMINAL_APP,
+      target: moduleAddress(this.k.our, TERMINAL_APP),
       message: {
         Request: { inherit: false, expects_response: null, body: utf8(trimmed), metadata: null, capabilities: [] },
       },

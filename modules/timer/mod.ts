@@ -11,6 +11,8 @@
  */
 import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
 import { fromUtf8, jsonBytes, type KernelMessage, nodeOf, type ProcessId, processOf } from "../../runtime/types.ts";
+import { TIMER } from "../../runtime/api/processes.ts";
+import type { TimerError } from "../../runtime/api/timer.ts";
 
 /** Longer than this does not fit a setTimeout; callers chain timers instead. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -23,7 +25,7 @@ interface Timer {
 }
 
 export class TimerModule implements RuntimeModule {
-  readonly process = "timer:distro:sys";
+  readonly process = TIMER;
   readonly public = true;
   /** Active timers by the process that set them. */
   private timers = new Map<ProcessId, Set<Timer>>();
@@ -60,7 +62,8 @@ export class TimerModule implements RuntimeModule {
         source: owner,
         kind: "too many timers",
       });
-      return this.k.respond(km, jsonBytes({ Err: { TooManyTimers: { limit: MAX_TIMERS_PER_PROCESS } } }));
+      const refusal: TimerError = { TooManyTimers: { limit: MAX_TIMERS_PER_PROCESS } };
+      return this.k.respond(km, jsonBytes({ Err: refusal }));
     }
     const set = mine;
     const timer: Timer = {

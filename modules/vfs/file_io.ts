@@ -4,7 +4,9 @@
  */
 import { createHash } from "node:crypto";
 import { MAX_READ_BYTES } from "./limits.ts";
-import { type SeekFrom, VfsFailure } from "./types.ts";
+import type { SeekFrom } from "../../runtime/api/vfs.ts";
+import { VfsFailure } from "./failure.ts";
+import { parseVariant } from "../../runtime/api/variant.ts";
 
 const MiB = 1024 * 1024;
 
@@ -68,7 +70,7 @@ export async function hashFile(host: string): Promise<Uint8Array> {
 }
 
 export async function seek(f: Deno.FsFile, s: SeekFrom): Promise<number> {
-  const [mode, n] = s && typeof s === "object" ? Object.entries(s)[0] ?? [] : [];
+  const [mode, n] = typeof s === "object" ? parseVariant(s) ?? [] : [];
   if (typeof n !== "number" || !Number.isSafeInteger(n)) {
     throw new VfsFailure({ BadRequest: { error: 'Seek needs {"Start"|"End"|"Current": offset}' } });
   }

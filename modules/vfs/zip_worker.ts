@@ -4,9 +4,12 @@
  * path, and the bytes it really unpacks to checked), then written, so a
  * refused archive leaves the drive as it was.
  */
-import { serveCalls } from "../../runtime/kernel/module_worker.ts";
+import { serveCalls, WorkerRefusal } from "../../runtime/kernel/module_worker.ts";
 import { hostPath, parseVfsPath, type VfsPath, VfsPathError } from "./paths.ts";
 import { inflateEntry, zipEntries, ZipLimitError } from "./zip.ts";
+
+/** Why the zip worker refused an archive. */
+export type ZipRefusal = { limit: string } | { path: string };
 
 export interface ZipLimits {
   entries: number;
@@ -47,9 +50,10 @@ serveCalls({
     try {
       return extract(root, dir, zip, limits);
     } catch (e) {
-      // The kind of failure travels in the message: "limit: ..." or "path: ...", else a plain reason.
-      const kind = e instanceof ZipLimitError ? "limit: " : e instanceof VfsPathError ? "path: " : "";
-      throw new Error(kind + (e as Error).message);
+      // The kind of failure travels as data: {"limit": why} or {"path": why}, else a plain reason.
+      if (e instanceof ZipLimitError) throw new WorkerRefusal({ limit: e.message } satisfies ZipRefusal);
+      if (e instanceof VfsPathError) throw new WorkerRefusal({ path: e.message } satisfies ZipRefusal);
+      throw e;
     }
   },
 });

@@ -21,8 +21,11 @@ import {
   validateCapability,
   validateOnExit,
 } from "../types.ts";
-import { KERNEL, type Kernel } from "./kernel.ts";
+import type { Kernel } from "./kernel.ts";
+import { KERNEL, TERMINAL_APP } from "../api/processes.ts";
 import type { RuntimeModule } from "./module.ts";
+import { parseVariant } from "../api/variant.ts";
+import type { KernelPrintResponse, KernelResponse, UserspacePersistedProcess } from "../api/kernel.ts";
 
 export class KernelCommands implements RuntimeModule {
   readonly process = KERNEL;
@@ -38,7 +41,7 @@ export class KernelCommands implements RuntimeModule {
       const line = `kernel: refused a KernelCommand from ${km.source}: only local processes command the kernel`;
       return this.k.print(0, line, { source: nodeOf(km.source), kind: "remote command" });
     }
-    const reply = (v: unknown) => {
+    const reply = (v: KernelResponse) => {
       if (km.message && "Request" in km.message && km.message.Request.expects_response !== null) {
         this.k.respond(km, jsonBytes(v));
       }
@@ -51,7 +54,7 @@ export class KernelCommands implements RuntimeModule {
       return;
     }
     const source = processOf(km.source);
-    const [name, arg] = typeof cmd === "string" ? [cmd, null] : Object.entries(cmd as object)[0] ?? [];
+    const [name, arg = null] = parseVariant(cmd) ?? [];
     try {
       switch (name) {
         case "Booted":
@@ -76,7 +79,7 @@ export class KernelCommands implements RuntimeModule {
         case "KillProcess":
           parseProcessId(arg as string);
           this.k.killProcess(arg as ProcessId);
-          return reply({ KilledProcess: arg });
+          return reply({ KilledProcess: arg as ProcessId });
         case "GrantCapabilities":
         case "DropCapabilities": {
           const { target, capabilities } = arg as { target: ProcessId; capabilities: Capability[] };
@@ -121,17 +124,17 @@ export class KernelCommands implements RuntimeModule {
       capabilities: caps,
       public: Boolean(a.public),
     }, blob);
-    if (source === "terminal:terminal:sys") this.k.scripts.add(id);
+    if (source === TERMINAL_APP) this.k.scripts.add(id);
     if (!a.public && !this.k.isModule(source)) {
       this.k.processes.grant(source, [{ issuer: formatAddress(this.k.our, id), params: MESSAGING }]);
     }
   }
 
-  private debug(arg: unknown) {
+  private debug(arg: unknown): KernelPrintResponse {
     if (arg === "ProcessMap") {
-      const map: Record<string, unknown> = {};
+      const map: Record<ProcessId, UserspacePersistedProcess | { runtime_module: true }> = {};
       for (const id of this.k.processes.ids()) {
-        map[id] = { ...this.k.processes.get(id), status: this.k.status(id) };
+        map[id] = { ...this.k.processes.get(id)!, status: this.k.status(id) };
       }
       for (const id of this.k.modulesList()) map[id] = { runtime_module: true };
       return { ProcessMap: map };

@@ -47,6 +47,17 @@ export interface KernelHandle {
     rsvp?: Address | null;
     context?: Uint8Array | null;
   }): number;
+  /**
+   * Sends a request from `source` (a module) and resolves with the response
+   * message, or rejects with the SendError (Offline, Timeout) that came back
+   * instead. The response never reaches the module's handle().
+   */
+  request(source: ProcessId, msg: {
+    target: Address;
+    body: Uint8Array;
+    blob?: LazyLoadBlob | null;
+    timeoutSeconds: number;
+  }): Promise<KernelMessage>;
   /** Answers `request` from the module that received it. */
   respond(request: KernelMessage, body: Uint8Array, blob?: LazyLoadBlob | null): void;
   print(verbosity: number, text: string, origin?: LineOrigin): void;

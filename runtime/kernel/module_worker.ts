@@ -11,9 +11,11 @@
  * busy after terminate(), and keeps the process from exiting), while a child
  * process can always be killed. With a time limit, a carrier that answers
  * nothing for that long while calls wait is stopped, its calls fail with
- * TIME_LIMIT_ERROR, and the next call starts a fresh one.
+ * WorkerTimeLimit, and the next call starts a fresh one. Errors travel as
+ * data (WorkerError), never as text to match.
  */
 import { deserialize, serialize } from "node:v8";
+import { concat } from "../bytes.ts";
 
 export interface WorkerCall {
   id: number;
@@ -21,7 +23,14 @@ export interface WorkerCall {
   args: unknown[];
 }
 
-export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WorkerError };
+
+/**
+ * Why a call failed, as data: a refusal the worker side meant (its value
+ * reaches the caller as a WorkerRefusal, e.g. the book's "NoDb"), or a
+ * failure with its reason (an engine's own error message).
+ */
+export type WorkerError = { Refused: unknown } | { Failed: string };
 
 export interface ModuleWorkerOptions {
   /** Run in a child Deno process (when this node may start one) instead of a Web Worker. */
@@ -38,12 +47,36 @@ export interface ModuleWorkerOptions {
 
 /** The error message of calls failed by the time limit. */
 export const TIME_LIMIT_ERROR = "interrupted";
-/**
- * The error message of every call after the time limit stopped a Web Worker:
- * its thread may still be running (terminate() cannot stop native code), so no
- * new one is started to pile up beside it.
- */
+/** The error message of every call refused after the time limit stopped a Web Worker (see WorkerStuck). */
 export const STUCK_ERROR = "stuck";
+
+/** Thrown on the worker side to refuse a call with `variant`; the caller gets a WorkerRefusal with it. */
+export class WorkerRefusal extends Error {
+  override name = "WorkerRefusal";
+  constructor(readonly variant: unknown) {
+    super(typeof variant === "string" ? variant : JSON.stringify(variant));
+  }
+}
+
+/** A call failed because the time limit stopped its carrier. */
+export class WorkerTimeLimit extends Error {
+  override name = "WorkerTimeLimit";
+  constructor() {
+    super(TIME_LIMIT_ERROR);
+  }
+}
+
+/**
+ * A call refused after the time limit stopped a Web Worker: its thread may
+ * still be running (terminate() cannot stop native code), so no new one is
+ * started to pile up beside it.
+ */
+export class WorkerStuck extends Error {
+  override name = "WorkerStuck";
+  constructor() {
+    super(STUCK_ERROR);
+  }
+}
 /** How long a fresh carrier may take to answer its first call (loading code on a busy machine). */
 const STARTUP_MS = 30_000;
 
@@ -77,7 +110,7 @@ export class ModuleWorker {
 
   call<T>(op: string, ...args: unknown[]): Promise<T> {
     if (this.stopped) return Promise.reject(new Error("module stopped"));
-    if (this.stuck) return Promise.reject(new Error(STUCK_ERROR));
+    if (this.stuck) return Promise.reject(new WorkerStuck());
     if (!this.carrier) this.start();
     const id = this.next++;
     if (this.outbox.length === 0) queueMicrotask(() => this.flush());
@@ -93,7 +126,7 @@ export class ModuleWorker {
     const onReplies = (replies: WorkerReply[]) => this.settle(replies);
     const onFailure = (why: string) => {
       this.stopCarrier();
-      this.failAll(`module worker failed: ${why}`);
+      this.failAll(() => new Error(`module worker failed: ${why}`));
     };
     this.carrier = this.opts.process && canSpawnDeno()
       ? processCarrier(this.entry, this.permissions, onReplies, onFailure)
@@ -112,7 +145,7 @@ export class ModuleWorker {
       if (!c) continue;
       this.calls.delete(r.id);
       if (r.ok) c.resolve(r.value);
-      else c.reject(new Error(r.error));
+      else c.reject("Refused" in r.error ? new WorkerRefusal(r.error.Refused) : new Error(r.error.Failed));
     }
     if (this.watchdog !== null) clearTimeout(this.watchdog);
     this.watchdog = null;
@@ -131,7 +164,7 @@ export class ModuleWorker {
         this.opts.onTimeLimit?.();
         if (!this.carrier?.stoppable) this.stuck = true;
         this.stopCarrier();
-        this.failAll(TIME_LIMIT_ERROR);
+        this.failAll(() => new WorkerTimeLimit());
       }, limit);
     } else if (!waiting && this.opts.idleMs && this.carrier) {
       this.idle = setTimeout(() => this.stopCarrier(true), this.opts.idleMs);
@@ -145,10 +178,10 @@ export class ModuleWorker {
     if (batch.length && this.carrier) this.carrier.send(batch);
   }
 
-  private failAll(message: string) {
+  private failAll(error: () => Error) {
     const calls = [...this.calls.values()];
     this.calls.clear();
-    for (const c of calls) c.reject(new Error(message));
+    for (const c of calls) c.reject(error());
   }
 
   private stopCarrier(graceful = false) {
@@ -176,7 +209,7 @@ export class ModuleWorker {
   terminate() {
     this.stopped = true;
     this.stopCarrier();
-    this.failAll("module stopped");
+    this.failAll(() => new Error("module stopped"));
   }
 }
 
@@ -260,10 +293,7 @@ function frameOf(body: Uint8Array): Uint8Array {
 async function* readFrames(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   let buf = new Uint8Array(0);
   for await (const chunk of stream) {
-    const joined = new Uint8Array(buf.length + chunk.length);
-    joined.set(buf);
-    joined.set(chunk, buf.length);
-    buf = joined;
+    buf = concat(buf, chunk);
     while (buf.length >= 4) {
       const len = new DataView(buf.buffer, buf.byteOffset).getUint32(0);
       if (buf.length < 4 + len) break;
@@ -311,6 +341,7 @@ export function runCall(handlers: Handlers, { id, op, args }: WorkerCall): Worke
     if (!h) throw new Error(`unknown operation ${op}`);
     return { id, ok: true, value: (h as (...a: unknown[]) => unknown)(...args) };
   } catch (err) {
-    return { id, ok: false, error: (err as Error).message ?? String(err) };
+    if (err instanceof WorkerRefusal) return { id, ok: false, error: { Refused: err.variant } };
+    return { id, ok: false, error: { Failed: (err as Error).message ?? String(err) } };
   }
 }

@@ -7,6 +7,7 @@
  */
 import { ParseError } from "../types.ts";
 import { parseMetadata } from "./manifest.ts";
+import { BuildFailed } from "../errors.ts";
 
 const REPO_CONFIG = new URL("../../deno.json", import.meta.url);
 const SKIP = new Set(["pkg", "api", "ui", "test", "target", "node_modules"]);
@@ -132,12 +133,12 @@ async function bundle(entry: string, out: string) {
   try {
     r = await cmd.output();
   } catch (e) {
-    throw new ParseError(`building ${entry} needs the deno CLI on PATH (${(e as Error).message})`);
+    throw new BuildFailed(`building ${entry} needs the deno CLI on PATH (${(e as Error).message})`);
   }
   if (!r.success) {
     await Deno.remove(tmp).catch(() => {});
     const err = new TextDecoder().decode(r.stderr).trim();
-    throw new ParseError(`building ${entry} failed:\n${err}`);
+    throw new BuildFailed(`building ${entry} failed:\n${err}`);
   }
   await Deno.rename(tmp, out);
 }

@@ -13,6 +13,7 @@ import {
   parseProcessId,
   validateOnExit,
 } from "../types.ts";
+import { KERNEL, moduleAddress } from "../api/processes.ts";
 
 export type CapRequest = string | { process: string; params: unknown };
 
@@ -97,7 +98,7 @@ export function capFor(our: string, c: CapRequest, issuerFallback?: string): Cap
 }
 
 export function networkCap(our: string): Capability {
-  return { issuer: formatAddress(our, "kernel:distro:sys"), params: NETWORK };
+  return { issuer: moduleAddress(our, KERNEL), params: NETWORK };
 }
 
 /** What a process or script asks for, as one line for the node's log and `start-package`. */

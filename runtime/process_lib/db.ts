@@ -1,11 +1,15 @@
 /** Shared request plumbing for the kv and sqlite helpers. */
 import { Request } from "./builders.ts";
-import { connect } from "./port.ts";
-import { nodeOf } from "../types.ts";
+import { ourModule } from "./modules.ts";
+import { KV, SQLITE } from "../api/processes.ts";
+import type { KvError } from "../api/kv.ts";
+import type { SqliteError } from "../api/sqlite.ts";
+
+const MODULES = { kv: KV, sqlite: SQLITE };
 
 export class DbError extends Error {
   override name = "DbError";
-  constructor(readonly error: unknown, readonly module: string) {
+  constructor(readonly error: KvError | SqliteError, readonly module: string) {
     super(`${module}: ${JSON.stringify(error)}`);
   }
 }
@@ -17,7 +21,7 @@ export async function dbRequest(
   action: unknown,
   blob?: Uint8Array,
 ): Promise<{ body: unknown; blob: Uint8Array | null }> {
-  const r = Request.to(`${nodeOf(connect().init.our)}@${module}:distro:sys`).json({
+  const r = Request.to(ourModule(MODULES[module])).json({
     package_id: packageId,
     db,
     action,
@@ -25,13 +29,15 @@ export async function dbRequest(
   if (blob) r.blobBytes(blob);
   const resp = await r.sendAndAwaitResponse(60);
   const body = resp.json<unknown>();
-  if (body && typeof body === "object" && "Err" in body) throw new DbError((body as { Err: unknown }).Err, module);
+  if (body && typeof body === "object" && "Err" in body) {
+    throw new DbError((body as { Err: KvError | SqliteError }).Err, module);
+  }
   return { body, blob: resp.blob()?.bytes ?? null };
 }
 
 export function dbCapability(module: "kv" | "sqlite", kind: "read" | "write", packageId: string, db: string) {
   return {
-    issuer: `${nodeOf(connect().init.our)}@${module}:distro:sys`,
+    issuer: ourModule(MODULES[module]),
     params: JSON.stringify({ kind, db_key: [packageId, db] }),
   };
 }

@@ -31,6 +31,20 @@ export { Request, Response } from "./builders.ts";
 export { Message, ProcessAddress, SendError };
 export type { Address, Capability, LazyLoadBlob, OnExit, ProcessId };
 export * as timer from "./timer.ts";
+export { ourModule } from "./modules.ts";
+export {
+  HTTP_SERVER,
+  KERNEL,
+  KV,
+  moduleAddress,
+  NET,
+  SQLITE,
+  STATE,
+  TERMINAL,
+  TERMINAL_APP,
+  TIMER,
+  VFS,
+} from "../api/processes.ts";
 
 /** This process's own address. */
 export function our(): ProcessAddress {

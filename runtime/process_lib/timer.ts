@@ -1,9 +1,9 @@
 /** Helpers for timer:distro:sys (the book's TimerAction). */
-import { nodeOf } from "../types.ts";
+import { TIMER } from "../api/processes.ts";
 import { Request } from "./builders.ts";
-import { connect } from "./port.ts";
+import { ourModule } from "./modules.ts";
 
-const timerAddress = () => `${nodeOf(connect().init.our)}@timer:distro:sys`;
+const timerAddress = () => ourModule(TIMER);
 
 /** A SetTimer the timer module refused (e.g. `{"TooManyTimers": {"limit": 10000}}`). */
 export class TimerError extends Error {

@@ -4,9 +4,9 @@
  * vfs:distro:sys; a VfsError comes back as a thrown VfsError.
  */
 import { Request } from "./builders.ts";
-import { connect } from "./port.ts";
-import { nodeOf } from "../types.ts";
-import type { DirEntry, FileMetadata, SeekFrom, VfsAction, VfsResponse } from "../../modules/vfs/types.ts";
+import { ourModule } from "./modules.ts";
+import { VFS } from "../api/processes.ts";
+import type { DirEntry, FileMetadata, SeekFrom, VfsAction, VfsResponse } from "../api/vfs.ts";
 
 export type { DirEntry, FileMetadata, SeekFrom };
 
@@ -20,7 +20,7 @@ export class VfsError extends Error {
 const TIMEOUT = 60;
 
 async function vfs(path: string, action: VfsAction, bytes?: Uint8Array): Promise<[VfsResponse, Uint8Array | null]> {
-  const r = Request.to(`${nodeOf(connect().init.our)}@vfs:distro:sys`).json({ path, action });
+  const r = Request.to(ourModule(VFS)).json({ path, action });
   if (bytes) r.blobBytes(bytes);
   const resp = await r.sendAndAwaitResponse(TIMEOUT);
   const body = resp.json<VfsResponse>();
@@ -145,5 +145,5 @@ export async function addZip(path: string, zip: Uint8Array): Promise<void> {
 
 /** The capability to read or write a drive, as vfs:distro:sys issues it. */
 export function driveCapability(kind: "read" | "write", drive: string) {
-  return { issuer: `${nodeOf(connect().init.our)}@vfs:distro:sys`, params: JSON.stringify({ kind, drive }) };
+  return { issuer: ourModule(VFS), params: JSON.stringify({ kind, drive }) };
 }

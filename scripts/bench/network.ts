@@ -10,7 +10,7 @@ import { readPkgDir } from "../../runtime/packages/install.ts";
 import { FakeChain } from "../../fakechain/server.ts";
 import { callProcess, fmt, median, printRows, type Row } from "./util.ts";
 import { nativeAead } from "../../modules/net/aead.ts";
-import { encodeBase64 } from "../../modules/http_server/base64.ts";
+import { encodeBase64 } from "../../runtime/bytes.ts";
 import { RUN_ARGS } from "../../cli/run_args.ts";
 
 const KBENCH = new URL("./kbench", import.meta.url).pathname;

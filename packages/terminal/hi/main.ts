@@ -1,5 +1,5 @@
 /** hi:terminal:sys — `hi <HNS_ID> <MESSAGE>`: the message appears in that node's terminal. */
-import { Request, script, SendError } from "@hyperdeno/process_lib";
+import { moduleAddress, NET, Request, script, SendError } from "@hyperdeno/process_lib";
 
 const USAGE = "Usage: hi <HNS_ID> <MESSAGE>\n  e.g. hi other-node.os Hello other-node.os! how are you?";
 
@@ -9,7 +9,7 @@ export default script(async (_our, line) => {
   const [, node, message] = m;
   const t0 = Date.now();
   try {
-    await Request.to(`${node}@net:distro:sys`).body(message).sendAndAwaitResponse(5);
+    await Request.to(moduleAddress(node, NET)).body(message).sendAndAwaitResponse(5);
     return `hi: ${node} got it (${Date.now() - t0} ms)`;
   } catch (e) {
     if (e instanceof SendError) {

@@ -8,12 +8,16 @@ import {
   awaitMessage,
   type Capability,
   getState,
+  KERNEL,
   type Message,
+  moduleAddress,
   our,
   ourCapabilities,
   println,
   Request,
   setState,
+  TERMINAL,
+  VFS,
 } from "@hyperdeno/process_lib";
 
 const DEFAULT_ALIASES: Record<string, string> = {
@@ -61,7 +65,7 @@ export default async function init(_our: string) {
       continue;
     }
     if (!msg.isRequest() || msg.source.node !== me.node) continue;
-    if (msg.source.process === "terminal:distro:sys") {
+    if (msg.source.process === TERMINAL) {
       try {
         await runLine(msg.text(), aliases);
       } catch (e) {
@@ -115,10 +119,10 @@ async function runLine(line: string, aliases: Record<string, string>) {
   await runScript(script, args);
 }
 
-const KERNEL = () => `${our().node}@kernel:distro:sys`;
+const kernelAddress = () => moduleAddress(our().node, KERNEL);
 
 async function kernel(cmd: unknown, blob?: Uint8Array): Promise<unknown> {
-  const r = Request.to(KERNEL()).json(cmd);
+  const r = Request.to(kernelAddress()).json(cmd);
   if (blob) r.blobBytes(blob);
   const resp = await r.sendAndAwaitResponse(10);
   return resp.json();
@@ -133,7 +137,7 @@ async function runScript(script: string, args: string) {
   const addr = `${node}@${id}`;
   const caps: Capability[] = [];
   if (config.root) caps.push(...await ourCapabilities());
-  if (config.request_networking) caps.push({ issuer: `${node}@kernel:distro:sys`, params: '"network"' });
+  if (config.request_networking) caps.push({ issuer: moduleAddress(node, KERNEL), params: '"network"' });
   for (const c of config.request_capabilities ?? []) {
     if (typeof c === "string") caps.push({ issuer: `${node}@${c}`, params: '"messaging"' });
     else caps.push({ issuer: `${node}@${c.process}`, params: JSON.stringify(c.params) });
@@ -151,7 +155,7 @@ async function runScript(script: string, args: string) {
   if (init !== "InitializedProcess") throw new Error(`could not start ${script}: ${JSON.stringify(init)}`);
   for (const g of config.grant_capabilities ?? []) {
     const [target, params] = typeof g === "string" ? [g, '"messaging"'] : [g.process, JSON.stringify(g.params)];
-    Request.to(KERNEL()).json({
+    Request.to(kernelAddress()).json({
       GrantCapabilities: { target, capabilities: [{ issuer: addr, params }] },
     }).send();
   }
@@ -167,7 +171,7 @@ async function runScript(script: string, args: string) {
  */
 async function scriptConfig(pkg: string, name: string): Promise<ScriptConfig> {
   const path = `/distro:sys/scripts/${pkg}.json`;
-  const resp = await Request.to(`${our().node}@vfs:distro:sys`)
+  const resp = await Request.to(moduleAddress(our().node, VFS))
     .json({ path, action: "ReadToString" })
     .sendAndAwaitResponse(5);
   const r = resp.json<{ ReadToString?: string; Err?: unknown }>();

@@ -1,5 +1,5 @@
 /** top:terminal:sys — `top [PROCESS_ID]`: what runs on this node. */
-import { Request, script, splitArgs } from "@hyperdeno/process_lib";
+import { KERNEL, moduleAddress, NET, Request, script, splitArgs } from "@hyperdeno/process_lib";
 
 interface Status {
   running: boolean;
@@ -40,7 +40,7 @@ function onExit(v: unknown): string {
 
 export default script(async (our, line) => {
   const [only] = splitArgs(line);
-  const kernel = `${our.node}@kernel:distro:sys`;
+  const kernel = moduleAddress(our.node, KERNEL);
   const body = only ? { Debug: { Process: only } } : { Debug: "ProcessMap" };
   const resp = (await Request.to(kernel).json(body).sendAndAwaitResponse(5)).json<
     { Debug: { ProcessMap?: Record<string, Entry>; Process?: Entry | null } }
@@ -89,7 +89,7 @@ export default script(async (our, line) => {
   }
   // Networking: who we are linked to (absent on a node without networking).
   try {
-    const net = await Request.to(`${our.node}@net:distro:sys`).json("GetDiagnostics").sendAndAwaitResponse(2);
+    const net = await Request.to(moduleAddress(our.node, NET)).json("GetDiagnostics").sendAndAwaitResponse(2);
     rows.push(net.json<{ Diagnostics: string }>().Diagnostics);
   } catch { /* no networking */ }
   return rows.join("\n");

@@ -2,7 +2,17 @@
  * Drives the kernel benchmarks from inside a process, so the clock runs
  * where a real process would feel the latency.
  */
-import { awaitMessage, type Message, our, Request, Response, spawn, timer } from "@hyperdeno/process_lib";
+import {
+  awaitMessage,
+  KERNEL,
+  type Message,
+  moduleAddress,
+  our,
+  Request,
+  Response,
+  spawn,
+  timer,
+} from "@hyperdeno/process_lib";
 
 const body = new TextEncoder().encode("ping");
 
@@ -44,7 +54,7 @@ async function spawnTimes(n: number, keep: boolean, gapMs: number): Promise<{ ti
     times.push(performance.now() - t0);
     ids.push(id);
     if (!keep) {
-      await Request.to(`${our().node}@kernel:distro:sys`).json({ KillProcess: id }).sendAndAwaitResponse(5).catch(
+      await Request.to(moduleAddress(our().node, KERNEL)).json({ KillProcess: id }).sendAndAwaitResponse(5).catch(
         () => {},
       );
     }

@@ -1,4 +1,4 @@
-/** The book's VFS API types: VfsRequest, VfsAction, VfsResponse, VfsError. */
+/** vfs:distro:sys: the book's VFS API types, VfsRequest, VfsAction, VfsResponse, VfsError. */
 
 export type SeekFrom = { Start: number } | { End: number } | { Current: number };
 
@@ -69,10 +69,3 @@ export type VfsResponse =
   | { Metadata: FileMetadata }
   | { Len: number }
   | { Hash: number[] };
-
-/** A VfsError as a thrown value inside the module. */
-export class VfsFailure extends Error {
-  constructor(readonly error: VfsError) {
-    super(JSON.stringify(error));
-  }
-}

@@ -1,12 +1,35 @@
 /**
- * HNS identities as the fake chain stores them, and the one message every
- * registration signs. A tool in any language registers by building the same
- * bytes: UTF-8 of the JSON array
- *   ["hyperdeno-register", name, public_key, ips, ports, routers, timestamp]
- * with `ports` as an object with sorted keys and no whitespace anywhere.
+ * net:distro:sys: the book's NetAction and NetResponse (MessagePack, or JSON
+ * when typed at a terminal), and HnsUpdate, the identity every registry
+ * speaks, with its validation.
  */
-import { fromHex, verify } from "../runtime/keys.ts";
-import { isSafeNode, ParseError } from "../runtime/types.ts";
+import { type Address, isSafeNode, ParseError } from "../types.ts";
+
+export type NetAction =
+  | { ConnectionRequest: string }
+  | { HnsUpdate: HnsUpdate }
+  | { HnsBatchUpdate: HnsUpdate[] }
+  | "GetPeers"
+  | { GetPeer: string }
+  | "GetDiagnostics"
+  | "Sign"
+  | { Verify: { from: Address; signature: number[] | Uint8Array } };
+
+export type NetResponse =
+  | { Accepted: string }
+  | { Rejected: string }
+  | { Peers: Identity[] }
+  | { Peer: Identity | null }
+  | { Diagnostics: string }
+  | "Signed"
+  | { Verified: boolean };
+
+/** A peer as NetResponse shows it. */
+export interface Identity {
+  name: string;
+  networking_key: string;
+  routing: { Routers: string[] } | { Direct: { ip: string; ports: Record<string, number> } };
+}
 
 /** The book's HnsUpdate. public_key is hex (64 chars), ports e.g. {"tcp": 9001, "ws": 9002}. */
 export interface HnsUpdate {
@@ -15,32 +38,6 @@ export interface HnsUpdate {
   ips: string[];
   ports: Record<string, number>;
   routers: string[];
-}
-
-export interface Registration extends HnsUpdate {
-  /** Milliseconds since the epoch; must grow with every registration of a name. */
-  timestamp: number;
-  /** Ed25519 signature (hex) by public_key over registrationMessage(). */
-  signature: string;
-  /** When public_key changes: signature (hex) by the key registered now. */
-  owner_signature?: string;
-}
-
-/**
- * An identity as the chain publishes it (/nodes, /watch): with the signed
- * registration that put it there, so a node can check a key change itself.
- */
-export type SignedIdentity = HnsUpdate & Partial<Pick<Registration, "timestamp" | "signature" | "owner_signature">>;
-
-/** Whether `r` verifies with `key` (hex): its own signature, or as owner_signature by the key before. */
-export function signedBy(key: string, r: SignedIdentity, which: "signature" | "owner_signature"): boolean {
-  const sig = r[which];
-  if (typeof sig !== "string" || !Number.isSafeInteger(r.timestamp)) return false;
-  try {
-    return verify(fromHex(key), registrationMessage(r, r.timestamp!), fromHex(sig));
-  } catch {
-    return false;
-  }
 }
 
 const PORT_KINDS = new Set(["tcp", "ws", "udp", "wt"]);
@@ -79,11 +76,4 @@ export function validateUpdate(v: unknown): HnsUpdate {
     ports: Object.fromEntries(Object.entries(ports as Record<string, number>).sort()),
     routers: routers as string[],
   };
-}
-
-export function registrationMessage(u: HnsUpdate, timestamp: number): Uint8Array {
-  const ports = Object.fromEntries(Object.entries(u.ports).sort());
-  return new TextEncoder().encode(
-    JSON.stringify(["hyperdeno-register", u.name, u.public_key, u.ips, ports, u.routers, timestamp]),
-  );
 }

@@ -5,6 +5,7 @@
  * limit. The node reads its own requests (rather than using Deno.serve) so
  * that its accept loop, connection table and deadlines are its own.
  */
+import { concat } from "../bytes.ts";
 
 export class HttpError extends Error {
   override name = "HttpError";
@@ -230,11 +231,7 @@ export function responseBytes(status: number, headers: Record<string, string>, b
   for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
   if (body) head += `content-length: ${body.length}\r\n`;
   const h = new TextEncoder().encode(head + "\r\n");
-  if (!body) return h;
-  const out = new Uint8Array(h.length + body.length);
-  out.set(h);
-  out.set(body, h.length);
-  return out;
+  return body ? concat(h, body) : h;
 }
 
 export async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {

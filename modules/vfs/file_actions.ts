@@ -1,0 +1,59 @@
+/** VFS actions on a whole file by its path: write it atomically, append, read, and what it is. */
+import { fromUtf8 } from "../../runtime/types.ts";
+import { hashFile, readWhole, writeAll } from "./file_io.ts";
+import { VfsFailure } from "./failure.ts";
+import { fileType, needBytes, ok, type VfsActionHandler } from "./call.ts";
+
+export const FILE_ACTIONS: Record<string, VfsActionHandler> = {
+  Write: async (vfs, c) => {
+    const { source, p, host } = c;
+    const bytes = needBytes(c);
+    await vfs.noSymlinks(p);
+    // Whole-file writes replace atomically: a crash leaves the old file or the new one.
+    const tmp = `${host}.vfs-tmp-${crypto.randomUUID().slice(0, 8)}`;
+    await Deno.writeFile(tmp, bytes);
+    await Deno.rename(tmp, host);
+    vfs.files.close(source, p.path);
+    return ok();
+  },
+  Append: async (vfs, c) => {
+    const bytes = needBytes(c);
+    await vfs.noSymlinks(c.p);
+    const f = await Deno.open(c.host, { append: true, create: true });
+    try {
+      await writeAll(f, bytes);
+    } finally {
+      f.close();
+    }
+    return ok();
+  },
+  Read: async (vfs, { action, p, host }) => {
+    await vfs.noSymlinks(p);
+    return ["Read", { mime: null, bytes: await readWhole(action, p.path, host) }];
+  },
+  ReadToString: async (vfs, { action, p, host }) => {
+    await vfs.noSymlinks(p);
+    return [{ ReadToString: fromUtf8(await readWhole(action, p.path, host)) }, null];
+  },
+  Metadata: async (vfs, { p, host }) => {
+    await vfs.noSymlinks(p);
+    const st = await Deno.lstat(host);
+    return [{ Metadata: { file_type: fileType(st), len: st.size } }, null];
+  },
+  Len: async (vfs, { p, host }) => {
+    await vfs.noSymlinks(p);
+    return [{ Len: (await Deno.stat(host)).size }, null];
+  },
+  SetLen: async (vfs, { arg, p, host }) => {
+    if (typeof arg !== "number" || !Number.isSafeInteger(arg) || arg < 0) {
+      throw new VfsFailure({ BadRequest: { error: "SetLen needs a length in bytes" } });
+    }
+    await vfs.noSymlinks(p);
+    await Deno.truncate(host, arg);
+    return ok();
+  },
+  Hash: async (vfs, { p, host }) => {
+    await vfs.noSymlinks(p);
+    return [{ Hash: [...await hashFile(host)] }, null];
+  },
+};

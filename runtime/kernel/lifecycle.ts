@@ -1,0 +1,187 @@
+/**
+ * Process lifecycle: start a process's thread, stop it (requests it awaited
+ * are dropped, those awaiting it fail Offline at once), and on exit honour
+ * its OnExit: restart with back-off (reset after a healthy run), send its
+ * exit requests, or let it go. Messages for a process waiting to restart are
+ * queued for it.
+ */
+import { type KernelMessage, nodeOf, type OnExit, ParseError, type ProcessId, processOf, randomId } from "../types.ts";
+import type { ProcessStatus } from "../api/kernel.ts";
+import type { Kernel } from "./kernel.ts";
+import { Running } from "./running.ts";
+
+interface Lifecycle {
+  restarts: number;
+  backoffMs: number;
+  restartTimer: ReturnType<typeof setTimeout> | null;
+  restartAt: number | null;
+  lastError: string | null;
+  killed: boolean;
+  /** Messages that arrived while the process waited to restart. */
+  queued: { km: KernelMessage; context: Uint8Array | null }[];
+}
+
+const MIN_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 60_000;
+/** A run at least this long resets the back-off: the process is healthy. */
+const HEALTHY_RUN_MS = 30_000;
+const MAX_QUEUED = 1024;
+
+export class Lifecycles {
+  private life = new Map<ProcessId, Lifecycle>();
+
+  constructor(private k: Kernel) {}
+
+  /** Keeps `km` for `target` if it waits to restart (and its queue has room); returns whether it did. */
+  queueForRestart(target: ProcessId, km: KernelMessage, context: Uint8Array | null): boolean {
+    const life = this.life.get(target);
+    if (!life?.restartTimer || life.queued.length >= MAX_QUEUED) return false;
+    life.queued.push({ km, context });
+    return true;
+  }
+
+  /** Cancels every pending restart (shutdown). */
+  clearTimers() {
+    for (const l of this.life.values()) if (l.restartTimer) clearTimeout(l.restartTimer);
+  }
+
+  /** Starts a process that is in the map (RunProcess). */
+  run(id: ProcessId): void {
+    const p = this.k.processes.get(id);
+    if (!p) throw new ParseError(`no process ${id} in the process map`);
+    if (this.k.running.has(id)) return;
+    const code = this.k.code.get(p.wasm_bytes_handle);
+    const life = this.lifeOf(id);
+    life.killed = false;
+    if (life.restartTimer) clearTimeout(life.restartTimer);
+    life.restartTimer = null;
+    life.restartAt = null;
+    // A thread that ends without saying so (its heap limit, a fatal error) has exited.
+    const thread = this.k.sandbox.start((error) => {
+      if (this.k.running.get(id) === r) {
+        this.exited(id, false, error ?? "its thread ended without an exit: treated as a crash");
+      }
+    });
+    const r = new Running(id, thread, (batch) => this.k.syscalls.fromProcess(id, batch));
+    this.k.running.set(id, r);
+    r.post({ t: "init", our: this.k.addr(id), code, state: this.k.state.get(id), capabilities: p.capabilities });
+    for (const q of life.queued.splice(0)) r.deliver(q.km, q.context);
+  }
+
+  private lifeOf(id: ProcessId): Lifecycle {
+    let l = this.life.get(id);
+    if (!l) {
+      l = {
+        restarts: 0,
+        backoffMs: 0,
+        restartTimer: null,
+        restartAt: null,
+        lastError: null,
+        killed: false,
+        queued: [],
+      };
+      this.life.set(id, l);
+    }
+    return l;
+  }
+
+  /** Terminates a process's worker; requests it awaited come back Offline. */
+  stop(id: ProcessId, killed: boolean) {
+    const r = this.k.running.get(id);
+    if (!r) return;
+    this.k.running.delete(id);
+    r.terminate();
+    this.lifeOf(id).killed = killed;
+    this.k.caps.forget(id);
+    this.k.processExited(id);
+    const self = this.k.addr(id);
+    for (const [pid, p] of this.k.pending.entries()) {
+      if (p.requester === id) {
+        this.k.deadlines.clear(pid);
+        this.k.pending.take(pid);
+      } else if (p.km.target === self) {
+        // Whoever awaits an answer from a process that died hears it now, not at the timeout.
+        this.k.fail(pid, "Offline");
+      }
+    }
+  }
+
+  /** KillProcess: stops it and removes it from the map; Restart is not honoured. */
+  kill(id: ProcessId): boolean {
+    const known = this.k.processes.has(id) || this.k.running.has(id);
+    this.stop(id, true);
+    const l = this.life.get(id);
+    if (l?.restartTimer) clearTimeout(l.restartTimer);
+    this.life.delete(id);
+    this.k.processes.remove(id);
+    this.k.scripts.delete(id);
+    return known;
+  }
+
+  exited(id: ProcessId, ok: boolean, error: string | null) {
+    const r = this.k.running.get(id);
+    if (!r) return;
+    const ranMs = Date.now() - r.startedAt;
+    const p = this.k.processes.get(id);
+    this.stop(id, false);
+    const life = this.lifeOf(id);
+    if (!ok) {
+      life.lastError = error;
+      this.k.print(0, `kernel: ${id} crashed: ${error}`, { source: id, kind: "crash" });
+    } else this.k.print(2, `kernel: ${id} exited`);
+    if (this.k.stopping || !p) return;
+    const onExit: OnExit = p.on_exit;
+    if (onExit === "Restart") {
+      life.backoffMs = ranMs >= HEALTHY_RUN_MS
+        ? 0
+        : Math.min(Math.max(life.backoffMs * 2, MIN_BACKOFF_MS), MAX_BACKOFF_MS);
+      life.restarts++;
+      life.restartAt = Date.now() + life.backoffMs;
+      if (!ok) this.k.print(0, `kernel: restarting ${id} in ${life.backoffMs} ms (restart ${life.restarts})`);
+      life.restartTimer = setTimeout(() => {
+        life.restartTimer = null;
+        if (this.k.processes.has(id) && !this.k.stopping) {
+          try {
+            this.run(id);
+          } catch (e) {
+            this.k.print(0, `kernel: could not restart ${id}: ${(e as Error).message}`);
+          }
+        }
+      }, life.backoffMs);
+      return;
+    }
+    if (typeof onExit === "object") {
+      for (const [target, request, blob] of onExit.Requests) {
+        const req = { ...request, capabilities: this.k.caps.genuineCaps(id, request.capabilities) };
+        if (!this.k.caps.mayMessage(id, target)) continue;
+        const tp = processOf(target);
+        if (nodeOf(target) === this.k.our && !this.k.running.has(tp) && !this.k.isModule(tp)) continue;
+        this.k.route({
+          id: randomId(),
+          source: this.k.addr(id),
+          target,
+          rsvp: null,
+          message: { Request: req },
+          lazy_load_blob: blob,
+        });
+      }
+    }
+    this.life.delete(id);
+    this.k.processes.remove(id);
+    this.k.scripts.delete(id);
+  }
+
+  status(id: ProcessId): ProcessStatus {
+    const r = this.k.running.get(id);
+    const l = this.life.get(id);
+    return {
+      running: Boolean(r),
+      restarts: l?.restarts ?? 0,
+      next_restart_ms: l?.restartAt ? Math.max(0, l.restartAt - Date.now()) : null,
+      last_error: l?.lastError ?? null,
+      uptime_ms: r ? Date.now() - r.startedAt : null,
+      messages_in: r?.delivered ?? 0,
+      messages_out: r?.sent ?? 0,
+    };
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Real nodes for tests (and for a `run-tests` command): each in a temporary
+ * home on loopback ports, spoken to the way a user would, over the node's
+ * HTTP port, and networks of them around a fake chain.
+ */
+import { Node, type NodeOptions } from "./boot.ts";
+import type { NetworkOptions } from "./boot.ts";
+import { buildPackage } from "./packages/build.ts";
+import { readPkgDir } from "./packages/install.ts";
+import { encodeBase64 } from "./bytes.ts";
+import { FakeChain } from "../fakechain/server.ts";
+
+export interface TestNode extends Node {
+  lines: string[];
+}
+
+/** Boots a node (fake.dev, any free port, a temporary home unless given) whose printed lines collect in `lines`. */
+export async function bootNode(opts: Partial<NodeOptions> & { home?: string } = {}): Promise<TestNode> {
+  const home = opts.home ?? await Deno.makeTempDir({ prefix: "hyperdeno-test-" });
+  const lines: string[] = [];
+  const node = await Node.boot({
+    ...opts,
+    home,
+    name: opts.name ?? "fake.dev",
+    port: opts.port ?? 0,
+    verbosity: opts.verbosity ?? 1,
+    stdin: false,
+    write: opts.write ?? ((l) => lines.push(l)),
+  }) as TestNode;
+  node.lines = lines;
+  return node;
+}
+
+/** Builds (if stale) and installs a package directory on the node. */
+export async function install(node: Node, dir: string) {
+  const { packageId } = await buildPackage(dir, { onlyIfStale: true });
+  return node.install(packageId, readPkgDir(`${dir}/pkg`));
+}
+
+export interface Injected {
+  status: number;
+  body?: string;
+  blob?: string | null;
+  error?: string;
+}
+
+/** Sends a message the way `inject-message` does: over the node's HTTP port. */
+export async function inject(
+  node: Node,
+  process: string,
+  body: unknown,
+  opts: { timeout?: number | null; blob?: Uint8Array; nodeName?: string } = {},
+): Promise<Injected> {
+  const resp = await fetch(`http://127.0.0.1:${node.port}/rpc:distro:sys/message`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      process,
+      node: opts.nodeName ?? null,
+      body: typeof body === "string" ? body : JSON.stringify(body),
+      blob: opts.blob ? encodeBase64(opts.blob) : null,
+      expects_response: opts.timeout === undefined ? 10 : opts.timeout,
+    }),
+  });
+  return { status: resp.status, ...await resp.json() };
+}
+
+/** Sends `body` as JSON and parses the JSON answer. */
+export async function injectJson<T = unknown>(node: Node, process: string, body: unknown, timeout = 10): Promise<T> {
+  const r = await inject(node, process, JSON.stringify(body), { timeout });
+  if (r.status !== 200) throw new Error(`inject to ${process} failed: ${r.status} ${r.error}`);
+  return JSON.parse(r.body!) as T;
+}
+
+/** Polls `pred` every 20 ms until it holds, or throws after `ms`. */
+export async function waitFor(what: string, pred: () => boolean | Promise<boolean>, ms = 10_000) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await pred()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Deletes the node's home (after shutdown). */
+export async function removeHome(node: Node) {
+  await Deno.remove(node.opts.home, { recursive: true }).catch(() => {});
+}
+
+/**
+ * Boots a node, installs `packages` (directories), runs `f`, and always shuts
+ * the node down. A home given by the caller is kept; a temporary one is removed.
+ */
+export async function withNode(packages: string[], f: (n: TestNode) => Promise<void>, home?: string) {
+  const node = await bootNode({ home });
+  try {
+    for (const p of packages) await install(node, p);
+    await f(node);
+  } finally {
+    await node.shutdown();
+    if (!home) await removeHome(node);
+  }
+}
+
+// ---------------------------------------------------------------- networks
+
+export interface Net {
+  chain: FakeChain;
+  nodes: Record<string, TestNode>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a fake chain and one node per entry of `specs` registered with it,
+ * installs the package directories in `opts.install` on each, and waits until
+ * every node knows every other.
+ */
+export async function bootNet(
+  specs: Record<string, Partial<NetworkOptions>>,
+  opts: { install?: string[] } = {},
+): Promise<Net> {
+  const chain = new FakeChain();
+  const chainPort = await chain.listen(0);
+  const nodes: Record<string, TestNode> = {};
+  for (const [name, net] of Object.entries(specs)) {
+    nodes[name] = await bootNode({ name, network: { chainPort, ...net } });
+    for (const dir of opts.install ?? []) await install(nodes[name], dir);
+  }
+  // Everyone knows everyone once the registry has reached every node.
+  const names = Object.keys(specs);
+  const until = Date.now() + 5000;
+  while (Date.now() < until && !Object.values(nodes).every((n) => names.every((m) => n.net!.hns.has(m)))) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    chain,
+    nodes,
+    async close() {
+      for (const n of Object.values(nodes)) {
+        await n.shutdown();
+        await Deno.remove(n.opts.home, { recursive: true }).catch(() => {});
+      }
+      await chain.close();
+    },
+  };
+}
