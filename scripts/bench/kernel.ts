@@ -2,6 +2,7 @@
  * Kernel benchmarks: messaging between two processes through the kernel,
  * spawn, idle memory and boot, each beside a raw Deno baseline run now.
  */
+import { RUN_ARGS } from "../../cli/run_args.ts";
 import { Node } from "../../runtime/boot.ts";
 import { buildPackage } from "../../runtime/packages/build.ts";
 import { readPkgDir } from "../../runtime/packages/install.ts";
@@ -76,7 +77,6 @@ function call<T>(node: Node, body: unknown): Promise<T> {
   return callProcess<T>(node.port, "client:kbench:bench.os", body);
 }
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const HELLO = new URL("./hello.ts", import.meta.url).pathname;
 
 /** Wall time from starting a command to a line matching `ready` on its output. */
@@ -99,10 +99,7 @@ async function bootTimes() {
   const home = await Deno.makeTempDir({ prefix: "hyperdeno-boot-" });
   await Deno.remove(home);
   const node = [
-    "run",
-    "--unstable-worker-options",
-    "-A",
-    MAIN,
+    ...RUN_ARGS,
     "boot-fake-node",
     "-p",
     "0",
