@@ -4,6 +4,7 @@
  * Ctrl-C or Ctrl-D on an empty line exits. Output printed while the user
  * types appears above the prompt without eating their line.
  */
+import { writeStdout } from "./stdout.ts";
 const enc = new TextEncoder();
 const HISTORY_MAX = 500;
 
@@ -23,7 +24,7 @@ export class LineEditor {
   constructor(private prompt: string, private hooks: LineEditorHooks) {}
 
   private out(s: string) {
-    Deno.stdout.writeSync(enc.encode(s));
+    writeStdout(enc.encode(s));
   }
 
   private redraw() {

@@ -5,6 +5,7 @@
  * filtered by verbosity, escaped (no text carries a control character to the
  * screen), labelled with its source, and rate-limited (see repeat_limiter.ts).
  */
+import { writeStdout } from "./stdout.ts";
 import type { KernelHandle, LineOrigin, RuntimeModule } from "../../runtime/kernel/module.ts";
 import { type KernelMessage, nodeOf, processOf, utf8 } from "../../runtime/types.ts";
 import { LineEditor } from "./line_editor.ts";
@@ -35,7 +36,7 @@ export class TerminalModule implements RuntimeModule {
     const out = (line: string) => {
       const text = opts.label ? line.split("\n").map((l) => `${opts.label} ${l}`).join("\n") : line;
       if (this.editor) this.editor.printAbove(text);
-      else Deno.stdout.writeSync(utf8(text + "\n"));
+      else writeStdout(utf8(text + "\n"));
     };
     this.write = opts.write ?? out;
     this.limiter = new RepeatLimiter((v, line) => v <= this.opts.verbosity && this.write(printable(line)));
