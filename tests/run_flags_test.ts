@@ -11,10 +11,9 @@ Deno.test("the commands of main.ts all go through the hyperdeno task", () => {
   }
 });
 
-Deno.test("RUN_ARGS starts a command with the hyperdeno task's flags, worker options and v8 flag among them", () => {
+Deno.test("RUN_ARGS starts a command with the hyperdeno task's flags, worker options among them", () => {
   assertEquals(RUN_ARGS.slice(1, -1), NODE_FLAGS);
   assert(NODE_FLAGS.includes("--unstable-worker-options"));
-  assert(NODE_FLAGS.includes("--v8-flags=--disallow-code-generation-from-strings"));
 });
 
 Deno.test("the tasks that run tests, benchmarks or a compiled node carry the same flags", () => {

@@ -3,9 +3,9 @@
  * not install: `import()` (an `npm:` specifier makes the node fetch from the
  * registry; `node:process` hands back the host APIs the sandbox removed) and
  * `import.meta`. A parse, not a text search, so a string that mentions
- * import() is fine. It is sound because nothing can make code from strings at
- * run time: the node runs with --disallow-code-generation-from-strings, which
- * the kernel checks at start (assertNoCodeFromStrings).
+ * import() is fine. It is sound because nothing in a process can make code
+ * from strings at run time (runtime/host/lockdown.ts closes eval and every
+ * function constructor before the process's code runs).
  */
 import { parse } from "acorn";
 import { simple } from "acorn-walk";
@@ -52,16 +52,4 @@ function refuseImports(code: string, name: string) {
       `${name} calls import() (line ${line}): processes may not load code at run time; import it statically so the build bundles it`,
     );
   }
-}
-
-/** Refuses to run a node whose V8 would let process code turn strings into code. */
-export function assertNoCodeFromStrings() {
-  try {
-    new Function("");
-  } catch {
-    return;
-  }
-  throw new Error(
-    "hyperdeno must run with --v8-flags=--disallow-code-generation-from-strings (the deno tasks pass it): without it the process sandbox can be escaped",
-  );
 }
