@@ -29,6 +29,7 @@ let port: HostPort | null = null;
 let ended = false;
 /** Messages taken off the port since the kernel last heard. */
 let took = 0;
+const TOOK_ALONE = 1024;
 
 /** Sizes are checked here, where the process sends, so a 1 GiB blob is refused before it is copied anywhere. */
 function checkSize(m: FromProcess) {
@@ -89,9 +90,13 @@ function exit(ok: boolean, error: string | null) {
 }
 
 function onBatch(e: MessageEvent<Batch>) {
-  // The count travels with whatever the process sends this turn, or alone a moment later.
-  if (!took) later(() => took && !flushing && flush(), 0);
+  // The count travels with whatever the process sends next; a process that only reads
+  // sends it alone every TOOK_ALONE messages, so the kernel's count is never far behind.
   took += e.data.rows.length;
+  if (took >= TOOK_ALONE && !flushing) {
+    flushing = true;
+    microtask(flush);
+  }
   for (const m of decodeToProcess(e.data)) {
     if (m.t === "init") {
       port = { init: m, post, deliver: null, buffered: [], backlog: () => 0, inspect };
