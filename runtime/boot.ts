@@ -5,6 +5,7 @@
  */
 import { KernelCommands } from "./kernel/commands.ts";
 import { Kernel } from "./kernel/kernel.ts";
+import { SANDBOX_MODES, type SandboxMode } from "./kernel/sandbox.ts";
 import { readJsonSync, removeStaleTemps, writeFileAtomicSync } from "./kernel/persist.ts";
 import { buildPackage, processDirs } from "./packages/build.ts";
 import {
@@ -45,6 +46,11 @@ export interface NodeOptions {
   write?: (line: string) => void;
   /** The heap limit of each process, in MiB (default 512). */
   processHeapMb?: number;
+  /**
+   * Where processes run: `processes` (default), a child OS process per package that the kernel can end when a
+   * thread is stuck; or `threads` of the node itself. HYPERDENO_SANDBOX sets the default (for benchmarks).
+   */
+  sandbox?: SandboxMode;
   onExit?: () => void;
   /** Networking; without it the node is alone and remote messages fail Offline. */
   network?: NetworkOptions;
@@ -101,6 +107,7 @@ export class Node {
       home,
       print: (v, t, o) => terminal ? terminal.print(v, t, o) : early.push([v, t, o]),
       processHeapMb: opts.processHeapMb,
+      sandbox: opts.sandbox ?? sandboxFromEnv(),
     });
     terminal = new TerminalModule(kernel, {
       verbosity: opts.verbosity ?? 0,
@@ -178,6 +185,15 @@ export class Node {
     this.chain?.watcher.stop();
     await this.kernel.shutdown();
     await this.chain?.server?.close();
+  }
+}
+
+function sandboxFromEnv(): SandboxMode | undefined {
+  try {
+    const v = Deno.env.get("HYPERDENO_SANDBOX");
+    return SANDBOX_MODES.find((m) => m === v);
+  } catch {
+    return undefined; // no env permission: the default
   }
 }
 

@@ -7,6 +7,8 @@
  * costs a message, not a thread start-up.
  */
 import { compileFunction } from "node:vm";
+import { deserialize, serialize } from "node:v8";
+import { parentPort } from "node:worker_threads";
 import { type FromProcess, HOST_KEY, type HostPort } from "./protocol.ts";
 import { type Batch, decodeToProcess, encodeFromProcess } from "./wire.ts";
 import { lockdown } from "./lockdown.ts";
@@ -17,23 +19,31 @@ const inspect: (v: unknown) => string = Deno.inspect;
 const later = setTimeout;
 const microtask = queueMicrotask;
 
-/** A batch this long goes at once, so the kernel starts on it while we go on. */
+/** A batch this long (or this large) goes at once, so the kernel starts on it while we go on. */
 const BATCH_MAX = 256;
+const BATCH_BYTES = 32 * 2 ** 20;
 
 let kernel: MessagePort | null = null;
 let outbox: FromProcess[] = [];
 let flushing = false;
+let outboxBytes = 0;
+/** Batches travel as node:v8 serialized bytes: a process host passes them to its pipe unread. */
+let asBytes = false;
 let port: HostPort | null = null;
 let ended = false;
 /** Messages taken off the port since the kernel last heard. */
 let took = 0;
 
-/** Sizes are checked here, where the process sends, so a 1 GiB blob is refused before it is copied anywhere. */
-function checkSize(m: FromProcess) {
+/**
+ * Sizes are checked here, where the process sends, so a 1 GiB blob is refused before it is copied anywhere.
+ * Returns the message's bytes.
+ */
+function checkSize(m: FromProcess): number {
   if (m.t === "set_state" && (m.bytes?.length ?? 0) > LIMITS.blobBytes) {
     throw new LimitReached(`process state may be at most ${LIMITS.blobBytes} bytes: keep more in a drive or database`);
   }
-  if (m.t !== "send") return;
+  if (m.t === "set_state") return m.bytes?.length ?? 0;
+  if (m.t !== "send") return 0;
   const body = ("Request" in m.message ? m.message.Request : m.message.Response[0]).body;
   if (body?.length > LIMITS.bodyBytes) {
     throw new LimitReached(
@@ -44,15 +54,22 @@ function checkSize(m: FromProcess) {
   if (blob > LIMITS.blobBytes) {
     throw new LimitReached(`a blob may be at most ${LIMITS.blobBytes} bytes (this one is ${blob}): send it in chunks`);
   }
+  return body.length + blob;
+}
+
+function sendBatch(batch: FromProcess[]) {
+  const b = encodeFromProcess(batch);
+  kernel!.postMessage(asBytes ? serialize(b) : b);
 }
 
 function post(m: FromProcess) {
   if (ended) return;
-  checkSize(m);
+  outboxBytes += checkSize(m);
   outbox.push(m);
-  if (outbox.length >= BATCH_MAX) {
-    kernel!.postMessage(encodeFromProcess(outbox));
+  if (outbox.length >= BATCH_MAX || outboxBytes >= BATCH_BYTES) {
+    sendBatch(outbox);
     outbox = [];
+    outboxBytes = 0;
     return;
   }
   if (!flushing) {
@@ -68,11 +85,12 @@ function flush() {
   flushing = false;
   const batch = outbox;
   outbox = [];
+  outboxBytes = 0;
   if (took) {
     batch.push({ t: "took", n: took });
     took = 0;
   }
-  if (batch.length) kernel?.postMessage(encodeFromProcess(batch));
+  if (batch.length && kernel) sendBatch(batch);
 }
 
 function describe(err: unknown): string {
@@ -86,11 +104,12 @@ function exit(ok: boolean, error: string | null) {
   ended = true;
 }
 
-function onBatch(e: MessageEvent<Batch>) {
+function onBatch(e: MessageEvent<Batch | Uint8Array>) {
+  const batch = (asBytes ? deserialize(e.data as Uint8Array) : e.data) as Batch;
   // The count travels with whatever the process sends this turn, or alone a moment later.
   if (!took) later(() => took && !flushing && flush(), 0);
-  took += e.data.rows.length;
-  for (const m of decodeToProcess(e.data)) {
+  took += batch.rows.length;
+  for (const m of decodeToProcess(batch)) {
     if (m.t === "init") {
       port = { init: m, post, deliver: null, buffered: [], backlog: () => 0, inspect };
       start(m.code);
@@ -130,12 +149,18 @@ addEventListener("unhandledrejection", (e: PromiseRejectionEvent) => {
   exit(false, describe(e.reason));
 });
 
-// The factory hands over the kernel's port once, when a process starts here.
-addEventListener("message", function handOff(e: Event) {
-  const handed = (e as MessageEvent<{ port?: MessagePort }>).data?.port;
+// Kept before lockdown: process code never sees the thread's own parent port.
+const toPool = parentPort;
+
+// The pool hands over the kernel's port once, when a process starts here, and
+// pings now and then: an answer shows this thread still turns its event loop.
+addEventListener("message", (e: Event) => {
+  const data = (e as MessageEvent<{ t?: string; port?: MessagePort; bytes?: boolean }>).data;
+  if (data?.t === "ping") return toPool?.postMessage({ t: "pong" });
+  const handed = data?.port;
   if (kernel || typeof handed?.postMessage !== "function") return;
-  removeEventListener("message", handOff);
   kernel = handed;
+  asBytes = data.bytes === true;
   kernel.onmessage = onBatch;
   post({ t: "ready" });
 });

@@ -33,7 +33,7 @@ import {
 import type { KernelHandle, LineOrigin, RuntimeModule } from "./module.ts";
 import { type PersistedProcess, ProcessMap } from "./process_map.ts";
 import { Running } from "./running.ts";
-import { Sandbox } from "./sandbox.ts";
+import { Sandbox, type SandboxMode } from "./sandbox.ts";
 import { PendingRequests, requestBytes } from "./pending.ts";
 import { LIMITS } from "../limits.ts";
 import { assertNoCodeFromStrings } from "./code_check.ts";
@@ -87,6 +87,8 @@ export interface KernelOptions {
   print: (verbosity: number, text: string, origin?: LineOrigin) => void;
   /** The heap limit of each process, in MiB. */
   processHeapMb?: number;
+  /** Where processes run: a child OS process per package (default), or threads of the node. */
+  sandbox?: SandboxMode;
 }
 
 export class Kernel implements KernelHandle {
@@ -115,7 +117,7 @@ export class Kernel implements KernelHandle {
     this.processes = new ProcessMap(`${opts.home}/kernel/process_map.json`);
     this.code = new CodeStore(`${opts.home}/vfs`);
     this.state = new StateStore(`${opts.home}/state`);
-    this.sandbox = new Sandbox(opts.processHeapMb);
+    this.sandbox = new Sandbox({ heapMb: opts.processHeapMb, mode: opts.sandbox, log: (t) => this.print(0, t) });
   }
 
   addr(process: ProcessId): Address {
@@ -580,7 +582,7 @@ export class Kernel implements KernelHandle {
     life.restartTimer = null;
     life.restartAt = null;
     // A thread that ends without saying so (its heap limit, a fatal error) has exited.
-    const thread = this.sandbox.start((error) => {
+    const thread = this.sandbox.start(id, (error) => {
       if (this.running.get(id) === r) {
         this.exited(id, false, error ?? "its thread ended without an exit: treated as a crash");
       }
@@ -778,7 +780,7 @@ export class Kernel implements KernelHandle {
     for (const l of this.life.values()) if (l.restartTimer) clearTimeout(l.restartTimer);
     this.deadlines.stop();
     this.pending.clear();
-    this.sandbox.close();
+    await this.sandbox.close();
     for (const m of this.modules.values()) await m.shutdown?.();
     await this.processes.flush();
     await this.state.flush();

@@ -1,32 +1,122 @@
 /**
- * Where process threads come from: the sandbox factory (runtime/host/factory.ts),
- * one worker that may read the process bootstrap and nothing else, which
- * starts each process in a heap-limited node worker. The kernel gets a
- * MessagePort per process and a report when its thread ends, however it ends
- * (an exception, its heap limit, `close()`).
+ * Where process threads come from. Each process runs in a heap-limited node
+ * worker with no permissions (runtime/host/threads.ts), started either:
+ *
+ * - `processes`: in a process host, a child `deno run` per package
+ *   (runtime/host/host.ts, kernel side in host_process.ts). Deno cannot stop
+ *   a thread inside one synchronous run of JavaScript (terminate() leaves a
+ *   `for(;;){}` burning a core for the node's lifetime; a heap exhausted in a
+ *   synchronous loop leaves its thread blocked at its limit), but the kernel
+ *   can always end an OS process. A stuck thread costs its package's other
+ *   processes a restart, never another package anything.
+ * - `threads`: in the sandbox factory (runtime/host/factory.ts), a worker in
+ *   the node's own process: cheaper, but a stuck thread stays until the node
+ *   stops. Used when the node may not start a child Deno (a compiled binary).
+ *
+ * Either way the kernel gets a port per process and a report when its thread
+ * ends by itself (an exception, its heap limit, `close()`, its host's end).
  */
 import type { FromFactory, ToFactory } from "../host/protocol.ts";
+import { packageOf, type ProcessId } from "../types.ts";
+import { IDLE, ProcessHost } from "./host_process.ts";
+import { canSpawnDeno } from "./module_worker.ts";
 
 const HOST = new URL("../host/", import.meta.url);
-/** The files the bootstrap's threads load; the factory may read these alone. */
-const BOOTSTRAP_FILES = ["factory.ts", "worker.ts", "protocol.ts", "wire.ts", "lockdown.ts", "../limits.ts"]
-  .map((f) => new URL(f, HOST).pathname);
+/** The files the bootstrap's threads load; the factory and hosts may read these alone. */
+const BOOTSTRAP_FILES = [
+  "factory.ts",
+  "host.ts",
+  "threads.ts",
+  "pipe.ts",
+  "worker.ts",
+  "protocol.ts",
+  "wire.ts",
+  "lockdown.ts",
+  "../limits.ts",
+].map((f) => new URL(f, HOST).pathname);
 
 /** The heap limit of one process's thread, in MiB, unless the node says otherwise. */
 export const PROCESS_HEAP_MB = 512;
 
+const STOPPING = "the node is stopping";
+
+export type SandboxMode = "threads" | "processes";
+export const SANDBOX_MODES: readonly SandboxMode[] = ["threads", "processes"];
+
+/** What Running needs of a port: a MessagePort, or a relay to a process host. */
+export interface ThreadPort {
+  postMessage(batch: unknown): void;
+  onmessage: ((e: MessageEvent) => void) | null;
+}
+
 export interface ProcessThread {
-  readonly port: MessagePort;
+  readonly port: ThreadPort;
   terminate(): void;
 }
 
+export interface SandboxOptions {
+  heapMb?: number;
+  /** `processes` unless the node cannot start a child Deno. */
+  mode?: SandboxMode;
+  /** Where the sandbox says why it ended a process host. */
+  log?: (text: string) => void;
+}
+
 export class Sandbox {
-  private factory!: Worker;
+  readonly mode: SandboxMode;
+  private heapMb: number;
+  private log: (text: string) => void;
+  private factory: Worker | null = null;
   private next = 1;
   private ended = new Map<number, (error: string | null) => void>();
+  private hosts = new Map<string, ProcessHost>();
+  private closing = new Set<Promise<void>>();
 
-  constructor(private heapMb = PROCESS_HEAP_MB) {
-    this.factory = this.newFactory();
+  constructor(opts: SandboxOptions = {}) {
+    this.heapMb = opts.heapMb ?? PROCESS_HEAP_MB;
+    this.log = opts.log ?? (() => {});
+    this.mode = (opts.mode ?? "processes") === "processes" && canSpawnDeno() ? "processes" : "threads";
+    // Threads start warm with the node, as the first processes start at boot.
+    if (this.mode === "threads") this.factory = this.newFactory();
+  }
+
+  /** The OS process ids of the live process hosts, by package. */
+  hostPids(): Map<string, number> {
+    return new Map([...this.hosts].map(([pkg, h]) => [pkg, h.pid]));
+  }
+
+  /** A new thread for process `id`; `onEnd` hears once when it ends by itself (not when terminated). */
+  start(id: ProcessId, onEnd: (error: string | null) => void): ProcessThread {
+    const thread = this.next++;
+    if (this.mode === "processes") return this.hostOf(packageOf(id)).start(id, thread, onEnd);
+    const factory = this.factory ??= this.newFactory();
+    const { port1, port2 } = new MessageChannel();
+    this.ended.set(thread, onEnd);
+    factory.postMessage({ t: "start", thread, port: port2 } satisfies ToFactory, [port2]);
+    return {
+      port: port1,
+      terminate: () => {
+        this.ended.delete(thread);
+        port1.close();
+        this.factory?.postMessage({ t: "kill", thread } satisfies ToFactory);
+      },
+    };
+  }
+
+  private hostOf(pkg: string): ProcessHost {
+    let h = this.hosts.get(pkg);
+    if (!h) {
+      h = new ProcessHost(pkg, this.heapMb, BOOTSTRAP_FILES, (gone, why) => {
+        if (this.hosts.get(pkg) === gone) this.hosts.delete(pkg);
+        if (why !== IDLE && why !== STOPPING) {
+          this.log(`kernel: the process host of package ${pkg} (pid ${gone.pid}) ended: ${why}`);
+        }
+        this.closing.add(gone.done);
+        gone.done.then(() => this.closing.delete(gone.done));
+      });
+      this.hosts.set(pkg, h);
+    }
+    return h;
   }
 
   private newFactory(): Worker {
@@ -57,35 +147,19 @@ export class Sandbox {
       const lost = [...this.ended.values()];
       this.ended.clear();
       factory.terminate();
-      this.factory = this.newFactory();
+      this.factory = null;
       for (const cb of lost) cb(`the sandbox factory failed: ${e.message}`);
     };
     factory.postMessage({ t: "config", heapMb: this.heapMb } satisfies ToFactory);
     return factory;
   }
 
-  private tell(m: ToFactory, transfer: Transferable[] = []) {
-    this.factory.postMessage(m, transfer);
-  }
-
-  /** A new process thread; `onEnd` hears once when it ends by itself (not when terminated). */
-  start(onEnd: (error: string | null) => void): ProcessThread {
-    const thread = this.next++;
-    const { port1, port2 } = new MessageChannel();
-    this.ended.set(thread, onEnd);
-    this.tell({ t: "start", thread, port: port2 }, [port2]);
-    return {
-      port: port1,
-      terminate: () => {
-        this.ended.delete(thread);
-        port1.close();
-        this.tell({ t: "kill", thread });
-      },
-    };
-  }
-
-  close() {
+  /** Ends every process thread and host; resolves once the hosts' OS processes are gone. */
+  async close() {
     this.ended.clear();
-    this.factory.terminate();
+    this.factory?.terminate();
+    this.factory = null;
+    for (const h of [...this.hosts.values()]) h.end(STOPPING);
+    await Promise.all(this.closing);
   }
 }

@@ -1,0 +1,72 @@
+/**
+ * A process host: a child `deno run` per package, with no permissions but
+ * reading the process bootstrap, which runs that package's process threads
+ * (threads.ts). It exists so that a thread nothing else can stop (a
+ * synchronous endless loop, a heap exhausted in synchronous code) stops when
+ * the kernel ends this OS process.
+ *
+ * It speaks frames (pipe.ts) on stdin and stdout and nothing else: batches
+ * pass through as the bytes the bootstrap serialized, so the host never reads
+ * what its processes send. Process code cannot reach these pipes: the
+ * bootstrap removes `Deno` before process code runs. When stdin closes (the
+ * node is gone) the host ends, whatever its threads are doing.
+ */
+import { CONTROL, frame, FrameReader, type FromHost, joined, type ToHost } from "./pipe.ts";
+import { ThreadPool } from "./threads.ts";
+import { deserialize, serialize } from "node:v8";
+
+/** The kernel is trusted; the cap only guards against a broken pipe. */
+const MAX_FRAME = 2 ** 30;
+
+const ports = new Map<number, MessagePort>();
+let out: Uint8Array[] = [];
+
+function write(f: Uint8Array) {
+  if (out.length === 0) queueMicrotask(flush);
+  out.push(f);
+}
+
+function flush() {
+  const bytes = joined(out);
+  out = [];
+  try {
+    for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
+  } catch {
+    Deno.exit(0); // the node is gone
+  }
+}
+
+const pool = new ThreadPool({
+  report: (m: FromHost) => {
+    ports.get(m.thread)?.close();
+    ports.delete(m.thread);
+    write(frame(CONTROL, serialize(m)));
+  },
+  bytes: true,
+  watch: true,
+});
+
+function control(m: ToHost) {
+  if (m.t === "config") pool.configure(m.heapMb);
+  else if (m.t === "start") {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = (e: MessageEvent<Uint8Array>) => write(frame(m.thread, e.data));
+    ports.set(m.thread, port1);
+    pool.start(m.thread, port2);
+  } else if (m.t === "kill") {
+    ports.get(m.thread)?.close();
+    ports.delete(m.thread);
+    pool.kill(m.thread);
+  }
+}
+
+const reader = new FrameReader(MAX_FRAME, (thread, payload) => {
+  if (thread === CONTROL) control(deserialize(payload) as ToHost);
+  // A copy of its own: a view would carry the whole chunk it came in across.
+  else ports.get(thread)?.postMessage(payload.slice());
+});
+try {
+  for await (const chunk of Deno.stdin.readable) reader.push(chunk);
+} finally {
+  Deno.exit(0);
+}

@@ -1,0 +1,170 @@
+/**
+ * Process threads: node:worker_threads Workers running the bootstrap
+ * (worker.ts), each with a heap limit. Used by the sandbox factory (a web
+ * worker in the node's own process) and by a process host (a child process
+ * per package). This starts, stops and reports on threads; the kernel talks
+ * to each over a MessagePort of its own.
+ *
+ * Why not web Workers: Deno 2.9 ignores `resourceLimits` on them, so one
+ * process that exhausts its heap took the whole node down ("Fatal JavaScript
+ * out of memory"). Node workers honour a heap limit, and inherit the
+ * permissions of the thread that creates them: none but reading the
+ * bootstrap's own files.
+ *
+ * What a thread cannot do is stop inside one synchronous run of JavaScript:
+ * Deno's Worker.terminate() reports the worker ended (its 'exit' event comes)
+ * while a thread in `for(;;){}` keeps its core, and a thread that exhausts
+ * its heap in a synchronous loop stays blocked at its limit with no event at
+ * all (measured on Deno 2.9.6). With `watch`, a process host finds both: a
+ * thread killed that did not answer a ping first, and a thread silent while
+ * its host uses no CPU, are reported stuck, and the kernel ends the host.
+ */
+import process from "node:process";
+import { type TransferListItem, Worker as NodeWorker } from "node:worker_threads";
+import type { FromHost } from "./pipe.ts";
+
+const BOOTSTRAP = new URL("./worker.ts", import.meta.url);
+/** Booting a node worker costs milliseconds; a few wait warm. */
+const WARM = 2;
+const REFILL_DELAY_MS = 30;
+/** How often a watched thread is pinged. */
+const PING_MS = 500;
+/** A thread killed that does not answer a ping this soon runs code terminate() cannot stop. */
+const KILL_PING_MS = 1000;
+/** A thread silent this long while its host was idle is blocked (its heap exhausted, or Atomics.wait). */
+const SILENT_MS = 3000;
+/** Below this share of one core, the host is idle: no thread of it is computing. */
+const IDLE_CPU = 0.1;
+
+interface Live {
+  w: NodeWorker;
+  /** When the thread last answered a ping (or started). */
+  heard: number;
+  pinged: boolean;
+  onPong: (() => void) | null;
+}
+
+export interface ThreadPoolOptions {
+  report(m: FromHost): void;
+  /** Batches travel as node:v8 serialized bytes (a process host passes them through unread). */
+  bytes: boolean;
+  /** Ping threads and report the stuck ones (a process host: its kernel can end it). */
+  watch: boolean;
+}
+
+export class ThreadPool {
+  private heapMb = 512;
+  private warm: NodeWorker[] = [];
+  private live = new Map<number, Live>();
+  private refill: ReturnType<typeof setTimeout> | null = null;
+  private watcher: ReturnType<typeof setInterval> | null = null;
+  private cpu = cpuNow();
+  private ticked = Date.now();
+  /** When the host last used more than IDLE_CPU of a core over one ping period. */
+  private busyAt = Date.now();
+
+  constructor(private opts: ThreadPoolOptions) {}
+
+  configure(heapMb: number) {
+    this.heapMb = heapMb;
+    this.topUp();
+  }
+
+  private boot(): NodeWorker {
+    return new NodeWorker(BOOTSTRAP, {
+      resourceLimits: { maxOldGenerationSizeMb: this.heapMb, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
+    });
+  }
+
+  private topUp() {
+    this.refill = null;
+    while (this.warm.length < WARM) this.warm.push(this.boot());
+  }
+
+  start(thread: number, port: MessagePort) {
+    const w = this.warm.shift() ?? this.boot();
+    const l: Live = { w, heard: Date.now(), pinged: false, onPong: null };
+    this.live.set(thread, l);
+    w.on("message", (m: unknown) => {
+      if ((m as { t?: string })?.t !== "pong") return;
+      l.heard = Date.now();
+      l.pinged = false;
+      l.onPong?.();
+    });
+    let error: string | null = null;
+    w.on("error", (e: Error) => error ??= e?.message ?? String(e));
+    w.on("exit", (code: number) => {
+      if (this.live.get(thread) !== l) return;
+      this.live.delete(thread);
+      this.opts.report({
+        t: "ended",
+        thread,
+        error: error ?? (code === 0 ? null : `its worker ended with code ${code}`),
+      });
+    });
+    // A web MessagePort, which node's typings do not name as transferable.
+    w.postMessage({ port, bytes: this.opts.bytes }, [port as unknown as TransferListItem]);
+    // A worker booting now would take a core from the process that just started.
+    this.refill ??= setTimeout(() => this.topUp(), REFILL_DELAY_MS);
+    if (this.opts.watch) this.watcher ??= setInterval(() => this.watch(), PING_MS);
+  }
+
+  kill(thread: number) {
+    const l = this.live.get(thread);
+    this.live.delete(thread);
+    if (!l) return;
+    if (!this.opts.watch) {
+      l.w.terminate();
+      return;
+    }
+    // A thread that turns its event loop answers at once, and terminate() stops it.
+    const timer = setTimeout(() => {
+      l.w.terminate();
+      this.opts.report({
+        t: "stuck",
+        thread,
+        why: "it was killed inside synchronous code, which stopping its thread cannot interrupt",
+      });
+    }, KILL_PING_MS);
+    l.onPong = () => {
+      clearTimeout(timer);
+      l.w.terminate();
+    };
+    l.w.postMessage({ t: "ping" });
+  }
+
+  /** Pings every thread; reports one silent for SILENT_MS while the host computed nothing. */
+  private watch() {
+    const now = Date.now(), cpu = cpuNow();
+    if (cpu - this.cpu > IDLE_CPU * (now - this.ticked) * 1000) this.busyAt = now;
+    this.cpu = cpu;
+    this.ticked = now;
+    for (const [thread, l] of this.live) {
+      if (now - l.heard > SILENT_MS && now - this.busyAt > SILENT_MS) {
+        this.live.delete(thread);
+        l.w.terminate();
+        this.opts.report({
+          t: "stuck",
+          thread,
+          why: `its thread stopped answering for ${SILENT_MS / 1000} s while using no CPU: ` +
+            "it is blocked, most likely at its memory limit (heap exhausted in synchronous code)",
+        });
+        continue;
+      }
+      if (!l.pinged) {
+        l.pinged = true;
+        l.w.postMessage({ t: "ping" });
+      }
+    }
+    if (this.live.size === 0 && this.watcher !== null) {
+      clearInterval(this.watcher);
+      this.watcher = null;
+    }
+  }
+}
+
+/** CPU time this OS process has used, in microseconds (getrusage: no permission needed). */
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
