@@ -1,7 +1,7 @@
 /**
  * A process host: a child `deno run` per package, with no permissions but
  * reading the process bootstrap, which runs that package's process threads
- * (threads.ts). It exists so that a thread nothing else can stop (a
+ * (started by its sandbox factory, factory.ts). It exists so that a thread nothing else can stop (a
  * synchronous endless loop, a heap exhausted in synchronous code) stops when
  * the kernel ends this OS process.
  *
@@ -12,7 +12,7 @@
  * node is gone) the host ends, whatever its threads are doing.
  */
 import { CONTROL, frame, FrameReader, type FromHost, joined, type ToHost } from "./pipe.ts";
-import { ThreadPool } from "./threads.ts";
+import type { ToFactory } from "./protocol.ts";
 import { deserialize, serialize } from "node:v8";
 
 /** The kernel is trusted; the cap only guards against a broken pipe. */
@@ -36,27 +36,36 @@ function flush() {
   }
 }
 
-const pool = new ThreadPool({
-  report: (m: FromHost) => {
-    ports.get(m.thread)?.close();
-    ports.delete(m.thread);
-    write(frame(CONTROL, serialize(m)));
-  },
-  bytes: true,
-  watch: true,
-});
+// Threads start in the sandbox factory, so that starting one never holds up the relay here.
+const factory = new Worker(new URL("./factory.ts", import.meta.url), { type: "module" });
+factory.onmessage = (e: MessageEvent<FromHost>) => {
+  const m = e.data;
+  ports.get(m.thread)?.close();
+  ports.delete(m.thread);
+  write(frame(CONTROL, serialize(m)));
+};
+// Without its factory a host can start nothing: it ends, and the kernel restarts what it ran.
+factory.onerror = (e) => {
+  e.preventDefault();
+  console.error(`process host: the sandbox factory failed: ${e.message}`);
+  Deno.exit(1);
+};
+
+function tell(m: ToFactory, transfer: Transferable[] = []) {
+  factory.postMessage(m, transfer);
+}
 
 function control(m: ToHost) {
-  if (m.t === "config") pool.configure(m.heapMb);
+  if (m.t === "config") tell({ t: "config", heapMb: m.heapMb, bytes: true, watch: true });
   else if (m.t === "start") {
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = (e: MessageEvent<Uint8Array>) => write(frame(m.thread, e.data));
     ports.set(m.thread, port1);
-    pool.start(m.thread, port2);
+    tell({ t: "start", thread: m.thread, port: port2 }, [port2]);
   } else if (m.t === "kill") {
     ports.get(m.thread)?.close();
     ports.delete(m.thread);
-    pool.kill(m.thread);
+    tell({ t: "kill", thread: m.thread });
   }
 }
 

@@ -16,6 +16,7 @@ import type {
   ProcessId,
   SendError,
 } from "../types.ts";
+import type { FromHost } from "./pipe.ts";
 
 /** Kernel → worker. */
 export type ToProcess =
@@ -87,11 +88,15 @@ export interface HostPort {
   inspect: (v: unknown) => string;
 }
 
-/** Kernel → sandbox factory. `thread` numbers one start of one process. */
+/**
+ * Kernel (or process host) → sandbox factory. `thread` numbers one start of
+ * one process. A process host's factory passes batches as bytes and watches
+ * for stuck threads (threads.ts).
+ */
 export type ToFactory =
-  | { t: "config"; heapMb: number }
+  | { t: "config"; heapMb: number; bytes?: boolean; watch?: boolean }
   | { t: "start"; thread: number; port: MessagePort }
   | { t: "kill"; thread: number };
 
-/** Sandbox factory → kernel: a process thread ended, however it ended. */
-export type FromFactory = { t: "ended"; thread: number; error: string | null };
+/** Sandbox factory → kernel (or process host): a process thread ended, however it ended, or is stuck. */
+export type FromFactory = FromHost;

@@ -13,11 +13,13 @@
  *
  * What a thread cannot do is stop inside one synchronous run of JavaScript:
  * Deno's Worker.terminate() reports the worker ended (its 'exit' event comes)
- * while a thread in `for(;;){}` keeps its core, and a thread that exhausts
- * its heap in a synchronous loop stays blocked at its limit with no event at
- * all (measured on Deno 2.9.6). With `watch`, a process host finds both: a
- * thread killed that did not answer a ping first, and a thread silent while
- * its host uses no CPU, are reported stuck, and the kernel ends the host.
+ * while a thread in `for(;;){}` keeps its core. A heap exhausted in synchronous
+ * code either blocks the thread at its limit, or stops the code and leaves the
+ * thread turning an empty event loop, with no event either way (measured on
+ * Deno 2.9.6). So every thread is pinged: one whose heap limit was raised (V8
+ * does that only to let a thread at its limit end) is ended as a crash; and a
+ * process host reports stuck a thread killed that did not answer a ping first,
+ * or one silent while its host uses no CPU, and the kernel ends the host.
  */
 import process from "node:process";
 import { type TransferListItem, Worker as NodeWorker } from "node:worker_threads";
@@ -27,8 +29,8 @@ const BOOTSTRAP = new URL("./worker.ts", import.meta.url);
 /** Booting a node worker costs milliseconds; a few wait warm. */
 const WARM = 2;
 const REFILL_DELAY_MS = 30;
-/** How often a watched thread is pinged. */
-const PING_MS = 500;
+/** How often a thread is pinged. */
+const PING_MS = 1000;
 /** A thread killed that does not answer a ping this soon runs code terminate() cannot stop. */
 const KILL_PING_MS = 1000;
 /** A thread silent this long while its host was idle is blocked (its heap exhausted, or Atomics.wait). */
@@ -38,6 +40,8 @@ const IDLE_CPU = 0.1;
 
 interface Live {
   w: NodeWorker;
+  /** Whether the bootstrap has taken its port: before that no process code runs there. */
+  booted: boolean;
   /** When the thread last answered a ping (or started). */
   heard: number;
   pinged: boolean;
@@ -48,7 +52,7 @@ export interface ThreadPoolOptions {
   report(m: FromHost): void;
   /** Batches travel as node:v8 serialized bytes (a process host passes them through unread). */
   bytes: boolean;
-  /** Ping threads and report the stuck ones (a process host: its kernel can end it). */
+  /** Report stuck threads (a process host: its kernel can end it), pinging a thread before it is killed. */
   watch: boolean;
 }
 
@@ -83,13 +87,16 @@ export class ThreadPool {
 
   start(thread: number, port: MessagePort) {
     const w = this.warm.shift() ?? this.boot();
-    const l: Live = { w, heard: Date.now(), pinged: false, onPong: null };
+    const l: Live = { w, booted: false, heard: Date.now(), pinged: false, onPong: null };
     this.live.set(thread, l);
     w.on("message", (m: unknown) => {
-      if ((m as { t?: string })?.t !== "pong") return;
+      const pong = m as { t?: string; exhausted?: boolean } | null;
+      if (pong?.t !== "pong") return;
       l.heard = Date.now();
+      l.booted = true;
       l.pinged = false;
       l.onPong?.();
+      if (pong.exhausted && this.live.get(thread) === l) this.exhausted(thread, l);
     });
     let error: string | null = null;
     w.on("error", (e: Error) => error ??= e?.message ?? String(e));
@@ -106,14 +113,14 @@ export class ThreadPool {
     w.postMessage({ port, bytes: this.opts.bytes }, [port as unknown as TransferListItem]);
     // A worker booting now would take a core from the process that just started.
     this.refill ??= setTimeout(() => this.topUp(), REFILL_DELAY_MS);
-    if (this.opts.watch) this.watcher ??= setInterval(() => this.watch(), PING_MS);
+    this.watcher ??= setInterval(() => this.watch(), PING_MS);
   }
 
   kill(thread: number) {
     const l = this.live.get(thread);
     this.live.delete(thread);
     if (!l) return;
-    if (!this.opts.watch) {
+    if (!this.opts.watch || !l.booted) {
       l.w.terminate();
       return;
     }
@@ -133,6 +140,17 @@ export class ThreadPool {
     l.w.postMessage({ t: "ping" });
   }
 
+  /** Its code was stopped at its heap limit, and its event loop turns: terminate() ends it. */
+  private exhausted(thread: number, l: Live) {
+    this.live.delete(thread);
+    l.w.terminate();
+    this.opts.report({
+      t: "ended",
+      thread,
+      error: `it reached its memory limit (${this.heapMb} MiB heap) in synchronous code`,
+    });
+  }
+
   /** Pings every thread; reports one silent for SILENT_MS while the host computed nothing. */
   private watch() {
     const now = Date.now(), cpu = cpuNow();
@@ -140,7 +158,7 @@ export class ThreadPool {
     this.cpu = cpu;
     this.ticked = now;
     for (const [thread, l] of this.live) {
-      if (now - l.heard > SILENT_MS && now - this.busyAt > SILENT_MS) {
+      if (this.opts.watch && l.booted && now - l.heard > SILENT_MS && now - this.busyAt > SILENT_MS) {
         this.live.delete(thread);
         l.w.terminate();
         this.opts.report({

@@ -7,7 +7,7 @@
  * costs a message, not a thread start-up.
  */
 import { compileFunction } from "node:vm";
-import { deserialize, serialize } from "node:v8";
+import { deserialize, getHeapStatistics, serialize } from "node:v8";
 import { parentPort } from "node:worker_threads";
 import { type FromProcess, HOST_KEY, type HostPort } from "./protocol.ts";
 import { type Batch, decodeToProcess, encodeFromProcess } from "./wire.ts";
@@ -123,6 +123,7 @@ async function start(code: string) {
     // Process bundles are CommonJS; the filename names the process in stack traces.
     const instantiate = compileFunction(code, ["module", "exports"], { filename: port!.init.our });
     lockdown((verbosity, text) => post({ t: "print", verbosity, text }), inspect);
+    listen();
     // A process that ends its own thread has exited, with nothing left behind.
     Object.defineProperty(globalThis, "close", { value: () => exit(true, null) });
     (globalThis as Record<symbol, unknown>)[HOST_KEY] = port;
@@ -140,27 +141,50 @@ async function start(code: string) {
 }
 
 // An error thrown outside init's promise chain (a timer callback, say) is a crash too.
-addEventListener("error", (e: ErrorEvent) => {
+function onError(e: ErrorEvent) {
   e.preventDefault();
   exit(false, describe(e.error ?? e.message));
-});
-addEventListener("unhandledrejection", (e: PromiseRejectionEvent) => {
+}
+function onRejection(e: PromiseRejectionEvent) {
   e.preventDefault();
   exit(false, describe(e.reason));
-});
+}
 
 // Kept before lockdown: process code never sees the thread's own parent port.
 const toPool = parentPort;
+/**
+ * V8 raises a thread's heap limit only to let it end when it reached it. A
+ * heap exhausted in synchronous code does not always end the thread (Deno
+ * 2.9.6 stops the code and leaves the thread turning its event loop with
+ * nothing in it), so each ping says whether that happened.
+ */
+const heapLimit = getHeapStatistics().heap_size_limit;
 
 // The pool hands over the kernel's port once, when a process starts here, and
 // pings now and then: an answer shows this thread still turns its event loop.
-addEventListener("message", (e: Event) => {
+function onPoolMessage(e: Event) {
   const data = (e as MessageEvent<{ t?: string; port?: MessagePort; bytes?: boolean }>).data;
-  if (data?.t === "ping") return toPool?.postMessage({ t: "pong" });
+  if (data?.t === "ping") {
+    return toPool?.postMessage({ t: "pong", exhausted: getHeapStatistics().heap_size_limit > heapLimit });
+  }
   const handed = data?.port;
   if (kernel || typeof handed?.postMessage !== "function") return;
   kernel = handed;
   asBytes = data.bytes === true;
   kernel.onmessage = onBatch;
+  // The pool's clock for a silent thread starts here: booting is not being stuck.
+  toPool?.postMessage({ t: "pong", exhausted: false });
   post({ t: "ready" });
-});
+}
+
+/**
+ * Deno keeps the global's listeners under a symbol on the global, which
+ * lockdown removes with every other symbol there: so they are added again
+ * after it (measured: listeners added before lockdown hear nothing after).
+ */
+function listen() {
+  addEventListener("error", onError);
+  addEventListener("unhandledrejection", onRejection);
+  addEventListener("message", onPoolMessage);
+}
+listen();

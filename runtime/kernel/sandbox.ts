@@ -136,6 +136,7 @@ export class Sandbox {
     } as WorkerOptions);
     factory.onmessage = (e: MessageEvent<FromFactory>) => {
       const m = e.data;
+      // A stuck thread here can only be left as it is: nothing ends it but the node itself.
       if (m?.t !== "ended") return;
       const cb = this.ended.get(m.thread);
       this.ended.delete(m.thread);
