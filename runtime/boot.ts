@@ -48,7 +48,8 @@ export interface NodeOptions {
   processHeapMb?: number;
   /**
    * Where processes run: `processes` (default), a child OS process per package that the kernel can end when a
-   * thread is stuck; or `threads` of the node itself. HYPERDENO_SANDBOX sets the default (for benchmarks).
+   * thread is stuck (distro packages run as threads of the node); or `threads` of the node itself, for every
+   * package. HYPERDENO_SANDBOX sets the default (for benchmarks).
    */
   sandbox?: SandboxMode;
   onExit?: () => void;
@@ -107,7 +108,7 @@ export class Node {
       home,
       print: (v, t, o) => terminal ? terminal.print(v, t, o) : early.push([v, t, o]),
       processHeapMb: opts.processHeapMb,
-      sandbox: opts.sandbox ?? sandboxFromEnv(),
+      sandbox: { mode: opts.sandbox ?? sandboxFromEnv(), inNode: DISTRO_PACKAGES.map((p) => `${p}:sys`) },
     });
     terminal = new TerminalModule(kernel, {
       verbosity: opts.verbosity ?? 0,

@@ -75,7 +75,11 @@ const reader = new FrameReader(MAX_FRAME, (thread, payload) => {
   else ports.get(thread)?.postMessage(payload.slice());
 });
 try {
-  for await (const chunk of Deno.stdin.readable) reader.push(chunk);
+  // Plain reads: a ReadableStream costs more per chunk, and a ping-pong is all small chunks.
+  const buf = new Uint8Array(256 * 1024);
+  for (let n = await Deno.stdin.read(buf); n !== null; n = await Deno.stdin.read(buf)) {
+    reader.push(buf.slice(0, n));
+  }
 } finally {
   Deno.exit(0);
 }

@@ -33,7 +33,7 @@ import {
 import type { KernelHandle, LineOrigin, RuntimeModule } from "./module.ts";
 import { type PersistedProcess, ProcessMap } from "./process_map.ts";
 import { Running } from "./running.ts";
-import { Sandbox, type SandboxMode } from "./sandbox.ts";
+import { Sandbox, type SandboxOptions } from "./sandbox.ts";
 import { PendingRequests, requestBytes } from "./pending.ts";
 import { LIMITS } from "../limits.ts";
 import { assertNoCodeFromStrings } from "./code_check.ts";
@@ -88,7 +88,7 @@ export interface KernelOptions {
   /** The heap limit of each process, in MiB. */
   processHeapMb?: number;
   /** Where processes run: a child OS process per package (default), or threads of the node. */
-  sandbox?: SandboxMode;
+  sandbox?: Pick<SandboxOptions, "mode" | "inNode">;
 }
 
 export class Kernel implements KernelHandle {
@@ -117,7 +117,7 @@ export class Kernel implements KernelHandle {
     this.processes = new ProcessMap(`${opts.home}/kernel/process_map.json`);
     this.code = new CodeStore(`${opts.home}/vfs`);
     this.state = new StateStore(`${opts.home}/state`);
-    this.sandbox = new Sandbox({ heapMb: opts.processHeapMb, mode: opts.sandbox, log: (t) => this.print(0, t) });
+    this.sandbox = new Sandbox({ ...opts.sandbox, heapMb: opts.processHeapMb, log: (t) => this.print(0, t) });
   }
 
   addr(process: ProcessId): Address {

@@ -3,7 +3,8 @@
  * worker with no permissions (runtime/host/threads.ts), started either:
  *
  * - `processes`: in a process host, a child `deno run` per package
- *   (runtime/host/host.ts, kernel side in host_process.ts). Deno cannot stop
+ *   (runtime/host/host.ts, kernel side in host_process.ts), except the
+ *   node's own distro packages, which run as threads. Deno cannot stop
  *   a thread inside one synchronous run of JavaScript (terminate() leaves a
  *   `for(;;){}` burning a core for the node's lifetime; a heap exhausted in a
  *   synchronous loop leaves its thread blocked at its limit), but the kernel
@@ -58,6 +59,8 @@ export interface SandboxOptions {
   heapMb?: number;
   /** `processes` unless the node cannot start a child Deno. */
   mode?: SandboxMode;
+  /** Packages that run as threads of the node even so: its own code (the distro), not worth a process. */
+  inNode?: string[];
   /** Where the sandbox says why it ended a process host. */
   log?: (text: string) => void;
 }
@@ -71,13 +74,15 @@ export class Sandbox {
   private ended = new Map<number, (error: string | null) => void>();
   private hosts = new Map<string, ProcessHost>();
   private closing = new Set<Promise<void>>();
+  private inNode: Set<string>;
 
   constructor(opts: SandboxOptions = {}) {
     this.heapMb = opts.heapMb ?? PROCESS_HEAP_MB;
     this.log = opts.log ?? (() => {});
+    this.inNode = new Set(opts.inNode ?? []);
     this.mode = (opts.mode ?? "processes") === "processes" && canSpawnDeno() ? "processes" : "threads";
     // Threads start warm with the node, as the first processes start at boot.
-    if (this.mode === "threads") this.factory = this.newFactory();
+    if (this.mode === "threads" || this.inNode.size) this.factory = this.newFactory();
   }
 
   /** The OS process ids of the live process hosts, by package. */
@@ -88,7 +93,8 @@ export class Sandbox {
   /** A new thread for process `id`; `onEnd` hears once when it ends by itself (not when terminated). */
   start(id: ProcessId, onEnd: (error: string | null) => void): ProcessThread {
     const thread = this.next++;
-    if (this.mode === "processes") return this.hostOf(packageOf(id)).start(id, thread, onEnd);
+    const pkg = packageOf(id);
+    if (this.mode === "processes" && !this.inNode.has(pkg)) return this.hostOf(pkg).start(id, thread, onEnd);
     const factory = this.factory ??= this.newFactory();
     const { port1, port2 } = new MessageChannel();
     this.ended.set(thread, onEnd);
