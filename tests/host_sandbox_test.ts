@@ -7,6 +7,9 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { bootNode, FIXTURES, inject, injectJson, install, removeHome, type TestNode, waitFor } from "./helpers.ts";
+import { frame, FrameReader } from "../runtime/host/pipe.ts";
+import { checkControl } from "../runtime/kernel/host_process.ts";
+import { deserialize } from "node:v8";
 
 const SPINNER = "spinner:host-stuck:test.os";
 const HOG = "hog:host-stuck:test.os";
@@ -181,4 +184,56 @@ Deno.test("host: --sandbox threads runs processes in the node itself, with no ch
     await n.shutdown();
     await removeHome(n);
   }
+});
+
+// What a process host sends is untrusted (its processes might one day escape into it): the
+// kernel's reader refuses a frame over the cap before buffering it, and bytes that do not
+// deserialize (here nesting deep enough to exhaust a stack) throw instead of taking the kernel down.
+Deno.test("host pipe: a frame over the cap is refused from its header; hostile bytes throw; bad reports are refused", () => {
+  const frames: number[] = [];
+  const reader = new FrameReader(1024, (thread) => frames.push(thread));
+  reader.push(frame(7, new Uint8Array(10)));
+  assertEquals(frames, [7]);
+  const header = frame(9, new Uint8Array(0));
+  new DataView(header.buffer).setUint32(0, 2 ** 31); // claims 2 GiB
+  let refused = "";
+  try {
+    reader.push(header);
+  } catch (e) {
+    refused = `${(e as Error).name}: ${(e as Error).message}`;
+  }
+  assertMatch(refused, /FrameTooLong: a frame of 2147483648 bytes/);
+
+  const depth = 1_000_000, deep = new Uint8Array(3 + depth * 5);
+  let o = 0;
+  deep[o++] = 0xff, deep[o++] = 0x0f; // node:v8 serialization header
+  for (let i = 0; i < depth; i++) deep[o++] = 0x41, deep[o++] = 1; // a dense array of one element...
+  deep[o++] = 0x5f; // ...undefined, innermost
+  let thrown = "";
+  try {
+    deserialize(deep.subarray(0, o));
+  } catch (e) {
+    thrown = (e as Error).name;
+  }
+  assert(thrown !== "", "hostile bytes throw (the kernel then ends that host)");
+
+  assertEquals(checkControl({ t: "ended", thread: 3, error: null }), { t: "ended", thread: 3, error: null });
+  for (
+    const bad of [
+      null,
+      [],
+      { t: "ended", thread: 0, error: null },
+      { t: "ended", thread: 1.5, error: null },
+      {
+        t: "ended",
+        thread: 2,
+        error: { toString: 1 },
+      },
+      { t: "stuck", thread: 2 },
+      { t: "spawn", thread: 2 },
+    ]
+  ) {
+    assertEquals(checkControl(bad), null, JSON.stringify(bad));
+  }
+  assertEquals((checkControl({ t: "stuck", thread: 2, why: "x".repeat(1e6) }) as { why: string }).why.length, 16_384);
 });

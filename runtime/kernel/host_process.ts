@@ -171,7 +171,7 @@ export class ProcessHost {
 }
 
 /** A report from a host, checked field by field: the host runs untrusted code. */
-function checkControl(m: unknown): FromHost | null {
+export function checkControl(m: unknown): FromHost | null {
   const r = m as Record<string, unknown> | null;
   if (typeof r !== "object" || r === null || !Number.isSafeInteger(r.thread) || (r.thread as number) <= 0) return null;
   const thread = r.thread as number;

@@ -109,6 +109,7 @@ async function bootTimes() {
   const node = [
     "run",
     "--unstable-worker-options",
+    "--v8-flags=--disallow-code-generation-from-strings",
     "-A",
     MAIN,
     "boot-fake-node",
