@@ -35,8 +35,9 @@ export const spec: CommandSpec = {
     {
       long: "sandbox",
       default: "processes",
-      value: "threads|processes",
-      help: "Run each package's processes in a child process the node can always stop, or in threads of the node",
+      value: "MODE",
+      help:
+        "processes: each package (but the distro) runs in a child process the node can always stop; threads: every package runs in threads of the node",
     },
   ],
 };
