@@ -170,6 +170,8 @@ export class Node {
       }
       throw e;
     }
+    // Started with the kernel, they are mostly up by now; a package installed next need not wait for one.
+    await kernel.hostsReady();
     return new Node(opts, kernel, terminal, http, vfs, commands, started, net, chain);
   }
 

@@ -24,18 +24,13 @@ async function sh(script: string, ...args: string[]): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
-/** This test process's process hosts, by package (the host names its package last on its command line). */
-async function hostPids(): Promise<Map<string, number>> {
+/** The OS processes of every process host this test process started (spares included). */
+async function childHosts(): Promise<number[]> {
   const out = await sh(
     `for c in $(cat /proc/$0/task/*/children); do echo "$c $(tr '\\0' ' ' < /proc/$c/cmdline)"; done`,
     String(Deno.pid),
   );
-  const hosts = new Map<string, number>();
-  for (const line of out.split("\n")) {
-    const words = line.trim().split(" ");
-    if (words.some((w) => w.endsWith("/runtime/host/host.ts"))) hosts.set(words.at(-1)!, Number(words[0]));
-  }
-  return hosts;
+  return out.split("\n").filter((l) => l.includes("/runtime/host/host.ts")).map((l) => Number(l.split(" ")[0]));
 }
 
 /** CPU clock ticks (user + system) all threads of `pid` have used, or null once it is gone. */
@@ -85,7 +80,7 @@ async function siblingsRestartedCalmUntouched(
     async () => (await started(n, SIBLING).catch(() => 0)) > before.sibling,
     15_000,
   );
-  const hosts = await hostPids();
+  const hosts = n.kernel.hostPids();
   assert(hosts.get(STUCK_PKG) !== before.stuckPid, "the package runs in a new host");
   assertEquals(hosts.get(CALM_PKG), before.calmPid, "the other package keeps its host");
   assertEquals(await started(n, CALM), before.calm, "the other package's process never restarted");
@@ -94,7 +89,8 @@ async function siblingsRestartedCalmUntouched(
 
 async function snapshot(n: TestNode) {
   const sibling = await started(n, SIBLING), calm = await started(n, CALM);
-  const hosts = await hostPids();
+  const hosts = n.kernel.hostPids();
+  assert((await childHosts()).includes(hosts.get(STUCK_PKG)!), "the kernel names a live child process");
   assert(hosts.has(STUCK_PKG) && hosts.has(CALM_PKG), `a host per package: ${JSON.stringify([...hosts])}`);
   return { sibling, calm, calmPid: hosts.get(CALM_PKG)!, stuckPid: hosts.get(STUCK_PKG)! };
 }
@@ -112,7 +108,7 @@ Deno.test("host: a process killed inside for(;;){} stops burning CPU; its siblin
     await siblingsRestartedCalmUntouched(n, before);
     // Nothing of the node (its own threads or any child) keeps a core busy.
     await new Promise((r) => setTimeout(r, 500));
-    const after = await ticksOver(2000, async () => [Deno.pid, ...(await hostPids()).values()]);
+    const after = await ticksOver(2000, async () => [Deno.pid, ...await childHosts()]);
     assert(after < 100, `the node and its hosts used ${after} ticks in 2 s after the kill (a spinning core: 200)`);
     assertEquals(n.kernel.status(SPINNER).running, false);
     assertMatch(n.lines.join("\n"), /process host of package host-stuck:test\.os .* ended: .*stuck/);
@@ -144,7 +140,7 @@ Deno.test("host: a heap exhausted in one synchronous loop is a crash (Offline, r
     assertEquals(await injectJson(n, HOG, "hi"), "hog here");
     // Its code was stopped and its thread ended alone: the rest of its package did not notice either.
     assertEquals(await started(n, SIBLING), before.sibling);
-    assertEquals((await hostPids()).get(STUCK_PKG), before.stuckPid);
+    assertEquals(n.kernel.hostPids().get(STUCK_PKG), before.stuckPid);
     assertEquals(await started(n, CALM), before.calm);
   }, { processHeapMb: 64 }));
 
@@ -179,7 +175,7 @@ Deno.test("host: --sandbox threads runs processes in the node itself, with no ch
   try {
     await install(n, `${FIXTURES}host_calm`);
     assert((await started(n, CALM)) > 0);
-    assertEquals((await hostPids()).size, 0);
+    assertEquals(await childHosts(), []);
   } finally {
     await n.shutdown();
     await removeHome(n);

@@ -21,8 +21,10 @@ scope.onmessage = (e: MessageEvent<ToFactory>) => {
       bytes: m.bytes ?? false,
       // Only a process host can end a stuck thread: by ending its OS process.
       watch: m.watch ?? false,
+      warm: m.warm,
     });
     pool.configure(m.heapMb);
+    scope.postMessage({ t: "ready" } satisfies FromFactory);
   } else if (m.t === "start") pool?.start(m.thread, m.port);
   else if (m.t === "kill") pool?.kill(m.thread);
 };

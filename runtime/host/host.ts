@@ -26,22 +26,24 @@ function write(f: Uint8Array) {
   out.push(f);
 }
 
+// Written asynchronously: a write that waits for the kernel to read must not stop this thread
+// reading stdin, or the kernel's deliveries back up while the process's sends go out.
+const stdout = Deno.stdout.writable.getWriter();
+
 function flush() {
   const bytes = joined(out);
   out = [];
-  try {
-    for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
-  } catch {
-    Deno.exit(0); // the node is gone
-  }
+  stdout.write(bytes).catch(() => Deno.exit(0)); // the node is gone
 }
 
 // Threads start in the sandbox factory, so that starting one never holds up the relay here.
 const factory = new Worker(new URL("./factory.ts", import.meta.url), { type: "module" });
 factory.onmessage = (e: MessageEvent<FromHost>) => {
   const m = e.data;
-  ports.get(m.thread)?.close();
-  ports.delete(m.thread);
+  if (m.t !== "ready") {
+    ports.get(m.thread)?.close();
+    ports.delete(m.thread);
+  }
   write(frame(CONTROL, serialize(m)));
 };
 // Without its factory a host can start nothing: it ends, and the kernel restarts what it ran.
@@ -56,7 +58,8 @@ function tell(m: ToFactory, transfer: Transferable[] = []) {
 }
 
 function control(m: ToHost) {
-  if (m.t === "config") tell({ t: "config", heapMb: m.heapMb, bytes: true, watch: true });
+  // One warm thread: a package's own host, where a spare one costs memory per package.
+  if (m.t === "config") tell({ t: "config", heapMb: m.heapMb, bytes: true, watch: true, warm: 1 });
   else if (m.t === "start") {
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = (e: MessageEvent<Uint8Array>) => write(frame(m.thread, e.data));

@@ -19,10 +19,13 @@ export type ToHost =
 /**
  * A process thread ended by itself (`ended`), or cannot be stopped or is stuck
  * where no message reaches it (`stuck`): only ending the host stops it.
+ * `ready` once, when the host has started.
  */
 export type FromHost =
   | { t: "ended"; thread: number; error: string | null }
-  | { t: "stuck"; thread: number; why: string };
+  | { t: "stuck"; thread: number; why: string }
+  /** The host has started, and its factory with it: a process started now waits for no start-up. */
+  | { t: "ready" };
 
 export function frame(thread: number, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(HEADER + payload.length);

@@ -94,7 +94,7 @@ export interface HostPort {
  * for stuck threads (threads.ts).
  */
 export type ToFactory =
-  | { t: "config"; heapMb: number; bytes?: boolean; watch?: boolean }
+  | { t: "config"; heapMb: number; bytes?: boolean; watch?: boolean; warm?: number }
   | { t: "start"; thread: number; port: MessagePort }
   | { t: "kill"; thread: number };
 

@@ -26,7 +26,7 @@ import { type TransferListItem, Worker as NodeWorker } from "node:worker_threads
 import type { FromHost } from "./pipe.ts";
 
 const BOOTSTRAP = new URL("./worker.ts", import.meta.url);
-/** Booting a node worker costs milliseconds; a few wait warm. */
+/** Booting a node worker costs 100-300 ms; a few wait warm (unless told otherwise). */
 const WARM = 2;
 const REFILL_DELAY_MS = 30;
 /** How often a thread is pinged. */
@@ -52,6 +52,8 @@ export interface ThreadPoolOptions {
   report(m: FromHost): void;
   /** Batches travel as node:v8 serialized bytes (a process host passes them through unread). */
   bytes: boolean;
+  /** How many threads wait warm. */
+  warm?: number;
   /** Report stuck threads (a process host: its kernel can end it), pinging a thread before it is killed. */
   watch: boolean;
 }
@@ -82,7 +84,7 @@ export class ThreadPool {
 
   private topUp() {
     this.refill = null;
-    while (this.warm.length < WARM) this.warm.push(this.boot());
+    while (this.warm.length < (this.opts.warm ?? WARM)) this.warm.push(this.boot());
   }
 
   start(thread: number, port: MessagePort) {

@@ -58,6 +58,11 @@ function checkSize(m: FromProcess): number {
 }
 
 function sendBatch(batch: FromProcess[]) {
+  // What was taken travels with every batch: the kernel's count of unread messages falls as soon as it can.
+  if (took) {
+    batch.push({ t: "took", n: took });
+    took = 0;
+  }
   const b = encodeFromProcess(batch);
   kernel!.postMessage(asBytes ? serialize(b) : b);
 }
@@ -86,11 +91,7 @@ function flush() {
   const batch = outbox;
   outbox = [];
   outboxBytes = 0;
-  if (took) {
-    batch.push({ t: "took", n: took });
-    took = 0;
-  }
-  if (batch.length && kernel) sendBatch(batch);
+  if ((batch.length || took) && kernel) sendBatch(batch);
 }
 
 function describe(err: unknown): string {

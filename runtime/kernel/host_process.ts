@@ -53,18 +53,24 @@ export class ProcessHost {
   private gone = false;
   /** Resolves once the host's OS process has ended and its pipes are closed. */
   readonly done: Promise<void>;
+  /** Resolves once the host has started (or ended). */
+  readonly ready: Promise<void>;
+  private isReady!: () => void;
+
+  /** The package it runs; a spare host, started ahead so a package's first process need not wait, has none yet. */
+  pkg: string | null = null;
 
   constructor(
-    readonly pkg: string,
     heapMb: number,
     bootstrapFiles: string[],
     private onGone: (host: ProcessHost, why: string) => void,
   ) {
+    this.ready = new Promise((r) => this.isReady = r);
     const child = this.child = spawnDeno(ENTRY, { read: bootstrapFiles, write: [] }, [
       "--disallow-code-generation-from-strings",
       // A belt on top of each thread's own heap limit.
       `--max-old-space-size=${heapMb}`,
-    ], [pkg]); // names the package in `ps`; the host ignores it
+    ]);
     this.writer = this.child.stdin.getWriter();
     const reader = new FrameReader(MAX_FRAME, (thread, payload) => this.receive(thread, payload));
     const reading = (async () => {
@@ -132,6 +138,7 @@ export class ProcessHost {
     }
     const c = checkControl(m);
     if (!c) return this.end("its process host sent a malformed report");
+    if (c.t === "ready") return this.isReady();
     const t = this.threads.get(c.thread);
     if (c.t === "ended") {
       if (!t) return;
@@ -158,6 +165,7 @@ export class ProcessHost {
   end(why: string) {
     if (this.gone) return;
     this.gone = true;
+    this.isReady();
     if (this.idle !== null) clearTimeout(this.idle);
     try {
       this.child.kill("SIGKILL");
@@ -173,7 +181,9 @@ export class ProcessHost {
 /** A report from a host, checked field by field: the host runs untrusted code. */
 export function checkControl(m: unknown): FromHost | null {
   const r = m as Record<string, unknown> | null;
-  if (typeof r !== "object" || r === null || !Number.isSafeInteger(r.thread) || (r.thread as number) <= 0) return null;
+  if (typeof r !== "object" || r === null) return null;
+  if (r.t === "ready") return { t: "ready" };
+  if (!Number.isSafeInteger(r.thread) || (r.thread as number) <= 0) return null;
   const thread = r.thread as number;
   if (r.t === "ended" && (r.error === null || typeof r.error === "string")) {
     return { t: "ended", thread, error: r.error === null ? null : (r.error as string).slice(0, MAX_ERROR_CHARS) };

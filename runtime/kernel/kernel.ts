@@ -120,6 +120,16 @@ export class Kernel implements KernelHandle {
     this.sandbox = new Sandbox({ ...opts.sandbox, heapMb: opts.processHeapMb, log: (t) => this.print(0, t) });
   }
 
+  /** The OS process ids of the process hosts, by package. */
+  hostPids(): Map<string, number> {
+    return this.sandbox.hostPids();
+  }
+
+  /** Resolves once spare process hosts have started: a package installed next starts at once. */
+  hostsReady(): Promise<void> {
+    return this.sandbox.ready();
+  }
+
   addr(process: ProcessId): Address {
     return formatAddress(this.our, process);
   }

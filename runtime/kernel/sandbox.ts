@@ -40,6 +40,8 @@ const BOOTSTRAP_FILES = [
 export const PROCESS_HEAP_MB = 512;
 
 const STOPPING = "the node is stopping";
+/** Hosts started ahead of need: two, so two packages installed together both start at once. */
+const SPARE_HOSTS = 2;
 
 export type SandboxMode = "threads" | "processes";
 export const SANDBOX_MODES: readonly SandboxMode[] = ["threads", "processes"];
@@ -73,6 +75,7 @@ export class Sandbox {
   private next = 1;
   private ended = new Map<number, (error: string | null) => void>();
   private hosts = new Map<string, ProcessHost>();
+  private spares: ProcessHost[] = [];
   private closing = new Set<Promise<void>>();
   private inNode: Set<string>;
 
@@ -83,6 +86,14 @@ export class Sandbox {
     this.mode = (opts.mode ?? "processes") === "processes" && canSpawnDeno() ? "processes" : "threads";
     // Threads start warm with the node, as the first processes start at boot.
     if (this.mode === "threads" || this.inNode.size) this.factory = this.newFactory();
+    if (this.mode === "processes") this.topUpSpares();
+  }
+
+  /** Resolves once the spare hosts have started (at most `ms` from now), so a package installed next starts at once. */
+  async ready(ms = 5000) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(this.spares.map((h) => h.ready)), new Promise((r) => timer = setTimeout(r, ms))]);
+    clearTimeout(timer);
   }
 
   /** The OS process ids of the live process hosts, by package. */
@@ -109,20 +120,37 @@ export class Sandbox {
     };
   }
 
+  /**
+   * The package's host, or a new one. A host takes a `deno run` start-up
+   * (0.3-1.8 s on a busy machine), so a few wait spare: a package's first
+   * process starts on one at once, and a new spare starts behind it.
+   */
   private hostOf(pkg: string): ProcessHost {
     let h = this.hosts.get(pkg);
     if (!h) {
-      h = new ProcessHost(pkg, this.heapMb, BOOTSTRAP_FILES, (gone, why) => {
-        if (this.hosts.get(pkg) === gone) this.hosts.delete(pkg);
-        if (why !== IDLE && why !== STOPPING) {
-          this.log(`kernel: the process host of package ${pkg} (pid ${gone.pid}) ended: ${why}`);
-        }
-        this.closing.add(gone.done);
-        gone.done.then(() => this.closing.delete(gone.done));
-      });
+      h = this.spares.shift() ?? this.newHost();
+      h.pkg = pkg;
       this.hosts.set(pkg, h);
+      this.topUpSpares();
     }
     return h;
+  }
+
+  private topUpSpares() {
+    while (this.spares.length < SPARE_HOSTS) this.spares.push(this.newHost());
+  }
+
+  private newHost(): ProcessHost {
+    return new ProcessHost(this.heapMb, BOOTSTRAP_FILES, (gone, why) => {
+      this.spares = this.spares.filter((h) => h !== gone);
+      const pkg = gone.pkg;
+      if (pkg !== null && this.hosts.get(pkg) === gone) this.hosts.delete(pkg);
+      if (why !== IDLE && why !== STOPPING) {
+        this.log(`kernel: the process host of package ${pkg ?? "(spare)"} (pid ${gone.pid}) ended: ${why}`);
+      }
+      this.closing.add(gone.done);
+      gone.done.then(() => this.closing.delete(gone.done));
+    });
   }
 
   private newFactory(): Worker {
@@ -166,7 +194,7 @@ export class Sandbox {
     this.ended.clear();
     this.factory?.terminate();
     this.factory = null;
-    for (const h of [...this.hosts.values()]) h.end(STOPPING);
+    for (const h of [...this.hosts.values(), ...this.spares.splice(0)]) h.end(STOPPING);
     await Promise.all(this.closing);
   }
 }
