@@ -1,5 +1,6 @@
 /** `boot-fake-node`: boots a development node, as `kit boot-fake-node` does. */
 import { Node } from "../runtime/boot.ts";
+import { SANDBOX_MODES } from "../runtime/kernel/sandbox.ts";
 import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 
 export const spec: CommandSpec = {
@@ -31,6 +32,13 @@ export const spec: CommandSpec = {
     { long: "tcp-port", default: "0", value: "PORT", help: "Port for TCP links (0: any free port)" },
     { long: "ws-port", default: "0", value: "PORT", help: "Port for WebSocket links (0: any free port)" },
     { long: "routers", value: "NODES", help: "Comma-separated routers: boot an indirect node reachable through them" },
+    {
+      long: "sandbox",
+      default: "processes",
+      value: "MODE",
+      help:
+        "processes: each package (but the distro) runs in a child process the node can always stop; threads: every package runs in threads of the node",
+    },
   ],
 };
 
@@ -41,6 +49,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(verbosity) || verbosity < 0 || verbosity > 3) {
     throw new UsageError("--verbosity must be 0, 1, 2 or 3");
   }
+  const sandbox = SANDBOX_MODES.find((m) => m === flags.sandbox);
+  if (!sandbox) throw new UsageError("--sandbox must be threads or processes");
   const home = String(flags.home);
   const persist = Boolean(flags.persist);
   let node: Node | null = null;
@@ -59,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     password: String(flags.password),
     verbosity,
     stdin: true,
+    sandbox,
     label: flags.label ? String(flags.label) : undefined,
     onExit: () => stop(0),
     network: {

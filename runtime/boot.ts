@@ -5,6 +5,7 @@
  */
 import { KernelCommands } from "./kernel/commands.ts";
 import { Kernel } from "./kernel/kernel.ts";
+import { SANDBOX_MODES, type SandboxMode } from "./kernel/sandbox.ts";
 import { readJsonSync, removeStaleTemps, writeFileAtomicSync } from "./kernel/persist.ts";
 import { buildPackage, processDirs } from "./packages/build.ts";
 import {
@@ -46,6 +47,12 @@ export interface NodeOptions {
   write?: (line: string) => void;
   /** The heap limit of each process, in MiB (default 512). */
   processHeapMb?: number;
+  /**
+   * Where processes run: `processes` (default), a child OS process per package that the kernel can end when a
+   * thread is stuck (distro packages run as threads of the node); or `threads` of the node itself, for every
+   * package. HYPERDENO_SANDBOX sets the default (for benchmarks).
+   */
+  sandbox?: SandboxMode;
   onExit?: () => void;
   /** Networking; without it the node is alone and remote messages fail Offline. */
   network?: NetworkOptions;
@@ -102,6 +109,7 @@ export class Node {
       home,
       print: (v, t, o) => terminal ? terminal.print(v, t, o) : early.push([v, t, o]),
       processHeapMb: opts.processHeapMb,
+      sandbox: { mode: opts.sandbox ?? sandboxFromEnv(), inNode: DISTRO_PACKAGES.map((p) => `${p}:sys`) },
     });
     terminal = new TerminalModule(kernel, {
       verbosity: opts.verbosity ?? 0,
@@ -163,6 +171,8 @@ export class Node {
       }
       throw e;
     }
+    // Started with the kernel, they are mostly up by now; a package installed next need not wait for one.
+    await kernel.hostsReady();
     return new Node(opts, kernel, terminal, http, vfs, commands, started, net, chain);
   }
 
@@ -179,6 +189,15 @@ export class Node {
     this.chain?.watcher.stop();
     await this.kernel.shutdown();
     await this.chain?.server?.close();
+  }
+}
+
+function sandboxFromEnv(): SandboxMode | undefined {
+  try {
+    const v = Deno.env.get("HYPERDENO_SANDBOX");
+    return SANDBOX_MODES.find((m) => m === v);
+  } catch {
+    return undefined; // no env permission: the default
   }
 }
 

@@ -1,69 +1,30 @@
 /**
  * The sandbox factory: a worker with no permissions but reading the process
- * bootstrap, which starts every process in a node:worker_threads Worker.
- *
- * Why not web Workers: Deno 2.9 ignores `resourceLimits` on them, so one
- * process that exhausts its heap took the whole node down ("Fatal JavaScript
- * out of memory"). Node workers honour a heap limit and end alone, and a node
- * worker inherits the permissions of the thread that creates it: this one's,
- * which are none but reading the bootstrap's own files. (Created by the
- * kernel's thread instead, a node worker would share the node's permissions:
- * revoking them in the worker revokes them for the node.)
- *
- * A node worker started from any thread but the main one takes ~550 ms to
- * come up (measured; ~30 ms from the main thread), so threads are made ahead
- * of need: each warm thread gets its MessagePort at creation, and the kernel
- * keeps the other end until a process starts there.
+ * bootstrap, which starts processes in heap-limited node workers
+ * (threads.ts). It runs in the node's own OS process (`--sandbox threads`, or
+ * a compiled binary), or in a process host (host.ts), where it keeps the
+ * host's main thread free to relay messages: starting a node worker blocks
+ * the thread that starts it for 100-300 ms.
  */
-import { type TransferListItem, Worker as NodeWorker } from "node:worker_threads";
 import type { FromFactory, ToFactory } from "./protocol.ts";
-
-const BOOTSTRAP = new URL("./worker.ts", import.meta.url);
+import { ThreadPool } from "./threads.ts";
 
 // deno-lint-ignore no-explicit-any
 const scope = self as any;
-let heapMb = 512;
-const threads = new Map<number, NodeWorker>();
-
-function report(m: FromFactory, transfer: Transferable[] = []) {
-  scope.postMessage(m, transfer);
-}
-
-/** Starts a thread whose bootstrap talks to the kernel over `port`. */
-function boot(thread: number, port: MessagePort) {
-  const w = new NodeWorker(BOOTSTRAP, {
-    resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
-    workerData: { port },
-    // A web MessagePort, which node's typings do not name as transferable.
-    transferList: [port as unknown as TransferListItem],
-  });
-  threads.set(thread, w);
-  let error: string | null = null;
-  w.on("error", (e: Error) => error ??= e?.message ?? String(e));
-  w.on("exit", (code: number) => {
-    if (threads.get(thread) !== w) return;
-    threads.delete(thread);
-    report({ t: "ended", thread, error: error ?? (code === 0 ? null : `its worker ended with code ${code}`) });
-  });
-}
+let pool: ThreadPool | null = null;
 
 scope.onmessage = (e: MessageEvent<ToFactory>) => {
   const m = e.data;
-  switch (m.t) {
-    case "config":
-      heapMb = m.heapMb;
-      return;
-    case "warm": {
-      const { port1, port2 } = new MessageChannel();
-      boot(m.thread, port2);
-      return report({ t: "warm", thread: m.thread, port: port1 }, [port1]);
-    }
-    case "start":
-      return boot(m.thread, m.port);
-    case "kill": {
-      const w = threads.get(m.thread);
-      threads.delete(m.thread);
-      w?.terminate();
-    }
-  }
+  if (m.t === "config") {
+    pool ??= new ThreadPool({
+      report: (r: FromFactory) => scope.postMessage(r),
+      bytes: m.bytes ?? false,
+      // Only a process host can end a stuck thread: by ending its OS process.
+      watch: m.watch ?? false,
+      warm: m.warm,
+    });
+    pool.configure(m.heapMb);
+    scope.postMessage({ t: "ready" } satisfies FromFactory);
+  } else if (m.t === "start") pool?.start(m.thread, m.port);
+  else if (m.t === "kill") pool?.kill(m.thread);
 };

@@ -176,6 +176,9 @@ export function lockdown(print: (verbosity: number, text: string) => void, inspe
     for (const key of Reflect.ownKeys(o)) {
       if (typeof key === "string" && ALLOWED_GLOBALS.has(key)) continue;
       if (typeof key === "symbol" && o !== globalThis) continue;
+      // The global's brand as an EventTarget: without it Deno cannot dispatch
+      // an unhandled rejection to the bootstrap's listener (Illegal invocation).
+      if (typeof key === "symbol" && key.description === "[[webidl.brand]]") continue;
       if (key === "constructor") continue;
       try {
         delete (o as Record<PropertyKey, unknown>)[key];

@@ -16,6 +16,7 @@ import type {
   ProcessId,
   SendError,
 } from "../types.ts";
+import type { FromHost } from "./pipe.ts";
 
 /** Kernel → worker. */
 export type ToProcess =
@@ -87,17 +88,15 @@ export interface HostPort {
   inspect: (v: unknown) => string;
 }
 
-/** Kernel → sandbox factory. `thread` numbers one process thread. */
+/**
+ * Kernel (or process host) → sandbox factory. `thread` numbers one start of
+ * one process. A process host's factory passes batches as bytes and watches
+ * for stuck threads (threads.ts).
+ */
 export type ToFactory =
-  | { t: "config"; heapMb: number }
-  /** Make a thread ahead of need, and send back the kernel's end of its port. */
-  | { t: "warm"; thread: number }
-  /** Make a thread now, talking over `port` (when no warm one is left). */
+  | { t: "config"; heapMb: number; bytes?: boolean; watch?: boolean; warm?: number }
   | { t: "start"; thread: number; port: MessagePort }
   | { t: "kill"; thread: number };
 
-/** Sandbox factory → kernel. */
-export type FromFactory =
-  | { t: "warm"; thread: number; port: MessagePort }
-  /** A thread ended, however it ended. */
-  | { t: "ended"; thread: number; error: string | null };
+/** Sandbox factory → kernel (or process host): a process thread ended, however it ended, or is stuck. */
+export type FromFactory = FromHost;

@@ -1,11 +1,13 @@
 /**
  * The first code that runs in a process's thread: a node:worker_threads
  * Worker started by the sandbox factory (factory.ts), with no permissions and
- * a heap limit, holding a MessagePort to the kernel. It waits for `init`; it takes every host API away (lockdown.ts), compiles the process's
+ * a heap limit. It waits for the MessagePort the kernel sent (over its
+ * control port), then for `init`; it takes every host API away (lockdown.ts), compiles the process's
  * bundled code, and calls its `init(our)`. Threads sit here warm, so a spawn
  * costs a message, not a thread start-up.
  */
 import { compileFunction } from "node:vm";
+import { deserialize, getHeapStatistics, serialize } from "node:v8";
 import { workerData } from "node:worker_threads";
 import { type FromProcess, HOST_KEY, type HostPort } from "./protocol.ts";
 import { type Batch, decodeToProcess, encodeFromProcess } from "./wire.ts";
@@ -19,24 +21,32 @@ const inspect = (v: unknown): string => denoInspect(v);
 const later = setTimeout;
 const microtask = queueMicrotask;
 
-/** A batch this long goes at once, so the kernel starts on it while we go on. */
+/** A batch this long (or this large) goes at once, so the kernel starts on it while we go on. */
 const BATCH_MAX = 256;
+const BATCH_BYTES = 32 * 2 ** 20;
 
 let kernel: MessagePort | null = null;
 let outbox: FromProcess[] = [];
 let flushing = false;
+let outboxBytes = 0;
+/** Batches travel as node:v8 serialized bytes: a process host passes them to its pipe unread. */
+let asBytes = false;
 let port: HostPort | null = null;
 let ended = false;
 /** Messages taken off the port since the kernel last heard. */
 let took = 0;
 const TOOK_ALONE = 1024;
 
-/** Sizes are checked here, where the process sends, so a 1 GiB blob is refused before it is copied anywhere. */
-function checkSize(m: FromProcess) {
+/**
+ * Sizes are checked here, where the process sends, so a 1 GiB blob is refused before it is copied anywhere.
+ * Returns the message's bytes.
+ */
+function checkSize(m: FromProcess): number {
   if (m.t === "set_state" && (m.bytes?.length ?? 0) > LIMITS.blobBytes) {
     throw new LimitReached(`process state may be at most ${LIMITS.blobBytes} bytes: keep more in a drive or database`);
   }
-  if (m.t !== "send") return;
+  if (m.t === "set_state") return m.bytes?.length ?? 0;
+  if (m.t !== "send") return 0;
   const body = ("Request" in m.message ? m.message.Request : m.message.Response[0]).body;
   if (body?.length > LIMITS.bodyBytes) {
     throw new LimitReached(
@@ -47,15 +57,27 @@ function checkSize(m: FromProcess) {
   if (blob > LIMITS.blobBytes) {
     throw new LimitReached(`a blob may be at most ${LIMITS.blobBytes} bytes (this one is ${blob}): send it in chunks`);
   }
+  return body.length + blob;
+}
+
+function sendBatch(batch: FromProcess[]) {
+  // What was taken travels with every batch: the kernel's count of unread messages falls as soon as it can.
+  if (took) {
+    batch.push({ t: "took", n: took });
+    took = 0;
+  }
+  const b = encodeFromProcess(batch);
+  kernel!.postMessage(asBytes ? serialize(b) : b);
 }
 
 function post(m: FromProcess) {
   if (ended) return;
-  checkSize(m);
+  outboxBytes += checkSize(m);
   outbox.push(m);
-  if (outbox.length >= BATCH_MAX) {
-    kernel!.postMessage(encodeFromProcess(outbox));
+  if (outbox.length >= BATCH_MAX || outboxBytes >= BATCH_BYTES) {
+    sendBatch(outbox);
     outbox = [];
+    outboxBytes = 0;
     return;
   }
   if (!flushing) {
@@ -71,11 +93,8 @@ function flush() {
   flushing = false;
   const batch = outbox;
   outbox = [];
-  if (took) {
-    batch.push({ t: "took", n: took });
-    took = 0;
-  }
-  if (batch.length) kernel?.postMessage(encodeFromProcess(batch));
+  outboxBytes = 0;
+  if ((batch.length || took) && kernel) sendBatch(batch);
 }
 
 function describe(err: unknown): string {
@@ -89,15 +108,16 @@ function exit(ok: boolean, error: string | null) {
   ended = true;
 }
 
-function onBatch(e: MessageEvent<Batch>) {
+function onBatch(e: MessageEvent<Batch | Uint8Array>) {
+  const batch = (asBytes ? deserialize(e.data as Uint8Array) : e.data) as Batch;
   // The count travels with whatever the process sends next; a process that only reads
   // sends it alone every TOOK_ALONE messages, so the kernel's count is never far behind.
-  took += e.data.rows.length;
+  took += batch.rows.length;
   if (took >= TOOK_ALONE && !flushing) {
     flushing = true;
     microtask(flush);
   }
-  for (const m of decodeToProcess(e.data)) {
+  for (const m of decodeToProcess(batch)) {
     if (m.t === "init") {
       port = { init: m, post, deliver: null, buffered: [], backlog: () => 0, inspect };
       start(m.code);
@@ -111,6 +131,7 @@ async function start(code: string) {
     // Process bundles are CommonJS; the filename names the process in stack traces.
     const instantiate = compileFunction(code, ["module", "exports"], { filename: port!.init.our });
     lockdown((verbosity, text) => post({ t: "print", verbosity, text }), inspect);
+    listen();
     // A process that ends its own thread has exited, with nothing left behind.
     Object.defineProperty(globalThis, "close", { value: () => exit(true, null) });
     (globalThis as Record<symbol, unknown>)[HOST_KEY] = port;
@@ -128,16 +149,50 @@ async function start(code: string) {
 }
 
 // An error thrown outside init's promise chain (a timer callback, say) is a crash too.
-addEventListener("error", (e: ErrorEvent) => {
+function onError(e: ErrorEvent) {
   e.preventDefault();
   exit(false, describe(e.error ?? e.message));
-});
-addEventListener("unhandledrejection", (e: PromiseRejectionEvent) => {
+}
+function onRejection(e: PromiseRejectionEvent) {
   e.preventDefault();
   exit(false, describe(e.reason));
-});
+}
 
-// The factory made this thread with the kernel's port; it waits here for `init`.
-kernel = (workerData as { port: MessagePort }).port;
-kernel.onmessage = onBatch;
-post({ t: "ready" });
+// Kept before lockdown: process code never sees the thread's control port.
+const toPool = (workerData as { control: MessagePort }).control;
+/**
+ * V8 raises a thread's heap limit only to let it end when it reached it. A
+ * heap exhausted in synchronous code does not always end the thread (Deno
+ * 2.9.6 stops the code and leaves the thread turning its event loop with
+ * nothing in it), so each ping says whether that happened.
+ */
+const heapLimit = getHeapStatistics().heap_size_limit;
+
+// The pool hands over the kernel's port once, when a process starts here, and
+// pings now and then: an answer shows this thread still turns its event loop.
+function onPoolMessage(e: MessageEvent) {
+  const data = (e as MessageEvent<{ t?: string; port?: MessagePort; bytes?: boolean }>).data;
+  if (data?.t === "ping") {
+    return toPool?.postMessage({ t: "pong", exhausted: getHeapStatistics().heap_size_limit > heapLimit });
+  }
+  const handed = data?.port;
+  if (kernel || typeof handed?.postMessage !== "function") return;
+  kernel = handed;
+  asBytes = data.bytes === true;
+  kernel.onmessage = onBatch;
+  // The pool's clock for a silent thread starts here: booting is not being stuck.
+  toPool?.postMessage({ t: "pong", exhausted: false });
+  post({ t: "ready" });
+}
+
+/**
+ * Deno keeps the global's listeners under a symbol on the global, which
+ * lockdown removes with every other symbol there: so they are added again
+ * after it (measured: listeners added before lockdown hear nothing after).
+ */
+function listen() {
+  addEventListener("error", onError);
+  addEventListener("unhandledrejection", onRejection);
+}
+listen();
+toPool.onmessage = onPoolMessage;

@@ -28,7 +28,7 @@ import type { ProcessStatus } from "../api/kernel.ts";
 import type { KernelHandle, LineOrigin, RuntimeModule } from "./module.ts";
 import { type PersistedProcess, ProcessMap } from "./process_map.ts";
 import { Running } from "./running.ts";
-import { Sandbox } from "./sandbox.ts";
+import { Sandbox, type SandboxOptions } from "./sandbox.ts";
 import { PendingRequests } from "./pending.ts";
 import { CodeStore } from "./code_store.ts";
 import { Deadlines } from "./deadlines.ts";
@@ -43,6 +43,8 @@ export interface KernelOptions {
   print: (verbosity: number, text: string, origin?: LineOrigin) => void;
   /** The heap limit of each process, in MiB. */
   processHeapMb?: number;
+  /** Where processes run: a child OS process per package (default), or threads of the node. */
+  sandbox?: Pick<SandboxOptions, "mode" | "inNode">;
 }
 
 export class Kernel implements KernelHandle {
@@ -74,7 +76,17 @@ export class Kernel implements KernelHandle {
     this.processes = new ProcessMap(`${opts.home}/kernel/process_map.json`);
     this.code = new CodeStore(`${opts.home}/vfs`);
     this.state = new StateStore(`${opts.home}/state`);
-    this.sandbox = new Sandbox(opts.processHeapMb);
+    this.sandbox = new Sandbox({ ...opts.sandbox, heapMb: opts.processHeapMb, log: (t) => this.print(0, t) });
+  }
+
+  /** The OS process ids of the process hosts, by package. */
+  hostPids(): Map<string, number> {
+    return this.sandbox.hostPids();
+  }
+
+  /** Resolves once spare process hosts have started: a package installed next starts at once. */
+  hostsReady(): Promise<void> {
+    return this.sandbox.ready();
   }
 
   addr(process: ProcessId): Address {
@@ -375,7 +387,7 @@ export class Kernel implements KernelHandle {
     this.lifecycle.clearTimers();
     this.deadlines.stop();
     this.pending.clear();
-    this.sandbox.close();
+    await this.sandbox.close();
     for (const m of this.modules.values()) await m.shutdown?.();
     await this.processes.flush();
     await this.state.flush();

@@ -57,7 +57,7 @@ export class Lifecycles {
     life.restartTimer = null;
     life.restartAt = null;
     // A thread that ends without saying so (its heap limit, a fatal error) has exited.
-    const thread = this.k.sandbox.start((error) => {
+    const thread = this.k.sandbox.start(id, (error) => {
       if (this.k.running.get(id) === r) {
         this.exited(id, false, error ?? "its thread ended without an exit: treated as a crash");
       }

@@ -214,7 +214,7 @@ export class ModuleWorker {
 }
 
 /** Whether this node can start `deno run` children: it runs from source and may run its own binary. */
-function canSpawnDeno(): boolean {
+export function canSpawnDeno(): boolean {
   try {
     const exe = Deno.execPath();
     if (!/^deno(\.exe)?$/.test(exe.split(/[\\/]/).pop()!)) return false;
@@ -239,26 +239,38 @@ function threadCarrier(
   return { stoppable: false, send: (batch) => worker.postMessage(batch), stop: () => worker.terminate() };
 }
 
+/** A child `deno run` of `entry` with only these permissions (and V8 flags, and arguments), on stdin and stdout. */
+export function spawnDeno(
+  entry: URL,
+  permissions: { read: string[]; write: string[] },
+  v8Flags: string[] = [],
+  args: string[] = [],
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--no-config",
+      ...(v8Flags.length ? [`--v8-flags=${v8Flags.join(",")}`] : []),
+      ...(["read", "write"] as const).filter((k) => permissions[k].length)
+        .map((k) => `--allow-${k}=${permissions[k].join(",")}`),
+      entry.pathname,
+      ...args,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+}
+
 function processCarrier(
   entry: URL,
   permissions: { read: string[]; write: string[] },
   onReplies: (r: WorkerReply[]) => void,
   onFailure: (why: string) => void,
 ): Carrier {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--no-config",
-      ...(["read", "write"] as const).filter((k) => permissions[k].length)
-        .map((k) => `--allow-${k}=${permissions[k].join(",")}`),
-      entry.pathname,
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
+  const child = spawnDeno(entry, permissions);
   let stopped = false;
   const writer = child.stdin.getWriter();
   (async () => {

@@ -1,39 +1,156 @@
 /**
- * Where process threads come from: the sandbox factory (runtime/host/factory.ts),
- * one worker that may read the process bootstrap and nothing else, which
- * starts each process in a heap-limited node worker. The kernel gets a
- * MessagePort per process and a report when its thread ends, however it ends
- * (an exception, its heap limit, `close()`).
+ * Where process threads come from. Each process runs in a heap-limited node
+ * worker with no permissions (runtime/host/threads.ts), started either:
+ *
+ * - `processes`: in a process host, a child `deno run` per package
+ *   (runtime/host/host.ts, kernel side in host_process.ts), except the
+ *   node's own distro packages, which run as threads. Deno cannot stop
+ *   a thread inside one synchronous run of JavaScript (terminate() leaves a
+ *   `for(;;){}` burning a core for the node's lifetime; a heap exhausted in a
+ *   synchronous loop leaves its thread blocked at its limit), but the kernel
+ *   can always end an OS process. A stuck thread costs its package's other
+ *   processes a restart, never another package anything.
+ * - `threads`: in the sandbox factory (runtime/host/factory.ts), a worker in
+ *   the node's own process: cheaper, but a stuck thread stays until the node
+ *   stops. Used when the node may not start a child Deno (a compiled binary).
+ *
+ * Either way the kernel gets a port per process and a report when its thread
+ * ends by itself (an exception, its heap limit, `close()`, its host's end).
  */
 import type { FromFactory, ToFactory } from "../host/protocol.ts";
+import { packageOf, type ProcessId } from "../types.ts";
+import { IDLE, ProcessHost } from "./host_process.ts";
+import { canSpawnDeno } from "./module_worker.ts";
 
 const HOST = new URL("../host/", import.meta.url);
-/** The files the bootstrap's threads load; the factory may read these alone. */
-const BOOTSTRAP_FILES = ["factory.ts", "worker.ts", "protocol.ts", "wire.ts", "lockdown.ts", "../limits.ts"]
-  .map((f) => new URL(f, HOST).pathname);
+/** The files the bootstrap's threads load; the factory and hosts may read these alone. */
+const BOOTSTRAP_FILES = [
+  "factory.ts",
+  "host.ts",
+  "threads.ts",
+  "pipe.ts",
+  "worker.ts",
+  "protocol.ts",
+  "wire.ts",
+  "lockdown.ts",
+  "../limits.ts",
+].map((f) => new URL(f, HOST).pathname);
 
 /** The heap limit of one process's thread, in MiB, unless the node says otherwise. */
 export const PROCESS_HEAP_MB = 512;
 
+const STOPPING = "the node is stopping";
+/** Hosts started ahead of need: two, so two packages installed together both start at once. */
+const SPARE_HOSTS = 2;
+
+export type SandboxMode = "threads" | "processes";
+export const SANDBOX_MODES: readonly SandboxMode[] = ["threads", "processes"];
+
+/** What Running needs of a port: a MessagePort, or a relay to a process host. */
+export interface ThreadPort {
+  postMessage(batch: unknown): void;
+  onmessage: ((e: MessageEvent) => void) | null;
+}
+
 export interface ProcessThread {
-  readonly port: MessagePort;
+  readonly port: ThreadPort;
   terminate(): void;
 }
 
-/** Threads kept warm: a node worker started off the main thread takes ~550 ms to come up. */
-const WARM = 6;
+export interface SandboxOptions {
+  heapMb?: number;
+  /** `processes` unless the node cannot start a child Deno. */
+  mode?: SandboxMode;
+  /** Packages that run as threads of the node even so: its own code (the distro), not worth a process. */
+  inNode?: string[];
+  /** Where the sandbox says why it ended a process host. */
+  log?: (text: string) => void;
+}
 
 export class Sandbox {
-  private factory!: Worker;
+  readonly mode: SandboxMode;
+  private heapMb: number;
+  private log: (text: string) => void;
+  private factory: Worker | null = null;
   private next = 1;
   private ended = new Map<number, (error: string | null) => void>();
-  /** Warm threads, with the kernel's end of each one's port. */
-  private ready: { thread: number; port: MessagePort }[] = [];
-  /** Warm threads asked for and not yet here. */
-  private coming = 0;
+  private hosts = new Map<string, ProcessHost>();
+  private spares: ProcessHost[] = [];
+  private closing = new Set<Promise<void>>();
+  private inNode: Set<string>;
 
-  constructor(private heapMb = PROCESS_HEAP_MB) {
-    this.factory = this.newFactory();
+  constructor(opts: SandboxOptions = {}) {
+    this.heapMb = opts.heapMb ?? PROCESS_HEAP_MB;
+    this.log = opts.log ?? (() => {});
+    this.inNode = new Set(opts.inNode ?? []);
+    this.mode = (opts.mode ?? "processes") === "processes" && canSpawnDeno() ? "processes" : "threads";
+    // Threads start warm with the node, as the first processes start at boot.
+    if (this.mode === "threads" || this.inNode.size) this.factory = this.newFactory();
+    if (this.mode === "processes") this.topUpSpares();
+  }
+
+  /** Resolves once the spare hosts have started (at most `ms` from now), so a package installed next starts at once. */
+  async ready(ms = 5000) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(this.spares.map((h) => h.ready)), new Promise((r) => timer = setTimeout(r, ms))]);
+    clearTimeout(timer);
+  }
+
+  /** The OS process ids of the live process hosts, by package. */
+  hostPids(): Map<string, number> {
+    return new Map([...this.hosts].map(([pkg, h]) => [pkg, h.pid]));
+  }
+
+  /** A new thread for process `id`; `onEnd` hears once when it ends by itself (not when terminated). */
+  start(id: ProcessId, onEnd: (error: string | null) => void): ProcessThread {
+    const thread = this.next++;
+    const pkg = packageOf(id);
+    if (this.mode === "processes" && !this.inNode.has(pkg)) return this.hostOf(pkg).start(id, thread, onEnd);
+    const factory = this.factory ??= this.newFactory();
+    const { port1, port2 } = new MessageChannel();
+    this.ended.set(thread, onEnd);
+    factory.postMessage({ t: "start", thread, port: port2 } satisfies ToFactory, [port2]);
+    return {
+      port: port1,
+      terminate: () => {
+        this.ended.delete(thread);
+        port1.close();
+        this.factory?.postMessage({ t: "kill", thread } satisfies ToFactory);
+      },
+    };
+  }
+
+  /**
+   * The package's host, or a new one. A host takes a `deno run` start-up
+   * (0.3-1.8 s on a busy machine), so a few wait spare: a package's first
+   * process starts on one at once, and a new spare starts behind it.
+   */
+  private hostOf(pkg: string): ProcessHost {
+    let h = this.hosts.get(pkg);
+    if (!h) {
+      h = this.spares.shift() ?? this.newHost();
+      h.pkg = pkg;
+      this.hosts.set(pkg, h);
+      this.topUpSpares();
+    }
+    return h;
+  }
+
+  private topUpSpares() {
+    while (this.spares.length < SPARE_HOSTS) this.spares.push(this.newHost());
+  }
+
+  private newHost(): ProcessHost {
+    return new ProcessHost(this.heapMb, BOOTSTRAP_FILES, (gone, why) => {
+      this.spares = this.spares.filter((h) => h !== gone);
+      const pkg = gone.pkg;
+      if (pkg !== null && this.hosts.get(pkg) === gone) this.hosts.delete(pkg);
+      if (why !== IDLE && why !== STOPPING) {
+        this.log(`kernel: the process host of package ${pkg ?? "(spare)"} (pid ${gone.pid}) ended: ${why}`);
+      }
+      this.closing.add(gone.done);
+      gone.done.then(() => this.closing.delete(gone.done));
+    });
   }
 
   private newFactory(): Worker {
@@ -53,71 +170,31 @@ export class Sandbox {
     } as WorkerOptions);
     factory.onmessage = (e: MessageEvent<FromFactory>) => {
       const m = e.data;
-      if (m?.t === "warm") {
-        this.coming--;
-        this.ready.push({ thread: m.thread, port: m.port });
-        return;
-      }
+      // A stuck thread here can only be left as it is: nothing ends it but the node itself.
       if (m?.t !== "ended") return;
-      this.ready = this.ready.filter((r) => r.thread !== m.thread);
       const cb = this.ended.get(m.thread);
       this.ended.delete(m.thread);
       cb?.(m.error);
-      this.topUp();
     };
     // Should the factory itself fail, every thread it started is gone: say so, and start anew.
     factory.onerror = (e) => {
       e.preventDefault();
       const lost = [...this.ended.values()];
       this.ended.clear();
-      this.ready = [];
-      this.coming = 0;
       factory.terminate();
-      this.factory = this.newFactory();
+      this.factory = null;
       for (const cb of lost) cb(`the sandbox factory failed: ${e.message}`);
     };
     factory.postMessage({ t: "config", heapMb: this.heapMb } satisfies ToFactory);
-    this.factory = factory;
-    this.topUp();
     return factory;
   }
 
-  private tell(m: ToFactory, transfer: Transferable[] = []) {
-    this.factory.postMessage(m, transfer);
-  }
-
-  private topUp() {
-    while (this.ready.length + this.coming < WARM) {
-      this.coming++;
-      this.tell({ t: "warm", thread: this.next++ });
-    }
-  }
-
-  /** A new process thread; `onEnd` hears once when it ends by itself (not when terminated). */
-  start(onEnd: (error: string | null) => void): ProcessThread {
-    let got = this.ready.shift();
-    if (!got) {
-      const { port1, port2 } = new MessageChannel();
-      got = { thread: this.next++, port: port1 };
-      this.tell({ t: "start", thread: got.thread, port: port2 }, [port2]);
-    }
-    this.topUp();
-    const { thread, port } = got;
-    this.ended.set(thread, onEnd);
-    return {
-      port,
-      terminate: () => {
-        this.ended.delete(thread);
-        port.close();
-        this.tell({ t: "kill", thread });
-      },
-    };
-  }
-
-  close() {
+  /** Ends every process thread and host; resolves once the hosts' OS processes are gone. */
+  async close() {
     this.ended.clear();
-    for (const r of this.ready) r.port.close();
-    this.ready = [];
-    this.factory.terminate();
+    this.factory?.terminate();
+    this.factory = null;
+    for (const h of [...this.hosts.values(), ...this.spares.splice(0)]) h.end(STOPPING);
+    await Promise.all(this.closing);
   }
 }

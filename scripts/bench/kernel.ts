@@ -73,6 +73,14 @@ async function coldWorker(): Promise<number> {
   return ms;
 }
 
+/** RSS of this process and its children (process hosts), read through a shell: Deno wants --allow-all for /proc. */
+async function rssWithHosts(): Promise<number> {
+  const script = "cat /proc/$0/status; for c in $(cat /proc/$0/task/*/children); do cat /proc/$c/status; done";
+  const out = await new Deno.Command("bash", { args: ["-c", script, String(Deno.pid)], stderr: "null" }).output();
+  const kib = [...new TextDecoder().decode(out.stdout).matchAll(/^VmRSS:\s+(\d+) kB/gm)];
+  return kib.reduce((sum, m) => sum + Number(m[1]) * 1024, 0);
+}
+
 function call<T>(node: Node, body: unknown): Promise<T> {
   return callProcess<T>(node.port, "client:kbench:bench.os", body);
 }
@@ -200,12 +208,12 @@ export async function kernelBench(): Promise<Row[]> {
 
     // Memory: RSS growth per idle process, measured after the warm pool refills.
     await new Promise((r) => setTimeout(r, 500));
-    const before = Deno.memoryUsage().rss;
+    const before = await rssWithHosts();
     const K = 20;
     const { ids } = await call<{ ids: string[] }>(node, { Spawn: { n: K, keep: true } });
     await new Promise((r) => setTimeout(r, 1000));
-    const perProc = (Deno.memoryUsage().rss - before) / K / 2 ** 20;
-    const rawBefore = Deno.memoryUsage().rss;
+    const perProc = (await rssWithHosts() - before) / K / 2 ** 20;
+    const rawBefore = await rssWithHosts();
     const raws = Array.from({ length: K }, rawWorker);
     await Promise.all(raws.map((r) =>
       new Promise<void>((res) => {
@@ -214,7 +222,7 @@ export async function kernelBench(): Promise<Row[]> {
       })
     ));
     await new Promise((r) => setTimeout(r, 1000));
-    const perRaw = (Deno.memoryUsage().rss - rawBefore) / K / 2 ** 20;
+    const perRaw = (await rssWithHosts() - rawBefore) / K / 2 ** 20;
     raws.forEach((r) => r.terminate());
     for (const id of ids) node.kernel.killProcess(id);
     rows.push({

@@ -1,0 +1,88 @@
+/**
+ * A process host: a child `deno run` per package, with no permissions but
+ * reading the process bootstrap, which runs that package's process threads
+ * (started by its sandbox factory, factory.ts). It exists so that a thread nothing else can stop (a
+ * synchronous endless loop, a heap exhausted in synchronous code) stops when
+ * the kernel ends this OS process.
+ *
+ * It speaks frames (pipe.ts) on stdin and stdout and nothing else: batches
+ * pass through as the bytes the bootstrap serialized, so the host never reads
+ * what its processes send. Process code cannot reach these pipes: the
+ * bootstrap removes `Deno` before process code runs. When stdin closes (the
+ * node is gone) the host ends, whatever its threads are doing.
+ */
+import { CONTROL, frame, FrameReader, type FromHost, joined, type ToHost } from "./pipe.ts";
+import type { ToFactory } from "./protocol.ts";
+import { deserialize, serialize } from "node:v8";
+
+/** The kernel is trusted; the cap only guards against a broken pipe. */
+const MAX_FRAME = 2 ** 30;
+
+const ports = new Map<number, MessagePort>();
+let out: Uint8Array[] = [];
+
+function write(f: Uint8Array) {
+  if (out.length === 0) queueMicrotask(flush);
+  out.push(f);
+}
+
+// Written asynchronously: a write that waits for the kernel to read must not stop this thread
+// reading stdin, or the kernel's deliveries back up while the process's sends go out.
+const stdout = Deno.stdout.writable.getWriter();
+
+function flush() {
+  const bytes = joined(out);
+  out = [];
+  stdout.write(bytes).catch(() => Deno.exit(0)); // the node is gone
+}
+
+// Threads start in the sandbox factory, so that starting one never holds up the relay here.
+const factory = new Worker(new URL("./factory.ts", import.meta.url), { type: "module" });
+factory.onmessage = (e: MessageEvent<FromHost>) => {
+  const m = e.data;
+  if (m.t !== "ready") {
+    ports.get(m.thread)?.close();
+    ports.delete(m.thread);
+  }
+  write(frame(CONTROL, serialize(m)));
+};
+// Without its factory a host can start nothing: it ends, and the kernel restarts what it ran.
+factory.onerror = (e) => {
+  e.preventDefault();
+  console.error(`process host: the sandbox factory failed: ${e.message}`);
+  Deno.exit(1);
+};
+
+function tell(m: ToFactory, transfer: Transferable[] = []) {
+  factory.postMessage(m, transfer);
+}
+
+function control(m: ToHost) {
+  // One warm thread: a package's own host, where a spare one costs memory per package.
+  if (m.t === "config") tell({ t: "config", heapMb: m.heapMb, bytes: true, watch: true, warm: 1 });
+  else if (m.t === "start") {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = (e: MessageEvent<Uint8Array>) => write(frame(m.thread, e.data));
+    ports.set(m.thread, port1);
+    tell({ t: "start", thread: m.thread, port: port2 }, [port2]);
+  } else if (m.t === "kill") {
+    ports.get(m.thread)?.close();
+    ports.delete(m.thread);
+    tell({ t: "kill", thread: m.thread });
+  }
+}
+
+const reader = new FrameReader(MAX_FRAME, (thread, payload) => {
+  if (thread === CONTROL) control(deserialize(payload) as ToHost);
+  // A copy of its own: a view would carry the whole chunk it came in across.
+  else ports.get(thread)?.postMessage(payload.slice());
+});
+try {
+  // Plain reads: a ReadableStream costs more per chunk, and a ping-pong is all small chunks.
+  const buf = new Uint8Array(256 * 1024);
+  for (let n = await Deno.stdin.read(buf); n !== null; n = await Deno.stdin.read(buf)) {
+    reader.push(buf.slice(0, n));
+  }
+} finally {
+  Deno.exit(0);
+}

@@ -1,0 +1,111 @@
+/**
+ * The frames between the kernel and a process host (a child `deno run`, see
+ * host.ts) over the host's stdin and stdout: a 4-byte big-endian payload
+ * length, a 4-byte thread number, the payload. Thread 0 carries control
+ * messages (node:v8 serialized); any other thread number carries one batch of
+ * that process thread, as the bytes node:v8 serialize made of it, which the
+ * host passes through without reading.
+ */
+
+/** Frames on thread 0: what the kernel tells a host, and what a host reports. */
+export const CONTROL = 0;
+const HEADER = 8;
+
+export type ToHost =
+  | { t: "config"; heapMb: number }
+  | { t: "start"; thread: number }
+  | { t: "kill"; thread: number };
+
+/**
+ * A process thread ended by itself (`ended`), or cannot be stopped or is stuck
+ * where no message reaches it (`stuck`): only ending the host stops it.
+ * `ready` once, when the host has started.
+ */
+export type FromHost =
+  | { t: "ended"; thread: number; error: string | null }
+  | { t: "stuck"; thread: number; why: string }
+  /** The host has started, and its factory with it: a process started now waits for no start-up. */
+  | { t: "ready" };
+
+export function frame(thread: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(HEADER + payload.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, payload.length);
+  view.setUint32(4, thread);
+  out.set(payload, HEADER);
+  return out;
+}
+
+/** Joins frames into one buffer, so a turn's frames cost one write. */
+export function joined(frames: Uint8Array[]): Uint8Array {
+  if (frames.length === 1) return frames[0];
+  let size = 0;
+  for (const f of frames) size += f.length;
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const f of frames) {
+    out.set(f, o);
+    o += f.length;
+  }
+  return out;
+}
+
+export class FrameTooLong extends Error {
+  override name = "FrameTooLong";
+}
+
+/**
+ * Cuts a byte stream into frames. Chunks are kept as they come and joined
+ * once per frame, so a 100 MiB frame costs one copy, not one per chunk. A
+ * frame longer than `maxBytes` is refused before its bytes are buffered.
+ */
+export class FrameReader {
+  private chunks: Uint8Array[] = [];
+  private have = 0;
+  private need = -1;
+  private thread = 0;
+
+  constructor(private maxBytes: number, private onFrame: (thread: number, payload: Uint8Array) => void) {}
+
+  push(chunk: Uint8Array) {
+    this.chunks.push(chunk);
+    this.have += chunk.length;
+    for (;;) {
+      if (this.need < 0) {
+        if (this.have < HEADER) return;
+        const head = this.take(HEADER);
+        const view = new DataView(head.buffer, head.byteOffset, HEADER);
+        this.need = view.getUint32(0);
+        this.thread = view.getUint32(4);
+        if (this.need > this.maxBytes) {
+          throw new FrameTooLong(`a frame of ${this.need} bytes (at most ${this.maxBytes})`);
+        }
+      }
+      if (this.have < this.need) return;
+      const payload = this.take(this.need);
+      this.need = -1;
+      this.onFrame(this.thread, payload);
+    }
+  }
+
+  private take(n: number): Uint8Array {
+    this.have -= n;
+    const first = this.chunks[0];
+    if (first && first.length >= n) {
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = new Uint8Array(n);
+    let o = 0;
+    while (o < n) {
+      const c = this.chunks[0];
+      const k = Math.min(c.length, n - o);
+      out.set(c.subarray(0, k), o);
+      o += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    return out;
+  }
+}
