@@ -1,7 +1,7 @@
 /**
  * A process host: a child `deno run` per package, with no permissions but
  * reading the process bootstrap, which runs that package's process threads
- * (started by its sandbox factory, factory.ts). It exists so that a thread nothing else can stop (a
+ * (threads.ts). It exists so that a thread nothing else can stop (a
  * synchronous endless loop, a heap exhausted in synchronous code) stops when
  * the kernel ends this OS process.
  *
@@ -12,7 +12,7 @@
  * node is gone) the host ends, whatever its threads are doing.
  */
 import { CONTROL, frame, FrameReader, type FromHost, joined, type ToHost } from "./pipe.ts";
-import type { ToFactory } from "./protocol.ts";
+import { ThreadPool } from "./threads.ts";
 import { deserialize, serialize } from "node:v8";
 
 /** The kernel is trusted; the cap only guards against a broken pipe. */
@@ -36,39 +36,37 @@ function flush() {
   stdout.write(bytes).catch(() => Deno.exit(0)); // the node is gone
 }
 
-// Threads start in the sandbox factory, so that starting one never holds up the relay here.
-const factory = new Worker(new URL("./factory.ts", import.meta.url), { type: "module" });
-factory.onmessage = (e: MessageEvent<FromHost>) => {
-  const m = e.data;
-  if (m.t !== "ready") {
-    ports.get(m.thread)?.close();
-    ports.delete(m.thread);
-  }
-  write(frame(CONTROL, serialize(m)));
-};
-// Without its factory a host can start nothing: it ends, and the kernel restarts what it ran.
-factory.onerror = (e) => {
-  e.preventDefault();
-  console.error(`process host: the sandbox factory failed: ${e.message}`);
-  Deno.exit(1);
-};
-
-function tell(m: ToFactory, transfer: Transferable[] = []) {
-  factory.postMessage(m, transfer);
-}
+// Threads start here, on the main thread: a node worker started by any other thread hears its
+// first message ~500 ms late (measured), which a spawn would wait for. Starting one holds the
+// relay up for a few milliseconds; the threads inherit this process's permissions, which are
+// none but reading the bootstrap.
+const pool = new ThreadPool({
+  report: (m: FromHost) => {
+    if (m.t !== "ready") {
+      ports.get(m.thread)?.close();
+      ports.delete(m.thread);
+    }
+    write(frame(CONTROL, serialize(m)));
+  },
+  bytes: true,
+  watch: true,
+  // One warm thread: a package's own host, where a spare one costs memory per package.
+  warm: 1,
+});
 
 function control(m: ToHost) {
-  // One warm thread: a package's own host, where a spare one costs memory per package.
-  if (m.t === "config") tell({ t: "config", heapMb: m.heapMb, bytes: true, watch: true, warm: 1 });
-  else if (m.t === "start") {
+  if (m.t === "config") {
+    pool.configure(m.heapMb);
+    write(frame(CONTROL, serialize({ t: "ready" } satisfies FromHost)));
+  } else if (m.t === "start") {
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = (e: MessageEvent<Uint8Array>) => write(frame(m.thread, e.data));
     ports.set(m.thread, port1);
-    tell({ t: "start", thread: m.thread, port: port2 }, [port2]);
+    pool.start(m.thread, port2);
   } else if (m.t === "kill") {
     ports.get(m.thread)?.close();
     ports.delete(m.thread);
-    tell({ t: "kill", thread: m.thread });
+    pool.kill(m.thread);
   }
 }
 
