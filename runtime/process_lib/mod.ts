@@ -45,6 +45,7 @@ export {
   TIMER,
   VFS,
 } from "../api/processes.ts";
+export type { ProcessStatus } from "../api/kernel.ts";
 
 /** This process's own address. */
 export function our(): ProcessAddress {

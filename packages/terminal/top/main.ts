@@ -1,21 +1,12 @@
 /** top:terminal:sys — `top [PROCESS_ID]`: what runs on this node. */
-import { KERNEL, moduleAddress, NET, Request, script, splitArgs } from "@hyperdeno/process_lib";
+import { KERNEL, moduleAddress, NET, type ProcessStatus, Request, script, splitArgs } from "@hyperdeno/process_lib";
 
-interface Status {
-  running: boolean;
-  restarts: number;
-  next_restart_ms: number | null;
-  last_error: string | null;
-  uptime_ms: number | null;
-  messages_in: number;
-  messages_out: number;
-}
 interface Entry {
   runtime_module?: boolean;
   on_exit?: unknown;
   public?: boolean;
   capabilities?: { issuer: string; params: string }[];
-  status?: Status;
+  status?: ProcessStatus;
 }
 
 function duration(ms: number): string {
