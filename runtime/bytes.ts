@@ -33,7 +33,14 @@ export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 
 /** The parts one after another, in a new array. */
 export function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  return joinBytes(parts);
+}
+
+/** Like concat, for a list of any length (a spread of many chunks would overflow the call). */
+export function joinBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
   let o = 0;
   for (const p of parts) {
     out.set(p, o);

@@ -4,7 +4,7 @@
  * the first byte. Only what the protocol uses: Binary messages of at most
  * 65535 bytes, ping answered with pong, close. No extensions are agreed.
  */
-import { encodeBase64 } from "../../runtime/bytes.ts";
+import { encodeBase64, joinBytes } from "../../runtime/bytes.ts";
 import { ConnEnded, ConnReader, HttpError, readHead, responseBytes, writeAll } from "../../runtime/sockets/http1.ts";
 import { type FrameChannel, LinkClosed, MAX_FRAME, QueuedConn } from "./frames.ts";
 
@@ -91,15 +91,7 @@ export class WsServerFrames extends QueuedConn implements FrameChannel {
       total += payload.length;
       if (total > MAX_FRAME) throw this.fail("message over 65535 bytes");
       parts.push(payload.slice());
-      if (fin) {
-        const out = new Uint8Array(total);
-        let o = 0;
-        for (const p of parts) {
-          out.set(p, o);
-          o += p.length;
-        }
-        return out;
-      }
+      if (fin) return joinBytes(parts);
     }
   }
 

@@ -5,7 +5,7 @@
  * limit. The node reads its own requests (rather than using Deno.serve) so
  * that its accept loop, connection table and deadlines are its own.
  */
-import { concat } from "../bytes.ts";
+import { concat, joinBytes } from "../bytes.ts";
 
 export class HttpError extends Error {
   override name = "HttpError";
@@ -185,13 +185,7 @@ export async function readBody(
     }
     // Trailer fields, if any, up to the empty line.
     while (await r.readUntil("\r\n", MAX_LINE, new HttpError(400, "trailer line too long")) !== "");
-    const body = new Uint8Array(total);
-    let o = 0;
-    for (const c of chunks) {
-      body.set(c, o);
-      o += c.length;
-    }
-    return body;
+    return joinBytes(chunks);
   }
   if (cl === null) return new Uint8Array();
   if (!/^\d+$/.test(cl)) throw new HttpError(400, "malformed Content-Length");
