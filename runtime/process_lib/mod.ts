@@ -31,6 +31,7 @@ export { Request, Response } from "./builders.ts";
 export { Message, ProcessAddress, SendError };
 export type { Address, Capability, LazyLoadBlob, OnExit, ProcessId };
 export * as timer from "./timer.ts";
+export * as net from "./net.ts";
 export { ourModule } from "./modules.ts";
 export {
   HTTP_SERVER,
