@@ -31,8 +31,10 @@ export { Request, Response } from "./builders.ts";
 export { Message, ProcessAddress, SendError };
 export type { Address, Capability, LazyLoadBlob, OnExit, ProcessId };
 export * as timer from "./timer.ts";
+export * as httpClient from "./http_client.ts";
 export { ourModule } from "./modules.ts";
 export {
+  HTTP_CLIENT,
   HTTP_SERVER,
   KERNEL,
   KV,
