@@ -11,6 +11,8 @@ export interface TestServers {
   ws: string;
   /** A server whose answer claims a 1 GB body and sends a few bytes. */
   liar: string;
+  /** A WebSocket server that completes the handshake and then never reads. */
+  mute: string;
   /** WebSockets the server holds open now, and what each was opened with. */
   sockets: { socket: WebSocket; token: string | null; closed: boolean }[];
   /** Messages the WebSocket server received, in order. */
@@ -91,8 +93,18 @@ export function startServers(): TestServers {
     }
   })().catch(() => {});
 
+  const mute = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const muteConns: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of mute) {
+      muteConns.push(conn);
+      acceptWebSocket(conn).catch(() => {});
+    }
+  })().catch(() => {});
+
   return {
     http: `http://127.0.0.1:${port}`,
+    mute: `ws://127.0.0.1:${mute.addr.port}`,
     ws: `ws://127.0.0.1:${port}`,
     liar: `http://127.0.0.1:${liar.addr.port}`,
     sockets,
@@ -102,9 +114,27 @@ export function startServers(): TestServers {
       for (const s of sockets) if (!s.closed) s.socket.close();
       liar.close();
       for (const c of liarConns) c.close();
+      mute.close();
+      for (const c of muteConns) c.close();
       await server.shutdown();
     },
   };
+}
+
+/** Reads a WebSocket handshake from `conn` and accepts it (RFC 6455 section 4.2.2), then reads nothing more. */
+async function acceptWebSocket(conn: Deno.Conn) {
+  const buf = new Uint8Array(8192);
+  const n = await conn.read(buf);
+  const head = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+  const key = head.match(/sec-websocket-key:\s*(\S+)/i)?.[1] ?? "";
+  const digest = await crypto.subtle.digest(
+    "SHA-1",
+    new TextEncoder().encode(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
+  );
+  const accept = btoa(String.fromCharCode(...new Uint8Array(digest)));
+  const reply = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+    `Sec-WebSocket-Accept: ${accept}\r\n\r\n`;
+  await conn.write(new TextEncoder().encode(reply));
 }
 
 /** A loopback port nobody listens on (bound, then let go). */

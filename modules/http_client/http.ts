@@ -14,6 +14,7 @@
  */
 import type { LazyLoadBlob, ProcessId } from "../../runtime/types.ts";
 import { LIMITS } from "../../runtime/limits.ts";
+import { joinBytes } from "../../runtime/bytes.ts";
 import type { HttpClientResult, OutgoingHttpRequest } from "../../runtime/api/http_client.ts";
 import { ModuleError } from "../../runtime/kernel/module_answer.ts";
 import { refuse } from "./parse.ts";
@@ -122,13 +123,7 @@ export class OutgoingHttp {
       }
       chunks.push(r.value);
     }
-    const out = new Uint8Array(flight.buffered);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return joinBytes(chunks);
   }
 
   private buffered(owner: ProcessId): number {
@@ -166,7 +161,10 @@ const tooLarge = (what: string) =>
 /** Response headers as the reference node gives them: Pascal-Case names (`Content-Type`). */
 function headerRecord(h: Headers): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of h) out[name.replace(/(^|-)([a-z])/g, (_, d, c) => d + c.toUpperCase())] = value;
+  // get() joins repeated headers (Set-Cookie too) with ", ", as one name holds one value here.
+  for (const name of new Set(h.keys())) {
+    out[name.replace(/(^|-)([a-z])/g, (_, d, c) => d + c.toUpperCase())] = h.get(name)!;
+  }
   return out;
 }
 
