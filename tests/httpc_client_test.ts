@@ -5,7 +5,8 @@
  * malformed actions.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { injectJson, type TestNode, waitFor, withNode } from "../runtime/testing.ts";
+import { inject, injectJson, type TestNode, waitFor, withNode } from "../runtime/testing.ts";
+import { bootNet } from "./net_helpers.ts";
 import { FIXTURES } from "./helpers.ts";
 import { BIG_BYTES, closedPort, startServers, type TestServers } from "./httpc_servers.ts";
 import { LIMITS } from "../runtime/limits.ts";
@@ -275,3 +276,21 @@ Deno.test("http-client: malformed actions are answered BadRequest and the node k
     assertEquals(Object.keys(answer), ["Ok"]);
     assertEquals(((await run(n, "Fetch", { url, method: "POST", body: "still here" })).ok as Fetched).status, 200);
   }));
+
+Deno.test("http-client: another node's requests to it get no answer and fetch nothing", async () => {
+  const net = await bootNet({ "a.dev": {}, "b.dev": {} }, { install: ["remote_attacker"] });
+  const s = startServers();
+  try {
+    const [a, b] = [net.nodes["a.dev"], net.nodes["b.dev"]];
+    const attacker = "attacker:remote-attacker:test.os";
+    const action = { Http: { method: "GET", version: null, url: `${s.http}/echo?from=remote`, headers: {} } };
+    const send = { target: "a.dev@http-client:distro:sys", body: JSON.stringify(action), withBlob: false, timeout: 2 };
+    const r = await inject(b, attacker, { Send: send });
+    assertEquals(JSON.parse(r.body!), { err: "Timeout" });
+    assert(a.lines.some((l) => l.includes(`refused a request from b.dev@${attacker} to http-client:distro:sys`)));
+    assertEquals(s.hits, [], "the remote request reached the server");
+  } finally {
+    await s.close();
+    await net.close();
+  }
+});

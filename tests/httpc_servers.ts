@@ -15,6 +15,8 @@ export interface TestServers {
   mute: string;
   /** WebSockets the server holds open now, and what each was opened with. */
   sockets: { socket: WebSocket; token: string | null; closed: boolean }[];
+  /** The path and query of every HTTP request the server received, in order. */
+  hits: string[];
   /** Messages the WebSocket server received, in order. */
   received: (string | number[])[];
   close(): Promise<void>;
@@ -26,10 +28,12 @@ export const BIG_BYTES = 64 * 2 ** 20 + 64 * 1024;
 export function startServers(): TestServers {
   const sockets: TestServers["sockets"] = [];
   const received: TestServers["received"] = [];
+  const hits: string[] = [];
   /** Ends the slow handlers at close, so shutdown need not wait them out. */
   const closing = new AbortController();
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
     const url = new URL(req.url);
+    hits.push(url.pathname + url.search);
     if (url.pathname === "/ws") {
       if (req.headers.get("upgrade") !== "websocket") return new Response("websockets only", { status: 400 });
       const token = req.headers.get("x-token");
@@ -108,6 +112,7 @@ export function startServers(): TestServers {
     ws: `ws://127.0.0.1:${port}`,
     liar: `http://127.0.0.1:${liar.addr.port}`,
     sockets,
+    hits,
     received,
     async close() {
       closing.abort();
