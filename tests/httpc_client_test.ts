@@ -198,6 +198,8 @@ Deno.test("http-client: WebSocket channels carry pushes both ways and close from
     assertEquals((await run(n, "WsOpen", { url: `${s.http}/ws`, channel: 4 })).err, {
       BadUrl: { url: `${s.http}/ws` },
     });
+    const fragment = `${s.ws}/ws#part`;
+    assertEquals((await run(n, "WsOpen", { url: fragment, channel: 4 })).err, { BadUrl: { url: fragment } });
 
     // A process holds so many channels; the next is refused.
     for (let c = 100; c < 100 + LIMITS.wsClientChannels - 1; c++) {

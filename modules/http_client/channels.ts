@@ -66,7 +66,12 @@ export class WsChannels {
     const refusal = await ownPortRefusal(url, this.ownPorts());
     if (refusal) throw openFailed(refusal);
 
-    const ws = new WebSocket(url, { headers });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, { headers });
+    } catch {
+      throw refuse({ BadUrl: { url: rawUrl } }); // a URL WebSocket will not take, e.g. one with a #fragment
+    }
     ws.binaryType = "arraybuffer";
     // Set at once: the platform hands over a message sent right after the handshake before `await` returns.
     ws.onmessage = (e) => {
