@@ -88,14 +88,14 @@ export class OutgoingHttp {
       const declared = Number(resp.headers.get("content-length") ?? NaN);
       if (declared > LIMITS.httpResponseBytes) {
         await resp.body?.cancel();
-        throw failed(tooLarge(`says it is ${declared} bytes`));
+        throw failed(`the response's Content-Length is ${declared} bytes; ${MOST}`);
       }
       const bytes = await this.readBody(owner, flight, resp);
       const mime = resp.headers.get("content-type");
       return [{ Ok: { Http: { status: resp.status, headers: headerRecord(resp.headers) } } }, { mime, bytes }];
     } catch (e) {
       if (e instanceof ModuleError) throw e;
-      if (timedOut) throw failed(`no response within ${timeoutMs / 1000} s (the request's expects_response)`);
+      if (timedOut) throw failed(`no response after ${timeoutMs} ms, when the request's expects_response runs out`);
       if (flight.abort.signal.aborted) throw failed("aborted: the process exited");
       throw failed(describe(e as Error));
     } finally {
@@ -114,7 +114,9 @@ export class OutgoingHttp {
       flight.buffered += r.value.length;
       if (flight.buffered > LIMITS.httpResponseBytes) {
         await reader.cancel();
-        throw refuse({ RequestFailed: { error: tooLarge("went past that") } });
+        throw refuse({
+          RequestFailed: { error: `the response body passed ${LIMITS.httpResponseBytes} bytes; ${MOST}` },
+        });
       }
       if (this.buffered(owner) > LIMITS.httpBufferedBytes) {
         await reader.cancel();
@@ -155,8 +157,7 @@ export class OutgoingHttp {
   }
 }
 
-const tooLarge = (what: string) =>
-  `the response body ${what}; the most a process is handed is ${LIMITS.httpResponseBytes} bytes`;
+const MOST = `a process is handed at most ${LIMITS.httpResponseBytes} bytes`;
 
 /** Response headers as the reference node gives them: Pascal-Case names (`Content-Type`). */
 function headerRecord(h: Headers): Record<string, string> {
