@@ -212,11 +212,14 @@ Deno.test("http-client: WebSocket channels carry pushes both ways and close from
     assertEquals(over.err, { WsOpenFailed: { url: `${s.ws}/ws` } });
     assert(n.lines.some((l) => l.includes("the most a process may")), "the log says why");
 
-    // The process exits: every channel it held closes.
+    // The process exits: every channel it held closes, and its request in flight is dropped.
+    await inject(n, CLIENT, { Fetch: { url: `${s.staller}/`, timeout: 60 } }, { timeout: null });
+    await waitFor("the request to reach the server that never answers", () => s.stalled() === 1, 5000);
     const open = () => s.sockets.filter((x) => !x.closed).length;
     assertEquals(open(), LIMITS.wsClientChannels);
     await run(n, "Exit", null);
     await waitFor("the exited process's channels to close", () => open() === 0, 5000);
+    await waitFor("its request in flight to be dropped", () => s.stalled() === 0, 5000);
   }));
 
 Deno.test("http-client: a process without its capability is refused, and nobody may call the node's own HTTP port", () =>

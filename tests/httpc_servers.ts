@@ -13,6 +13,9 @@ export interface TestServers {
   liar: string;
   /** A WebSocket server that completes the handshake and then never reads. */
   mute: string;
+  /** A server that reads a request and never answers; `stalled` counts its connections still open. */
+  staller: string;
+  stalled: () => number;
   /** WebSockets the server holds open now, and what each was opened with. */
   sockets: { socket: WebSocket; token: string | null; closed: boolean }[];
   /** The path and query of every HTTP request the server received, in order. */
@@ -106,8 +109,23 @@ export function startServers(): TestServers {
     }
   })().catch(() => {});
 
+  const staller = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const stalled = new Set<Deno.Conn>();
+  (async () => {
+    for await (const conn of staller) {
+      stalled.add(conn);
+      (async () => {
+        const buf = new Uint8Array(8192);
+        while ((await conn.read(buf).catch(() => null)) !== null);
+        stalled.delete(conn);
+      })();
+    }
+  })().catch(() => {});
+
   return {
     http: `http://127.0.0.1:${port}`,
+    staller: `http://127.0.0.1:${staller.addr.port}`,
+    stalled: () => stalled.size,
     mute: `ws://127.0.0.1:${mute.addr.port}`,
     ws: `ws://127.0.0.1:${port}`,
     liar: `http://127.0.0.1:${liar.addr.port}`,
@@ -120,6 +138,8 @@ export function startServers(): TestServers {
       liar.close();
       for (const c of liarConns) c.close();
       mute.close();
+      staller.close();
+      for (const c of stalled) c.close();
       for (const c of muteConns) c.close();
       await server.shutdown();
     },
