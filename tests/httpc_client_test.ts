@@ -177,6 +177,19 @@ Deno.test("http-client: WebSocket channels carry pushes both ways and close from
     );
     assertEquals((await run(n, "WsClose", { channel: 2 })).err, { WsCloseFailed: { channel_id: 2 } });
 
+    // Opening an id again replaces that channel: the old connection closes, and that is no news to the process.
+    const before = s.sockets.length;
+    assertEquals(await run(n, "WsOpen", { url: `${s.ws}/ws`, headers: { "x-token": "old" }, channel: 2 }), {
+      ok: null,
+    });
+    assertEquals(await run(n, "WsOpen", { url: `${s.ws}/ws`, headers: { "x-token": "new" }, channel: 2 }), {
+      ok: null,
+    });
+    await waitFor("the replaced connection to close", () => s.sockets[before].closed, 5000);
+    assert(!s.sockets[before + 1].closed);
+    assertEquals(await run(n, "WsClose", { channel: 2 }), { ok: null });
+    assert(!(await events()).some((e) => JSON.stringify(e) === '{"close":2}'));
+
     // The book's errors for pushes that cannot go.
     assertEquals(await run(n, "WsOpen", { url: `${s.ws}/ws`, channel: 3 }), { ok: null });
     const noBlob = await run(n, "WsPush", { channel: 3, text: "", await: true });
