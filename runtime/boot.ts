@@ -16,6 +16,7 @@ import {
   recoverPkgDrives,
 } from "./packages/install.ts";
 import { HttpServerModule } from "../modules/http_server/mod.ts";
+import { HttpClientModule } from "../modules/http_client/mod.ts";
 import { TerminalModule } from "../modules/terminal/mod.ts";
 import { TimerModule } from "../modules/timer/mod.ts";
 import { StateModule } from "../modules/state/mod.ts";
@@ -132,6 +133,7 @@ export class Node {
         new KvModule(kernel),
         new SqliteModule(kernel),
         http,
+        new HttpClientModule(kernel, { ownPorts: () => [http.port] }),
       ]
     ) {
       kernel.registerModule(m);

@@ -32,8 +32,10 @@ export { Message, ProcessAddress, SendError };
 export type { Address, Capability, LazyLoadBlob, OnExit, ProcessId };
 export * as timer from "./timer.ts";
 export * as net from "./net.ts";
+export * as httpClient from "./http_client.ts";
 export { ourModule } from "./modules.ts";
 export {
+  HTTP_CLIENT,
   HTTP_SERVER,
   KERNEL,
   KV,
