@@ -8,7 +8,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { createHash } from "node:crypto";
 import { assert, assertEquals } from "./assert.ts";
 import { fromHex, joinBytes, toHex } from "../runtime/bytes.ts";
-import type { KernelMessage } from "../runtime/types.ts";
+import { type KernelMessage, ParseError } from "../runtime/types.ts";
 import { type FrameChannel, LinkClosed, TcpFrames } from "../modules/net/frames.ts";
 import { initiate, type Link, respond, type Us } from "../modules/net/handshake.ts";
 import {
@@ -335,4 +335,35 @@ Deno.test("wire: two hyperdeno ends agree on bin; one reference end keeps both o
     // Integer arrays spend two bytes on each byte over 127.
     assert(form === "bin" ? bytes < 71_000 : bytes > 100_000, `${form}: ${bytes} bytes on the wire`);
   }
+});
+
+Deno.test("wire fuzz: random and mutated bytes give a ParseError, never another failure", () => {
+  const seeds = [V.tcp.km1_msgpack, V.tcp.km2_msgpack, V.misc.km_with_cap_and_blob, V.misc.response_with_context]
+    .map(hex);
+  const decoders: [string, (b: Uint8Array) => unknown][] = [
+    ["KernelMessage", decodeKernelMessage],
+    ["HandshakePayload", decodeHandshake],
+    ["RoutingRequest", decodeRouting],
+    ["NetAction", (b) => decodeNetAction(decode(b))],
+  ];
+  let rejected = 0;
+  for (let round = 0; round < 20_000; round++) {
+    let b: Uint8Array;
+    if (round % 2) b = crypto.getRandomValues(new Uint8Array(round % 300));
+    else {
+      b = seeds[round % seeds.length].slice(0, seeds[0].length + (round % 97));
+      for (let k = 0; k <= round % 4; k++) b[(round * 131 + k * 17) % b.length] ^= 1 << (round % 8);
+    }
+    for (const [name, dec] of decoders) {
+      try {
+        dec(b);
+      } catch (e) {
+        rejected++;
+        // The general library's own errors count as malformed input too (RangeError for a bad marker).
+        const ok = e instanceof ParseError || (name === "NetAction" && e instanceof Error);
+        assert(ok, `${name}: ${(e as Error).name}: ${(e as Error).message}`);
+      }
+    }
+  }
+  assert(rejected > 50_000, `${rejected} rejections`);
 });

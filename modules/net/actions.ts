@@ -7,15 +7,7 @@
  */
 import { sign, verify } from "../../runtime/keys.ts";
 import { concat } from "../../runtime/bytes.ts";
-import {
-  fromUtf8,
-  jsonBytes,
-  type KernelMessage,
-  nodeOf,
-  processOf,
-  toBytes,
-  utf8,
-} from "../../runtime/types.ts";
+import { fromUtf8, jsonBytes, type KernelMessage, nodeOf, processOf, toBytes, utf8 } from "../../runtime/types.ts";
 import { isRuntimeProcess } from "../../runtime/api/processes.ts";
 import type { NetModule } from "./mod.ts";
 import { decodeNetBody } from "./wire.ts";

@@ -119,6 +119,15 @@ export class NetModule implements RuntimeModule {
     this.hns.set(u.name, u);
   }
 
+  /**
+   * Speaks only the reference's byte form from now on (or offers bin again):
+   * links close, so the next ones are made under the new offer.
+   */
+  setReferenceOnly(on: boolean) {
+    this.us.offerBin = !on;
+    for (const l of this.peers.all()) l.close();
+  }
+
   /** Starts listening; returns the identity to publish. */
   listen(): Promise<Omit<HnsUpdate, "public_key">> {
     if (this.indirect) return Promise.resolve({ name: this.k.our, ips: [], ports: {}, routers: this.opts.routers });
