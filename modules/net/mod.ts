@@ -190,7 +190,13 @@ export class NetModule implements RuntimeModule {
         slot.proven();
       }
     } catch (e) {
-      this.k.print(1, `net: refused a connection from ${ch.remote}: ${(e as Error).message}`);
+      // At the default verbosity: a peer that breaks the protocol should be seen. The console
+      // collapses a flood from one address.
+      const source = ch.remote.replace(/:\d+$/, "");
+      this.k.print(0, `net: refused a connection from ${ch.remote}: ${(e as Error).message}`, {
+        source,
+        kind: "refused connection",
+      });
       ch.close();
     }
   }
