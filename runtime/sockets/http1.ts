@@ -30,7 +30,8 @@ export class ConnReader {
   /** Bytes received so far. */
   received = 0;
 
-  constructor(private conn: Deno.Conn, private onFirstByte?: () => void) {}
+  /** `onBytes` hears every read that brought bytes (the listener marks the connection as heard). */
+  constructor(private conn: Deno.Conn, private onBytes?: () => void) {}
 
   private async more() {
     if (this.start === this.end) this.start = this.end = 0;
@@ -52,7 +53,7 @@ export class ConnReader {
       throw new ConnEnded((e as Error).message);
     }
     if (n === null) throw new ConnEnded("connection closed by peer");
-    if (this.received === 0) this.onFirstByte?.();
+    this.onBytes?.();
     this.received += n;
     this.end += n;
   }
@@ -86,6 +87,17 @@ export class ConnReader {
       await this.more();
       from += this.start - before; // the buffer may have been compacted
     }
+  }
+
+  /** Up to `max` bytes: what is buffered, else one read. A copy the caller keeps. */
+  async readSome(max: number): Promise<Uint8Array> {
+    if (this.end === this.start) await this.more();
+    return this.take(Math.min(max, this.end - this.start)).slice();
+  }
+
+  /** Whether bytes beyond those taken are buffered (a pipelined request). */
+  get buffered(): number {
+    return this.end - this.start;
   }
 
   /** Fills `dst` exactly: what is buffered first, then straight from the connection. */
@@ -123,13 +135,15 @@ export interface RequestHead {
   /** The request target as sent, e.g. "/rpc:distro:sys/message". */
   target: string;
   headers: Headers;
+  /** "1.1" or "1.0". */
+  version: string;
 }
 
 /** Reads the request line and headers. */
 export async function readHead(r: ConnReader): Promise<RequestHead> {
   const text = await r.readUntil("\r\n\r\n", MAX_HEAD, new HttpError(431, `request head over ${MAX_HEAD} bytes`));
   const [line, ...fields] = text.split("\r\n");
-  const m = /^([A-Z]+) (\S+) HTTP\/1\.[01]$/.exec(line);
+  const m = /^([A-Z]+) (\S+) HTTP\/1\.([01])$/.exec(line);
   if (!m) throw new HttpError(400, "malformed request line");
   const headers = new Headers();
   for (const f of fields) {
@@ -141,7 +155,7 @@ export async function readHead(r: ConnReader): Promise<RequestHead> {
       throw new HttpError(400, "malformed header line");
     }
   }
-  return { method: m[1], target: m[2], headers };
+  return { method: m[1], target: m[2], headers, version: `1.${m[3]}` };
 }
 
 /**
@@ -205,10 +219,19 @@ const REASONS: Record<number, string> = {
   100: "Continue",
   101: "Switching Protocols",
   200: "OK",
+  201: "Created",
+  204: "No Content",
+  302: "Found",
+  303: "See Other",
+  304: "Not Modified",
+  401: "Unauthorized",
+  408: "Request Timeout",
+  429: "Too Many Requests",
   400: "Bad Request",
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  409: "Conflict",
   413: "Content Too Large",
   415: "Unsupported Media Type",
   426: "Upgrade Required",

@@ -41,10 +41,26 @@ export class Slot {
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly conn: Deno.TcpConn, private owner: GuardedListener, timeoutMs: number) {
+    this.deadline(timeoutMs);
+  }
+
+  /** Closes the connection unless it is proven within `ms` from now. */
+  deadline(ms: number) {
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      owner.log(2, `${owner.limits.label}: closing ${this.remote}, not done within ${timeoutMs} ms`);
+      this.owner.log(2, `${this.owner.limits.label}: closing ${this.remote}, not done within ${ms} ms`);
       this.close();
-    }, timeoutMs);
+    }, ms);
+  }
+
+  /**
+   * A kept-alive connection waits for its next request: pending again, with
+   * a deadline of `ms`, and first in line for eviction until it sends a byte.
+   */
+  idle(ms: number) {
+    this.pending = true;
+    this.heard = false;
+    this.deadline(ms);
   }
 
   get remote(): string {
