@@ -160,9 +160,10 @@ export function makeApp(m: HttpServerModule) {
     return new Response(null); // not written: the connection is the WebSocket's now
   };
 
-  app.onError((e) => {
+  app.onError((e, c) => {
     if (e instanceof ConnEnded) throw e; // the client left: nothing to answer
     if (!(e instanceof HttpError)) m.k.print(0, `http: ${(e as Error).stack ?? e}`);
+    else m.k.print(1, `http: ${e.status} to ${c.env.slot.remote}: ${e.message}`);
     return errorResponse(e);
   });
   return app;

@@ -90,20 +90,21 @@ export class Login {
   }
 
   /** Whether `value` is a cookie this node issued for `host`, not expired. */
-  async valid(value: string | undefined, host: string, now = Date.now()): Promise<boolean> {
-    if (!value || value.length > 512) return false;
+  valid(value: string | undefined, host: string, now = Date.now()): Promise<boolean> {
+    const no = Promise.resolve(false);
+    if (!value || value.length > 512) return no;
     const last = value.lastIndexOf(".");
     const first = value.indexOf(".");
-    if (first <= 0 || last <= first) return false;
+    if (first <= 0 || last <= first) return no;
     const body = value.slice(0, last);
     const [exp, forHost] = [value.slice(0, first), value.slice(first + 1, last)];
-    if (forHost !== host || !/^\d+$/.test(exp) || Number(exp) * 1000 < now) return false;
+    if (forHost !== host || !/^\d+$/.test(exp) || Number(exp) * 1000 < now) return no;
     let sig: Uint8Array<ArrayBuffer>;
     try {
       const b64 = value.slice(last + 1).replace(/-/g, "+").replace(/_/g, "/");
       sig = decodeBase64(b64 + "=".repeat((4 - b64.length % 4) % 4));
     } catch {
-      return false;
+      return no;
     }
     return crypto.subtle.verify("HMAC", this.mac, sig, new TextEncoder().encode(body));
   }

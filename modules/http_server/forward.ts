@@ -10,10 +10,7 @@ import { formatAddress, fromUtf8, jsonBytes, type SendError } from "../../runtim
 import { HTTP_SERVER } from "../../runtime/api/processes.ts";
 import type { HttpResponse, HttpServerRequest, IncomingHttpRequest } from "../../runtime/api/http.ts";
 import type { Binding } from "./bindings.ts";
-import { readLimited } from "./body.ts";
-
-/** The largest body a process is handed or may answer with in one blob (the kernel's blob limit is above it). */
-export const MAX_FORWARD_BODY = 64 * 1024 * 1024;
+import { openBodyFile, readOrSpool } from "./spool.ts";
 
 export async function forward(
   k: KernelHandle,
@@ -25,7 +22,7 @@ export async function forward(
   timeoutSeconds: number,
 ): Promise<Response> {
   const url = new URL(req.url);
-  const body = await readLimited(req, MAX_FORWARD_BODY, `a request to a bound path`);
+  const body = await readOrSpool(req, k.home, binding.process);
   const headers: Record<string, string> = {};
   req.headers.forEach((v, name) => {
     // The session cookie opens every authenticated path of the node: it is not the app's to see.
@@ -41,16 +38,18 @@ export async function forward(
     url_params: params,
     query_params: Object.fromEntries(url.searchParams),
   };
+  if (body.file) incoming.body_file = body.file.vfs;
   const request: HttpServerRequest = { Http: incoming };
   let km;
   try {
     km = await k.request(HTTP_SERVER, {
       target: formatAddress(k.our, binding.process),
       body: jsonBytes(request),
-      blob: { mime: req.headers.get("content-type"), bytes: body },
+      blob: { mime: req.headers.get("content-type"), bytes: body.bytes ?? new Uint8Array() },
       timeoutSeconds,
     });
   } catch (e) {
+    if (body.file) await Deno.remove(body.file.host).catch(() => {});
     const kind = (e as SendError).kind;
     if (kind === "Timeout") {
       return Response.json({ error: `${binding.process} did not answer within ${timeoutSeconds} s` }, { status: 504 });
@@ -58,7 +57,15 @@ export async function forward(
     return Response.json({ error: `${binding.process} is not running` }, { status: 503 });
   }
   const inner = "Response" in km.message ? km.message.Response[0] : null;
-  const parsed = inner ? parseHttpResponse(inner.body) : "the answer is a request, not a response";
+  let parsed = inner ? parseHttpResponse(inner.body) : "the answer is a request, not a response";
+  let file: { file: Deno.FsFile; size: number } | null = null;
+  if (typeof parsed !== "string" && parsed.body_file) {
+    const opened = await openBodyFile(k.home, binding.process, parsed.body_file);
+    if (typeof opened === "string") parsed = opened;
+    else file = opened;
+  }
+  // Opened first: an answer that streams the upload itself still reads it after the unlink.
+  if (body.file) await Deno.remove(body.file.host).catch(() => {});
   if (typeof parsed === "string") {
     k.print(1, `http: ${binding.process} answered ${binding.path} with a malformed HttpResponse: ${parsed}`);
     return Response.json({ error: `${binding.process} answered with a malformed HttpResponse: ${parsed}` }, {
@@ -77,7 +84,12 @@ export async function forward(
   }
   const blob = km.lazy_load_blob;
   if (blob?.mime && !out.has("content-type")) out.set("content-type", blob.mime);
-  const nullBody = parsed.status === 204 || parsed.status === 304 || (parsed.status >= 100 && parsed.status < 200);
+  const nullBody = parsed.status === 204 || parsed.status === 304;
+  if (file) {
+    if (nullBody) file.file.close();
+    else out.set("content-length", String(file.size));
+    return new Response(nullBody ? null : file.file.readable, { status: parsed.status, headers: out });
+  }
   return new Response(nullBody ? null : (blob?.bytes ?? null) as BodyInit | null, {
     status: parsed.status,
     headers: out,
@@ -95,12 +107,15 @@ export function parseHttpResponse(body: Uint8Array): HttpResponse | string {
   const r = v as Partial<HttpResponse>;
   if (!r || typeof r !== "object") return "not an object";
   if (!Number.isInteger(r.status) || r.status! < 200 || r.status! > 599) return `status ${r.status} is not 200-599`;
-  if (r.headers === undefined || r.headers === null) return { status: r.status!, headers: {} };
+  if (r.headers === undefined || r.headers === null) r.headers = {};
   if (typeof r.headers !== "object" || Array.isArray(r.headers)) return "headers is not an object";
   for (const [name, value] of Object.entries(r.headers)) {
     if (typeof value !== "string") return `header ${name} is not a string`;
   }
-  return { status: r.status!, headers: r.headers as Record<string, string> };
+  if (r.body_file !== undefined && r.body_file !== null && typeof r.body_file !== "string") {
+    return "body_file is not a string";
+  }
+  return { status: r.status!, headers: r.headers as Record<string, string>, body_file: r.body_file ?? null };
 }
 
 function stripCookie(header: string, name: string): string {

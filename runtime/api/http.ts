@@ -39,12 +39,19 @@ export interface IncomingHttpRequest {
   /** Values of the bound path's `:name` segments. */
   url_params: Record<string, string>;
   query_params: Record<string, string>;
+  /**
+   * hyperdeno: a body too large for a blob (over 64 MiB) is not in the blob but in this file of the
+   * process's tmp drive, e.g. `/app:pub/tmp/http-in/<id>`; it is removed after the answer (rename it to keep it).
+   */
+  body_file?: string | null;
 }
 
 /** A process's answer to an IncomingHttpRequest; its body is the message's blob. */
 export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
+  /** hyperdeno: instead of the blob, stream this file of the process's own package (a VFS path) as the body. */
+  body_file?: string | null;
 }
 
 export type HttpServerError =

@@ -99,6 +99,20 @@ export function sendResponse(
   r.json({ status, headers: headers ?? {} }).blobBytes(bytes, null).send();
 }
 
+/**
+ * Answers with the file at `vfsPath` (one of this package's own) as the body: the server streams it from
+ * disk, for bodies too large for a blob.
+ */
+export function sendFileResponse(
+  status: number,
+  headers: Record<string, string> | null,
+  vfsPath: string,
+  to?: Message,
+): void {
+  const r = to ? Response.to(to) : Response.new();
+  r.json({ status, headers: headers ?? {}, body_file: vfsPath }).send();
+}
+
 /** Pushes a message to WebSocket channel `channelId` (one this process owns). */
 export function sendWsPush(channelId: number, messageType: WsMessageType, bytes: Uint8Array | string): void {
   const b = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;

@@ -121,6 +121,23 @@ export async function writeResponse(
     return writeAll(conn, head(headers));
   }
   const reader = res.body.getReader();
+  try {
+    await writeBody(conn, reader, res, headers, head, known);
+  } catch (e) {
+    // The client left or the body failed: let go of what feeds the body (a file, a process's stream).
+    reader.cancel().catch(() => {});
+    throw e;
+  }
+}
+
+async function writeBody(
+  conn: Deno.Conn,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  _res: Response,
+  headers: Record<string, string>,
+  head: (h: Record<string, string>) => Uint8Array,
+  known: string | null,
+) {
   const first = await reader.read();
   if (known !== null || first.done) {
     const second = first.done ? first : await reader.read();
