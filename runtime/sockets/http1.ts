@@ -77,6 +77,7 @@ export class ConnReader {
     while (true) {
       const at = indexOf(this.buf.subarray(0, this.end), d, Math.max(this.start, from));
       if (at >= 0) {
+        if (at - this.start > max) throw tooLong;
         const text = latin1(this.buf.subarray(this.start, at));
         this.start = at + d.length;
         return text;
