@@ -4,48 +4,12 @@
  * and the node goes on serving.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { bootNode, install, removeHome, type TestNode, waitFor } from "../runtime/testing.ts";
-import { FIXTURES } from "./helpers.ts";
+import { type TestNode, waitFor } from "../runtime/testing.ts";
+import { APP, logIn as logInAt, raw, withApp } from "./http_helpers.ts";
 import { HTTP_LIMITS } from "../modules/http_server/mod.ts";
 import { copyUi } from "../runtime/packages/build.ts";
 
-const APP = "web:http-app:test.os";
 const enc = (s: string) => new TextEncoder().encode(s);
-
-async function withApp(f: (n: TestNode) => Promise<void>) {
-  const n = await bootNode();
-  try {
-    await install(n, `${FIXTURES}http_app`);
-    await waitFor("the app's bindings", () => n.http.wsBindings.has(`/${APP}/open-ws`));
-    await f(n);
-  } finally {
-    await n.shutdown();
-    await removeHome(n);
-  }
-}
-
-/** Sends `text` on a fresh connection and reads until the node closes it (or `ms` pass). */
-async function raw(port: number, text: string | Uint8Array, ms = 3000): Promise<{ status: number; text: string }> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const chunks: Uint8Array[] = [];
-  const timer = setTimeout(() => conn.close(), ms);
-  try {
-    await conn.write(typeof text === "string" ? enc(text) : text);
-    const buf = new Uint8Array(65536);
-    while (true) {
-      const n = await conn.read(buf).catch(() => null);
-      if (n === null) break;
-      chunks.push(buf.slice(0, n));
-    }
-  } finally {
-    clearTimeout(timer);
-    try {
-      conn.close();
-    } catch { /* closed */ }
-  }
-  const t = new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
-  return { status: Number(t.split(" ")[1]), text: t };
-}
 
 async function stillServes(n: TestNode) {
   assertEquals(await (await fetch(`http://127.0.0.1:${n.port}/our`)).text(), "fake.dev");
@@ -92,7 +56,7 @@ Deno.test("http attack: path traversal in URLs reaches nothing but bindings; ser
       assert(!r.text.includes("root:") && !r.text.includes("process_name"), `${target} leaked a file`);
     }
     // The UI's own files are there, with their types.
-    const cookie = await logIn(n.port);
+    const cookie = await logInAt(`http://127.0.0.1:${n.port}`);
     const js = await fetch(`http://127.0.0.1:${n.port}/${APP}/assets/app.js`, { headers: { cookie } });
     assertEquals([js.status, js.headers.get("content-type")], [200, "text/javascript; charset=utf-8"]);
     await js.body?.cancel();
@@ -110,16 +74,6 @@ Deno.test("http attack: path traversal in URLs reaches nothing but bindings; ser
     await stillServes(n);
   });
 });
-
-async function logIn(port: number): Promise<string> {
-  const r = await fetch(`http://127.0.0.1:${port}/login`, {
-    method: "POST",
-    body: new URLSearchParams({ password: "secret" }),
-    redirect: "manual",
-  });
-  await r.body?.cancel();
-  return r.headers.getSetCookie()[0].split(";")[0];
-}
 
 /** A masked client frame. */
 function frame(opcode: number, payload: Uint8Array, opts: { mask?: boolean; rsv?: boolean; fin?: boolean } = {}) {

@@ -51,17 +51,17 @@ Deno.test({
       assertEquals(await tile.getAttribute("href"), `/${APP}/`);
       const widget = page.frameLocator(".widget iframe");
       assertEquals(await widget.locator("p").textContent(), "HTTP App widget");
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth > innerWidth);
+      const overflow = await page.evaluate("document.documentElement.scrollWidth > innerWidth");
       assertEquals(overflow, false, "the home page fits a phone's width");
 
       // The app's UI, from its pkg drive: index.html, its stylesheet and script, /our.js.
       await Promise.all([page.waitForURL(`${base}/${APP}/`), tile.click()]);
       assertEquals(await page.textContent("h1"), "HTTP App");
       assertEquals(await page.textContent("#node"), "fake.dev");
-      const font = await page.evaluate(() => getComputedStyle(document.body).fontFamily);
+      const font = await page.evaluate<string>("getComputedStyle(document.body).fontFamily");
       assertMatch(font, /system-ui/);
-      await page.waitForFunction(() => document.getElementById("status")?.textContent === "open");
-      await page.waitForFunction(() => document.querySelector(".push")?.textContent === "welcome");
+      await page.waitForFunction(`document.getElementById("status")?.textContent === "open"`);
+      await page.waitForFunction(`document.querySelector(".push")?.textContent === "welcome"`);
 
       // A push from the process, started by an API call made with the browser's own session.
       const pushed = await page.evaluate(async (app) => {
@@ -69,8 +69,8 @@ Deno.test({
         return (await r.json()).pushed;
       }, APP);
       assertEquals(pushed, 1);
-      await page.waitForFunction(() =>
-        [...document.querySelectorAll(".push")].some((e) => e.textContent === "from the process")
+      await page.waitForFunction(
+        `[...document.querySelectorAll(".push")].some((e) => e.textContent === "from the process")`,
       );
 
       // Logging out closes the door again.

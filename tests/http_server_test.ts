@@ -3,35 +3,8 @@
  * against a booted node with tests/fixtures/http_app installed.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { bootNode, install, removeHome, type TestNode, waitFor } from "../runtime/testing.ts";
-import { FIXTURES } from "./helpers.ts";
-
-const APP = "web:http-app:test.os";
-
-async function withApp(f: (n: TestNode, base: string) => Promise<void>) {
-  const n = await bootNode({ password: "hunter2" });
-  try {
-    await install(n, `${FIXTURES}http_app`);
-    const base = `http://127.0.0.1:${n.port}`;
-    await waitFor("the app's bindings", () => n.http.wsBindings.has(`/${APP}/open-ws`));
-    await f(n, base);
-  } finally {
-    await n.shutdown();
-    await removeHome(n);
-  }
-}
-
-/** Logs in and returns the session cookie ("name=value"). */
-export async function logIn(base: string, password = "hunter2"): Promise<string> {
-  const r = await fetch(`${base}/login`, {
-    method: "POST",
-    body: new URLSearchParams({ password, redirect: "/" }),
-    redirect: "manual",
-  });
-  await r.body?.cancel();
-  assertEquals(r.status, 303);
-  return r.headers.getSetCookie()[0].split(";")[0];
-}
+import { injectJson, waitFor } from "../runtime/testing.ts";
+import { APP, logIn, raw, RIVAL, withApp } from "./http_helpers.ts";
 
 Deno.test("http: a bound path answers through its process, with url_params and query_params", async () => {
   await withApp(async (_n, base) => {
@@ -149,7 +122,7 @@ Deno.test("http: a process's bindings and channels go away when it exits", async
   });
 });
 
-Deno.test("http: 48 MiB bodies go up and down through a bound path; a body over the 64 MiB limit is 413", async () => {
+Deno.test("http: 48 MiB bodies go up and down in the blob; past 64 MiB a body reaches the process as a file", async () => {
   await withApp(async (_n, base) => {
     const cookie = await logIn(base);
     const size = 48 * 2 ** 20;
@@ -166,8 +139,9 @@ Deno.test("http: 48 MiB bodies go up and down through a bound path; a body over 
       body: new Uint8Array(65 * 2 ** 20),
       headers: { cookie },
     });
-    assertEquals(over.status, 413);
-    await over.body?.cancel();
+    const j = await over.json();
+    assertEquals(j.size, 0);
+    assertMatch(j.body_file, /^\/http-app:test\.os\/tmp\/http-in\/[0-9a-f-]{36}$/);
   });
 });
 
@@ -216,5 +190,54 @@ Deno.test("http: a 1 GiB upload and download stream through a bound path without
     assertEquals(down.value, size);
     assert(down.grewMiB < 300, `RSS grew by ${down.grewMiB.toFixed(0)} MiB during a 1 GiB download`);
     console.log(`1 GiB upload: RSS +${up.grewMiB.toFixed(0)} MiB; download: +${down.grewMiB.toFixed(0)} MiB`);
+  });
+});
+
+Deno.test("http: a process binds, unbinds and pushes only its own; SecureBind answers only on its subdomain", async () => {
+  await withApp(async (n, base) => {
+    const act = (action: unknown, blob?: string) => injectJson<Record<string, unknown>>(n, RIVAL, { action, blob });
+    // Paths are taken under the sender's own id: a climb is refused, an Unbind touches only its own.
+    assertMatch(JSON.stringify(await act({ Unbind: { path: `/../${APP}/public` } })), /PathBindError/);
+    assertEquals(await act({ Unbind: { path: "/public" } }), { Ok: null });
+    assert(n.http.bindings.has(`/${APP}/public`), "web's binding is untouched");
+    // Someone else's channel cannot be pushed to or closed.
+    const ws = new WebSocket(`${base.replace("http", "ws")}/${APP}/open-ws`);
+    await new Promise((r) => ws.onopen = r);
+    await waitFor("the channel", () => n.http.channels.size === 1);
+    const [{ id }] = n.http.channels.list();
+    const push = await act({ WebSocketPush: { channel_id: id, message_type: "Text" } }, "spoof");
+    assertMatch(JSON.stringify(push), /WebSocketPushError/);
+    assertMatch(JSON.stringify(await act({ WebSocketClose: id })), /WebSocketPushError/);
+    assertEquals(n.http.channels.size, 1);
+    ws.close();
+    // Malformed actions get the book's errors.
+    assertEquals(await act({ Bind: { path: "/c", authenticated: false, local_only: false, cache: true } }), {
+      Err: "NoBlob",
+    });
+    assertMatch(JSON.stringify(await act({ Bind: { path: "/c" } })), /BadRequest/);
+    assertMatch(JSON.stringify(await act({ Nope: 1 })), /unknown HttpServerAction/);
+    // SecureBind: only on rival's subdomain, and only with a cookie issued there.
+    assertEquals(await act({ SecureBind: { path: "/secret", cache: false } }), { Ok: null });
+    const cookie = await logIn(base);
+    const main = await fetch(`${base}/${RIVAL}/secret`, { headers: { cookie } });
+    assertEquals(main.status, 403);
+    assertMatch((await main.json()).error, /rival-http-app-test-os\.localhost/);
+    const sub = `rival-http-app-test-os.localhost:${n.port}`;
+    const get = (c: string) =>
+      raw(n.port, `GET /${RIVAL}/secret HTTP/1.1\r\nHost: ${sub}\r\nCookie: ${c}\r\nConnection: close\r\n\r\n`);
+    assertEquals((await get(cookie)).status, 401, "the main domain's cookie does not open the subdomain");
+    const form = "password=hunter2&redirect=%2F";
+    const login = await raw(
+      n.port,
+      `POST /login HTTP/1.1\r\nHost: ${sub}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+        `Content-Length: ${form.length}\r\nConnection: close\r\n\r\n${form}`,
+    );
+    const subCookie = /set-cookie: ([^;]+)/i.exec(login.text)![1];
+    const ok = await get(subCookie);
+    assertEquals(ok.status, 200);
+    assertMatch(ok.text, /secret of \/rival:http-app:test\.os\/secret/);
+    // An ordinary binding is not served on an app's subdomain.
+    const other = await raw(n.port, `GET /${APP}/public HTTP/1.1\r\nHost: ${sub}\r\nConnection: close\r\n\r\n`);
+    assertEquals(other.status, 403);
   });
 });

@@ -35,6 +35,11 @@ export class Channels {
     return this.open.size;
   }
 
+  /** The open channels and who owns each. */
+  list(): { id: number; process: ProcessId }[] {
+    return [...this.open.values()].map((c) => ({ id: c.id, process: c.process }));
+  }
+
   /** Runs a channel for `ws` until it closes. */
   async run(binding: Binding, ws: ServerWebSocket) {
     const id = this.next;
