@@ -55,7 +55,7 @@ export function bodyReader(r: ConnReader, head: RequestHead, onContinue: () => P
         if (chunked && left === 0) {
           left = await chunkSize(r);
           if (left === 0) {
-            while (await r.readUntil("\r\n", MAX_LINE, new HttpError(400, "trailer line too long")) !== "");
+            while (await r.readUntil("\r\n", MAX_LINE, () => new HttpError(400, "trailer line too long")) !== "");
             state.done = true;
             chunked = false;
             return c.close();
@@ -88,7 +88,7 @@ export function bodyReader(r: ConnReader, head: RequestHead, onContinue: () => P
 }
 
 async function chunkSize(r: ConnReader): Promise<number> {
-  const line = await r.readUntil("\r\n", MAX_LINE, new HttpError(400, "chunk size line too long"));
+  const line = await r.readUntil("\r\n", MAX_LINE, () => new HttpError(400, "chunk size line too long"));
   const hex = line.split(";")[0].trim();
   if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) throw new HttpError(400, "malformed chunk size");
   return parseInt(hex, 16);
