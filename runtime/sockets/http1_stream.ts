@@ -122,7 +122,7 @@ export async function writeResponse(
   }
   const reader = res.body.getReader();
   try {
-    await writeBody(conn, reader, res, headers, head, known);
+    await writeBody(conn, reader, headers, head, known);
   } catch (e) {
     // The client left or the body failed: let go of what feeds the body (a file, a process's stream).
     reader.cancel().catch(() => {});
@@ -133,29 +133,27 @@ export async function writeResponse(
 async function writeBody(
   conn: Deno.Conn,
   reader: ReadableStreamDefaultReader<Uint8Array>,
-  _res: Response,
   headers: Record<string, string>,
   head: (h: Record<string, string>) => Uint8Array,
   known: string | null,
 ) {
+  // A body that ends within its first chunk (most answers) goes out with its head in one write.
   const first = await reader.read();
-  if (known !== null || first.done) {
-    const second = first.done ? first : await reader.read();
-    if (second.done) {
-      const body = first.value ?? new Uint8Array();
-      headers["content-length"] = String(body.length);
-      return writeAll(conn, concat(head(headers), body));
-    }
-    if (known !== null) {
-      headers["content-length"] = known;
-      await writeAll(conn, concat(head(headers), first.value!));
-      await writeAll(conn, second.value);
-      for (let n = await reader.read(); !n.done; n = await reader.read()) await writeAll(conn, n.value);
-      return;
-    }
+  const second = first.done ? first : await reader.read();
+  if (second.done) {
+    const body = first.value ?? new Uint8Array();
+    headers["content-length"] = String(body.length);
+    return writeAll(conn, concat(head(headers), body));
+  }
+  if (known !== null) {
+    headers["content-length"] = known;
+    await writeAll(conn, concat(head(headers), first.value!));
+    await writeAll(conn, second.value);
+    for (let n = await reader.read(); !n.done; n = await reader.read()) await writeAll(conn, n.value);
+    return;
   }
   headers["transfer-encoding"] = "chunked";
-  await writeAll(conn, concat(head(headers), chunk(first.value!)));
+  await writeAll(conn, concat(head(headers), chunk(first.value!), chunk(second.value)));
   try {
     for (let n = await reader.read(); !n.done; n = await reader.read()) {
       if (n.value.length) await writeAll(conn, chunk(n.value));
