@@ -5,6 +5,9 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { injectJson, waitFor } from "../runtime/testing.ts";
 import { APP, logIn, raw, RIVAL, withApp } from "./http_helpers.ts";
+import { decode, encode } from "@msgpack/msgpack";
+
+const enc = (s: string) => new TextEncoder().encode(s);
 
 Deno.test("http: a bound path answers through its process, with url_params and query_params", async () => {
   await withApp(async (_n, base) => {
@@ -239,5 +242,28 @@ Deno.test("http: a process binds, unbinds and pushes only its own; SecureBind an
     // An ordinary binding is not served on an app's subdomain.
     const other = await raw(n.port, `GET /${APP}/public HTTP/1.1\r\nHost: ${sub}\r\nConnection: close\r\n\r\n`);
     assertEquals(other.status, 403);
+  });
+});
+
+Deno.test("http: an extension WebSocket speaks MessagePack WebSocketExtPushData both ways", async () => {
+  await withApp(async (n, base) => {
+    const act = (action: unknown) => injectJson<Record<string, unknown>>(n, RIVAL, { action });
+    assertEquals(await act({ WebSocketBind: { path: "/ext", authenticated: false, extension: true } }), { Ok: null });
+    const ws = new WebSocket(`${base.replace("http", "ws")}/${RIVAL}/ext`);
+    ws.binaryType = "arraybuffer";
+    const got: unknown[] = [];
+    ws.onmessage = (e) => got.push(decode(new Uint8Array(e.data)));
+    await new Promise((r) => ws.onopen = r);
+    const out = { WebSocketExtPushData: { id: 7, hyperware_message_type: "Request", blob: enc("abc") } };
+    ws.send(encode(out));
+    await waitFor("the extension's answer", () => got.length === 1);
+    const reply = (got[0] as { WebSocketExtPushData: Record<string, unknown> }).WebSocketExtPushData;
+    assertEquals(reply.hyperware_message_type, "Response");
+    assertEquals(new TextDecoder().decode(reply.blob as Uint8Array), "abc!");
+    assert(typeof reply.id === "number" || typeof reply.id === "bigint");
+    // Garbage on an extension channel closes it with 1003.
+    const closed = new Promise<number>((r) => ws.onclose = (e) => r(e.code));
+    ws.send(enc("not msgpack at all"));
+    assertEquals(await closed, 1003);
   });
 });

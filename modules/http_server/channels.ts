@@ -58,7 +58,8 @@ export class Channels {
       }
     } finally {
       if (this.open.delete(id)) this.tell(ch.process, { WebSocketClose: id });
-      ws.abort();
+      ws.close(1000, "");
+      await ws.finished;
     }
   }
 

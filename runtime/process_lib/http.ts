@@ -134,8 +134,13 @@ export function closeWsChannel(channelId: number): void {
 /** What http-server:distro:sys sent in `msg`, or null when the message is not from it. */
 export function httpServerRequest(msg: Message): HttpServerRequest | null {
   if (msg.source.process !== HTTP_SERVER || !msg.isRequest()) return null;
+  // The CLI's inject-message also arrives from http-server: only the book's variants count.
   try {
-    return msg.json<HttpServerRequest>();
+    const v = msg.json<HttpServerRequest>();
+    const kind = v && typeof v === "object" ? Object.keys(v)[0] : null;
+    return kind === "Http" || kind === "WebSocketOpen" || kind === "WebSocketPush" || kind === "WebSocketClose"
+      ? v
+      : null;
   } catch {
     return null;
   }

@@ -66,6 +66,9 @@ export class ServerWebSocket {
   closed = false;
   private closeSent = false;
   private closeTimer: ReturnType<typeof setTimeout> | undefined;
+  private ended!: () => void;
+  /** Settles once the connection is closed for good (after the close frame went out, or at once on abort). */
+  readonly finished = new Promise<void>((r) => this.ended = r);
 
   constructor(private conn: Deno.Conn, private r: ConnReader, readonly limits: WsLimits) {}
 
@@ -116,7 +119,8 @@ export class ServerWebSocket {
         yield { kind, data };
       }
     } catch (e) {
-      if (e instanceof WsClosed) this.close(e.code, e.message);
+      // 1006 means the connection is already gone: there is nobody to send a close frame to.
+      if (e instanceof WsClosed && e.code !== 1006) this.close(e.code, e.message);
       else this.abort();
     }
   }
@@ -183,6 +187,8 @@ export class ServerWebSocket {
         await writeAll(this.conn, batch);
         this.buffered -= batch.length;
       }
+      // The close frame is out: the connection can end now rather than at the timer.
+      if (this.closeSent) this.abort();
     } catch {
       this.abort();
     } finally {
@@ -216,6 +222,7 @@ export class ServerWebSocket {
     try {
       this.conn.close();
     } catch { /* already closed */ }
+    this.ended();
   }
 }
 
