@@ -122,7 +122,9 @@ export class Node {
     for (const [v, t, o] of early) terminal.print(v, t, o);
     const commands = new KernelCommands(kernel);
     const vfs = new VfsModule(kernel);
-    const http = new HttpServerModule(kernel, (pkg, files) => installDurably(kernel, pkg, files));
+    const http = new HttpServerModule(kernel, (pkg, files) => installDurably(kernel, pkg, files), {
+      password: opts.password,
+    });
     for (
       const m of [
         commands,
@@ -134,6 +136,7 @@ export class Node {
         new SqliteModule(kernel),
         http,
         new HttpClientModule(kernel, { ownPorts: () => [http.port] }),
+        http.homepage,
       ]
     ) {
       kernel.registerModule(m);

@@ -102,7 +102,39 @@ export async function buildPackage(pkgDir: string, opts: { onlyIfStale?: boolean
   const failed = (await Promise.allSettled(lanes)).find((r) => r.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
   result.built.sort();
+  copyUi(dir);
   return result;
+}
+
+/**
+ * A package's web UI is plain static files: `ui/` is copied as it is to
+ * `pkg/ui/` (replacing what was there), where process_lib's serveUi finds it
+ * in the pkg drive. Nothing to install, no bundler: a UI made with a
+ * framework puts its build output in `ui/`.
+ */
+export function copyUi(dir: string) {
+  const from = `${dir}/ui`;
+  try {
+    if (!Deno.statSync(from).isDirectory) return;
+  } catch {
+    return;
+  }
+  const to = `${dir}/pkg/ui`;
+  try {
+    Deno.removeSync(to, { recursive: true });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  // Files and folders only: a symlink in ui/ could carry any file of the builder's machine into the package.
+  const copy = (src: string, dst: string) => {
+    Deno.mkdirSync(dst, { recursive: true });
+    for (const e of Deno.readDirSync(src)) {
+      if (e.name.startsWith(".") || e.name === "node_modules") continue;
+      if (e.isDirectory) copy(`${src}/${e.name}`, `${dst}/${e.name}`);
+      else if (e.isFile) Deno.copyFileSync(`${src}/${e.name}`, `${dst}/${e.name}`);
+    }
+  };
+  copy(from, to);
 }
 
 /** The deno CLI: this process when it is deno, else the one on PATH (a compiled hyperdeno is not). */

@@ -189,6 +189,7 @@ export { splitArgs } from "./args.ts";
 export * as vfs from "./vfs.ts";
 export * as kv from "./kv.ts";
 export * as sqlite from "./sqlite.ts";
+export * from "./http.ts";
 
 /**
  * Incoming requests, one at a time, for processes whose loop is "answer each
