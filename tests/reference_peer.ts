@@ -39,7 +39,18 @@ export interface RefMessage {
 export function decodeStrict(bytes: Uint8Array): RefMessage {
   const v = decode(bytes, { useBigInt64: true }) as unknown[];
   if (!Array.isArray(v) || v.length !== 6) throw new Error("KernelMessage is not a 6-element array");
-  const [id, source, target, rsvp, message, blob] = v as [bigint | number, string, string, string | null, any, any];
+  type Wire = {
+    Request?: [boolean, number | null, unknown, string | null, [[string, string], unknown][]];
+    Response?: [[boolean, unknown, string | null, unknown[]], unknown];
+  };
+  const [id, source, target, rsvp, message, blob] = v as [
+    bigint | number,
+    string,
+    string,
+    string | null,
+    Wire,
+    [string | null, unknown] | null,
+  ];
   const out: RefMessage = { id: BigInt(id), source, target, rsvp };
   if (message.Request) {
     const [, expects, body, , caps] = message.Request;
@@ -51,7 +62,7 @@ export function decodeStrict(bytes: Uint8Array): RefMessage {
       ) => [issuer, params, strictBytes(sig, "sig")]),
     };
   } else {
-    const [[, body], context] = message.Response;
+    const [[, body], context] = message.Response!;
     out.response = { body: strictBytes(body, "body") };
     if (context !== null) strictBytes(context, "context");
   }
@@ -141,7 +152,10 @@ function tcpTransport(conn: Deno.TcpConn): Transport {
       }
       const out = new Uint8Array(len);
       let o = 0;
-      for (const p of parts) out.set(p, (o += p.length) - p.length);
+      for (const p of parts) {
+        out.set(p, o);
+        o += p.length;
+      }
       return out;
     },
     close: () => conn.close(),
