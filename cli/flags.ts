@@ -87,11 +87,15 @@ export function helpText(spec: CommandSpec): string {
     }
   }
   lines.push("", "Options:");
-  for (const f of spec.flags.filter((f) => !f.refused)) {
-    const name = `${f.short ? `-${f.short}, ` : "    "}--${f.long}${f.bool ? "" : ` <${f.value ?? "VALUE"}>`}`;
-    lines.push(`  ${name.padEnd(28)}${f.help ?? ""}${f.default !== undefined ? ` [default: ${f.default}]` : ""}`);
+  const shown = spec.flags.filter((f) => !f.refused).map((f) => ({
+    f,
+    name: `${f.short ? `-${f.short}, ` : "    "}--${f.long}${f.bool ? "" : ` <${f.value ?? "VALUE"}>`}`,
+  }));
+  const w = Math.max(28, ...shown.map((s) => s.name.length + 2));
+  for (const { f, name } of shown) {
+    lines.push(`  ${name.padEnd(w)}${f.help ?? ""}${f.default !== undefined ? ` [default: ${f.default}]` : ""}`);
   }
-  lines.push(`  ${"-h, --help".padEnd(28)}Print help`);
+  lines.push(`  ${"-h, --help".padEnd(w)}Print help`);
   const refused = spec.flags.filter((f) => f.refused);
   if (refused.length) {
     lines.push(
