@@ -43,13 +43,19 @@ export async function run(argv: string[]): Promise<number> {
     Debug: { ProcessMap: Record<string, unknown> };
   };
   const ids = Object.keys(map.Debug.ProcessMap).filter((id) => id.endsWith(`:${packageId}`));
-  const listed = await vfs(port, { path: `/${packageId}/pkg`, action: "Metadata" });
-  if (ids.length === 0 && !listed.Metadata) {
+  const listed = await vfs(port, { path: `/${packageId}/pkg`, action: "ReadDir" });
+  const files = (listed.ReadDir ?? []) as { path: string; file_type: string }[];
+  if (ids.length === 0 && files.length === 0) {
     console.error(`remove-package: ${packageId} is not installed on the node at port ${port}`);
     return 1;
   }
   for (const id of ids) await askNode(port, KERNEL, { KillProcess: id });
-  await vfs(port, { path: `/${packageId}/pkg`, action: "RemoveDirAll" });
+  // The pkg drive's contents go (the VFS keeps drives themselves), and the record of what its scripts were granted.
+  for (const e of files) {
+    const path = e.path.startsWith("/") ? e.path : `/${e.path}`;
+    const done = await vfs(port, { path, action: e.file_type === "Directory" ? "RemoveDirAll" : "RemoveFile" });
+    if (done !== "Ok" as unknown) throw new UsageError(`the node could not remove ${path}: ${JSON.stringify(done)}`);
+  }
   await vfs(port, { path: `/distro:sys/scripts/${packageId}.json`, action: "RemoveFile" });
   console.log(`removed ${packageId} from port ${port}${ids.length ? `: stopped ${ids.join(", ")}` : ""}`);
   return 0;
