@@ -17,7 +17,14 @@ async function newPackage(dir: string, name: string, ...flags: string[]): Promis
 
 Deno.test("each template's tests pass out of the box: chat across two nodes, fibonacci, echo in JavaScript", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hyperdeno-kit-rt-" });
-  for (const [name, flags] of [["my-chat", []], ["fib", ["-t", "fibonacci"]], ["js-echo", ["-t", "echo", "-l", "javascript"]]] as const) {
+  for (
+    const [name, flags] of [["my-chat", []], ["fib", ["-t", "fibonacci"]], ["js-echo", [
+      "-t",
+      "echo",
+      "-l",
+      "javascript",
+    ]]] as const
+  ) {
     const pkg = await newPackage(dir, name, ...flags);
     const r = await cli("run-tests", pkg);
     assertEquals(r.code, 0, r.out + r.err);
@@ -42,7 +49,10 @@ Deno.test("a failing test package fails the run: its place, the nodes' output, e
   const pkg = await newPackage(dir, "broken-echo", "-t", "echo");
   // The echo process now answers with something else: the test must notice.
   const main = `${pkg}/broken-echo/main.ts`;
-  await Deno.writeTextFile(main, (await Deno.readTextFile(main)).replace("body(msg.body())", 'body("not what you sent")'));
+  await Deno.writeTextFile(
+    main,
+    (await Deno.readTextFile(main)).replace("body(msg.body())", 'body("not what you sent")'),
+  );
   const r = await cli("run-tests", `${pkg}/test/tests.toml`);
   assertEquals(r.code, 1, r.out + r.err);
   assertMatch(r.out, /FAIL broken-echo-test: broken-echo-test failed at \S+:\d+:\d+/);
