@@ -5,7 +5,7 @@
  * the Rust/WIT-only ones are refused with the reason.
  */
 import { buildPackage } from "../runtime/packages/build.ts";
-import { type CommandSpec, parseFlags, portFlag } from "./flags.ts";
+import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { readPackageDir } from "./package_dir.ts";
 import { absolutePath, resolveApis } from "./api_files.ts";
 import { zipPkg } from "./pkg_zip.ts";
@@ -153,7 +153,10 @@ function publishApi(dir: string, extra: string[]): number {
   try {
     for (const e of Deno.readDirSync(`${dir}/api`)) if (e.isFile) files.push([`${dir}/api/${e.name}`, e.name]);
   } catch { /* no api/ */ }
-  for (const p of extra) files.push([p, p.slice(p.lastIndexOf("/") + 1)]);
+  for (const p of extra) {
+    if (!exists(p)) throw new UsageError(`--add-to-api ${p}: no such file`);
+    files.push([p, p.slice(p.lastIndexOf("/") + 1)]);
+  }
   if (!files.length) return 0;
   Deno.mkdirSync(to, { recursive: true });
   for (const [from, name] of files) Deno.copyFileSync(from, `${to}/${name}`);
@@ -164,4 +167,12 @@ export async function run(argv: string[]): Promise<number> {
   const { flags, positionals } = parseFlags(spec, argv);
   await buildWithFlags(positionals[0], flags);
   return 0;
+}
+
+function exists(p: string): boolean {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
 }

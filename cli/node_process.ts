@@ -3,18 +3,17 @@
  * run-tests boots them: output kept to show when a test fails, ready once it
  * prints "node ready", stopped with SIGINT (its home goes unless --persist).
  */
-import { NODE_FLAGS } from "./run_args.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+import { hyperdenoCommand } from "./run_args.ts";
 
 export class NodeProcess {
   output = "";
   private child: Deno.ChildProcess;
   private done: Promise<unknown>;
 
-  constructor(readonly name: string, readonly port: number, args: string[], main = MAIN) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...NODE_FLAGS, main, "boot-fake-node", "-f", name, "-p", String(port), ...args],
+  constructor(readonly name: string, readonly port: number, args: string[], main?: string) {
+    const command = hyperdenoCommand(["boot-fake-node", "-f", name, "-p", String(port), ...args], main);
+    this.child = new Deno.Command(command.cmd, {
+      args: command.args,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

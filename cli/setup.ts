@@ -5,7 +5,8 @@
  * task (run_args.ts reads them), and the checkout's deno.json as its config.
  */
 import { type CommandSpec, parseFlags } from "./flags.ts";
-import { NODE_FLAGS } from "./run_args.ts";
+import { COMPILED, NODE_FLAGS } from "./run_args.ts";
+import { UsageError } from "./flags.ts";
 
 export const spec: CommandSpec = {
   name: "setup",
@@ -39,6 +40,9 @@ export function installArgs(name: string, root?: string): string[] {
 
 export async function run(argv: string[]): Promise<number> {
   const { flags } = parseFlags(spec, argv);
+  if (COMPILED) {
+    throw new UsageError(`this hyperdeno is compiled: copy it onto PATH instead (e.g. cp ${Deno.execPath()} ~/.local/bin/)`);
+  }
   const args = installArgs(String(flags.name), flags.root ? String(flags.root) : undefined);
   if (flags["dry-run"]) {
     console.log(`deno ${args.join(" ")}`);
