@@ -5,6 +5,7 @@
  * `@api/<package-id>` (metadata.json lists them under dependencies; `build`
  * fetches them from a local folder given with -l or from a running node).
  */
+import { resolve } from "node:path";
 import { askNode } from "./node_client.ts";
 import { UsageError } from "./flags.ts";
 import { decodeBase64 } from "../runtime/bytes.ts";
@@ -26,10 +27,8 @@ export function apiEntry(apiDir: string, packageId: string): string | null {
   return names.length === 1 ? `${apiDir}/${names[0]}` : null;
 }
 
-export function absolutePath(p: string): string {
-  const abs = p.startsWith("/") ? p : `${Deno.cwd()}/${p}`;
-  return abs.replace(/\/\.(?=\/|$)/g, "").replace(/\/+$/, "");
-}
+/** `p` from the working folder, with `.` and `..` resolved. */
+export const absolutePath = (p: string): string => resolve(p);
 
 function copyDir(from: string, to: string) {
   Deno.mkdirSync(to, { recursive: true });

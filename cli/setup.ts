@@ -41,7 +41,9 @@ export function installArgs(name: string, root?: string): string[] {
 export async function run(argv: string[]): Promise<number> {
   const { flags } = parseFlags(spec, argv);
   if (COMPILED) {
-    throw new UsageError(`this hyperdeno is compiled: copy it onto PATH instead (e.g. cp ${Deno.execPath()} ~/.local/bin/)`);
+    throw new UsageError(
+      `this hyperdeno is compiled: copy it onto PATH instead (e.g. cp ${Deno.execPath()} ~/.local/bin/)`,
+    );
   }
   const args = installArgs(String(flags.name), flags.root ? String(flags.root) : undefined);
   if (flags["dry-run"]) {

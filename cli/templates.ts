@@ -2,8 +2,8 @@
  * The templates `new` writes, in templates/<language>/<template>/: files whose
  * paths and text say __PACKAGE__ and __PUBLISHER__, filled in with the new
  * package's names. A template's UI version is its folder plus <template>-ui/
- * laid over it; _shared/ holds what every template has (metadata.json, and
- * its test package's metadata and tester_lib.ts). JavaScript is made from the
+ * laid over it; _shared/ holds what every template has (metadata.json, a
+ * .gitignore for build outputs, and its test package's metadata and tester_lib.ts). JavaScript is made from the
  * TypeScript by erasing the types (node:module's stripTypeScriptTypes), so
  * both read the same; the API in api/ stays TypeScript: it is the types
  * other packages import.
@@ -32,11 +32,6 @@ function isDir(p: string): boolean {
   }
 }
 
-export interface Filled {
-  /** Path inside the new package → contents. */
-  files: Map<string, Uint8Array>;
-}
-
 /** The new package's files: the template (with its UI overlay), the shared files, names filled in. */
 export function fillTemplate(
   template: string,
@@ -50,6 +45,7 @@ export function fillTemplate(
   walk(`${ROOT}${template}`, (rel) => add(`${ROOT}${template}/${rel}`, rel));
   if (opts.ui) walk(`${ROOT}${template}-ui`, (rel) => add(`${ROOT}${template}-ui/${rel}`, rel));
   add(`${ROOT}_shared/metadata.json`, "metadata.json");
+  add(`${ROOT}_shared/gitignore`, ".gitignore");
   const testPkg = `test/${opts.packageName}-test`;
   if ([...files.keys()].some((p) => p.startsWith(`${testPkg}/`))) {
     add(`${ROOT}_shared/test_metadata.json`, `${testPkg}/metadata.json`);

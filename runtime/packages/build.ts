@@ -11,6 +11,8 @@
  * package's own deno.json "imports" are kept. So a package anywhere on disk
  * builds without a copy of the repo's config.
  */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { ParseError } from "../types.ts";
 import { parseMetadata } from "./manifest.ts";
 import { BuildFailed } from "../errors.ts";
@@ -144,12 +146,12 @@ function selectProcesses(dir: string, opts: BuildOptions): { name: string; entry
  * entries, the package's own deno.json imports, and the features module.
  */
 export function writeImportMap(dir: string, opts: Pick<BuildOptions, "imports" | "features"> = {}): string {
-  const target = `${absolute(dir)}/target`;
+  const target = `${resolve(dir)}/target`;
   Deno.mkdirSync(target, { recursive: true });
   const imports: Record<string, string> = {};
   try {
     const own = JSON.parse(Deno.readTextFileSync(`${dir}/deno.json`)) as { imports?: Record<string, string> };
-    const base = new URL(`file://${absolute(dir)}/`);
+    const base = pathToFileURL(`${resolve(dir)}/`);
     for (const [k, v] of Object.entries(own.imports ?? {})) {
       imports[k] = /^[a-z]+:/.test(v) ? v : new URL(v, base).href;
     }
@@ -162,15 +164,13 @@ export function writeImportMap(dir: string, opts: Pick<BuildOptions, "imports" |
       JSON.stringify(opts.features ?? [])
     };\n`,
   );
-  imports["@hyperdeno/features"] = `file://${features}`;
-  for (const [k, v] of Object.entries(opts.imports ?? {})) imports[k] = v.startsWith("file:") ? v : `file://${v}`;
+  imports["@hyperdeno/features"] = pathToFileURL(features).href;
+  for (const [k, v] of Object.entries(opts.imports ?? {})) {
+    imports[k] = v.startsWith("file:") ? v : pathToFileURL(v).href;
+  }
   const path = `${target}/import_map.json`;
   Deno.writeTextFileSync(path, JSON.stringify({ imports }, null, 2) + "\n");
   return path;
-}
-
-function absolute(p: string): string {
-  return p.startsWith("/") ? p : `${Deno.cwd()}/${p}`.replace(/\/\.?$/, "");
 }
 
 /** The deno CLI: this process when it is deno, else the one on PATH (a compiled hyperdeno is not). */
