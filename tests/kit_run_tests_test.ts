@@ -73,3 +73,37 @@ Deno.test("a failing test package fails the run: its place, the nodes' output, e
   assertMatch(refused.err, /port \d+ \(node first\.dev\) is in use: stop the fake nodes or chain using it/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("tests.toml: several [[tests]], setup scripts beside the nodes, test scripts after them, a setup package only loaded", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hyperdeno-kit-rtscripts-" });
+  const pkg = await newPackage(dir, "scripted", "-t", "echo");
+  const [a, b, c] = [freePort(), freePort(), freePort()];
+  const test = (port: number, script: string) => `
+[[tests]]
+dependency_package_paths = [".."]
+setup_packages = [{ path = "..", run = true }, { path = "../../loaded", run = false }]
+setup_scripts = ["touch setup-ran"]
+test_package_paths = ["scripted-test"]
+test_scripts = ["${script}"]
+timeout_secs = 5
+fakechain_router = ${c}
+
+[[tests.nodes]]
+port = ${port}
+home = "home/first"
+fake_node_name = "first"
+`;
+  assertEquals((await cli("new", `${dir}/loaded`, "-t", "echo")).code, 0);
+  await Deno.writeTextFile(
+    `${pkg}/test/scripts.toml`,
+    `persist_home = false\n${test(a, "test -f setup-ran")}${test(b, "exit 3")}`,
+  );
+  const r = await cli("run-tests", `${pkg}/test/scripts.toml`);
+  assertEquals(r.code, 1, r.out + r.err);
+  assertMatch(r.out, /test 1\/2 of .*scripts\.toml: PASS scripted-test/);
+  assertMatch(r.out, /test 2\/2 of .*scripts\.toml: FAIL scripted-test: test script `exit 3` exited with code 3/);
+  // "first" without a dot is first.dev, as kit names fake nodes.
+  assertMatch(r.out, /booting first\.dev \(\d+\)/);
+  assertMatch(r.out, /run-tests: 1 of 2 failed/);
+  await Deno.remove(dir, { recursive: true });
+});
