@@ -234,7 +234,12 @@ async function runTester(nodes: NodeProcess[], test: TestConfig): Promise<string
     }
     const answer = JSON.parse(String(json.body));
     const err = answer?.Run?.Err ?? answer?.Fail;
-    if (err) return `${err.test} failed at ${err.file}:${err.line}:${err.column}`;
+    // The tester's own failures (a timeout, a test that would not start) carry their reason as the file, at 0:0.
+    if (err) {
+      return err.line
+        ? `${err.test} failed at ${err.file}:${err.line}:${err.column}`
+        : `${err.test} failed: ${err.file}`;
+    }
     if (answer?.Run?.Ok === undefined && answer !== "Pass") return `${TESTER_PROCESS} answered ${json.body}`;
   }
   return null;

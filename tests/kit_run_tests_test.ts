@@ -60,6 +60,18 @@ Deno.test("a failing test package fails the run: its place, the nodes' output, e
   assertMatch(r.out, /broken-echo-test: FAIL: sent "hello", got "not what you sent"/);
   assertMatch(r.out, /run-tests: 1 of 1 failed/);
 
+  // A test that never answers fails at timeout_secs.
+  const testMain = `${pkg}/test/broken-echo-test/broken-echo-test/main.ts`;
+  await Deno.writeTextFile(
+    testMain,
+    `export default function init(_our: string) {\n  return new Promise(() => {});\n}\n`,
+  );
+  const toml0 = `${pkg}/test/tests.toml`;
+  await Deno.writeTextFile(toml0, (await Deno.readTextFile(toml0)).replace("timeout_secs = 5", "timeout_secs = 2"));
+  const hung = await cli("run-tests", pkg);
+  assertEquals(hung.code, 1, hung.out + hung.err);
+  assertMatch(hung.out, /FAIL broken-echo-test: broken-echo-test failed: no answer within 2 s$/m);
+
   // A port that is taken is refused before anything boots, in one line.
   const busy = Deno.listen({ port: 0, hostname: "127.0.0.1" });
   const toml = `${pkg}/test/tests.toml`;
