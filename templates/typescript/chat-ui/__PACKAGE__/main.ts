@@ -4,12 +4,22 @@
  * and a JSON API beside it at .../api: GET gives every conversation, POST
  * `{"Send": {"target", "message"}}` sends one.
  *
- * Needs process_lib's serveUi (the HTTP server's part of process_lib).
+ * Uses process_lib's HTTP helpers (serveUi, bindHttpPath, incomingHttpRequest, sendResponse).
  */
-import { type Message, our, println, Request, requests, Response, serveUi } from "@hyperdeno/process_lib";
+import {
+  bindHttpPath,
+  incomingHttpRequest,
+  type Message,
+  our,
+  println,
+  Request,
+  requests,
+  Response,
+  sendResponse,
+  serveUi,
+} from "@hyperdeno/process_lib";
 import { CHAT_PROCESS, type ChatMessage, type ChatRequest, type ChatResponse } from "@api/__PACKAGE__:__PUBLISHER__";
 
-const HTTP_SERVER = "http-server:distro:sys";
 const archive = new Map<string, ChatMessage[]>();
 
 function record(counterparty: string, message: ChatMessage) {
@@ -32,30 +42,27 @@ async function chat(request: ChatRequest, source: string): Promise<ChatResponse>
 }
 
 /** GET .../api: every conversation; POST .../api with a ChatRequest: the chat's answer. */
-async function http(msg: Message, incoming: { method: string }) {
-  const reply = (status: number, body: unknown) =>
-    Response.to(msg).json({ status, headers: { "Content-Type": "application/json" } })
-      .blobBytes(new TextEncoder().encode(JSON.stringify(body)), "application/json").send();
-  if (incoming.method === "GET") return reply(200, Object.fromEntries(archive));
-  if (incoming.method !== "POST") return reply(405, { error: "use GET or POST" });
+async function http(msg: Message, method: string, body: Uint8Array) {
+  const json = { "Content-Type": "application/json" };
+  if (method === "GET") return sendResponse(200, json, JSON.stringify(Object.fromEntries(archive)), msg);
+  if (method !== "POST") return sendResponse(405, json, JSON.stringify({ error: "use GET or POST" }), msg);
   try {
-    const request = JSON.parse(new TextDecoder().decode(msg.blob()?.bytes ?? new Uint8Array())) as ChatRequest;
-    reply(200, await chat(request, our().node));
+    const request = JSON.parse(new TextDecoder().decode(body)) as ChatRequest;
+    sendResponse(200, json, JSON.stringify(await chat(request, our().node)), msg);
   } catch (e) {
-    reply(400, { error: (e as Error).message });
+    sendResponse(400, json, JSON.stringify({ error: (e as Error).message }), msg);
   }
 }
 
 export default async function init(_our: string) {
-  await serveUi("ui", ["/"]);
-  await Request.to(`${our().node}@${HTTP_SERVER}`)
-    .json({ Bind: { path: "/api", authenticated: true, local_only: false, cache: false } })
-    .sendAndAwaitResponse(5);
+  // The page (pkg/ui/, from ui/) at this process's root, and its JSON API beside it; both for the node's owner.
+  await serveUi("ui", true, false, ["/"]);
+  await bindHttpPath("/api", true, false);
   for await (const msg of requests()) {
     try {
-      const body = msg.json<ChatRequest | { Http: { method: string } }>();
-      if ("Http" in body) await http(msg, body.Http);
-      else Response.to(msg).json(await chat(body, msg.source.node)).send();
+      const incoming = incomingHttpRequest(msg);
+      if (incoming) await http(msg, incoming.method, incoming.body());
+      else Response.to(msg).json(await chat(msg.json<ChatRequest>(), msg.source.node)).send();
     } catch (e) {
       println(`error handling a message from ${msg.source}: ${(e as Error).message}`);
     }
