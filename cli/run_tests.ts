@@ -17,6 +17,7 @@ import { readPackageDir } from "./package_dir.ts";
 import { parseManifest } from "../runtime/packages/manifest.ts";
 import { encodeBase64 } from "../runtime/bytes.ts";
 import { VFS } from "../runtime/api/processes.ts";
+import { COMPILED } from "./run_args.ts";
 
 export const spec: CommandSpec = {
   name: "run-tests",
@@ -98,7 +99,8 @@ async function runTest(file: TestsFile, test: TestConfig, label: string): Promis
     await buildWithFlags(dir, buildFlags);
   }
   for (const dir of test.test_package_paths) await buildWithFlags(dir, { ...buildFlags, features: "test" });
-  await buildWithFlags(TESTER, buildFlags);
+  // A compiled hyperdeno carries tester:sys prebuilt (and cannot write beside it).
+  if (!COMPILED) await buildWithFlags(TESTER, buildFlags);
 
   const scripts = test.setup_scripts.map((line) => bash(line, file.dir));
   const nodes: NodeProcess[] = [];

@@ -7,6 +7,8 @@
  */
 import { assert, assertMatch } from "./assert.ts";
 import config from "../deno.json" with { type: "json" };
+import { buildPackage, extractRuntime } from "../runtime/packages/build.ts";
+import { cli } from "./cli_helpers.ts";
 
 const REPO = new URL("../", import.meta.url).pathname;
 
@@ -38,4 +40,24 @@ Deno.test("deno task compile embeds what the CLI reads at run time and gets to t
     assertMatch(out, /Compile main\.ts to hyperdeno/);
     assertMatch(out, /denort-x86_64-unknown-linux-gnu\.zip|denort/);
   }
+});
+
+Deno.test("a compiled hyperdeno's process_lib, written out of the binary, builds a package on its own", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hyperdeno-kit-extract-" });
+  const runtime = extractRuntime(`${dir}/out`);
+  assert(Deno.statSync(`${runtime}/process_lib/mod.ts`).isFile);
+  const app = `${dir}/app`;
+  assert((await cli("new", app, "-t", "echo")).code === 0);
+  const r = await buildPackage(app, {
+    check: true,
+    imports: {
+      "@hyperdeno/process_lib": `${runtime}/process_lib/mod.ts`,
+      "@api/app:template.os": `${app}/api/app:template.os-v0.ts`,
+    },
+  });
+  assert(r.built.includes("app"));
+  const map = JSON.parse(await Deno.readTextFile(`${app}/pkg/app.js.map`)) as { sources: string[] };
+  assert(map.sources.some((s) => s.includes("/out/runtime/process_lib/")), "bundled from the copy");
+  assert(!map.sources.some((s) => s.includes(REPO.replace(/\/$/, ""))), "nothing from the checkout");
+  await Deno.remove(dir, { recursive: true });
 });

@@ -18,6 +18,7 @@ import { parseMetadata } from "./manifest.ts";
 import { BuildFailed } from "../errors.ts";
 
 const PROCESS_LIB = new URL("../process_lib/mod.ts", import.meta.url);
+const RUNTIME = new URL("../", import.meta.url);
 const SKIP = new Set(["pkg", "api", "ui", "test", "target", "node_modules"]);
 const ENTRIES = ["main.ts", "main.js", "src/main.ts", "src/lib.ts"];
 
@@ -156,7 +157,7 @@ export function writeImportMap(dir: string, opts: Pick<BuildOptions, "imports" |
       imports[k] = /^[a-z]+:/.test(v) ? v : new URL(v, base).href;
     }
   } catch { /* no deno.json of its own */ }
-  imports["@hyperdeno/process_lib"] = PROCESS_LIB.href;
+  imports["@hyperdeno/process_lib"] = processLibHref();
   const features = `${target}/features.ts`;
   Deno.writeTextFileSync(
     features,
@@ -173,9 +174,40 @@ export function writeImportMap(dir: string, opts: Pick<BuildOptions, "imports" |
   return path;
 }
 
-/** The deno CLI: this process when it is deno, else the one on PATH (a compiled hyperdeno is not). */
+/** Whether this process is deno itself (a compiled hyperdeno is not). */
+const RUNNING_DENO = /(^|\/)deno(\.exe)?$/.test(Deno.execPath());
+
+/** The deno CLI: this process when it is deno, else the one on PATH. */
 function denoCli(): string {
-  return /(^|\/)deno(\.exe)?$/.test(Deno.execPath()) ? Deno.execPath() : "deno";
+  return RUNNING_DENO ? Deno.execPath() : "deno";
+}
+
+let extracted: string | null = null;
+
+/**
+ * process_lib as the `deno` that builds sees it: this checkout's, or, in a
+ * compiled hyperdeno (whose sources live inside the binary, out of another
+ * program's reach), a copy of the runtime's sources written out once per run.
+ */
+function processLibHref(): string {
+  if (RUNNING_DENO) return PROCESS_LIB.href;
+  extracted ??=
+    pathToFileURL(`${extractRuntime(Deno.makeTempDirSync({ prefix: "hyperdeno-runtime-" }))}/process_lib/mod.ts`)
+      .href;
+  return extracted;
+}
+
+/** Copies the runtime's TypeScript sources (process_lib and what it imports) into `to`/runtime; returns that folder. */
+export function extractRuntime(to: string): string {
+  const copy = (from: string, into: string) => {
+    Deno.mkdirSync(into, { recursive: true });
+    for (const e of Deno.readDirSync(from)) {
+      if (e.isDirectory) copy(`${from}/${e.name}`, `${into}/${e.name}`);
+      else if (e.isFile && e.name.endsWith(".ts")) Deno.copyFileSync(`${from}/${e.name}`, `${into}/${e.name}`);
+    }
+  };
+  copy(RUNTIME.pathname.replace(/\/$/, ""), `${to}/runtime`);
+  return `${to}/runtime`;
 }
 
 async function denoRun(args: string[], what: string): Promise<Deno.CommandOutput> {
