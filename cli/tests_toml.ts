@@ -5,6 +5,7 @@
  */
 import { parse } from "smol-toml";
 import { UsageError } from "./flags.ts";
+import { resolve as resolvePath } from "node:path";
 import { absolutePath } from "./api_files.ts";
 
 export interface TestNodeConfig {
@@ -58,7 +59,7 @@ export function readTestsFile(path: string): TestsFile {
   }
   const at = (what: string) => `${path}: ${what}`;
   const resolve = (p: string) =>
-    p.startsWith("~/") ? `${Deno.env.get("HOME")}${p.slice(1)}` : absolutePath(`${dir}/${p}`);
+    p.startsWith("~/") ? `${Deno.env.get("HOME")}${p.slice(1)}` : resolvePath(dir, p);
   let runtime: string | null = null;
   const rt = raw.runtime as Record<string, unknown> | undefined;
   if (rt && typeof rt === "object" && "RepoPath" in rt) runtime = `${resolve(String(rt.RepoPath))}/main.ts`;

@@ -7,6 +7,7 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { cli, freePort } from "./cli_helpers.ts";
 import { freeTestPorts } from "./kit_helpers.ts";
+import { FIXTURES, PACKAGES } from "./helpers.ts";
 
 async function newPackage(dir: string, name: string, ...flags: string[]): Promise<string> {
   const r = await cli("new", `${dir}/${name}`, ...flags);
@@ -117,5 +118,25 @@ fake_node_name = "first"
   // "first" without a dot is first.dev, as kit names fake nodes.
   assertMatch(r.out, /booting first\.dev \(\d+\)/);
   assertMatch(r.out, /run-tests: 1 of 2 failed/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the repo's own cross-node check as a run-tests test: packages/ping on three nodes, pinged from the first", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hyperdeno-kit-rtping-" });
+  const node = (name: string) =>
+    `\n[[tests.nodes]]\nport = ${freePort()}\nhome = "home/${name}"\nfake_node_name = "${name}"\n`;
+  await Deno.writeTextFile(
+    `${dir}/tests.toml`,
+    `[[tests]]
+setup_packages = [{ path = "${PACKAGES}ping", run = true }]
+test_package_paths = ["${FIXTURES}kit_ping_test"]
+timeout_secs = 30
+fakechain_router = ${freePort()}
+${node("first")}${node("second")}${node("third")}`,
+  );
+  const r = await cli("run-tests", `${dir}/tests.toml`);
+  assertEquals(r.code, 0, r.out + r.err);
+  assertMatch(r.out, /booting first\.dev \(\d+\), second\.dev \(\d+\), third\.dev \(\d+\)/);
+  assertMatch(r.out, /PASS kit_ping_test in/);
   await Deno.remove(dir, { recursive: true });
 });

@@ -56,7 +56,10 @@ function capsFor(node: string, asked: Asked): Capability[] {
 /** Runs one test process; null when it passed, else why not. */
 async function runOne(name: string, asked: Asked, run: RunRequest): Promise<FailResponse | null> {
   const node = our().node;
-  const id = `${name}-${Math.floor(Math.random() * 1e9).toString(36)}:tester:sys`;
+  // A test is named by its folder (kit's tests have names like chat_test); a process name is a-z, 0-9 and -.
+  const id = `${name.toLowerCase().replace(/[^a-z0-9-]/g, "-")}-${
+    Math.floor(Math.random() * 1e9).toString(36)
+  }:tester:sys`;
   const failed = (file: string): FailResponse => ({ test: name, file, line: 0, column: 0 });
   const init = await kernel({
     InitializeProcess: {
