@@ -6,9 +6,9 @@
  * 5-8× faster than it imports an ES module from a blob URL.
  *
  * Imports resolve through an import map written for the package
- * (target/import_map.json): "@hyperdeno/process_lib" points at this checkout's
- * process_lib, "@api/<package-id>" at APIs the package depends on, and a
- * package's own deno.json "imports" are kept. So a package anywhere on disk
+ * (target/import_map.json): the checkout's npm imports, a package's own
+ * deno.json "imports", "@hyperdeno/process_lib" pointing at this checkout's
+ * process_lib, and "@api/<package-id>" at APIs the package depends on. So a package anywhere on disk
  * builds without a copy of the repo's config.
  */
 import { resolve } from "node:path";
@@ -16,9 +16,11 @@ import { pathToFileURL } from "node:url";
 import { ParseError } from "../types.ts";
 import { parseMetadata } from "./manifest.ts";
 import { BuildFailed } from "../errors.ts";
+import repoConfig from "../../deno.json" with { type: "json" };
 
 const PROCESS_LIB = new URL("../process_lib/mod.ts", import.meta.url);
 const RUNTIME = new URL("../", import.meta.url);
+const REPO_IMPORTS: Record<string, string> = repoConfig.imports;
 const SKIP = new Set(["pkg", "api", "ui", "test", "target", "node_modules"]);
 const ENTRIES = ["main.ts", "main.js", "src/main.ts", "src/lib.ts"];
 
@@ -149,7 +151,9 @@ function selectProcesses(dir: string, opts: BuildOptions): { name: string; entry
 export function writeImportMap(dir: string, opts: Pick<BuildOptions, "imports" | "features"> = {}): string {
   const target = `${resolve(dir)}/target`;
   Deno.mkdirSync(target, { recursive: true });
+  // The checkout's own imports (npm packages the runtime uses) come first: a package may use them too.
   const imports: Record<string, string> = {};
+  for (const [k, v] of Object.entries(REPO_IMPORTS)) if (/^[a-z]+:/.test(v)) imports[k] = v;
   try {
     const own = JSON.parse(Deno.readTextFileSync(`${dir}/deno.json`)) as { imports?: Record<string, string> };
     const base = pathToFileURL(`${resolve(dir)}/`);
