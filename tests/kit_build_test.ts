@@ -141,7 +141,7 @@ export default async function init(_our: string) {
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("new --language javascript: the template with its types erased builds and runs", async () => {
+Deno.test("new --language javascript: the template with its types erased builds (its tests run in kit_run_tests_test)", async () => {
   const dir = await tmp("js");
   const r = await cli("new", `${dir}/js-fib`, "-t", "fibonacci", "-l", "javascript");
   assertEquals(r.code, 0, r.err);
