@@ -6,6 +6,9 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { bootNet, bootNode, install, removeHome, type TestNode, waitFor } from "../runtime/testing.ts";
 import { FIXTURES, PACKAGES } from "./helpers.ts";
+import { cli } from "./cli_helpers.ts";
+import { buildWithFlags } from "../cli/build.ts";
+import { readPkgDir } from "../runtime/packages/install.ts";
 
 /** Types `line` and waits for a printed line matching `re` (after what was printed before). */
 async function typed(n: TestNode, line: string, re: RegExp, ms = 10_000): Promise<string> {
@@ -103,5 +106,38 @@ Deno.test("a crash trace names the package's own source line, in full once, then
   } finally {
     await n.shutdown();
     await removeHome(n);
+  }
+});
+
+Deno.test("a script's grant_capabilities do not pile up on the process it grants to, one per run", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hyperdeno-kit-grants-" });
+  const n = await bootNode();
+  try {
+    assertEquals((await cli("new", `${dir}/chat`)).code, 0);
+    const packageId = await buildWithFlags(`${dir}/chat`, {
+      port: "0",
+      include: [],
+      exclude: [],
+      "local-dependency": [],
+      "add-to-api": [],
+    });
+    n.install(packageId, readPkgDir(`${dir}/chat/pkg`));
+    const caps = async (id: string) => {
+      const text = await typed(n, `top ${id}`, /capabilities \((\d+)\):/);
+      return Number(text.match(/capabilities \((\d+)\):/)![1]);
+    };
+    const chatBefore = await caps("chat:chat:template.os");
+    const terminalBefore = await caps("terminal:terminal:sys");
+    for (let i = 0; i < 4; i++) {
+      // The send script is granted to the chat process (scripts.json grant_capabilities); fake.dev is us.
+      await typed(n, `send:chat:template.os fake.dev note ${i}`, /^sent to fake\.dev$/m);
+    }
+    await waitFor("the scripts to end", () => ![...n.kernel.scripts].some((s) => s.startsWith("send-")));
+    assertEquals(await caps("chat:chat:template.os"), chatBefore);
+    assertEquals(await caps("terminal:terminal:sys"), terminalBefore);
+  } finally {
+    await n.shutdown();
+    await removeHome(n);
+    await Deno.remove(dir, { recursive: true });
   }
 });

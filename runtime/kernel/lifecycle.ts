@@ -114,8 +114,8 @@ export class Lifecycles {
     const l = this.life.get(id);
     if (l?.restartTimer) clearTimeout(l.restartTimer);
     this.life.delete(id);
+    this.forgetScript(id);
     this.k.processes.remove(id);
-    this.k.scripts.delete(id);
     return known;
   }
 
@@ -174,8 +174,18 @@ export class Lifecycles {
       }
     }
     this.life.delete(id);
+    this.forgetScript(id);
     this.k.processes.remove(id);
-    this.k.scripts.delete(id);
+  }
+
+  /**
+   * A script that ended is gone for good (its id was random): the capabilities
+   * to message it that its start handed out (grant_capabilities) go too, so
+   * they do not pile up on their holders, one per command ever run.
+   */
+  private forgetScript(id: ProcessId) {
+    if (!this.k.scripts.delete(id)) return;
+    this.k.processes.dropIssuedBy(this.k.addr(id));
   }
 
   status(id: ProcessId): ProcessStatus {

@@ -17,7 +17,6 @@ import {
   Request,
   setState,
   TERMINAL,
-  TERMINAL_APP,
   VFS,
 } from "@hyperdeno/process_lib";
 
@@ -186,12 +185,8 @@ async function runScript(script: string, args: string) {
   }
   const run = await kernel({ RunProcess: id });
   if (run !== "StartedProcess") throw new Error(`could not run ${script}: ${JSON.stringify(run)}`);
+  // The capabilities to message the script (ours, and those of grant_capabilities) go when it ends.
   Request.to(addr).body(args).send();
-  // Starting the script gave us the capability to message it; its one message is sent, so we let it go
-  // (a capability per command ever run would pile up on the terminal).
-  Request.to(kernelAddress()).json({
-    DropCapabilities: { target: TERMINAL_APP, capabilities: [{ issuer: addr, params: '"messaging"' }] },
-  }).send();
 }
 
 /**
