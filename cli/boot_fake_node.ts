@@ -46,6 +46,13 @@ export const spec: CommandSpec = {
       help:
         "processes: each package (but the distro) runs in a child process the node can always stop; threads: every package runs in threads of the node",
     },
+    {
+      long: "runtime-path",
+      short: "r",
+      value: "PATH",
+      refused: "the node is this hyperdeno: to run another checkout, use its main.ts (deno task node there)",
+    },
+    { long: "release", bool: true, refused: "there is nothing to compile: the node runs from its TypeScript" },
   ],
 };
 
