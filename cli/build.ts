@@ -4,12 +4,11 @@
  * `kit build` does. kit's flags that mean something for TypeScript work;
  * the Rust/WIT-only ones are refused with the reason.
  */
-import { buildPackage } from "../runtime/packages/build.ts";
+import { buildPackage, copyUi } from "../runtime/packages/build.ts";
 import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { readPackageDir } from "./package_dir.ts";
 import { absolutePath, resolveApis } from "./api_files.ts";
 import { zipPkg } from "./pkg_zip.ts";
-import { copyUi, hasUi } from "./ui_files.ts";
 
 export const BUILD_FLAGS: CommandSpec["flags"] = [
   { long: "no-ui", bool: true, help: "If set, do NOT build the web UI for the process; no-op if passed with UI_ONLY" },
@@ -104,7 +103,10 @@ export async function buildWithFlags(rawDir: string, flags: Flags): Promise<stri
   const dir = absolutePath(pkg.dir);
   const say = flags.verbose ? (s: string) => console.log(s) : () => {};
   const lines: string[] = [];
-  if (!flags["ui-only"]) {
+  // As kit's: each of --no-ui and --ui-only is a no-op when passed with the other.
+  const uiOnly = Boolean(flags["ui-only"] && !flags["no-ui"]);
+  const noUi = Boolean(flags["no-ui"] && !flags["ui-only"]);
+  if (!uiOnly) {
     say(
       `build: resolving APIs of ${pkg.packageId}${
         pkg.dependencies.length ? ` and ${pkg.dependencies.join(", ")}` : ""
@@ -123,6 +125,7 @@ export async function buildWithFlags(rawDir: string, flags: Flags): Promise<stri
       exclude: flags.exclude as string[],
       imports,
       features: flags.features ? String(flags.features).split(",").map((f) => f.trim()).filter(Boolean) : [],
+      ui: !noUi,
     });
     lines.push(
       r.built.length ? `bundled ${r.built.map((b) => `pkg/${b}.js`).join(", ")}` : "",
@@ -131,10 +134,8 @@ export async function buildWithFlags(rawDir: string, flags: Flags): Promise<stri
     const api = publishApi(dir, flags["add-to-api"] as string[]);
     if (api) lines.push(`API pkg/api/ (${api} files)`);
   }
-  if (!flags["no-ui"] && hasUi(dir)) {
-    const n = copyUi(dir);
-    lines.push(`UI pkg/ui/ (${n} files)`);
-  }
+  if (uiOnly) copyUi(dir);
+  if (!noUi && isDir(`${dir}/ui`)) lines.push("UI pkg/ui/");
   const zip = await zipPkg(dir, pkg.packageId);
   console.log(
     `built ${pkg.packageId} in ${Math.round(performance.now() - t)} ms: ${lines.filter(Boolean).join("; ")}\n` +
@@ -172,6 +173,14 @@ export async function run(argv: string[]): Promise<number> {
 function exists(p: string): boolean {
   try {
     return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return Deno.statSync(p).isDirectory;
   } catch {
     return false;
   }

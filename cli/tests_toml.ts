@@ -58,8 +58,7 @@ export function readTestsFile(path: string): TestsFile {
     throw new UsageError(`${path} is not valid TOML: ${(e as Error).message.split("\n")[0]}`);
   }
   const at = (what: string) => `${path}: ${what}`;
-  const resolve = (p: string) =>
-    p.startsWith("~/") ? `${Deno.env.get("HOME")}${p.slice(1)}` : resolvePath(dir, p);
+  const resolve = (p: string) => p.startsWith("~/") ? `${Deno.env.get("HOME")}${p.slice(1)}` : resolvePath(dir, p);
   let runtime: string | null = null;
   const rt = raw.runtime as Record<string, unknown> | undefined;
   if (rt && typeof rt === "object" && "RepoPath" in rt) runtime = `${resolve(String(rt.RepoPath))}/main.ts`;

@@ -16,6 +16,7 @@ import {
   recoverPkgDrives,
 } from "./packages/install.ts";
 import { HttpServerModule } from "../modules/http_server/mod.ts";
+import { HttpClientModule } from "../modules/http_client/mod.ts";
 import { TerminalModule } from "../modules/terminal/mod.ts";
 import { TimerModule } from "../modules/timer/mod.ts";
 import { StateModule } from "../modules/state/mod.ts";
@@ -121,7 +122,9 @@ export class Node {
     for (const [v, t, o] of early) terminal.print(v, t, o);
     const commands = new KernelCommands(kernel);
     const vfs = new VfsModule(kernel);
-    const http = new HttpServerModule(kernel, (pkg, files) => installDurably(kernel, pkg, files));
+    const http = new HttpServerModule(kernel, (pkg, files) => installDurably(kernel, pkg, files), {
+      password: opts.password,
+    });
     for (
       const m of [
         commands,
@@ -132,6 +135,8 @@ export class Node {
         new KvModule(kernel),
         new SqliteModule(kernel),
         http,
+        new HttpClientModule(kernel, { ownPorts: () => [http.port] }),
+        http.homepage,
       ]
     ) {
       kernel.registerModule(m);

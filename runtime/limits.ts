@@ -20,6 +20,14 @@ export const LIMITS = {
   pendingRequests: 200_000,
   /** Processes one package may run at once (spawned children included). */
   processesPerPackage: 64,
+  /** An HTTP response body http-client:distro:sys reads for a process (it answers with it as the blob). */
+  httpResponseBytes: 64 * 2 ** 20,
+  /** Response bytes http-client holds at once for all of one process's requests in flight. */
+  httpBufferedBytes: 256 * 2 ** 20,
+  /** HTTP requests one process has in flight through http-client at once. */
+  httpRequestsInFlight: 64,
+  /** WebSocket client channels one process holds open through http-client. */
+  wsClientChannels: 64,
 } as const;
 
 /** A limit reached: the offender is told in one line what to do. */

@@ -213,8 +213,11 @@ export function isRequest(m: Message): m is { Request: Request } {
   return "Request" in m;
 }
 
+/** The book's u64 message id: random, as the reference draws it, so it needs all 64 bits. */
+export type MessageId = bigint;
+
 export interface KernelMessage {
-  id: number;
+  id: MessageId;
   source: Address;
   target: Address;
   /** Where a response goes, when it is not the source (inherited requests). */
@@ -322,9 +325,21 @@ export const utf8 = (s: string): Uint8Array => encoder.encode(s);
 export const fromUtf8 = (b: Uint8Array): string => decoder.decode(b);
 export const jsonBytes = (v: unknown): Uint8Array => encoder.encode(JSON.stringify(v));
 
-/** Random message ids: 53 bits keep them exact in JSON and JavaScript numbers. */
-export function randomId(): number {
-  const a = new Uint32Array(2);
-  crypto.getRandomValues(a);
-  return (a[0] & 0x1fffff) * 0x100000000 + a[1];
+const U64_MAX = (1n << 64n) - 1n;
+
+/** A u64, the only thing a message id may be (processes and peers can send anything). */
+export function isMessageId(v: unknown): v is MessageId {
+  return typeof v === "bigint" && v >= 0n && v <= U64_MAX;
+}
+
+const idBuffer = new BigUint64Array(64);
+let idsLeft = 0;
+
+/** A random u64 message id, as the reference draws them (64 at a time: one call to the random source). */
+export function randomId(): MessageId {
+  if (idsLeft === 0) {
+    crypto.getRandomValues(idBuffer);
+    idsLeft = idBuffer.length;
+  }
+  return idBuffer[--idsLeft];
 }

@@ -1,16 +1,20 @@
 /**
- * `deno task bench [kernel] [storage] [network]`: every benchmark prints hyperdeno beside a
+ * `deno task bench [kernel] [storage] [network] [http] [httpc]`: every benchmark prints hyperdeno beside a
  * baseline measured in the same run, and their ratio.
  */
 import { kernelBench } from "./bench/kernel.ts";
 import { storageBench } from "./bench/storage.ts";
 import { networkBench } from "./bench/network.ts";
+import { httpcBench } from "./bench/httpc.ts";
+import { httpBench } from "./bench/http.ts";
 import { printRows } from "./bench/util.ts";
 
 const SUITES: Record<string, () => Promise<ReturnType<typeof kernelBench> extends Promise<infer R> ? R : never>> = {
   kernel: kernelBench,
   storage: storageBench,
   network: networkBench,
+  httpc: httpcBench,
+  http: httpBench,
 };
 
 const wanted = Deno.args.length ? Deno.args : Object.keys(SUITES);

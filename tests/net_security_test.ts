@@ -70,14 +70,13 @@ Deno.test("net security: random bytes, truncated and oversized frames close the 
       assert(await closedByNode(ch), "the node closed the connection");
       ch.close();
     }
-    // An honest handshake, then a transport message announcing more than 10 MB.
+    // An honest handshake, then a transport message announcing more than 10 MB (TCP: its length in the clear).
     const keys = await rawPeer(net, "evil.dev");
     const ch = await dial(net);
-    const link = await initiate(ch, { name: "evil.dev", keys }, "a.dev", (n) => net.nodes["a.dev"].net!.keyOf(n), 5000);
-    const out = (link as unknown as { out: { encrypt(b: Uint8Array): Uint8Array } }).out;
+    await initiate(ch, { name: "evil.dev", keys }, "a.dev", (n) => net.nodes["a.dev"].net!.keyOf(n), 5000);
     const head = new Uint8Array(4);
     new DataView(head.buffer).setUint32(0, 20_000_000);
-    await ch.send([out.encrypt(head)]);
+    await ch.send([], head);
     assert(await closedByNode(ch), "an oversized message closes the link");
     await stillServes(net);
   } finally {
@@ -156,16 +155,20 @@ Deno.test("net security: a message whose source is not the peer closes the link"
     const keys = await rawPeer(net, "liar.dev");
     const ch = await dial(net);
     const link = await initiate(ch, { name: "liar.dev", keys }, "a.dev", (n) => net.nodes["a.dev"].net!.keyOf(n), 5000);
-    await link.send(encodeKernelMessage({
-      id: 1,
-      source: `b.dev@${NU}`,
-      target: `a.dev@${NU}`,
-      rsvp: null,
-      message: {
-        Request: { inherit: false, expects_response: null, body: utf8('"x"'), metadata: null, capabilities: [] },
+    await link.send(encodeKernelMessage(
+      {
+        id: 1n,
+        source: `b.dev@${NU}`,
+        target: `a.dev@${NU}`,
+        rsvp: null,
+        message: {
+          Request: { inherit: false, expects_response: null, body: utf8('"x"'), metadata: null, capabilities: [] },
+        },
+        lazy_load_blob: null,
       },
-      lazy_load_blob: null,
-    }));
+      link.form,
+      () => new Uint8Array(),
+    ));
     assert(await closedByNode(ch), "a lying source closes the link");
     await waitFor(
       "the reason in the log",
@@ -222,7 +225,7 @@ Deno.test("net fuzz: mutated handshake and transport traffic for a bounded time"
           const out = (link as unknown as { out: { encrypt(b: Uint8Array): Uint8Array } }).out;
           const ct = out.encrypt(bytes);
           ct[rounds % ct.length] ^= 0x40;
-          await ch.send([ct]);
+          await ch.send([ct], Uint8Array.of(0, 0, 0, bytes.length));
         }
         await closedByNode(ch, 2000);
       } catch {

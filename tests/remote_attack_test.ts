@@ -124,7 +124,7 @@ Deno.test("remote: hello text cannot clear the screen or forge lines", async () 
     const r = await injectJson<{ ok?: string }>(net.nodes["b.dev"], ATTACKER, {
       Send: { target: "a.dev@net:distro:sys", body: hostile },
     });
-    assertEquals(r, { ok: "" }, "hello is answered");
+    assertEquals(r, { ok: "ack" }, "hello is answered with the reference's ack");
     await waitFor("the hello", () => a.lines.some((l) => l.includes("granted root")));
     const shown = a.lines.find((l) => l.includes("granted root"))!;
     const label = "\x1b[1mb.dev\x1b[0m: ";

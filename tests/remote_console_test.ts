@@ -84,7 +84,7 @@ Deno.test("console: 300,000 refused sends print a bounded number of lines and on
 Deno.test("kernel commands refuse a source on another node even when handed one directly", async () => {
   await withNode([], (node) => {
     const km: KernelMessage = {
-      id: 1,
+      id: 1n,
       source: "evil.dev@terminal:terminal:sys",
       target: "fake.dev@kernel:distro:sys",
       rsvp: null,

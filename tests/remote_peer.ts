@@ -8,7 +8,7 @@ import { registerIdentity } from "../fakechain/client.ts";
 import { TcpFrames } from "../modules/net/frames.ts";
 import { initiate, type Link } from "../modules/net/handshake.ts";
 import { decodeKernelMessage, encodeKernelMessage } from "../modules/net/wire.ts";
-import { type KernelMessage, randomId, utf8 } from "../runtime/types.ts";
+import { type KernelMessage, type MessageId, randomId, utf8 } from "../runtime/types.ts";
 import { waitFor } from "../runtime/testing.ts";
 import type { Net } from "./net_helpers.ts";
 
@@ -27,7 +27,7 @@ export class RawPeer {
   }
 
   /** Sends a request claiming to come from `asProcess` on this node; returns its id. */
-  async request(asProcess: string, target: string, body: unknown, blob?: Uint8Array): Promise<number> {
+  async request(asProcess: string, target: string, body: unknown, blob?: Uint8Array): Promise<MessageId> {
     const id = randomId();
     const km: KernelMessage = {
       id,
@@ -45,7 +45,7 @@ export class RawPeer {
       },
       lazy_load_blob: blob ? { mime: null, bytes: blob } : null,
     };
-    await this.link.send(encodeKernelMessage(km));
+    await this.link.send(encodeKernelMessage(km, this.link.form, () => new Uint8Array()));
     return id;
   }
 
@@ -65,7 +65,7 @@ export class RawPeer {
       if (bytes === "wait") break;
       this.reading = null;
       if (!bytes) break;
-      got.push(decodeKernelMessage(bytes));
+      got.push(decodeKernelMessage(bytes).km);
     }
     return got;
   }

@@ -8,7 +8,7 @@ Deno.test("wire: kernel → process batches round-trip every byte field size", (
   const msgs: ToProcess[] = [0, 1, 5, 2048, 2049, 100_000].map((n, i) => ({
     t: "msg",
     km: {
-      id: i + 1,
+      id: BigInt(i + 1),
       source: "a.os@x:y:z.os",
       target: "a.os@p:q:r.os",
       rsvp: i % 2 ? "a.os@x:y:z.os" : null,
@@ -35,14 +35,14 @@ Deno.test("wire: process → kernel batches round-trip, and forged offsets decod
   const msgs: FromProcess[] = [
     {
       t: "send",
-      id: 9,
+      id: 9n,
       target: "our@p:q:r.os",
       message: {
         Request: { inherit: false, expects_response: null, body: bytes(4), metadata: null, capabilities: [] },
       },
       blob: { mime: null, bytes: bytes(3000) },
       prompt: null,
-      blobFrom: 4,
+      blobFrom: 4n,
       context: bytes(2),
     },
     { t: "print", verbosity: 0, text: "hi" },

@@ -7,28 +7,26 @@
  */
 import { sign, verify } from "../../runtime/keys.ts";
 import { concat } from "../../runtime/bytes.ts";
-import {
-  fromUtf8,
-  jsonBytes,
-  type KernelMessage,
-  nodeOf,
-  parseAddress,
-  processOf,
-  toBytes,
-  utf8,
-} from "../../runtime/types.ts";
-import { validateUpdate } from "../../runtime/api/net.ts";
+import { fromUtf8, jsonBytes, type KernelMessage, nodeOf, processOf, toBytes, utf8 } from "../../runtime/types.ts";
 import { isRuntimeProcess } from "../../runtime/api/processes.ts";
 import type { NetModule } from "./mod.ts";
-import { decodeNet, encodeNet } from "./wire.ts";
+import { decodeNetBody } from "./wire.ts";
 import { parseVariant } from "../../runtime/api/variant.ts";
-import type { Identity, NetResponse } from "../../runtime/api/net.ts";
+import {
+  decodeNetAction,
+  encodeNetResponse,
+  type Identity,
+  type NetAction,
+  type NetResponse,
+} from "../../runtime/api/net.ts";
 
 const HELLO_MAX = 4096;
+/** What the reference answers a hello with. */
+const ACK = utf8("ack");
 
 function parse(body: Uint8Array): { value: unknown; json: boolean } | null {
   try {
-    const v = decodeNet(body);
+    const v = decodeNetBody(body);
     if (typeof v !== "number") return { value: v, json: false };
   } catch { /* maybe JSON */ }
   try {
@@ -55,7 +53,7 @@ export function handleNetAction(net: NetModule, km: KernelMessage) {
   const [name, arg] = (!Array.isArray(parsed?.value) && parseVariant(parsed?.value)) || [null, undefined];
   const reply = (v: NetResponse, blob: Uint8Array | null = null) => {
     if (req.expects_response === null) return;
-    net.k.respond(km, parsed?.json ? jsonBytes(v) : encodeNet(v), blob ? { mime: null, bytes: blob } : null);
+    net.k.respond(km, parsed?.json ? jsonBytes(v) : encodeNetResponse(v), blob ? { mime: null, bytes: blob } : null);
   };
 
   if (!local) {
@@ -74,49 +72,51 @@ export function handleNetAction(net: NetModule, km: KernelMessage) {
     const text = fromUtf8(req.body.subarray(0, HELLO_MAX)) + (req.body.length > HELLO_MAX ? " …" : "");
     const node = nodeOf(km.source);
     net.k.print(0, text, { source: node, kind: "hello", label: node, bold: true });
-    if (req.expects_response !== null) net.k.respond(km, new Uint8Array());
+    if (req.expects_response !== null) net.k.respond(km, ACK);
     return;
   }
 
+  let action: NetAction;
   try {
-    switch (name) {
-      case "GetPeers":
+    action = decodeNetAction(parsed?.value);
+  } catch (e) {
+    net.k.print(1, `net: ${km.source} sent something that is no NetAction: ${(e as Error).message}`);
+    return;
+  }
+  try {
+    if (typeof action === "string") {
+      if (action === "GetPeers") {
         return reply({
           Peers: net.peers.all().map((l) => identity(net, l.peer)).filter((i): i is Identity => Boolean(i)),
         });
-      case "GetPeer":
-        return reply({ Peer: typeof arg === "string" ? identity(net, arg) : null });
-      case "GetDiagnostics":
-        return reply({ Diagnostics: net.diagnostics() });
-      case "Sign": {
-        const payload = km.lazy_load_blob?.bytes ?? new Uint8Array();
-        return reply("Signed", sign(net.opts.keys, concat(utf8(km.source), payload)));
       }
-      case "Verify": {
-        const { from, signature } = (arg ?? {}) as { from?: unknown; signature?: unknown };
-        if (typeof from !== "string") return reply({ Verified: false });
-        parseAddress(from);
-        const key = net.keyOf(nodeOf(from));
-        const payload = km.lazy_load_blob?.bytes ?? new Uint8Array();
-        let ok = false;
-        try {
-          ok = !!key && verify(key, concat(utf8(from), payload), toBytes(signature, "signature"));
-        } catch { /* malformed signature */ }
-        return reply({ Verified: ok });
-      }
-      case "HnsUpdate":
-      case "HnsBatchUpdate": {
-        if (!isRuntimeProcess(processOf(km.source))) {
-          net.k.print(0, `net: refused ${name} from ${km.source}: only runtime modules update the registry`);
-          return;
-        }
-        const list = name === "HnsUpdate" ? [arg] : Array.isArray(arg) ? arg : [];
-        for (const u of list) net.hnsUpdate(validateUpdate(u));
+      if (action === "GetDiagnostics") return reply({ Diagnostics: net.diagnostics() });
+      const payload = km.lazy_load_blob?.bytes ?? new Uint8Array();
+      return reply("Signed", sign(net.opts.keys, concat(utf8(km.source), payload)));
+    }
+    if ("GetPeer" in action) return reply({ Peer: identity(net, action.GetPeer) });
+    if ("Verify" in action) {
+      const { from, signature } = action.Verify;
+      const key = net.keyOf(nodeOf(from));
+      const payload = km.lazy_load_blob?.bytes ?? new Uint8Array();
+      let ok = false;
+      try {
+        ok = !!key && verify(key, concat(utf8(from), payload), toBytes(signature, "signature"));
+      } catch { /* malformed signature */ }
+      return reply({ Verified: ok });
+    }
+    if ("HnsUpdate" in action || "HnsBatchUpdate" in action) {
+      if (!isRuntimeProcess(processOf(km.source))) {
+        net.k.print(
+          0,
+          `net: refused ${Object.keys(action)[0]} from ${km.source}: only runtime modules update the registry`,
+        );
         return;
       }
-      default:
-        net.k.print(1, `net: ${km.source} sent something that is no NetAction`);
+      for (const u of "HnsUpdate" in action ? [action.HnsUpdate] : action.HnsBatchUpdate) net.hnsUpdate(u);
+      return;
     }
+    net.k.print(1, `net: ${km.source} sent ${Object.keys(action)[0]}, which only other nodes send`);
   } catch (e) {
     net.k.print(0, `net: bad ${name} from ${km.source}: ${(e as Error).message}`);
   }

@@ -1,6 +1,7 @@
 /**
  * Frame channels: TCP carries each Noise message as a 2-byte big-endian
- * length and the bytes; WebSocket carries each as one Binary message. The
+ * length and the bytes (and, before each KernelMessage's pieces, its 4-byte
+ * length in the clear); WebSocket carries each as one Binary message. The
  * handshake and the encrypted link above are written once against this.
  */
 export class LinkClosed extends Error {
@@ -9,8 +10,10 @@ export class LinkClosed extends Error {
 
 export interface FrameChannel {
   readonly transport: "tcp" | "ws";
-  /** Sends frames, in order, in as few writes as the transport allows. */
-  send(frames: Uint8Array[]): Promise<void>;
+  /** Sends frames, in order, in as few writes as the transport allows; TCP may put `head` before them, unframed. */
+  send(frames: Uint8Array[], head?: Uint8Array): Promise<void>;
+  /** TCP only: a 4-byte big-endian length sent in the clear. */
+  recvLength(): Promise<number>;
   /** The next frame; throws LinkClosed when the other side is gone. */
   recv(): Promise<Uint8Array>;
   /** Like recv, but the bytes may be a view valid only until the next call (for decrypting in place). */
@@ -88,6 +91,13 @@ export class TcpFrames extends QueuedConn implements FrameChannel {
     return (await this.recvView()).slice();
   }
 
+  async recvLength(): Promise<number> {
+    await this.fill(4);
+    const b = this.buf, i = this.start;
+    this.start += 4;
+    return ((b[i] << 24) >>> 0) + (b[i + 1] << 16) + (b[i + 2] << 8) + b[i + 3];
+  }
+
   async recvView(): Promise<Uint8Array> {
     await this.fill(2);
     const len = (this.buf[this.start] << 8) | this.buf[this.start + 1];
@@ -98,6 +108,26 @@ export class TcpFrames extends QueuedConn implements FrameChannel {
     return out;
   }
 
+  /**
+   * Copies every byte that arrives (those already read first) to `to` as it
+   * is, until either side closes: a router splices TCP connections this way,
+   * since only the two ends know where frames start.
+   */
+  async pipeTo(to: TcpFrames): Promise<void> {
+    try {
+      const early = this.takeBuffered();
+      if (early.length) await to.write(early);
+      const chunk = new Uint8Array(64 * 1024);
+      while (!this.closed) {
+        const got = await this.conn.read(chunk);
+        if (got === null) break;
+        await to.write(chunk.slice(0, got));
+      }
+    } catch { /* either side gone */ }
+    this.close();
+    to.close();
+  }
+
   /** The first bytes already read may be consumed by a router that splices connections. */
   takeBuffered(): Uint8Array {
     const b = this.buf.slice(this.start, this.end);
@@ -105,14 +135,15 @@ export class TcpFrames extends QueuedConn implements FrameChannel {
     return b;
   }
 
-  send(frames: Uint8Array[]): Promise<void> {
-    let size = 0;
+  send(frames: Uint8Array[], head?: Uint8Array): Promise<void> {
+    let size = head?.length ?? 0;
     for (const f of frames) {
       if (f.length > MAX_FRAME) throw new RangeError("frame over 65535 bytes");
       size += 2 + f.length;
     }
     const out = new Uint8Array(size);
-    let o = 0;
+    if (head) out.set(head);
+    let o = head?.length ?? 0;
     for (const f of frames) {
       out[o] = f.length >> 8;
       out[o + 1] = f.length & 0xff;
@@ -163,6 +194,10 @@ export class WsFrames implements FrameChannel {
     return this.recv();
   }
 
+  recvLength(): Promise<number> {
+    return Promise.reject(new LinkClosed("a WebSocket message carries its length inside"));
+  }
+
   recv(): Promise<Uint8Array> {
     const b = this.queue.shift();
     if (b) return Promise.resolve(b);
@@ -170,7 +205,8 @@ export class WsFrames implements FrameChannel {
     return new Promise((resolve, reject) => this.waiting = { resolve, reject });
   }
 
-  send(frames: Uint8Array[]): Promise<void> {
+  send(frames: Uint8Array[], head?: Uint8Array): Promise<void> {
+    if (head) return Promise.reject(new RangeError("a WebSocket message carries its length inside"));
     if (this.closed || this.ws.readyState !== WebSocket.OPEN) return Promise.reject(new LinkClosed("websocket closed"));
     for (const f of frames) this.ws.send(f);
     return Promise.resolve();

@@ -8,10 +8,10 @@
  * as it. A fresh Noise static key is made for every connection.
  */
 import { type NodeKeys, sign, verify } from "../../runtime/keys.ts";
-import { CipherState, HandshakeState } from "./noise.ts";
+import { CipherState, generateKeyPair, HandshakeState } from "./noise.ts";
 import type { FrameChannel } from "./frames.ts";
 import { LinkClosed } from "./frames.ts";
-import { decodeHandshake, encodeHandshake, MAX_KERNEL_MESSAGE, PROTOCOL_VERSION } from "./wire.ts";
+import { type ByteForm, decodeHandshake, encodeHandshake, MAX_KERNEL_MESSAGE, PROTOCOL_VERSION } from "./wire.ts";
 import { withTimeout } from "../../runtime/timeout.ts";
 
 export class HandshakeError extends Error {
@@ -21,6 +21,10 @@ export class HandshakeError extends Error {
 export interface Us {
   name: string;
   keys: NodeKeys;
+  /** Offer the bin byte form to peers that offer it too (false: speak only the reference's form). */
+  offerBin?: boolean;
+  /** Fixed Noise keys, for the reference's test vectors only. */
+  fixedKeys?: { static: Uint8Array; ephemeral: Uint8Array };
 }
 
 /** The registered networking key of a node, or null if the registry does not know it. */
@@ -32,13 +36,26 @@ function ourPayload(us: Us, hs: HandshakeState, proxy = false): Uint8Array {
     name: us.name,
     signature: sign(us.keys, hs.staticPublicKey),
     proxy_request: proxy,
-  });
+  }, us.offerBin ?? true);
 }
 
-function checkPayload(bytes: Uint8Array, hs: HandshakeState, lookup: KeyLookup, expected?: string): string {
-  let p;
+function newHandshake(us: Us, initiator: boolean): HandshakeState {
+  const k = us.fixedKeys;
+  return new HandshakeState(
+    k ? { initiator, s: generateKeyPair(k.static), e: generateKeyPair(k.ephemeral) } : { initiator },
+  );
+}
+
+/** The peer's name and whether it offered the bin byte form. */
+function checkPayload(
+  bytes: Uint8Array,
+  hs: HandshakeState,
+  lookup: KeyLookup,
+  expected?: string,
+): { name: string; offersBin: boolean } {
+  let p, offersBin;
   try {
-    p = decodeHandshake(bytes);
+    ({ payload: p, offersBin } = decodeHandshake(bytes));
   } catch (e) {
     throw new HandshakeError(`bad handshake payload: ${(e as Error).message}`);
   }
@@ -53,8 +70,10 @@ function checkPayload(bytes: Uint8Array, hs: HandshakeState, lookup: KeyLookup, 
   if (!verify(key, hs.rs!, p.signature)) {
     throw new HandshakeError(`${p.name}'s handshake is not signed by its registered key`);
   }
-  return p.name;
+  return { name: p.name, offersBin };
 }
+
+const formWith = (us: Us, offersBin: boolean): ByteForm => (us.offerBin ?? true) && offersBin ? "bin" : "ints";
 
 export async function initiate(
   ch: FrameChannel,
@@ -65,12 +84,12 @@ export async function initiate(
 ): Promise<Link> {
   return await withTimeout(
     (async () => {
-      const hs = new HandshakeState({ initiator: true });
+      const hs = newHandshake(us, true);
       await ch.send([hs.writeMessage(new Uint8Array())]);
-      checkPayload(hs.readMessage(await ch.recv()), hs, lookup, peer);
+      const them = checkPayload(hs.readMessage(await ch.recv()), hs, lookup, peer);
       await ch.send([hs.writeMessage(ourPayload(us, hs))]);
       const [out, inn] = hs.split();
-      return new Link(ch, peer, out, inn, true);
+      return new Link(ch, peer, out, inn, true, formWith(us, them.offersBin));
     })(),
     timeoutMs,
     () => new HandshakeError(`handshake with ${peer} timed out`),
@@ -88,12 +107,12 @@ export async function respond(
   return await withTimeout(
     (async () => {
       if (first.length !== 32) throw new HandshakeError("the first handshake message must be 32 bytes");
-      const hs = new HandshakeState({ initiator: false });
+      const hs = newHandshake(us, false);
       hs.readMessage(first);
       await ch.send([hs.writeMessage(ourPayload(us, hs))]);
-      const peer = checkPayload(hs.readMessage(await ch.recv()), hs, lookup);
+      const them = checkPayload(hs.readMessage(await ch.recv()), hs, lookup);
       const [inn, out] = hs.split();
-      return new Link(ch, peer, out, inn, false);
+      return new Link(ch, them.name, out, inn, false, formWith(us, them.offersBin));
     })(),
     timeoutMs,
     () => new HandshakeError("inbound handshake timed out"),
@@ -103,7 +122,21 @@ export async function respond(
 /** Plaintext bytes per encrypted piece: a Noise message is at most 65535 bytes, 16 of them the tag. */
 const PIECE = 65519;
 
-/** An established, encrypted link to one peer. */
+const u32be = (n: number) => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n);
+  return b;
+};
+
+/**
+ * An established, encrypted link to one peer, framed as the reference frames
+ * each transport. A serialized KernelMessage of `len` bytes goes
+ *
+ *   TCP: u32be(len) in the clear, then the bytes cut into pieces of at most
+ *        65519, each sealed and sent behind its u16be ciphertext length;
+ *   WS:  u32be(len) ++ bytes, that whole plaintext cut into pieces of at most
+ *        65519, each sealed into one binary message.
+ */
 export class Link {
   bytesIn = 0;
   bytesOut = 0;
@@ -119,6 +152,8 @@ export class Link {
     private out: CipherState,
     private inn: CipherState,
     readonly initiatedByUs: boolean,
+    /** How `Vec<u8>` fields travel on this link: "bin" only when both sides offered it. */
+    readonly form: ByteForm = "ints",
   ) {}
 
   get transport() {
@@ -126,42 +161,53 @@ export class Link {
   }
 
   /**
-   * Sends one serialized KernelMessage, given as parts to concatenate: a
-   * 4-byte big-endian length, then the bytes, cut into pieces of at most
-   * 65519 bytes, each encrypted. Pieces inside one part are not copied.
-   * Sends are serialized so nonces and frames stay in order.
+   * Sends one serialized KernelMessage, given as parts to concatenate; pieces
+   * inside one part are not copied. Sends are serialized so nonces and frames
+   * stay in order.
    */
   send(message: Uint8Array | Uint8Array[]): Promise<void> {
     const parts = Array.isArray(message) ? message : [message];
     const total = parts.reduce((n, p) => n + p.length, 0);
     if (total > MAX_KERNEL_MESSAGE) {
-      return Promise.reject(new RangeError(`message of ${total} bytes is over the ${MAX_KERNEL_MESSAGE} limit`));
+      return Promise.reject(
+        new RangeError(
+          `a message of ${total} bytes is over the wire's ${MAX_KERNEL_MESSAGE}-byte limit: send less at once`,
+        ),
+      );
     }
     this.sending = this.sending.then(() => {
-      const head = new Uint8Array(4);
-      new DataView(head.buffer).setUint32(0, total);
-      const frames = pieces([head, ...parts], PIECE).map((p) => this.out.encrypt(p));
       this.bytesOut += total;
       this.messagesOut++;
       this.lastActive = Date.now();
-      return this.ch.send(frames);
+      if (this.ch.transport === "tcp") {
+        return this.ch.send(pieces(parts, PIECE).map((p) => this.out.encrypt(p)), u32be(total));
+      }
+      return this.ch.send(pieces([u32be(total), ...parts], PIECE).map((p) => this.out.encrypt(p)));
     });
     return this.sending;
   }
 
   /** The next serialized KernelMessage. Any failure means the link must close. */
   async recv(): Promise<Uint8Array> {
-    const p0 = this.inn.decrypt(await this.ch.recvView());
-    if (p0.length < 4) throw new LinkClosed("message piece too short");
-    const len = new DataView(p0.buffer, p0.byteOffset).getUint32(0);
-    if (len > MAX_KERNEL_MESSAGE) throw new LinkClosed(`peer announced a ${len}-byte message, over the limit`);
-    const out = new Uint8Array(len);
-    let o = Math.min(p0.length - 4, len);
-    if (p0.length - 4 > len) throw new LinkClosed("message piece longer than announced");
-    out.set(p0.subarray(4, 4 + o));
+    let len: number, out: Uint8Array, o = 0;
+    if (this.ch.transport === "tcp") {
+      len = await this.ch.recvLength();
+      this.checkLength(len);
+      out = new Uint8Array(len);
+    } else {
+      const p0 = this.inn.decrypt(await this.ch.recvView());
+      if (p0.length < 4) throw new LinkClosed("the first piece of a message is shorter than its length");
+      len = new DataView(p0.buffer, p0.byteOffset).getUint32(0);
+      this.checkLength(len);
+      if (p0.length - 4 > len) throw new LinkClosed("a message piece is longer than announced");
+      out = new Uint8Array(len);
+      out.set(p0.subarray(4));
+      o = p0.length - 4;
+    }
     while (o < len) {
       const p = this.inn.decrypt(await this.ch.recvView());
-      if (o + p.length > len) throw new LinkClosed("message longer than announced");
+      if (o + p.length > len) throw new LinkClosed("a message is longer than announced");
+      if (p.length === 0) throw new LinkClosed("an empty message piece");
       out.set(p, o);
       o += p.length;
     }
@@ -169,6 +215,11 @@ export class Link {
     this.messagesIn++;
     this.lastActive = Date.now();
     return out;
+  }
+
+  private checkLength(len: number) {
+    if (len > MAX_KERNEL_MESSAGE) throw new LinkClosed(`the peer announced a ${len}-byte message, over the limit`);
+    if (len === 0) throw new LinkClosed("the peer announced an empty message");
   }
 
   close() {

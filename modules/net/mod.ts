@@ -17,7 +17,8 @@ import { type Link, respond, type Us } from "./handshake.ts";
 import { OfflineError, Peers } from "./peers.ts";
 import { guardedListen, GuardedListener, type ListenerLimits, type Slot } from "../../runtime/sockets/listener.ts";
 import { acceptWebSocket } from "./ws_server.ts";
-import { decodeKernelMessage, decodeRouting, encodeKernelMessageParts } from "./wire.ts";
+import { decodeKernelMessage, decodeRouting, encodeKernelMessage } from "./wire.ts";
+import { CapabilitySignatures } from "./cap_signatures.ts";
 import { handleNetAction } from "./actions.ts";
 import { Router } from "./router.ts";
 
@@ -44,6 +45,8 @@ export interface NetOptions {
   routers: string[];
   idleMs: number;
   publish: ("tcp" | "ws")[];
+  /** Speak only the reference's byte form, never offering bin to other hyperdeno nodes (benchmarks, interop checks). */
+  referenceOnly?: boolean;
 }
 
 export class NetModule implements RuntimeModule {
@@ -54,6 +57,7 @@ export class NetModule implements RuntimeModule {
   readonly peers: Peers;
   readonly router: Router;
   readonly us: Us;
+  private caps: CapabilitySignatures;
   private tcp: GuardedListener | null = null;
   private ws: GuardedListener | null = null;
   private timers: ReturnType<typeof setInterval>[] = [];
@@ -63,7 +67,8 @@ export class NetModule implements RuntimeModule {
   wsPort = 0;
 
   constructor(readonly k: KernelHandle, readonly opts: NetOptions) {
-    this.us = { name: k.our, keys: opts.keys };
+    this.us = { name: k.our, keys: opts.keys, offerBin: !opts.referenceOnly };
+    this.caps = new CapabilitySignatures(k.our, opts.keys, (n) => this.keyOf(n));
     this.peers = new Peers(this.us, this.hns, (n) => this.keyOf(n), {
       onLink: (l) => this.readLoop(l),
       log: (v, t) => k.print(v, t),
@@ -112,6 +117,15 @@ export class NetModule implements RuntimeModule {
       return;
     }
     this.hns.set(u.name, u);
+  }
+
+  /**
+   * Speaks only the reference's byte form from now on (or offers bin again):
+   * links close, so the next ones are made under the new offer.
+   */
+  setReferenceOnly(on: boolean) {
+    this.us.offerBin = !on;
+    for (const l of this.peers.all()) l.close();
   }
 
   /** Starts listening; returns the identity to publish. */
@@ -176,7 +190,13 @@ export class NetModule implements RuntimeModule {
         slot.proven();
       }
     } catch (e) {
-      this.k.print(1, `net: refused a connection from ${ch.remote}: ${(e as Error).message}`);
+      // At the default verbosity: a peer that breaks the protocol should be seen. The console
+      // collapses a flood from one address.
+      const source = ch.remote.replace(/:\d+$/, "");
+      this.k.print(0, `net: refused a connection from ${ch.remote}: ${(e as Error).message}`, {
+        source,
+        kind: "refused connection",
+      });
       ch.close();
     }
   }
@@ -186,7 +206,9 @@ export class NetModule implements RuntimeModule {
     try {
       while (!this.stopped) {
         const bytes = await link.recv();
-        const km = decodeKernelMessage(bytes);
+        const { km, signatures } = decodeKernelMessage(bytes);
+        const inner = "Request" in km.message ? km.message.Request : km.message.Response[0];
+        inner.capabilities = this.caps.verified(inner.capabilities, signatures);
         if (nodeOf(km.source) !== link.peer) {
           throw new ParseError(`${link.peer} sent a message claiming to be from ${nodeOf(km.source)}`);
         }
@@ -194,7 +216,9 @@ export class NetModule implements RuntimeModule {
         this.k.deliverRemote(km);
       }
     } catch (e) {
-      if (!(e instanceof LinkClosed)) this.k.print(1, `net: closing link to ${link.peer}: ${(e as Error).message}`);
+      // A peer that breaks the protocol is worth a line at the default verbosity; one that hangs up is not.
+      if (!(e instanceof LinkClosed)) this.k.print(0, `net: closed the link to ${link.peer}: ${(e as Error).message}`);
+      else if (!this.stopped) this.k.print(1, `net: link to ${link.peer} closed: ${e.message}`);
     } finally {
       link.close();
       this.peers.remove(link);
@@ -212,7 +236,7 @@ export class NetModule implements RuntimeModule {
     try {
       if (!this.hns.has(peer)) throw new OfflineError(`${peer} is not in the registry`);
       const link = await this.peers.get(peer);
-      await link.send(encodeKernelMessageParts(km));
+      await link.send(encodeKernelMessage(km, link.form, this.caps.signatureFor));
     } catch (e) {
       this.k.print(e instanceof OfflineError ? 1 : 0, `net: ${km.source} → ${km.target}: ${(e as Error).message}`);
       this.k.fail(km.id, "Offline");

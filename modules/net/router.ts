@@ -9,10 +9,11 @@
  */
 import { verify } from "../../runtime/keys.ts";
 
-import type { FrameChannel } from "./frames.ts";
+import { type FrameChannel, TcpFrames } from "./frames.ts";
 import type { NetModule } from "./mod.ts";
 import { CONNECT_TIMEOUT_MS } from "./peers.ts";
-import { encodeNet, PROTOCOL_VERSION, type RoutingRequest } from "./wire.ts";
+import { PROTOCOL_VERSION, type RoutingRequest } from "./wire.ts";
+import { encodeNetAction } from "../../runtime/api/net.ts";
 import { moduleAddress, NET } from "../../runtime/api/processes.ts";
 
 interface Waiting {
@@ -59,7 +60,7 @@ export class Router {
         Request: {
           inherit: false,
           expects_response: null,
-          body: encodeNet({ ConnectionRequest: rr.source }),
+          body: encodeNetAction({ ConnectionRequest: rr.source }),
           metadata: null,
           capabilities: [],
         },
@@ -67,8 +68,24 @@ export class Router {
     });
   }
 
-  /** Passes frames both ways until either side closes. */
+  /**
+   * Joins the two legs until either side closes: TCP byte for byte, WebSocket
+   * message for message. Legs of two transports cannot be joined (the framings
+   * differ), as in the reference.
+   */
   private splice(a: FrameChannel, b: FrameChannel) {
+    if (a instanceof TcpFrames && b instanceof TcpFrames) {
+      this.spliced++;
+      a.pipeTo(b);
+      b.pipeTo(a);
+      return;
+    }
+    if (a.transport !== b.transport) {
+      this.net.k.print(1, `net: cannot join a ${a.transport} leg to a ${b.transport} leg`);
+      a.close();
+      b.close();
+      return;
+    }
     this.spliced++;
     const pump = async (from: FrameChannel, to: FrameChannel) => {
       try {

@@ -1,28 +1,40 @@
 /**
- * The network wire's MessagePack shapes, as serde writes them with rmp:
- * structs are arrays in field order, enums are externally tagged, addresses
- * and process ids are their strings. Bytes travel as MessagePack bin (the
- * reference writes Vec<u8> as arrays of integers; decoding accepts both, so
- * byte-level compatibility is one switch in this file).
+ * The one place that knows the node-to-node wire's MessagePack: the shapes
+ * rmp-serde's defaults give the reference node's types (structs as arrays in
+ * field order; enums externally tagged, a unit variant as its name and any
+ * other as a one-entry map; `None` as nil; addresses and process ids as their
+ * strings; `Vec<u8>` as an array of integers). The framing around these bytes
+ * is in handshake.ts; README "The wire" states all of it.
+ *
+ * Two hyperdeno nodes may carry `Vec<u8>` as bin instead (ByteForm "bin"),
+ * which each side offers by writing its HandshakePayload's array header in
+ * the 16-bit form: any MessagePack decoder, rmp-serde included, reads that as
+ * the same four-element array, so a reference peer never notices the offer
+ * and never receives bin. The header is inside the Noise handshake hash, so a
+ * man in the middle cannot add or remove the offer.
  */
-import { decode, encode } from "@msgpack/msgpack";
+import { decode } from "@msgpack/msgpack";
 import {
   type Capability,
+  isMessageId,
   type KernelMessage,
   type LazyLoadBlob,
   type Message,
   parseAddress,
   ParseError,
-  toBytes,
 } from "../../runtime/types.ts";
+import { type ByteForm, Reader, Writer } from "./msgpack.ts";
+
+export type { ByteForm };
 
 export const PROTOCOL_VERSION = 1;
-/** The largest serialized KernelMessage either transport carries. */
+/** The largest serialized KernelMessage either transport carries (the reference's MESSAGE_MAX_SIZE). */
 export const MAX_KERNEL_MESSAGE = 10_485_800;
 
 export interface HandshakePayload {
   protocol_version: number;
   name: string;
+  /** Ed25519(networking key, this connection's Noise static public key). */
   signature: Uint8Array;
   proxy_request: boolean;
 }
@@ -30,160 +42,165 @@ export interface HandshakePayload {
 export interface RoutingRequest {
   protocol_version: number;
   source: string;
+  /** Ed25519(source's networking key, UTF-8 of target name followed by router name). */
   signature: Uint8Array;
   target: string;
 }
 
-function decoded(bytes: Uint8Array, what: string): unknown {
-  try {
-    return decode(bytes, { maxStrLength: MAX_KERNEL_MESSAGE, maxBinLength: MAX_KERNEL_MESSAGE });
-  } catch (e) {
-    throw new ParseError(`${what} is not MessagePack: ${(e as Error).message}`);
-  }
+/** A capability as it travels: `[[issuer, params], signature]`, signed by the issuing node. */
+export interface SignedCapability {
+  cap: Capability;
+  signature: Uint8Array;
 }
 
-export function encodeHandshake(p: HandshakePayload): Uint8Array {
-  return encode([p.protocol_version, p.name, p.signature, p.proxy_request]);
+// ---------------------------------------------------------------- handshake
+
+/** `offerBin`: write the 16-bit array header that tells another hyperdeno node we read bin. */
+export function encodeHandshake(p: HandshakePayload, offerBin = false): Uint8Array {
+  const w = new Writer();
+  (offerBin ? w.wideArray(4) : w.array(4)).uint(p.protocol_version).str(p.name).bytes(p.signature, "ints")
+    .bool(p.proxy_request);
+  return w.finish();
 }
 
-export function decodeHandshake(bytes: Uint8Array): HandshakePayload {
-  const v = decoded(bytes, "HandshakePayload");
-  if (
-    !Array.isArray(v) || v.length !== 4 || typeof v[0] !== "number" || typeof v[1] !== "string" ||
-    typeof v[3] !== "boolean"
-  ) {
-    throw new ParseError("malformed HandshakePayload");
-  }
-  return { protocol_version: v[0], name: v[1], signature: toBytes(v[2], "signature"), proxy_request: v[3] };
+export function decodeHandshake(bytes: Uint8Array): { payload: HandshakePayload; offersBin: boolean } {
+  const r = new Reader(bytes, "HandshakePayload");
+  const { len, wide } = r.arrayHeader();
+  if (len !== 4) throw new ParseError(`HandshakePayload has ${len} fields, not 4`);
+  const payload = { protocol_version: r.uint(255), name: r.str(), signature: r.bytes(), proxy_request: r.bool() };
+  r.end();
+  return { payload, offersBin: wide };
 }
 
-export function encodeRouting(r: RoutingRequest): Uint8Array {
-  return encode([r.protocol_version, r.source, r.signature, r.target]);
+export function encodeRouting(rr: RoutingRequest): Uint8Array {
+  return new Writer().array(4).uint(rr.protocol_version).str(rr.source).bytes(rr.signature, "ints").str(rr.target)
+    .finish();
 }
 
 export function decodeRouting(bytes: Uint8Array): RoutingRequest {
-  const v = decoded(bytes, "RoutingRequest");
-  if (
-    !Array.isArray(v) || v.length !== 4 || typeof v[0] !== "number" || typeof v[1] !== "string" ||
-    typeof v[3] !== "string"
-  ) {
-    throw new ParseError("malformed RoutingRequest");
-  }
-  return { protocol_version: v[0], source: v[1], signature: toBytes(v[2], "signature"), target: v[3] };
+  const r = new Reader(bytes, "RoutingRequest");
+  r.struct(4, "RoutingRequest");
+  const rr = { protocol_version: r.uint(255), source: r.str(), signature: r.bytes(), target: r.str() };
+  r.end();
+  return rr;
 }
 
-const caps = (c: Capability[]) => c.map((x) => [x.issuer, x.params]);
-const blob = (b: LazyLoadBlob | null) => b ? [b.mime, b.bytes] : null;
+// ---------------------------------------------------------------- capabilities
+
+/** The bytes a capability's issuer signs: the MessagePack of `[issuer, params]`. */
+export function capabilitySigningBytes(cap: Capability): Uint8Array {
+  return new Writer().array(2).str(cap.issuer).str(cap.params).finish();
+}
+
+// ---------------------------------------------------------------- KernelMessage
+
+/** Gives the signature to send with each capability (the net module signs ours, remembers others'). */
+export type CapabilitySigner = (cap: Capability) => Uint8Array;
+
+function writeCaps(w: Writer, caps: Capability[], sign: CapabilitySigner, form: ByteForm) {
+  w.array(caps.length);
+  for (const c of caps) w.array(2).array(2).str(c.issuer).str(c.params).bytes(sign(c), form);
+}
 
 /**
- * A KernelMessage as parts whose concatenation is its MessagePack encoding.
- * The blob is the last field, so its bytes go out as they are, uncopied.
+ * A KernelMessage as parts whose concatenation is its MessagePack. In the
+ * bin form a large blob's bytes are a part of their own, uncopied.
  */
-export function encodeKernelMessageParts(km: KernelMessage): Uint8Array[] {
-  const blob = km.lazy_load_blob;
-  if (!blob || blob.bytes.length < 4096) return [encodeKernelMessage(km)];
-  // Everything up to the blob's bytes: [.., .., .., .., .., [mime, <bin header>
-  const head = encodeKernelMessage({ ...km, lazy_load_blob: { mime: blob.mime, bytes: new Uint8Array() } });
-  // The empty blob encoded as bin8 of length 0 (0xc4 0x00) ends `head`; replace it with a bin32 header.
-  const bin = new Uint8Array(5);
-  bin[0] = 0xc6;
-  new DataView(bin.buffer).setUint32(1, blob.bytes.length);
-  return [head.subarray(0, head.length - 2), bin, blob.bytes];
-}
-
-export function encodeKernelMessage(km: KernelMessage): Uint8Array {
+export function encodeKernelMessage(km: KernelMessage, form: ByteForm, sign: CapabilitySigner): Uint8Array[] {
+  const w = new Writer();
+  w.array(6).uint(km.id).str(km.source).str(km.target).optStr(km.rsvp).map(1);
   const m = km.message;
-  const message = "Request" in m
-    ? {
-      Request: [
-        m.Request.inherit,
-        m.Request.expects_response,
-        m.Request.body,
-        m.Request.metadata,
-        caps(m.Request.capabilities),
-      ],
-    }
-    : {
-      Response: [
-        [m.Response[0].inherit, m.Response[0].body, m.Response[0].metadata, caps(m.Response[0].capabilities)],
-        m.Response[1],
-      ],
-    };
-  return encode([km.id, km.source, km.target, km.rsvp, message, blob(km.lazy_load_blob)], { useBigInt64: false });
+  if ("Request" in m) {
+    const q = m.Request;
+    w.str("Request").array(5).bool(q.inherit);
+    if (q.expects_response === null) w.nil();
+    else w.uint(q.expects_response);
+    w.bytes(q.body, form).optStr(q.metadata);
+    writeCaps(w, q.capabilities, sign, form);
+  } else {
+    const [p, context] = m.Response;
+    w.str("Response").array(2).array(4).bool(p.inherit).bytes(p.body, form).optStr(p.metadata);
+    writeCaps(w, p.capabilities, sign, form);
+    w.optBytes(context, form);
+  }
+  const blob = km.lazy_load_blob;
+  if (blob === null) w.nil();
+  else w.array(2).optStr(blob.mime).bytes(blob.bytes, form);
+  return w.parts();
 }
 
-function decodeCaps(v: unknown): Capability[] {
-  if (!Array.isArray(v)) throw new ParseError("capabilities must be an array");
-  return v.map((c) => {
-    if (!Array.isArray(c) || typeof c[0] !== "string" || typeof c[1] !== "string") {
-      throw new ParseError("bad capability");
-    }
-    parseAddress(c[0]);
-    return { issuer: c[0], params: c[1] };
-  });
+/** A decoded KernelMessage and the signatures that came with its capabilities, in order. */
+export interface ReceivedMessage {
+  km: KernelMessage;
+  signatures: Uint8Array[];
 }
 
-const str = (v: unknown, what: string): string | null => {
-  if (v === null || v === undefined) return null;
-  if (typeof v !== "string") throw new ParseError(`${what} must be a string`);
-  return v;
-};
+function readCaps(r: Reader, signatures: Uint8Array[]): Capability[] {
+  const n = r.array();
+  const caps: Capability[] = [];
+  for (let i = 0; i < n; i++) {
+    r.struct(2, "capability");
+    r.struct(2, "Capability");
+    const issuer = r.str();
+    parseAddress(issuer);
+    caps.push({ issuer, params: r.str() });
+    signatures.push(r.bytes());
+  }
+  return caps;
+}
 
-/** Decodes and validates a KernelMessage from a peer; every field is checked. */
-export function decodeKernelMessage(bytes: Uint8Array): KernelMessage {
-  const v = decoded(bytes, "KernelMessage");
-  if (!Array.isArray(v) || v.length !== 6) throw new ParseError("malformed KernelMessage");
-  const [id, source, target, rsvp, message, lazy] = v;
-  if (typeof id !== "number" && typeof id !== "bigint") throw new ParseError("KernelMessage id must be a number");
-  if (typeof source !== "string" || typeof target !== "string") throw new ParseError("addresses must be strings");
-  parseAddress(source);
-  parseAddress(target);
-  if (rsvp !== null) parseAddress(str(rsvp, "rsvp")!);
-  let msg: Message;
-  if (message && typeof message === "object" && "Request" in message) {
-    const r = (message as { Request: unknown[] }).Request;
-    if (!Array.isArray(r) || r.length !== 5) throw new ParseError("malformed Request");
-    const er = r[1];
-    if (er !== null && (typeof er !== "number" || !(er >= 0))) throw new ParseError("bad expects_response");
-    msg = {
+function readAddress(r: Reader): string {
+  const a = r.str();
+  parseAddress(a);
+  return a;
+}
+
+/** Decodes and validates a KernelMessage from a peer (either byte form); every field is checked. */
+export function decodeKernelMessage(bytes: Uint8Array): ReceivedMessage {
+  const r = new Reader(bytes, "KernelMessage");
+  r.struct(6, "KernelMessage");
+  const id = r.uint64();
+  const source = readAddress(r);
+  const target = readAddress(r);
+  const rsvp = r.nil() ? null : readAddress(r);
+  const signatures: Uint8Array[] = [];
+  const { name, hasData } = r.variant();
+  if (!hasData) throw new ParseError(`KernelMessage: message must be Request or Response, not ${name}`);
+  let message: Message;
+  if (name === "Request") {
+    r.struct(5, "Request");
+    const inherit = r.bool();
+    const expects_response = r.nil() ? null : r.uint(Number.MAX_SAFE_INTEGER);
+    message = {
       Request: {
-        inherit: Boolean(r[0]),
-        expects_response: er as number | null,
-        body: toBytes(r[2], "body"),
-        metadata: str(r[3], "metadata"),
-        capabilities: decodeCaps(r[4]),
+        inherit,
+        expects_response,
+        body: r.bytes(),
+        metadata: r.optStr(),
+        capabilities: readCaps(r, signatures),
       },
     };
-  } else if (message && typeof message === "object" && "Response" in message) {
-    const [resp, ctx] = (message as { Response: unknown[] }).Response ?? [];
-    if (!Array.isArray(resp) || resp.length !== 4) throw new ParseError("malformed Response");
-    msg = {
-      Response: [
-        {
-          inherit: Boolean(resp[0]),
-          body: toBytes(resp[1], "body"),
-          metadata: str(resp[2], "metadata"),
-          capabilities: decodeCaps(resp[3]),
-        },
-        ctx === null || ctx === undefined ? null : toBytes(ctx, "context"),
-      ],
-    };
-  } else throw new ParseError("message must be Request or Response");
-  let b: LazyLoadBlob | null = null;
-  if (lazy !== null && lazy !== undefined) {
-    if (!Array.isArray(lazy) || lazy.length !== 2) throw new ParseError("malformed blob");
-    b = { mime: str(lazy[0], "mime"), bytes: toBytes(lazy[1], "blob") };
+  } else if (name === "Response") {
+    r.struct(2, "Response tuple");
+    r.struct(4, "Response");
+    const inner = { inherit: r.bool(), body: r.bytes(), metadata: r.optStr(), capabilities: readCaps(r, signatures) };
+    message = { Response: [inner, r.optBytes()] };
+  } else throw new ParseError(`KernelMessage: message must be Request or Response, not ${name}`);
+  let blob: LazyLoadBlob | null = null;
+  if (!r.nil()) {
+    r.struct(2, "LazyLoadBlob");
+    blob = { mime: r.optStr(), bytes: r.bytes() };
   }
-  const n = Number(id);
-  if (!Number.isSafeInteger(n) || n < 0) throw new ParseError("KernelMessage id out of range");
-  return { id: n, source, target, rsvp: rsvp as string | null, message: msg, lazy_load_blob: b };
+  r.end();
+  if (!isMessageId(id)) throw new ParseError("KernelMessage id is not a u64");
+  return { km: { id, source, target, rsvp, message, lazy_load_blob: blob }, signatures };
 }
 
-/** The net module's own messages (NetAction / NetResponse) are MessagePack too. */
-export function encodeNet(v: unknown): Uint8Array {
-  return encode(v);
-}
-
-export function decodeNet(bytes: Uint8Array): unknown {
-  return decoded(bytes, "NetAction");
+/** Any MessagePack body, for the net module's own requests; a ParseError when it is not MessagePack. */
+export function decodeNetBody(bytes: Uint8Array): unknown {
+  try {
+    return decode(bytes, { maxStrLength: MAX_KERNEL_MESSAGE, maxBinLength: MAX_KERNEL_MESSAGE });
+  } catch (e) {
+    throw new ParseError(`not MessagePack: ${(e as Error).message}`);
+  }
 }

@@ -130,7 +130,12 @@ export class WsServerFrames extends QueuedConn implements FrameChannel {
     return new LinkClosed(why);
   }
 
-  send(frames: Uint8Array[]): Promise<void> {
+  recvLength(): Promise<number> {
+    return Promise.reject(new LinkClosed("a WebSocket message carries its length inside"));
+  }
+
+  send(frames: Uint8Array[], head?: Uint8Array): Promise<void> {
+    if (head) return Promise.reject(new RangeError("a WebSocket message carries its length inside"));
     if (this.closed) return Promise.reject(new LinkClosed("websocket closed"));
     let size = 0;
     for (const f of frames) {

@@ -1,9 +1,11 @@
 /**
- * net:distro:sys: the book's NetAction and NetResponse (MessagePack, or JSON
- * when typed at a terminal), and HnsUpdate, the identity every registry
- * speaks, with its validation.
+ * net:distro:sys: the book's NetAction and NetResponse (MessagePack in the
+ * reference's shapes — structs as arrays, `Vec<u8>` as arrays of integers —
+ * or JSON when typed at a terminal), and HnsUpdate, the identity every
+ * registry speaks, with its validation.
  */
-import { type Address, isSafeNode, ParseError } from "../types.ts";
+import { encode } from "@msgpack/msgpack";
+import { type Address, isSafeNode, parseAddress, ParseError, toBytes } from "../types.ts";
 
 export type NetAction =
   | { ConnectionRequest: string }
@@ -76,4 +78,93 @@ export function validateUpdate(v: unknown): HnsUpdate {
     ports: Object.fromEntries(Object.entries(ports as Record<string, number>).sort()),
     routers: routers as string[],
   };
+}
+
+/** A `Vec<u8>` as the reference writes it. */
+const ints = (b: Uint8Array) => Array.from(b);
+
+function hnsToWire(u: HnsUpdate): unknown[] {
+  return [u.name, `0x${u.public_key}`, u.ips, u.ports, u.routers];
+}
+
+function hnsFromWire(v: unknown): HnsUpdate {
+  if (!Array.isArray(v)) return validateUpdate(v);
+  const [name, key, ips, ports, routers] = v;
+  const public_key = typeof key === "string" ? key.replace(/^0x/, "") : key;
+  return validateUpdate({ name, public_key, ips, ports, routers });
+}
+
+function identityToWire(i: Identity): unknown[] {
+  const r = i.routing;
+  const routing = "Routers" in r ? { Routers: r.Routers } : { Direct: [r.Direct.ip, r.Direct.ports] };
+  return [i.name, i.networking_key, routing];
+}
+
+/** NetAction as the reference's rmp-serde writes it. */
+export function encodeNetAction(a: NetAction): Uint8Array {
+  if (typeof a === "string") return encode(a);
+  if ("HnsUpdate" in a) return encode({ HnsUpdate: hnsToWire(a.HnsUpdate) });
+  if ("HnsBatchUpdate" in a) return encode({ HnsBatchUpdate: a.HnsBatchUpdate.map(hnsToWire) });
+  if ("Verify" in a) return encode({ Verify: [a.Verify.from, ints(toBytes(a.Verify.signature, "signature"))] });
+  return encode(a);
+}
+
+/**
+ * A NetAction in the reference's shapes or in the object shapes JSON and
+ * JavaScript processes use (struct variants as objects); the result has the
+ * object shapes. Anything else is a ParseError.
+ */
+export function decodeNetAction(v: unknown): NetAction {
+  if (v === "GetPeers" || v === "GetDiagnostics" || v === "Sign") return v;
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw new ParseError("not a NetAction");
+  const entries = Object.entries(v);
+  if (entries.length !== 1) throw new ParseError("a NetAction is one variant");
+  const [name, arg] = entries[0];
+  switch (name) {
+    case "ConnectionRequest":
+    case "GetPeer":
+      if (typeof arg !== "string") throw new ParseError(`${name} takes a node name`);
+      return { [name]: arg } as NetAction;
+    case "HnsUpdate":
+      return { HnsUpdate: hnsFromWire(arg) };
+    case "HnsBatchUpdate":
+      if (!Array.isArray(arg)) throw new ParseError("HnsBatchUpdate takes a list");
+      return { HnsBatchUpdate: arg.map(hnsFromWire) };
+    case "Verify": {
+      const [from, signature] = Array.isArray(arg) ? arg : [arg?.from, arg?.signature];
+      if (typeof from !== "string") throw new ParseError("Verify takes from and signature");
+      parseAddress(from);
+      return { Verify: { from, signature: toBytes(signature, "signature") } };
+    }
+  }
+  throw new ParseError(`${name} is not a NetAction`);
+}
+
+/** NetResponse as the reference's rmp-serde writes it. */
+export function encodeNetResponse(r: NetResponse): Uint8Array {
+  if (typeof r === "string") return encode(r);
+  if ("Peers" in r) return encode({ Peers: r.Peers.map(identityToWire) });
+  if ("Peer" in r) return encode({ Peer: r.Peer && identityToWire(r.Peer) });
+  return encode(r);
+}
+
+function identityFromWire(v: unknown): Identity {
+  if (!Array.isArray(v)) return v as Identity;
+  const [name, networking_key, routing] = v as [string, string, Record<string, unknown>];
+  const direct = routing?.Direct;
+  return {
+    name,
+    networking_key,
+    routing: Array.isArray(direct) ? { Direct: { ip: direct[0], ports: direct[1] } } : routing as Identity["routing"],
+  };
+}
+
+/** A NetResponse as decoded MessagePack (the reference's shapes) in the object shapes of this file's types. */
+export function decodeNetResponse(v: unknown): NetResponse {
+  if (v === "Signed") return v;
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw new ParseError("not a NetResponse");
+  const r = v as Record<string, unknown>;
+  if ("Peers" in r && Array.isArray(r.Peers)) return { Peers: r.Peers.map(identityFromWire) };
+  if ("Peer" in r) return { Peer: r.Peer === null ? null : identityFromWire(r.Peer) };
+  return v as NetResponse;
 }

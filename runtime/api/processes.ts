@@ -15,6 +15,7 @@ export const SQLITE: ProcessId = "sqlite:distro:sys";
 export const TIMER: ProcessId = "timer:distro:sys";
 export const STATE: ProcessId = "state:distro:sys";
 export const HTTP_SERVER: ProcessId = "http-server:distro:sys";
+export const HTTP_CLIENT: ProcessId = "http-client:distro:sys";
 export const TERMINAL: ProcessId = "terminal:distro:sys";
 
 /** The address of runtime module (or kernel) `process` on `node`, e.g. `moduleAddress(node, VFS)`. */

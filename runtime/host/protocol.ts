@@ -12,6 +12,7 @@ import type {
   KernelMessage,
   LazyLoadBlob,
   Message,
+  MessageId,
   OnExit,
   ProcessId,
   SendError,
@@ -28,7 +29,7 @@ export type ToProcess =
     capabilities: Capability[];
   }
   | { t: "msg"; km: KernelMessage; context: Uint8Array | null }
-  | { t: "err"; id: number; error: SendError; context: Uint8Array | null }
+  | { t: "err"; id: MessageId; error: SendError; context: Uint8Array | null }
   | { t: "reply"; call: number; ok: boolean; value: unknown };
 
 /** Worker → kernel. */
@@ -36,14 +37,14 @@ export type FromProcess =
   | { t: "ready" }
   | {
     t: "send";
-    id: number;
+    id: MessageId;
     target: Address;
     message: Message;
     blob: LazyLoadBlob | null;
     /** The id of the message this one answers or inherits from. */
-    prompt: number | null;
+    prompt: MessageId | null;
     /** With inherit and no blob: the id of the received message whose blob to reuse. */
-    blobFrom: number | null;
+    blobFrom: MessageId | null;
     /** Returned with the response (or the SendError) to this request. */
     context?: Uint8Array | null;
   }

@@ -6,7 +6,10 @@
  * packed into one buffer per batch (receivers get views into it). Rare
  * messages travel as they are.
  */
-import type { Capability, KernelMessage, LazyLoadBlob, Message } from "../types.ts";
+import type { Capability, KernelMessage, LazyLoadBlob, Message, MessageId } from "../types.ts";
+
+/** types.ts's isMessageId: the process host reads only its own files (kernel/sandbox.ts), so not imported. */
+const isMessageId = (v: unknown): v is MessageId => typeof v === "bigint" && v >= 0n && v < 1n << 64n;
 import type { FromProcess, ToProcess } from "./protocol.ts";
 
 /** Byte fields up to this size share the batch buffer; larger ones travel alone. */
@@ -103,7 +106,7 @@ export function decodeToProcess(b: Batch): ToProcess[] {
       ? null
       : { mime: (r[11] as string) || null, bytes: take(b.bytes, r[12])! };
     const km: KernelMessage = {
-      id: r[0] as number,
+      id: r[0] as MessageId,
       source: r[1] as string,
       target: r[2] as string,
       rsvp: r[3] as string | null,
@@ -159,14 +162,14 @@ export function decodeFromProcess(b: Batch): FromProcess[] {
       : { Request: { inherit, expects_response: expects === -1 ? null : expects, body, metadata, capabilities } };
     return {
       t: "send",
-      id: r[0] as number,
+      id: r[0] as MessageId,
       target: r[1] as string,
       message: message as Message,
       blob: r[7] === null || r[7] === undefined
         ? null
         : { mime: (r[7] as string) || null, bytes: safeTake(bytes, r[8]) ?? new Uint8Array() },
-      prompt: (r[9] ?? null) as number | null,
-      blobFrom: (r[10] ?? null) as number | null,
+      prompt: isMessageId(r[9]) ? r[9] : null,
+      blobFrom: isMessageId(r[10]) ? r[10] : null,
       context: safeTake(bytes, r[11]),
     };
   });

@@ -3,17 +3,19 @@
  * fall into 50 ms buckets and a single sweep fires whatever is due. A
  * setTimeout per request costs more than the message it guards.
  */
+import type { MessageId } from "../types.ts";
+
 const BUCKET_MS = 50;
 
 export class Deadlines {
-  private buckets = new Map<number, Set<number>>();
-  private due = new Map<number, number>();
+  private buckets = new Map<number, Set<MessageId>>();
+  private due = new Map<MessageId, number>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private nextSweep = Infinity;
 
-  constructor(private fire: (id: number) => void) {}
+  constructor(private fire: (id: MessageId) => void) {}
 
-  set(id: number, ms: number) {
+  set(id: MessageId, ms: number) {
     this.clear(id);
     const bucket = Math.ceil((performance.now() + ms) / BUCKET_MS);
     let b = this.buckets.get(bucket);
@@ -23,7 +25,7 @@ export class Deadlines {
     this.schedule(bucket * BUCKET_MS);
   }
 
-  clear(id: number) {
+  clear(id: MessageId) {
     const bucket = this.due.get(id);
     if (bucket === undefined) return;
     this.due.delete(id);

@@ -13,6 +13,7 @@ import {
   type KernelMessage,
   type LazyLoadBlob,
   type Message,
+  type MessageId,
   NETWORK,
   nodeOf,
   parseProcessId,
@@ -131,13 +132,13 @@ export class Kernel implements KernelHandle {
 
   /** Trusted send for runtime modules. */
   send(source: ProcessId, msg: {
-    id?: number;
+    id?: MessageId;
     target: Address;
     message: Message;
     blob?: LazyLoadBlob | null;
     rsvp?: Address | null;
     context?: Uint8Array | null;
-  }): number {
+  }): MessageId {
     const id = msg.id ?? randomId();
     const km: KernelMessage = {
       id,
@@ -156,7 +157,7 @@ export class Kernel implements KernelHandle {
   }
 
   /** Requests of modules awaited through request(), by id. */
-  private awaited = new Map<number, { resolve(km: KernelMessage): void; reject(e: SendError): void }>();
+  private awaited = new Map<MessageId, { resolve(km: KernelMessage): void; reject(e: SendError): void }>();
 
   request(source: ProcessId, msg: {
     target: Address;
@@ -206,7 +207,7 @@ export class Kernel implements KernelHandle {
   }
 
   /** Returns the request `id` to its requester as a SendError. */
-  fail(id: number, kind: SendErrorKind) {
+  fail(id: MessageId, kind: SendErrorKind) {
     const p = this.pending.take(id);
     if (!p) return;
     this.deadlines.clear(id);
@@ -303,8 +304,9 @@ export class Kernel implements KernelHandle {
    * capability, and of the runtime modules only net:distro:sys, whose own
    * protocol (hello, ConnectionRequest) is spoken between nodes: nothing
    * remote ever commands the kernel, a timer or storage (a module's
-   * response reaches it only if it awaits one: route checks). Only
-   * capabilities the sending node itself issued come with it. A refused
+   * response reaches it only if it awaits one: route checks). Capabilities
+   * come with it only when their issuer's signature holds (net checks them:
+   * cap_signatures.ts). A refused
    * request gets no answer, as from a process that takes nothing from the
    * network: the sender sees Timeout.
    */
@@ -312,8 +314,6 @@ export class Kernel implements KernelHandle {
     if (nodeOf(km.target) !== this.our) return;
     const target = processOf(km.target);
     const source = nodeOf(km.source);
-    const inner = "Request" in km.message ? km.message.Request : km.message.Response[0];
-    inner.capabilities = inner.capabilities.filter((c) => nodeOf(c.issuer) === source);
     if ("Request" in km.message && this.modules.has(target) && target !== NET) {
       const why = "runtime modules take no requests from other nodes";
       this.print(0, `kernel: refused a request from ${km.source} to ${target}: ${why}`, { source, kind: "to module" });

@@ -3,7 +3,16 @@
  * addressed as `<name>:distro:sys`; it never imports another module, it sends
  * messages through the kernel like everyone else.
  */
-import type { Address, Capability, KernelMessage, LazyLoadBlob, Message, ProcessId, SendError } from "../types.ts";
+import type {
+  Address,
+  Capability,
+  KernelMessage,
+  LazyLoadBlob,
+  Message,
+  MessageId,
+  ProcessId,
+  SendError,
+} from "../types.ts";
 
 export interface RuntimeModule {
   readonly process: ProcessId;
@@ -11,7 +20,7 @@ export interface RuntimeModule {
   readonly public: boolean;
   handle(km: KernelMessage, context: Uint8Array | null): void;
   /** A request this module sent came back as Offline or Timeout. */
-  handleError?(id: number, error: SendError, context: Uint8Array | null): void;
+  handleError?(id: MessageId, error: SendError, context: Uint8Array | null): void;
   /** A process stopped: let go of whatever the module holds for it. */
   processExited?(process: ProcessId): void;
   shutdown?(): void | Promise<void>;
@@ -40,13 +49,13 @@ export interface KernelHandle {
   readonly home: string;
   /** Sends from `source` (a module) without capability checks. */
   send(source: ProcessId, msg: {
-    id?: number;
+    id?: MessageId;
     target: Address;
     message: Message;
     blob?: LazyLoadBlob | null;
     rsvp?: Address | null;
     context?: Uint8Array | null;
-  }): number;
+  }): MessageId;
   /**
    * Sends a request from `source` (a module) and resolves with the response
    * message, or rejects with the SendError (Offline, Timeout) that came back
@@ -70,5 +79,5 @@ export interface KernelHandle {
   /** Delivers a message that arrived from another node (its source node already authenticated). */
   deliverRemote(km: KernelMessage): void;
   /** Returns request `id` to whoever awaits it, as a SendError of `kind`. */
-  fail(id: number, kind: "Offline" | "Timeout"): void;
+  fail(id: MessageId, kind: "Offline" | "Timeout"): void;
 }

@@ -3,7 +3,7 @@
  * whole, because a SendError hands the request (and its blob) back; so what
  * one requester may keep here is bounded in count and bytes.
  */
-import type { KernelMessage, ProcessId } from "../types.ts";
+import type { KernelMessage, MessageId, ProcessId } from "../types.ts";
 import { LIMITS } from "../limits.ts";
 
 export interface Pending {
@@ -24,7 +24,7 @@ export function requestBytes(km: KernelMessage): number {
 }
 
 export class PendingRequests {
-  private byId = new Map<number, Pending>();
+  private byId = new Map<MessageId, Pending>();
   private held = new Map<ProcessId, Held>();
 
   /** Why `requester` may not await one more request of `bytes`, or null. */
@@ -40,7 +40,7 @@ export class PendingRequests {
     return null;
   }
 
-  set(id: number, p: Omit<Pending, "bytes">) {
+  set(id: MessageId, p: Omit<Pending, "bytes">) {
     this.take(id);
     const bytes = requestBytes(p.km);
     this.byId.set(id, { ...p, bytes });
@@ -50,16 +50,16 @@ export class PendingRequests {
     this.held.set(p.requester, h);
   }
 
-  get(id: number): Pending | undefined {
+  get(id: MessageId): Pending | undefined {
     return this.byId.get(id);
   }
 
-  has(id: number): boolean {
+  has(id: MessageId): boolean {
     return this.byId.has(id);
   }
 
   /** Removes request `id` and returns it. */
-  take(id: number): Pending | undefined {
+  take(id: MessageId): Pending | undefined {
     const p = this.byId.get(id);
     if (!p) return undefined;
     this.byId.delete(id);
@@ -70,7 +70,7 @@ export class PendingRequests {
     return p;
   }
 
-  entries(): [number, Pending][] {
+  entries(): [MessageId, Pending][] {
     return [...this.byId];
   }
 

@@ -5,7 +5,7 @@
  */
 import type { FromProcess, ToProcess } from "../host/protocol.ts";
 import { type Batch, decodeFromProcess, encodeToProcess } from "../host/wire.ts";
-import type { Address, KernelMessage, LazyLoadBlob, ProcessId } from "../types.ts";
+import type { Address, KernelMessage, LazyLoadBlob, MessageId, ProcessId } from "../types.ts";
 import type { ProcessThread } from "./sandbox.ts";
 import { LIMITS } from "../limits.ts";
 
@@ -28,9 +28,9 @@ const MAX_BLOB_BYTES = 64 * 1024 * 1024;
 export class Running {
   private outbox: ToProcess[] = [];
   private flushing = false;
-  private received = new Map<number, Received>();
+  private received = new Map<MessageId, Received>();
   /** Requests that expect a response, kept until answered however many arrive after. */
-  private unanswered = new Map<number, Received>();
+  private unanswered = new Map<MessageId, Received>();
   private blobBytes = 0;
   readonly startedAt = Date.now();
   /** Messages this process sent and received, for `top`. */
@@ -139,7 +139,7 @@ export class Running {
     }
   }
 
-  private forget(id: number) {
+  private forget(id: MessageId) {
     const prev = this.received.get(id) ?? this.unanswered.get(id);
     if (prev?.blob) {
       this.blobBytes -= prev.blob.bytes.length;
@@ -150,7 +150,7 @@ export class Running {
   }
 
   /** The request `id` was answered: it cannot be answered again. */
-  answered(id: number) {
+  answered(id: MessageId) {
     const r = this.unanswered.get(id);
     if (r) {
       this.unanswered.delete(id);
@@ -161,7 +161,7 @@ export class Running {
     }
   }
 
-  recall(id: number | null): Received | undefined {
+  recall(id: MessageId | null): Received | undefined {
     return id === null ? undefined : this.unanswered.get(id) ?? this.received.get(id);
   }
 

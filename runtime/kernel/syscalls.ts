@@ -7,6 +7,7 @@ import type { FromProcess, SpawnArgs } from "../host/protocol.ts";
 import {
   type Address,
   formatAddress,
+  isMessageId,
   type KernelMessage,
   type LazyLoadBlob,
   type Message,
@@ -133,7 +134,7 @@ export class Syscalls {
     const targetAddr = this.checkedTarget(m.target);
     const target = { node: nodeOf(targetAddr), process: processOf(targetAddr) };
     req.capabilities = this.k.caps.genuineCaps(id, req.capabilities);
-    let msgId = Number.isSafeInteger(m.id) && m.id > 0 ? m.id : randomId();
+    let msgId = isMessageId(m.id) ? m.id : randomId();
     let rsvp: Address | null = null;
     const prompt = req.inherit ? r.recall(m.prompt) : undefined;
     if (req.expects_response !== null) {

@@ -43,6 +43,8 @@ export interface BuildOptions {
   imports?: Record<string, string>;
   /** Written as `export const FEATURES = [...]` for `import { FEATURES } from "@hyperdeno/features"`. */
   features?: string[];
+  /** Copy ui/ to pkg/ui/ (default true; build --no-ui says false). */
+  ui?: boolean;
 }
 
 function entryOf(dir: string): string | null {
@@ -112,7 +114,10 @@ export async function buildPackage(pkgDir: string, opts: BuildOptions = {}): Pro
     if (fresh) result.skipped.push(name);
     return !fresh;
   });
-  if (stale.length === 0) return result;
+  if (stale.length === 0) {
+    if (opts.ui !== false) copyUi(dir);
+    return result;
+  }
   const importMap = writeImportMap(dir, opts);
   if (opts.check) await typeCheck(stale.map((p) => p.entry), importMap);
   // The first `deno bundle` on an empty Deno cache installs esbuild; several at once
@@ -130,6 +135,7 @@ export async function buildPackage(pkgDir: string, opts: BuildOptions = {}): Pro
   const failed = (await Promise.allSettled(lanes)).find((r) => r.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
   result.built.sort();
+  if (opts.ui !== false) copyUi(dir);
   return result;
 }
 
@@ -142,6 +148,37 @@ function selectProcesses(dir: string, opts: BuildOptions): { name: string; entry
     if (!names.has(n)) throw new ParseError(`${dir} has no process ${n}; its processes: ${[...names].join(", ")}`);
   }
   return all.filter((p) => (!opts.include?.length || opts.include.includes(p.name)) && !opts.exclude?.includes(p.name));
+}
+
+/**
+ * A package's web UI is plain static files: `ui/` is copied as it is to
+ * `pkg/ui/` (replacing what was there), where process_lib's serveUi finds it
+ * in the pkg drive. Nothing to install, no bundler: a UI made with a
+ * framework puts its build output in `ui/`.
+ */
+export function copyUi(dir: string) {
+  const from = `${dir}/ui`;
+  try {
+    if (!Deno.statSync(from).isDirectory) return;
+  } catch {
+    return;
+  }
+  const to = `${dir}/pkg/ui`;
+  try {
+    Deno.removeSync(to, { recursive: true });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  // Files and folders only: a symlink in ui/ could carry any file of the builder's machine into the package.
+  const copy = (src: string, dst: string) => {
+    Deno.mkdirSync(dst, { recursive: true });
+    for (const e of Deno.readDirSync(src)) {
+      if (e.name.startsWith(".") || e.name === "node_modules") continue;
+      if (e.isDirectory) copy(`${src}/${e.name}`, `${dst}/${e.name}`);
+      else if (e.isFile) Deno.copyFileSync(`${src}/${e.name}`, `${dst}/${e.name}`);
+    }
+  };
+  copy(from, to);
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   type Capability,
   type KernelMessage,
   type LazyLoadBlob,
+  type MessageId,
   randomId,
   type Request as RequestShape,
   utf8,
@@ -56,7 +57,7 @@ abstract class Builder<Self> {
     this._caps.push(cap);
     return this as unknown as Self;
   }
-  protected blobFrom(): number | null {
+  protected blobFrom(): MessageId | null {
     return this._inherit && !this._blob ? current.blobFrom : null;
   }
 }
@@ -86,7 +87,7 @@ export class Request extends Builder<Request> {
     return this;
   }
 
-  private build(): { id: number; target: Address; request: RequestShape } {
+  private build(): { id: MessageId; target: Address; request: RequestShape } {
     if (!this._target) throw new Error("Request has no target: use Request.to(address)");
     if (!this._body) throw new Error("Request has no body: use .body(...)");
     return {
@@ -102,7 +103,7 @@ export class Request extends Builder<Request> {
     };
   }
 
-  private post(id: number, target: Address, request: RequestShape) {
+  private post(id: MessageId, target: Address, request: RequestShape) {
     post({
       t: "send",
       id,

@@ -5,6 +5,7 @@ import {
   fromUtf8,
   type KernelMessage,
   type LazyLoadBlob,
+  type MessageId,
   nodeOf,
   processOf,
   type SendError as SendErrorShape,
@@ -81,7 +82,7 @@ export class Message {
   blob(): LazyLoadBlob | null {
     return this.km.lazy_load_blob;
   }
-  id(): number {
+  id(): MessageId {
     return this.km.id;
   }
 }

@@ -31,8 +31,11 @@ export { Request, Response } from "./builders.ts";
 export { Message, ProcessAddress, SendError };
 export type { Address, Capability, LazyLoadBlob, OnExit, ProcessId };
 export * as timer from "./timer.ts";
+export * as net from "./net.ts";
+export * as httpClient from "./http_client.ts";
 export { ourModule } from "./modules.ts";
 export {
+  HTTP_CLIENT,
   HTTP_SERVER,
   KERNEL,
   KV,
@@ -186,6 +189,7 @@ export { splitArgs } from "./args.ts";
 export * as vfs from "./vfs.ts";
 export * as kv from "./kv.ts";
 export * as sqlite from "./sqlite.ts";
+export * from "./http.ts";
 
 /**
  * Incoming requests, one at a time, for processes whose loop is "answer each

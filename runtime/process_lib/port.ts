@@ -3,12 +3,12 @@
  * table of requests being awaited, and numbered system calls.
  */
 import { type FromProcess, HOST_KEY, type HostPort, type SysCall, type ToProcess } from "../host/protocol.ts";
-import type { KernelMessage, LazyLoadBlob, SendError as SendErrorShape } from "../types.ts";
+import type { KernelMessage, LazyLoadBlob, MessageId, SendError as SendErrorShape } from "../types.ts";
 import { Queue } from "../queue.ts";
 
 type Incoming =
   | { kind: "msg"; km: KernelMessage; context: Uint8Array | null }
-  | { kind: "err"; id: number; error: SendErrorShape; context: Uint8Array | null };
+  | { kind: "err"; id: MessageId; error: SendErrorShape; context: Uint8Array | null };
 
 interface Waiter<T> {
   resolve(v: T): void;
@@ -23,7 +23,7 @@ function hostPort(): HostPort {
 
 const inbox = new Queue<Incoming>();
 const inboxWaiters = new Queue<Waiter<Incoming>>();
-const awaiting = new Map<number, Waiter<Incoming>>();
+const awaiting = new Map<MessageId, Waiter<Incoming>>();
 const calls = new Map<number, Waiter<unknown>>();
 let nextCall = 1;
 let connected = false;
@@ -33,7 +33,7 @@ export const current = {
   prompt: null as KernelMessage | null,
   /** The blob of the message received last, by awaitMessage or an awaited response. */
   blob: null as LazyLoadBlob | null,
-  blobFrom: null as number | null,
+  blobFrom: null as MessageId | null,
 };
 
 function deliver(m: ToProcess) {
@@ -89,7 +89,7 @@ export function nextIncoming(): Promise<Incoming> {
 }
 
 /** Registers interest in the response to request `id` before it is sent. */
-export function awaitResponse(id: number): Promise<Incoming> {
+export function awaitResponse(id: MessageId): Promise<Incoming> {
   return new Promise((resolve, reject) => awaiting.set(id, { resolve, reject }));
 }
 

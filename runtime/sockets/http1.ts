@@ -1,11 +1,10 @@
 /**
- * Just enough HTTP/1.1 to read one request from a raw connection and answer
- * it, with every size bounded while the bytes arrive: the head, each line,
- * and the body (Content-Length or chunked), so nothing is buffered past its
- * limit. The node reads its own requests (rather than using Deno.serve) so
+ * Just enough HTTP/1.1 to read a request head from a raw connection and
+ * answer, with every size bounded while the bytes arrive (bodies stream in
+ * http1_stream.ts), so nothing is buffered past its limit. The node reads its own requests (rather than using Deno.serve) so
  * that its accept loop, connection table and deadlines are its own.
  */
-import { concat, joinBytes } from "../bytes.ts";
+import { concat } from "../bytes.ts";
 
 export class HttpError extends Error {
   override name = "HttpError";
@@ -20,7 +19,6 @@ export class ConnEnded extends Error {
 }
 
 const MAX_HEAD = 16 * 1024;
-const MAX_LINE = 4096;
 
 /** Buffered reads from a connection. */
 export class ConnReader {
@@ -30,7 +28,8 @@ export class ConnReader {
   /** Bytes received so far. */
   received = 0;
 
-  constructor(private conn: Deno.Conn, private onFirstByte?: () => void) {}
+  /** `onBytes` hears every read that brought bytes (the listener marks the connection as heard). */
+  constructor(private conn: Deno.Conn, private onBytes?: () => void) {}
 
   private async more() {
     if (this.start === this.end) this.start = this.end = 0;
@@ -52,7 +51,7 @@ export class ConnReader {
       throw new ConnEnded((e as Error).message);
     }
     if (n === null) throw new ConnEnded("connection closed by peer");
-    if (this.received === 0) this.onFirstByte?.();
+    this.onBytes?.();
     this.received += n;
     this.end += n;
   }
@@ -69,23 +68,39 @@ export class ConnReader {
     return v;
   }
 
-  /** Reads up to and including `delim`, refusing with `tooLong` past `max` bytes. Returns text without `delim`. */
-  async readUntil(delim: string, max: number, tooLong: HttpError): Promise<string> {
-    const d = new TextEncoder().encode(delim);
+  /**
+   * Reads up to and including `delim`, refusing with `tooLong` (made only when needed: an Error's stack
+   * costs more than the read) past `max` bytes. Returns text without `delim`.
+   */
+  async readUntil(delim: string, max: number, tooLong: HttpError | (() => HttpError)): Promise<string> {
+    const d = DELIMS[delim] ?? new TextEncoder().encode(delim);
+    const refuse = () => typeof tooLong === "function" ? tooLong() : tooLong;
     let from = this.start;
     while (true) {
       const at = indexOf(this.buf.subarray(0, this.end), d, Math.max(this.start, from));
       if (at >= 0) {
+        if (at - this.start > max) throw refuse();
         const text = latin1(this.buf.subarray(this.start, at));
         this.start = at + d.length;
         return text;
       }
-      if (this.end - this.start > max) throw tooLong;
+      if (this.end - this.start > max) throw refuse();
       from = Math.max(this.start, this.end - d.length + 1);
       const before = this.start;
       await this.more();
       from += this.start - before; // the buffer may have been compacted
     }
+  }
+
+  /** Up to `max` bytes: what is buffered, else one read. A copy the caller keeps. */
+  async readSome(max: number): Promise<Uint8Array> {
+    if (this.end === this.start) await this.more();
+    return this.take(Math.min(max, this.end - this.start)).slice();
+  }
+
+  /** Whether bytes beyond those taken are buffered (a pipelined request). */
+  get buffered(): number {
+    return this.end - this.start;
   }
 
   /** Fills `dst` exactly: what is buffered first, then straight from the connection. */
@@ -114,8 +129,11 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
   return -1;
 }
 
+const LATIN1 = new TextDecoder("latin1");
+const DELIMS: Record<string, Uint8Array> = { "\r\n": Uint8Array.of(13, 10), "\r\n\r\n": Uint8Array.of(13, 10, 13, 10) };
+
 function latin1(b: Uint8Array): string {
-  return new TextDecoder("latin1").decode(b);
+  return LATIN1.decode(b);
 }
 
 export interface RequestHead {
@@ -123,13 +141,15 @@ export interface RequestHead {
   /** The request target as sent, e.g. "/rpc:distro:sys/message". */
   target: string;
   headers: Headers;
+  /** "1.1" or "1.0". */
+  version: string;
 }
 
 /** Reads the request line and headers. */
 export async function readHead(r: ConnReader): Promise<RequestHead> {
-  const text = await r.readUntil("\r\n\r\n", MAX_HEAD, new HttpError(431, `request head over ${MAX_HEAD} bytes`));
+  const text = await r.readUntil("\r\n\r\n", MAX_HEAD, () => new HttpError(431, `request head over ${MAX_HEAD} bytes`));
   const [line, ...fields] = text.split("\r\n");
-  const m = /^([A-Z]+) (\S+) HTTP\/1\.[01]$/.exec(line);
+  const m = /^([A-Z]+) (\S+) HTTP\/1\.([01])$/.exec(line);
   if (!m) throw new HttpError(400, "malformed request line");
   const headers = new Headers();
   for (const f of fields) {
@@ -141,74 +161,26 @@ export async function readHead(r: ConnReader): Promise<RequestHead> {
       throw new HttpError(400, "malformed header line");
     }
   }
-  return { method: m[1], target: m[2], headers };
-}
-
-/**
- * Reads the body, refusing with 413 as soon as it is known to pass `max`
- * bytes: at once for a Content-Length over it, or at the chunk that crosses
- * it, never after buffering it. `onContinue` answers `Expect: 100-continue`.
- */
-export async function readBody(
-  r: ConnReader,
-  head: RequestHead,
-  max: number,
-  onContinue: () => Promise<void>,
-): Promise<Uint8Array> {
-  const te = head.headers.get("transfer-encoding");
-  const cl = head.headers.get("content-length");
-  if (te !== null && cl !== null) throw new HttpError(400, "both Transfer-Encoding and Content-Length");
-  const tooBig = () =>
-    new HttpError(
-      413,
-      `request body over the ${max}-byte limit of the local endpoints (MAX_BODY in modules/http_server/mod.ts)`,
-    );
-  if (te !== null) {
-    if (te.toLowerCase() !== "chunked") throw new HttpError(501, `transfer-encoding ${te} is not supported`);
-    await continueIfAsked(head, onContinue);
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    while (true) {
-      const sizeLine = await r.readUntil("\r\n", MAX_LINE, new HttpError(400, "chunk size line too long"));
-      const size = parseInt(sizeLine.split(";")[0].trim(), 16);
-      if (!/^[0-9a-fA-F]+$/.test(sizeLine.split(";")[0].trim()) || !Number.isSafeInteger(size)) {
-        throw new HttpError(400, "malformed chunk size");
-      }
-      if (size === 0) break;
-      total += size;
-      if (total > max) throw tooBig();
-      const chunk = new Uint8Array(size);
-      await r.readInto(chunk);
-      chunks.push(chunk);
-      await r.fill(2);
-      if (latin1(r.take(2)) !== "\r\n") throw new HttpError(400, "chunk not followed by CRLF");
-    }
-    // Trailer fields, if any, up to the empty line.
-    while (await r.readUntil("\r\n", MAX_LINE, new HttpError(400, "trailer line too long")) !== "");
-    return joinBytes(chunks);
-  }
-  if (cl === null) return new Uint8Array();
-  if (!/^\d+$/.test(cl)) throw new HttpError(400, "malformed Content-Length");
-  const len = Number(cl);
-  if (len > max) throw tooBig();
-  await continueIfAsked(head, onContinue);
-  const body = new Uint8Array(len);
-  await r.readInto(body);
-  return body;
-}
-
-async function continueIfAsked(head: RequestHead, onContinue: () => Promise<void>) {
-  if (head.headers.get("expect")?.toLowerCase() === "100-continue") await onContinue();
+  return { method: m[1], target: m[2], headers, version: `1.${m[3]}` };
 }
 
 const REASONS: Record<number, string> = {
   100: "Continue",
   101: "Switching Protocols",
   200: "OK",
+  201: "Created",
+  204: "No Content",
+  302: "Found",
+  303: "See Other",
+  304: "Not Modified",
+  401: "Unauthorized",
+  408: "Request Timeout",
+  429: "Too Many Requests",
   400: "Bad Request",
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  409: "Conflict",
   413: "Content Too Large",
   415: "Unsupported Media Type",
   426: "Upgrade Required",

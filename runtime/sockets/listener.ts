@@ -31,6 +31,8 @@ const FIRST_BACKOFF_MS = 10;
 const MAX_BACKOFF_MS = 1000;
 /** A burst of accept errors ends after this long without one. */
 const BURST_QUIET_MS = 2000;
+/** How often deadlines are checked: a deadline holds to within this. */
+const SWEEP_MS = 100;
 
 /** One accepted connection's place in its listener's table. */
 export class Slot {
@@ -38,13 +40,33 @@ export class Slot {
   /** Whether the peer has sent anything yet. */
   heard = false;
   readonly since = Date.now();
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the connection is closed unless proven by then (Infinity: never), and the deadline's length. */
+  due = Infinity;
+  dueMs = 0;
 
   constructor(readonly conn: Deno.TcpConn, private owner: GuardedListener, timeoutMs: number) {
-    this.timer = setTimeout(() => {
-      owner.log(2, `${owner.limits.label}: closing ${this.remote}, not done within ${timeoutMs} ms`);
-      this.close();
-    }, timeoutMs);
+    this.deadline(timeoutMs);
+  }
+
+  /**
+   * Closes the connection unless it is proven within `ms` from now. The
+   * listener sweeps deadlines a few times a second rather than keeping a
+   * timer per slot: a kept-alive connection sets one per request.
+   */
+  deadline(ms: number) {
+    this.due = Date.now() + ms;
+    this.dueMs = ms;
+    this.owner.watchDeadlines();
+  }
+
+  /**
+   * A kept-alive connection waits for its next request: pending again, with
+   * a deadline of `ms`, and first in line for eviction until it sends a byte.
+   */
+  idle(ms: number) {
+    this.pending = true;
+    this.heard = false;
+    this.deadline(ms);
   }
 
   get remote(): string {
@@ -54,13 +76,13 @@ export class Slot {
 
   /** The connection proved itself: no more deadline, and it is not evicted for newcomers. */
   proven() {
-    clearTimeout(this.timer);
+    this.due = Infinity;
     this.pending = false;
   }
 
   /** Closes the connection (if still open) and frees the slot. Safe to call twice. */
   close() {
-    clearTimeout(this.timer);
+    this.due = Infinity;
     this.owner.release(this);
     try {
       this.conn.close();
@@ -79,6 +101,7 @@ export class GuardedListener {
   private burst = 0;
   private lastError = 0;
   private burstTimer: ReturnType<typeof setTimeout> | undefined;
+  private sweeper: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private listener: Deno.TcpListener,
@@ -163,6 +186,25 @@ export class GuardedListener {
     return true;
   }
 
+  /** Starts the deadline sweep if it is not running. */
+  watchDeadlines() {
+    if (this.sweeper !== undefined || this.closed) return;
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      let waiting = false;
+      for (const s of [...this.slots]) {
+        if (s.due <= now) {
+          this.log(2, `${this.limits.label}: closing ${s.remote}, not done within ${s.dueMs} ms`);
+          s.close();
+        } else if (s.due !== Infinity) waiting = true;
+      }
+      if (!waiting) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+      }
+    }, SWEEP_MS);
+  }
+
   release(slot: Slot) {
     this.slots.delete(slot);
   }
@@ -170,6 +212,7 @@ export class GuardedListener {
   close() {
     this.closed = true;
     clearTimeout(this.burstTimer);
+    clearInterval(this.sweeper);
     try {
       this.listener.close();
     } catch { /* closed */ }

@@ -119,36 +119,45 @@ export async function networkBench(): Promise<Row[]> {
     while (!one.net!.hns.has("two.dev")) await new Promise((r) => setTimeout(r, 10));
     const target = "two.dev@server:kbench:bench.os";
     await call(one, { Pipelined: { n: 20, target, blob: 65536, body: "sink" } });
-    for (const [size, count] of [[64 * 1024, 2000], [1024 * 1024, 200]] as const) {
-      const total = size * count;
-      const ours: number[] = [], raw: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        raw.push(await rawTcp(total, size));
-        ours.push((await call<{ ms: number }>(one, { Pipelined: { n: count, target, blob: size, body: "sink" } })).ms);
-      }
-      const o = total / (median(ours) / 1000) / 2 ** 20, r = total / (median(raw) / 1000) / 2 ** 20;
-      if (size >= 1 << 20) {
-        const c = total / (aeadOnly(total) / 1000) / 2 ** 20;
+    let cipher = 0;
+    for (const form of ["bin", "ints"] as const) {
+      // Integer arrays are what a reference node must be sent; two hyperdeno nodes agree on bin.
+      one.net!.setReferenceOnly(form === "ints");
+      const how = form === "bin" ? "bin, hyperdeno ↔ hyperdeno" : "integer arrays, as to a reference node";
+      for (const [size, count] of [[64 * 1024, 2000], [1024 * 1024, 200]] as const) {
+        const total = size * count;
+        const ours: number[] = [], raw: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          raw.push(await rawTcp(total, size));
+          ours.push(
+            (await call<{ ms: number }>(one, { Pipelined: { n: count, target, blob: size, body: "sink" } })).ms,
+          );
+        }
+        if (one.net!.peers.current("two.dev")?.form !== form) throw new Error(`the link did not speak ${form}`);
+        const o = total / (median(ours) / 1000) / 2 ** 20, r = total / (median(raw) / 1000) / 2 ** 20;
+        const label = size >= 1 << 20 ? "1 MiB" : "64 KiB";
+        if (size >= 1 << 20) {
+          cipher ||= total / (aeadOnly(total) / 1000) / 2 ** 20;
+          rows.push({
+            name: `${label} messages (${how}), against the cipher alone (ChaCha20-Poly1305 seal + open, one thread)`,
+            ours: `${fmt(o)} MiB/s`,
+            baseline: `${fmt(cipher)} MiB/s node:crypto AEAD, no I/O`,
+            ratio: o / cipher,
+            target: "report",
+            pass: true,
+          });
+        }
         rows.push({
-          name: "1 MiB messages, against the cipher alone (ChaCha20-Poly1305 seal + open, one thread)",
+          name: `${label} messages (${how}) process → process over a link (${fmt(total / 2 ** 20, 0)} MiB)`,
           ours: `${fmt(o)} MiB/s`,
-          baseline: `${fmt(c)} MiB/s node:crypto AEAD, no I/O`,
-          ratio: o / c,
-          target: "report",
-          pass: true,
+          baseline: `${fmt(r)} MiB/s raw Deno TCP loopback`,
+          ratio: o / r,
+          target: size >= 1 << 20 && form === "bin" ? "≥ 0.40×" : "report",
+          pass: size >= 1 << 20 && form === "bin" ? o / r >= 0.4 : true,
         });
       }
-      rows.push({
-        name: `${size >= 1 << 20 ? "1 MiB" : "64 KiB"} messages process → process over a link (${
-          fmt(total / 2 ** 20, 0)
-        } MiB)`,
-        ours: `${fmt(o)} MiB/s`,
-        baseline: `${fmt(r)} MiB/s raw Deno TCP loopback`,
-        ratio: o / r,
-        target: size >= 1 << 20 ? "≥ 0.40×" : "report",
-        pass: size >= 1 << 20 ? o / r >= 0.4 : true,
-      });
     }
+    one.net!.setReferenceOnly(false);
     // Handshake: dial and complete XX with signed payloads, beside a bare TCP connect.
     const id = one.net!.hns.get("two.dev")!;
     const hs: number[] = [], tcp: number[] = [];
