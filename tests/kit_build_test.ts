@@ -36,7 +36,7 @@ Deno.test("build's flags: include/exclude, features, ui-only, force, and a zip w
   const dir = await tmp("flags");
   const pkg = `${dir}/app`;
   assertEquals((await cli("new", pkg, "--ui")).code, 0);
-  // The UI template's process needs process_lib's serveUi (the HTTP server's part); build the UI alone.
+  // --ui-only copies the UI and bundles nothing.
   const ui = await cli("build", pkg, "--ui-only");
   assertEquals(ui.code, 0, ui.err);
   assertMatch(ui.out, /UI pkg\/ui\//);
