@@ -1,6 +1,14 @@
 /** `new` (n): a package from a template, as `kit new`: TypeScript (or JavaScript) instead of Rust. */
 import { type CommandSpec, parseFlags, UsageError } from "./flags.ts";
-import { fillTemplate, hasUiVersion, type Language, LANGUAGES, templateExists, TEMPLATES } from "./templates.ts";
+import {
+  examplePackage,
+  fillTemplate,
+  hasUiVersion,
+  type Language,
+  LANGUAGES,
+  templateExists,
+  TEMPLATES,
+} from "./templates.ts";
 
 export const spec: CommandSpec = {
   name: "new",
@@ -37,7 +45,9 @@ export const spec: CommandSpec = {
       short: "t",
       default: "chat",
       value: "TEMPLATE",
-      help: `Template to create [possible values: ${TEMPLATES.join(", ")}]`,
+      help: `Template to create [possible values: ${
+        TEMPLATES.join(", ")
+      }, or an example app of packages/ such as ping]`,
     },
     { long: "ui", bool: true, help: "If set, use the template with UI (chat has one)" },
   ],
@@ -64,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
       `hyperdeno writes processes in ${LANGUAGES.join(" or ")}, not ${language} (nodes run JavaScript, not Wasm)`,
     );
   }
-  if (!(TEMPLATES as readonly string[]).includes(template)) {
+  if (!(TEMPLATES as readonly string[]).includes(template) && !examplePackage(template)) {
     throw new UsageError(`no template "${template}": pick one of ${TEMPLATES.join(", ")}`);
   }
   if (!templateExists(template)) {

@@ -6,6 +6,7 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { cli, freePort, NodeProcess } from "./cli_helpers.ts";
+import { bootNode, injectJson, install, removeHome } from "../runtime/testing.ts";
 
 async function tmp(prefix: string) {
   return await Deno.makeTempDir({ prefix: `hyperdeno-kit-${prefix}-` });
@@ -151,5 +152,27 @@ Deno.test("new --language javascript: the template with its types erased builds 
   assert(exists(`${dir}/js-fib/test/js-fib-test/js-fib-test/tester_lib.js`));
   const built = await cli("build", `${dir}/js-fib`);
   assertEquals(built.code, 0, built.err);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("new -t <example app of packages/>: ping becomes a package of its own that builds and answers", async () => {
+  const dir = await tmp("example");
+  const r = await cli("new", `${dir}/pong-app`, "-t", "ping", "-u", "me.os");
+  assertEquals(r.code, 0, r.err);
+  const meta = JSON.parse(await Deno.readTextFile(`${dir}/pong-app/metadata.json`)).properties;
+  assertEquals([meta.package_name, meta.publisher], ["pong-app", "me.os"]);
+  assertMatch(await Deno.readTextFile(`${dir}/pong-app/ping/main.ts`), /ping:pong-app:me\.os/);
+  const n = await bootNode();
+  try {
+    await install(n, `${dir}/pong-app`);
+    assertEquals(await injectJson(n, "ping:pong-app:me.os", "ping"), "pong");
+  } finally {
+    await n.shutdown();
+    await removeHome(n);
+  }
+  // The slot for kit's file-transfer template: it is the file-transfer app once packages/ holds it.
+  const ft = await cli("new", `${dir}/ft`, "-t", "file-transfer");
+  if (ft.code !== 0) assertMatch(ft.err, /the file-transfer template is not in this hyperdeno yet/);
+  else assertMatch(await Deno.readTextFile(`${dir}/ft/metadata.json`), /"package_name": "ft"/);
   await Deno.remove(dir, { recursive: true });
 });
