@@ -2,11 +2,12 @@
 import { Node } from "../runtime/boot.ts";
 import { SANDBOX_MODES } from "../runtime/kernel/sandbox.ts";
 import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
+import { fakeNodeName, readyText } from "./first_run.ts";
 
 export const spec: CommandSpec = {
   name: "boot-fake-node",
   summary: "Boot a fake node for development (terminal on stdin; Ctrl-C or Ctrl-D to stop)",
-  usage: "deno task node [OPTIONS]",
+  usage: "hyperdeno boot-fake-node [OPTIONS]",
   positionals: [],
   flags: [
     { long: "port", short: "p", default: "8080", value: "NODE_PORT", help: "The port to run the fake node on" },
@@ -17,7 +18,13 @@ export const spec: CommandSpec = {
       value: "HOME",
       help: "Path to home directory for fake node",
     },
-    { long: "fake-node-name", short: "f", default: "fake.dev", value: "NODE_NAME", help: "Name for fake node" },
+    {
+      long: "fake-node-name",
+      short: "f",
+      default: "fake.dev",
+      value: "NODE_NAME",
+      help: "Name for fake node (a name without a dot gets .dev)",
+    },
     {
       long: "fakechain-port",
       short: "c",
@@ -39,6 +46,13 @@ export const spec: CommandSpec = {
       help:
         "processes: each package (but the distro) runs in a child process the node can always stop; threads: every package runs in threads of the node",
     },
+    {
+      long: "runtime-path",
+      short: "r",
+      value: "PATH",
+      refused: "the node is this hyperdeno: to run another checkout, use its main.ts (deno task node there)",
+    },
+    { long: "release", bool: true, refused: "there is nothing to compile: the node runs from its TypeScript" },
   ],
 };
 
@@ -64,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   node = await Node.boot({
     home,
-    name: String(flags["fake-node-name"]),
+    name: fakeNodeName(String(flags["fake-node-name"])),
     port,
     password: String(flags.password),
     verbosity,
@@ -80,16 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => stop(0));
-  node.terminal.print(
-    0,
-    `${node.name}: node ready in ${Math.round(node.bootMs)} ms; http://127.0.0.1:${node.port}; ${
-      node.net?.indirect
-        ? `indirect via ${node.net.opts.routers.join(", ")}`
-        : `tcp ${node.net?.tcpPort}, ws ${node.net?.wsPort}`
-    }; home ${home}${
-      persist ? "" : " (removed on exit; --persist keeps it)"
-    }\ntype a command (hi, m, top, alias, cat, echo) or Ctrl-C to stop`,
-  );
+  node.terminal.print(0, readyText(node, { home, persist, password: String(flags.password) }));
   await node.runTerminal();
   // stdin closed (a pipe ended): keep serving until a signal stops the node.
   await new Promise(() => {});

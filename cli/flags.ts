@@ -13,8 +13,12 @@ export interface FlagSpec {
   /** A flag that takes no value. */
   bool?: boolean;
   default?: string;
-  help: string;
+  help?: string;
   value?: string;
+  /** May be given several times; the values collect in a list (flags[long] is a string[]). */
+  multiple?: boolean;
+  /** kit has this flag but it means nothing here: using it is an error that says why. */
+  refused?: string;
 }
 
 export interface CommandSpec {
@@ -26,14 +30,14 @@ export interface CommandSpec {
 }
 
 export interface Parsed {
-  flags: Record<string, string | boolean | undefined>;
+  flags: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
   help: boolean;
 }
 
 export function parseFlags(spec: CommandSpec, argv: string[]): Parsed {
-  const flags: Record<string, string | boolean | undefined> = {};
-  for (const f of spec.flags) flags[f.long] = f.bool ? false : f.default;
+  const flags: Record<string, string | boolean | string[] | undefined> = {};
+  for (const f of spec.flags) flags[f.long] = f.bool ? false : f.multiple ? [] : f.default;
   const positionals: string[] = [];
   let help = false;
   for (let i = 0; i < argv.length; i++) {
@@ -52,13 +56,15 @@ export function parseFlags(spec: CommandSpec, argv: string[]): Parsed {
         : [a, undefined];
       const f = spec.flags.find((f) => key === `--${f.long}` || (f.short && key === `-${f.short}`));
       if (!f) throw new UsageError(`unknown flag ${key} for ${spec.name}`);
+      if (f.refused) throw new UsageError(`${key} is not supported by hyperdeno: ${f.refused}`);
       if (f.bool) {
         flags[f.long] = inline === undefined ? true : inline !== "false";
         continue;
       }
       const v = inline ?? argv[++i];
       if (v === undefined) throw new UsageError(`${key} needs a value (${f.value ?? "VALUE"})`);
-      flags[f.long] = v;
+      if (f.multiple) (flags[f.long] as string[]).push(...v.split(",").map((x) => x.trim()).filter(Boolean));
+      else flags[f.long] = v;
       continue;
     }
     positionals.push(a);
@@ -81,11 +87,22 @@ export function helpText(spec: CommandSpec): string {
     }
   }
   lines.push("", "Options:");
-  for (const f of spec.flags) {
-    const name = `${f.short ? `-${f.short}, ` : "    "}--${f.long}${f.bool ? "" : ` <${f.value ?? "VALUE"}>`}`;
-    lines.push(`  ${name.padEnd(28)}${f.help}${f.default !== undefined ? ` [default: ${f.default}]` : ""}`);
+  const shown = spec.flags.filter((f) => !f.refused).map((f) => ({
+    f,
+    name: `${f.short ? `-${f.short}, ` : "    "}--${f.long}${f.bool ? "" : ` <${f.value ?? "VALUE"}>`}`,
+  }));
+  const w = Math.max(28, ...shown.map((s) => s.name.length + 2));
+  for (const { f, name } of shown) {
+    lines.push(`  ${name.padEnd(w)}${f.help ?? ""}${f.default !== undefined ? ` [default: ${f.default}]` : ""}`);
   }
-  lines.push(`  ${"-h, --help".padEnd(28)}Print help`);
+  lines.push(`  ${"-h, --help".padEnd(w)}Print help`);
+  const refused = spec.flags.filter((f) => f.refused);
+  if (refused.length) {
+    lines.push(
+      "",
+      `kit flags without a meaning here: ${refused.map((f) => `--${f.long}`).join(", ")}`,
+    );
+  }
   return lines.join("\n");
 }
 

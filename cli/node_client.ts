@@ -15,7 +15,7 @@ export async function postToNode(
     });
   } catch {
     throw new UsageError(
-      `no node answers on port ${port}: start one with \`deno task node -p ${port}\`, or pass -p PORT`,
+      `no node answers on port ${port}: start one with \`hyperdeno boot-fake-node -p ${port}\`, or pass -p PORT`,
     );
   }
   const text = await resp.text();
@@ -24,4 +24,21 @@ export async function postToNode(
   } catch {
     throw new UsageError(`port ${port} answered with something that is not a hyperdeno node (HTTP ${resp.status})`);
   }
+}
+
+/** Sends `request` (as JSON) to `process` on the node at `port` and returns its JSON answer and blob (base64). */
+export async function askNode(
+  port: number,
+  process: string,
+  request: unknown,
+): Promise<{ body: Record<string, unknown>; blob: string | null }> {
+  const { status, json } = await postToNode(port, "/rpc:distro:sys/message", {
+    process,
+    node: null,
+    body: JSON.stringify(request),
+    blob: null,
+    expects_response: 15,
+  });
+  if (status !== 200) throw new UsageError(`the node on port ${port} did not answer ${process}: ${json.error}`);
+  return { body: JSON.parse(String(json.body)), blob: (json.blob as string | null) ?? null };
 }

@@ -21,3 +21,12 @@ export function nodeFlags(task: string): string[] {
   }
   return flags;
 }
+
+/** Whether this is a compiled hyperdeno (`deno task compile`): its own executable runs commands, not `deno run`. */
+export const COMPILED = !/(^|\/)deno(\.exe)?$/.test(Deno.execPath());
+
+/** The executable and arguments that run a hyperdeno command (`main` replaces this checkout's main.ts). */
+export function hyperdenoCommand(args: string[], main?: string): { cmd: string; args: string[] } {
+  if (COMPILED && !main) return { cmd: Deno.execPath(), args };
+  return { cmd: Deno.execPath(), args: ["run", ...NODE_FLAGS, main ?? RUN_ARGS[RUN_ARGS.length - 1], ...args] };
+}

@@ -33,6 +33,8 @@ export interface UserspacePersistedProcess {
   capabilities: Capability[];
   public: boolean;
   status?: ProcessStatus;
+  /** hyperdeno: a script the terminal started (short-lived; `top` counts them apart). */
+  script?: boolean;
 }
 
 export type KernelPrintResponse =
@@ -46,7 +48,9 @@ export type KernelResponse =
   | "StartedProcess"
   | "RunProcessError"
   | { KilledProcess: ProcessId }
-  | { Debug: KernelPrintResponse };
+  | { Debug: KernelPrintResponse }
+  /** hyperdeno: a command the kernel could not take, answered when its sender awaits an answer. */
+  | { Err: string };
 
 /** What `top` shows about a process beyond its persisted entry. */
 export interface ProcessStatus {

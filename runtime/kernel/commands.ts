@@ -51,7 +51,7 @@ export class KernelCommands implements RuntimeModule {
       cmd = JSON.parse(fromUtf8(km.message.Request.body));
     } catch {
       this.k.print(0, `kernel: ${km.source} sent a request that is not a JSON KernelCommand`);
-      return;
+      return reply({ Err: "not a JSON KernelCommand" });
     }
     const source = processOf(km.source);
     const [name, arg = null] = parseVariant(cmd) ?? [];
@@ -100,6 +100,7 @@ export class KernelCommands implements RuntimeModule {
       }
     } catch (e) {
       this.k.print(0, `kernel: bad KernelCommand from ${source}: ${(e as Error).message}`);
+      reply({ Err: `bad KernelCommand: ${(e as Error).message}` });
     }
   }
 
@@ -130,11 +131,15 @@ export class KernelCommands implements RuntimeModule {
     }
   }
 
+  private scriptMark(id: ProcessId): { script?: true } {
+    return this.k.scripts.has(id) ? { script: true } : {};
+  }
+
   private debug(arg: unknown): KernelPrintResponse {
     if (arg === "ProcessMap") {
       const map: Record<ProcessId, UserspacePersistedProcess | { runtime_module: true }> = {};
       for (const id of this.k.processes.ids()) {
-        map[id] = { ...this.k.processes.get(id)!, status: this.k.status(id) };
+        map[id] = { ...this.k.processes.get(id)!, status: this.k.status(id), ...this.scriptMark(id) };
       }
       for (const id of this.k.modulesList()) map[id] = { runtime_module: true };
       return { ProcessMap: map };
@@ -143,7 +148,7 @@ export class KernelCommands implements RuntimeModule {
       const id = (arg as { Process: string }).Process;
       parseProcessId(id);
       const p = this.k.processes.get(id);
-      return { Process: p ? { ...p, status: this.k.status(id) } : null };
+      return { Process: p ? { ...p, status: this.k.status(id), ...this.scriptMark(id) } : null };
     }
     if (arg && typeof arg === "object" && "HasCap" in arg) {
       const { on, cap } = (arg as { HasCap: { on: string; cap: unknown } }).HasCap;

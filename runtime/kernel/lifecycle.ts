@@ -9,6 +9,7 @@ import { type KernelMessage, nodeOf, type OnExit, ParseError, type ProcessId, pr
 import type { ProcessStatus } from "../api/kernel.ts";
 import type { Kernel } from "./kernel.ts";
 import { Running } from "./running.ts";
+import { sourceMappedStack } from "./source_map.ts";
 
 interface Lifecycle {
   restarts: number;
@@ -113,8 +114,8 @@ export class Lifecycles {
     const l = this.life.get(id);
     if (l?.restartTimer) clearTimeout(l.restartTimer);
     this.life.delete(id);
+    this.forgetScript(id);
     this.k.processes.remove(id);
-    this.k.scripts.delete(id);
     return known;
   }
 
@@ -126,8 +127,14 @@ export class Lifecycles {
     this.stop(id, false);
     const life = this.lifeOf(id);
     if (!ok) {
-      life.lastError = error;
-      this.k.print(0, `kernel: ${id} crashed: ${error}`, { source: id, kind: "crash" });
+      // The trace in the package's own sources, in full once; a crash that repeats it on each restart is one line.
+      const trace = error && p
+        ? sourceMappedStack(error, this.k.addr(id), this.k.code.path(p.wasm_bytes_handle))
+        : error;
+      const again = trace !== null && trace === life.lastError;
+      life.lastError = trace;
+      const text = again ? `crashed again: ${trace!.split("\n")[0]}` : `crashed: ${trace}`;
+      this.k.print(0, `kernel: ${id} ${text}`, { source: id, kind: "crash" });
     } else this.k.print(2, `kernel: ${id} exited`);
     if (this.k.stopping || !p) return;
     const onExit: OnExit = p.on_exit;
@@ -167,8 +174,18 @@ export class Lifecycles {
       }
     }
     this.life.delete(id);
+    this.forgetScript(id);
     this.k.processes.remove(id);
-    this.k.scripts.delete(id);
+  }
+
+  /**
+   * A script that ended is gone for good (its id was random): the capabilities
+   * to message it that its start handed out (grant_capabilities) go too, so
+   * they do not pile up on their holders, one per command ever run.
+   */
+  private forgetScript(id: ProcessId) {
+    if (!this.k.scripts.delete(id)) return;
+    this.k.processes.dropIssuedBy(this.k.addr(id));
   }
 
   status(id: ProcessId): ProcessStatus {

@@ -118,6 +118,21 @@ export class ProcessMap {
     this.save();
   }
 
+  /** Drops, from every holder, the capabilities `issuer` issued (a process gone for good). */
+  dropIssuedBy(issuer: string): void {
+    let dropped = false;
+    for (const m of this.caps.values()) {
+      for (const [k, c] of m) {
+        if (c.issuer !== issuer) continue;
+        m.delete(k);
+        dropped = true;
+      }
+    }
+    if (!dropped) return;
+    this.version++;
+    this.save();
+  }
+
   toJSON(): Record<ProcessId, PersistedProcess> {
     const out: Record<ProcessId, PersistedProcess> = {};
     for (const id of this.entries.keys()) out[id] = this.get(id)!;

@@ -41,7 +41,8 @@ export default script(async (our, line) => {
   try {
     const resp = await req.sendAndAwaitResponse(awaitSeconds);
     const blob = resp.blob();
-    return resp.text() + (blob ? `\n(blob: ${blob.bytes.length} bytes${blob.mime ? `, ${blob.mime}` : ""})` : "");
+    const text = resp.text() || `(empty response from ${address})`;
+    return text + (blob ? `\n(blob: ${blob.bytes.length} bytes${blob.mime ? `, ${blob.mime}` : ""})` : "");
   } catch (e) {
     if (e instanceof SendError) {
       return e.kind === "Timeout"

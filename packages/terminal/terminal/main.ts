@@ -20,14 +20,23 @@ import {
   VFS,
 } from "@hyperdeno/process_lib";
 
-const DEFAULT_ALIASES: Record<string, string> = {
-  alias: "alias:terminal:sys",
-  cat: "cat:terminal:sys",
-  echo: "echo:terminal:sys",
-  hi: "hi:terminal:sys",
-  m: "m:terminal:sys",
-  top: "top:terminal:sys",
-};
+const DEFAULT_ALIASES: Record<string, string> = Object.fromEntries(
+  [
+    "alias",
+    "cat",
+    "clear-state",
+    "echo",
+    "help",
+    "hi",
+    "kfetch",
+    "kill",
+    "m",
+    "net-diagnostics",
+    "peer",
+    "peers",
+    "top",
+  ].map((name) => [name, `${name}:terminal:sys`]),
+);
 
 interface ScriptConfig {
   root?: boolean;
@@ -41,11 +50,18 @@ interface ScriptConfig {
 const te = new TextEncoder();
 const td = new TextDecoder();
 
+/** The aliases saved by `alias`, over the defaults (so a node keeps new default scripts after an upgrade). */
 function loadAliases(): Record<string, string> {
   const s = getState();
   if (!s) return { ...DEFAULT_ALIASES };
   try {
-    return JSON.parse(td.decode(s));
+    const saved = JSON.parse(td.decode(s)) as Record<string, string | null>;
+    const merged: Record<string, string> = { ...DEFAULT_ALIASES };
+    for (const [alias, process] of Object.entries(saved)) {
+      if (process === null) delete merged[alias];
+      else merged[alias] = process;
+    }
+    return merged;
   } catch {
     return { ...DEFAULT_ALIASES };
   }
@@ -54,7 +70,15 @@ function loadAliases(): Record<string, string> {
 export default async function init(_our: string) {
   const me = our();
   let aliases = loadAliases();
-  const save = () => setState(te.encode(JSON.stringify(aliases)));
+  // Saved as changes to the defaults: a removed default is null.
+  const save = () => {
+    const changes: Record<string, string | null> = {};
+    for (const name of Object.keys(DEFAULT_ALIASES)) if (!(name in aliases)) changes[name] = null;
+    for (const [name, process] of Object.entries(aliases)) {
+      if (DEFAULT_ALIASES[name] !== process) changes[name] = process;
+    }
+    return setState(te.encode(JSON.stringify(changes)));
+  };
 
   while (true) {
     let msg: Message;
@@ -161,6 +185,7 @@ async function runScript(script: string, args: string) {
   }
   const run = await kernel({ RunProcess: id });
   if (run !== "StartedProcess") throw new Error(`could not run ${script}: ${JSON.stringify(run)}`);
+  // The capabilities to message the script (ours, and those of grant_capabilities) go when it ends.
   Request.to(addr).body(args).send();
 }
 

@@ -3,6 +3,7 @@ import { KERNEL, moduleAddress, NET, type ProcessStatus, Request, script, splitA
 
 interface Entry {
   runtime_module?: boolean;
+  script?: boolean;
   on_exit?: unknown;
   public?: boolean;
   capabilities?: { issuer: string; params: string }[];
@@ -31,6 +32,9 @@ function onExit(v: unknown): string {
 
 export default script(async (our, line) => {
   const [only] = splitArgs(line);
+  if (only === "-h" || only === "--help") {
+    return "Usage: top [PROCESS_ID]\n  top alone lists processes; with an id, one in detail";
+  }
   const kernel = moduleAddress(our.node, KERNEL);
   const body = only ? { Debug: { Process: only } } : { Debug: "ProcessMap" };
   const resp = (await Request.to(kernel).json(body).sendAndAwaitResponse(5)).json<
@@ -54,22 +58,23 @@ export default script(async (our, line) => {
     ].filter(Boolean).join("\n");
   }
   const map = resp.Debug.ProcessMap ?? {};
-  const ids = Object.keys(map).sort();
-  const procs = ids.filter((id) => !map[id].runtime_module);
-  const running = procs.filter((id) => map[id].status?.running).length;
+  const all = Object.keys(map).sort();
+  const modules = all.filter((id) => map[id].runtime_module);
+  // Scripts are short-lived (this very top is one): counted, not listed.
+  const scripts = all.filter((id) => map[id].script);
+  const ids = all.filter((id) => !map[id].runtime_module && !map[id].script);
+  const running = ids.filter((id) => map[id].status?.running).length;
   const w = Math.max(10, ...ids.map((id) => id.length));
   const rows = [
-    `${procs.length} processes (${running} running), ${ids.length - procs.length} runtime modules`,
+    `${ids.length} processes (${running} running)${
+      scripts.length > 1 ? `, ${scripts.length - 1} other script${scripts.length === 2 ? "" : "s"} running` : ""
+    }; runtime modules: ${modules.map((m) => m.replace(/:distro:sys$/, "")).join(", ")}`,
     `${"PROCESS".padEnd(w)}  ${"STATE".padEnd(16)} ${"ON_EXIT".padEnd(8)} ${
       "PUBLIC".padEnd(6)
     } CAPS  RESTARTS  MSGS IN/OUT`,
   ];
   for (const id of ids) {
     const e = map[id];
-    if (e.runtime_module) {
-      rows.push(`${id.padEnd(w)}  ${"runtime".padEnd(16)}`);
-      continue;
-    }
     const st = e.status!;
     rows.push(
       `${id.padEnd(w)}  ${state(e).padEnd(16)} ${onExit(e.on_exit).padEnd(8)} ${String(e.public).padEnd(6)} ${
