@@ -1,13 +1,13 @@
 /**
  * hyperdeno's command line: kit's commands for a Deno node.
- *   deno task node | build | start-package | inject-message | fake-net | fakechain
+ *   deno task node | build | start-package | inject-message | fake-net | chain
  */
 import { helpText, UsageError } from "./cli/flags.ts";
 import * as bootFakeNode from "./cli/boot_fake_node.ts";
 import * as build from "./cli/build.ts";
 import * as injectMessage from "./cli/inject_message.ts";
 import * as startPackage from "./cli/start_package.ts";
-import * as fakechain from "./cli/fakechain.ts";
+import * as chain from "./cli/chain.ts";
 import * as fakeNet from "./cli/fake_net.ts";
 import { ParseError } from "./runtime/types.ts";
 import { Refusal } from "./runtime/errors.ts";
@@ -17,7 +17,7 @@ const COMMANDS = {
   "build": build,
   "start-package": startPackage,
   "inject-message": injectMessage,
-  "fakechain": fakechain,
+  "chain": chain,
   "fake-net": fakeNet,
 };
 const ALIASES: Record<string, keyof typeof COMMANDS> = {
