@@ -26,7 +26,7 @@ export interface ChainOptions {
 /** What a node holds of its chain; stop() lets go of it (and of the anvil it started). */
 export class ChainLink {
   indexer!: HnsIndexer;
-  constructor(readonly chain: ChainClient, public anvil: Anvil | null) {}
+  constructor(readonly chain: ChainClient, readonly chainId: number, public anvil: Anvil | null) {}
 
   async stop() {
     this.indexer.stop();
@@ -77,7 +77,7 @@ export async function joinChain(
       say(1, `hns: ${minted ? "minted" : "updated the notes of"} ${identity.name} in block ${block} of ${url}`);
     };
     if (dev) await register();
-    const link = new ChainLink(chain, anvil);
+    const link = new ChainLink(chain, id, anvil);
     const indexer = link.indexer = new HnsIndexer({
       chain,
       stateFile: `${net.k.home}/hns-indexer.json`,

@@ -25,6 +25,7 @@ import { SqliteModule } from "../modules/sqlite/mod.ts";
 import { isSafeNode, ParseError } from "./types.ts";
 import { loadOrCreateKeys } from "./keys.ts";
 import { NetModule } from "../modules/net/mod.ts";
+import { EthModule } from "../modules/eth/mod.ts";
 import { type ChainLink, type ChainOptions, joinChain } from "../chain/network.ts";
 import { HomeInUse, PortInUse } from "./errors.ts";
 
@@ -164,6 +165,7 @@ export class Node {
         });
         kernel.registerModule(net);
         chain = await joinChain(net, keys, opts.network, (v, t) => terminal!.print(v, t));
+        kernel.registerModule(new EthModule(kernel, chain.chain, chain.chainId, opts.network.pollMs));
       }
     } catch (e) {
       await chain?.stop();
