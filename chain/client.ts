@@ -17,6 +17,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { defineChain } from "viem";
 import { DEV_ACCOUNT_KEY } from "./hypermap.ts";
+import { withTimeout } from "../runtime/timeout.ts";
 
 export class RpcError extends Error {
   override name = "RpcError";
@@ -33,15 +34,22 @@ export class ChainClient {
       throw new RpcError(`an RPC URL is http://, https://, ws:// or wss://: ${url}`);
     }
     this.transport = url.startsWith("ws")
-      ? webSocket(url, { retryCount: 0, timeout: timeoutMs })
+      // viem's own reconnection prints failures to the console: a failed request drops the socket instead, and the
+      // next request opens a new one.
+      ? webSocket(url, { retryCount: 0, timeout: timeoutMs, reconnect: false })
       : http(url, { retryCount: 0, timeout: timeoutMs });
     this.public = createPublicClient({ transport: this.transport });
   }
 
   /** A JSON-RPC call; the answer is the endpoint's, unchecked (callers validate what they use). */
-  request(method: string, params: unknown[] = []): Promise<unknown> {
-    // deno-lint-ignore no-explicit-any
-    return this.public.request({ method, params } as any) as Promise<unknown>;
+  async request(method: string, params: unknown[] = []): Promise<unknown> {
+    try {
+      // deno-lint-ignore no-explicit-any
+      return await this.public.request({ method, params } as any);
+    } catch (e) {
+      if (this.url.startsWith("ws") && !(e as { code?: unknown }).code) await this.close();
+      throw e;
+    }
   }
 
   async chainId(): Promise<number> {
@@ -95,14 +103,14 @@ export class ChainClient {
     }
   }
 
+  /** Closes a ws connection (the next request opens another). */
   async close() {
-    if (this.url.startsWith("ws")) {
-      try {
-        // deno-lint-ignore no-explicit-any
-        const { socket } = await (this.transport as any)({}).value.getRpcClient();
-        socket?.close();
-      } catch { /* not open */ }
-    }
+    if (!this.url.startsWith("ws")) return;
+    try {
+      // deno-lint-ignore no-explicit-any
+      const rpc: { close(): void } = await withTimeout((this.transport as any)({}).value.getRpcClient(), 1000);
+      rpc.close();
+    } catch { /* not open */ }
   }
 }
 
