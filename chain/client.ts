@@ -87,11 +87,11 @@ export class ChainClient {
     for (let attempt = 0;; attempt++) {
       try {
         const hash = await this.wallet.writeContract({ address: to, abi, functionName, args, account, chain: null });
-        const receipt = await this.public.waitForTransactionReceipt({ hash, timeout: this.timeoutMs });
-        if (receipt.status !== "success") {
-          throw new RpcError(`${functionName} reverted in block ${receipt.blockNumber}`);
+        const receipt = await this.receipt(hash);
+        if (receipt.status !== "0x1") {
+          throw new RpcError(`${functionName} reverted in block ${Number(receipt.blockNumber)}`);
         }
-        return { block: receipt.blockNumber, hash };
+        return { block: BigInt(receipt.blockNumber), hash };
       } catch (e) {
         // Another process (a second node on the same dev account) took the nonce: try again with the next one.
         if (attempt < 8 && /nonce|already known|replacement transaction/i.test(String((e as Error).message))) {
@@ -101,6 +101,19 @@ export class ChainClient {
         throw e;
       }
     }
+  }
+
+  /** Polls for a transaction's receipt (a dev chain mines at once; viem's watcher waits for its next block poll). */
+  private async receipt(hash: Hex): Promise<{ status: string; blockNumber: string }> {
+    const until = Date.now() + this.timeoutMs;
+    for (let wait = 5; Date.now() < until; wait = Math.min(wait * 2, 500)) {
+      const r = await this.request("eth_getTransactionReceipt", [hash]) as { status?: unknown; blockNumber?: unknown };
+      if (r && typeof r.status === "string" && typeof r.blockNumber === "string") {
+        return { status: r.status, blockNumber: r.blockNumber };
+      }
+      await new Promise((res) => setTimeout(res, wait));
+    }
+    throw new RpcError(`no receipt for ${hash} within ${this.timeoutMs} ms`);
   }
 
   /** Closes a ws connection (the next request opens another). */
