@@ -173,13 +173,17 @@ export class HnsIndexer {
         `hns: the chain at ${this.opts.chain.url} is a new chain (id ${id}); indexing it from its start`,
       );
     }
-    const start = this.opts.startBlock ?? (id === 8453 ? Number(BASE_FIRST_BLOCK) : 0);
-    const again = s.genesis !== "";
+    const again = s.genesis !== "" && this.rounds > 0;
     // Identities net knows stay until the new chain says otherwise: on a dev chain started again, nodes register
     // again within moments, and a peer is better reachable on its old address than forgotten meanwhile.
-    this.state.s = emptyState(id, genesis, start);
+    this.state.s = emptyState(id, genesis, this.startBlock(id));
     this.dirtySince ||= Date.now();
+    // (At start the node has just registered on this chain: only a chain that changed under a running node asks.)
     if (again) await this.opts.onNewChain?.();
+  }
+
+  private startBlock(chainId: number): number {
+    return this.opts.startBlock ?? (chainId === 8453 ? Number(BASE_FIRST_BLOCK) : 0);
   }
 
   /** If the block we read up to is no longer on the chain, rolls back to the newest that is. */

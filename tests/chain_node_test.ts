@@ -4,7 +4,7 @@
  * node must not delete the first one's home); a node reading the chain over ws://; eth:distro:sys for processes.
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "./assert.ts";
-import { bootNode, injectJson, install, removeHome, startChain, waitFor } from "../runtime/testing.ts";
+import { bootNode, injectJson, install, registerOnChain, removeHome, startChain, waitFor } from "../runtime/testing.ts";
 import { bootNet } from "./net_helpers.ts";
 import { FIXTURES } from "./helpers.ts";
 import { NodeProcess } from "./cli_helpers.ts";
@@ -44,6 +44,30 @@ Deno.test("chain: a node restarted with a new home takes its name back; peers us
       await b2.shutdown();
       await removeHome(b2);
     }
+    await net.close();
+  }
+});
+
+Deno.test("chain: a ~net-key written on chain is the key from then on; links under the old one close", async () => {
+  const net = await bootNet({ "a.dev": {}, "b.dev": {} });
+  const a = net.nodes["a.dev"], b = net.nodes["b.dev"];
+  try {
+    assert((await injectJson<Call>(a, NU, { Call: { target: `b.dev@${NU}` } })).ok);
+    assert(a.net!.peers.current("b.dev"), "a link to b.dev is up");
+    const real = b.net!.hns.get("b.dev")!;
+    // b.dev's owner writes another key (one b.dev's node does not hold), keeping its address.
+    await registerOnChain(net.chain, "b.dev", new Uint8Array(32).fill(9), { ports: real.ports });
+    await waitFor("a to take the new key", () => a.net!.hns.get("b.dev")!.public_key === "09".repeat(32));
+    await waitFor("a's link made under the old key to close", () => !a.net!.peers.current("b.dev"));
+    // a now expects the new key: the node at b.dev's address cannot prove it, so a refuses to talk.
+    const refused = await injectJson<Call>(a, NU, { Call: { target: `b.dev@${NU}` } });
+    assertEquals(refused.err, "Offline", JSON.stringify(refused));
+    // The owner writes b.dev's real key back: a talks to it again.
+    await registerOnChain(net.chain, "b.dev", b.net!.opts.keys.publicKey, { ports: real.ports });
+    await waitFor("a to take the key back", () => a.net!.hns.get("b.dev")!.public_key === real.public_key);
+    const r = await injectJson<Call>(a, NU, { Call: { target: `b.dev@${NU}` } });
+    assert(r.ok, JSON.stringify(r));
+  } finally {
     await net.close();
   }
 });
