@@ -32,8 +32,8 @@ export interface NoteLog {
 
 export type HnsLog = MintLog | NoteLog;
 
-/** A log waiting for something it names (its parent, or a router) to be minted. */
-type Waiting = (Omit<MintLog, "data"> | Omit<NoteLog, "data"> & { data: string }) & { kind: "Mint" | "Note" };
+/** A log waiting for something it names (its parent, or a router) to be minted; a note's data as hex (saved as JSON). */
+type Waiting = MintLog | (Omit<NoteLog, "data"> & { data: string });
 
 type Undo =
   | { kind: "name"; key: Hex; before: string | null }
@@ -123,7 +123,8 @@ export class HnsState {
   /** Applies logs in chain order, then whatever waited for them. */
   apply(logs: HnsLog[]) {
     for (const l of logs) this.applyOne(l, l.block, true);
-    this.retryWaiting(logs.at(-1)?.block);
+    // Only a Mint can make a waiting log's parent or routers known.
+    if (logs.some((l) => l.kind === "Mint")) this.retryWaiting(logs.at(-1)?.block);
   }
 
   private applyOne(l: HnsLog, block: number, mayWait: boolean): boolean {
@@ -192,7 +193,7 @@ export class HnsState {
   }
 
   private wait(l: HnsLog) {
-    const entry = (l.kind === "Note" ? { ...l, data: toHex(l.data) } : l) as Waiting;
+    const entry: Waiting = l.kind === "Note" ? { ...l, data: toHex(l.data) } : l;
     this.s.waiting.push(entry);
     if (this.s.waiting.length > MAX_WAITING) {
       const dropped = this.s.waiting.shift()!;
@@ -206,7 +207,7 @@ export class HnsState {
       moved = false;
       const still: Waiting[] = [];
       for (const w of this.s.waiting) {
-        const l = (w.kind === "Note" ? { ...w, data: fromHex((w as { data: string }).data) } : w) as HnsLog;
+        const l: HnsLog = w.kind === "Note" ? { ...w, data: fromHex(w.data) } : w;
         const at = Math.max(block ?? w.block, w.block);
         if (this.applyOne(l, at, false)) {
           this.journal(at, { kind: "unwait", entry: w });

@@ -49,6 +49,7 @@ export class HnsIndexer {
   /** The chain's id and genesis were compared with the saved state's since it last failed to answer. */
   private checked = false;
   private savedAt = 0;
+  private inRound: Promise<void> = Promise.resolve();
   /** Malformed logs seen (ignored). */
   malformed = 0;
   /** Rounds that read the chain; for tests that wait for one more. */
@@ -86,7 +87,15 @@ export class HnsIndexer {
   }
 
   /** One round now (tests use it to wait for the chain's head). */
-  async round(): Promise<void> {
+  round(): Promise<void> {
+    // One at a time: a round asked for while the poller's runs waits for it, then reads from where it stopped.
+    const next = this.inRound.then(() => this.roundNow());
+    this.inRound = next;
+    return next;
+  }
+
+  private async roundNow(): Promise<void> {
+    if (this.stopped) return;
     try {
       await this.sync();
       this.rounds++;
@@ -111,7 +120,7 @@ export class HnsIndexer {
       this.checked = false;
       await this.opts.onUnreachable?.().catch((e) => this.opts.log(1, `hns: ${(e as Error).message}`));
     }
-    this.save(false);
+    if (!this.stopped) this.save(false);
   }
 
   private schedule() {
