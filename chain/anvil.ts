@@ -83,11 +83,11 @@ export class Anvil {
     return this.proc.pid;
   }
 
-  /** Starts anvil on 127.0.0.1:`port` and waits until it answers. */
-  static async start(port: number): Promise<Anvil> {
+  /** Starts anvil on 127.0.0.1:`port` (with anvil's `args`, e.g. another --chain-id) and waits until it answers. */
+  static async start(port: number, args: string[] = []): Promise<Anvil> {
     const bin = await anvilPath();
     const proc = new Deno.Command(bin, {
-      args: ["--port", String(port), "--host", "127.0.0.1", "--quiet"],
+      args: ["--port", String(port), "--host", "127.0.0.1", "--quiet", ...args],
       stdin: "null",
       stdout: "null",
       stderr: "piped",

@@ -72,12 +72,13 @@ export class HnsIndexer {
    * Loads the saved state, hands its nodes to net, reads the chain up to its head once (if it answers), then
    * keeps polling. A chain that does not answer at start is said, and the node runs on the saved state.
    */
-  async start(): Promise<void> {
+  async start(opts: { wait?: boolean } = {}): Promise<void> {
     const saved = this.opts.stateFile ? readJsonSync<Saved | null>(this.opts.stateFile, null) : null;
     this.state = new HnsState(saved?.version === 1 ? saved : emptyState(0, "", 0), (t) => this.warn(t));
     for (const name of Object.keys(this.state.nodes)) this.announce(name);
-    await this.round();
-    this.schedule();
+    // A long history (a public chain) is read in the background, its progress said every 10 s.
+    const first = this.round().then(() => this.schedule());
+    if (opts.wait ?? true) await first;
   }
 
   stop() {
@@ -140,8 +141,13 @@ export class HnsIndexer {
     if (!this.checked) await this.checkChain();
     this.checked = true;
     await this.followReorg(head);
+    let said = Date.now();
     while (this.lastBlock < head && !this.stopped) {
       const from = this.lastBlock + 1, to = Math.min(head, from + this.window - 1);
+      if (Date.now() - said > 10_000) {
+        said = Date.now();
+        this.opts.log(0, `hns: reading the chain's history: block ${from} of ${head}`);
+      }
       let logs: HnsLog[];
       try {
         logs = await this.fetch(from, to);

@@ -9,8 +9,8 @@ import { ChainUnavailable, PortInUse } from "../runtime/errors.ts";
 import { toHex } from "../runtime/bytes.ts";
 import { Anvil, chainAnswers, DEFAULT_CHAIN_PORT, localRpc } from "./anvil.ts";
 import { ChainClient } from "./client.ts";
-import { deployHypermap } from "./deploy.ts";
-import { DEV_CHAIN_ID } from "./hypermap.ts";
+import { deployHypermap, getEntry } from "./deploy.ts";
+import { DEV_CHAIN_ID, namehash } from "./hypermap.ts";
 import { HnsIndexer } from "./indexer.ts";
 import { registerName } from "./register.ts";
 
@@ -100,15 +100,19 @@ export async function joinChain(
         }
       },
     });
-    await indexer.start();
-    const ours = indexer.state.nodes[identity.name];
-    if (!dev && ours?.public_key !== toHex(keys.publicKey)) {
-      say(
-        0,
-        `hns: chain ${id} does not hold this node's key for ${identity.name}: its owner must write ~net-key ${
-          toHex(keys.publicKey)
-        } (and its ~ip and ports, or ~routers) for peers to reach it`,
-      );
+    // On a dev chain the node knows everyone when boot returns; a public chain's history is read meanwhile.
+    await indexer.start({ wait: dev });
+    if (!dev) {
+      // As the real node checks at boot: the key on chain must be this node's.
+      const [, , onChain] = await getEntry(chain, namehash(`~net-key.${identity.name}`));
+      if (onChain.slice(2).toLowerCase() !== toHex(keys.publicKey)) {
+        say(
+          0,
+          `hns: chain ${id} does not hold this node's key for ${identity.name} (it has ${
+            onChain === "0x" ? "none" : onChain.slice(0, 18) + "…"
+          }): its owner must write ~net-key ${toHex(keys.publicKey)} for peers to reach this node`,
+        );
+      }
     }
     net.startDuties();
     return link;

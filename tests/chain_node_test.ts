@@ -132,6 +132,48 @@ Deno.test("chain: a node reads and writes the chain over ws:// (--rpc)", async (
   }
 });
 
+Deno.test("chain: on a chain that is not a dev chain a node registers nothing, checks its key, and reads names", async () => {
+  const { Anvil } = await import("../chain/anvil.ts");
+  const { ChainClient } = await import("../chain/client.ts");
+  const { deployHypermap } = await import("../chain/deploy.ts");
+  const anvil = await Anvil.start(freePort(), ["--chain-id", "1"]);
+  const client = new ChainClient(anvil.url);
+  let n: Awaited<ReturnType<typeof bootNode>> | null = null;
+  try {
+    await deployHypermap(client);
+    await registerName(client, {
+      name: "there.dev",
+      publicKey: new Uint8Array(32).fill(4),
+      ips: ["127.0.0.1"],
+      ports: { tcp: 1 },
+      routers: [],
+    });
+    n = await bootNode({ name: "me.dev", network: { rpc: anvil.url, pollMs: 50 } });
+    assert(
+      n.lines.some((l) => l.includes("chain 1 does not hold this node's key for me.dev (it has none)")),
+      n.lines.join("\n"),
+    );
+    await waitFor("me.dev to read there.dev", () => n!.net!.hns.has("there.dev"));
+    assertEquals(n.net!.hns.has("me.dev"), false, "nothing registered for it");
+    // Its owner registers it: the node then knows itself as everyone does.
+    await registerName(client, {
+      name: "me.dev",
+      publicKey: n.net!.opts.keys.publicKey,
+      ips: ["127.0.0.1"],
+      ports: { tcp: n.net!.tcpPort },
+      routers: [],
+    });
+    await waitFor("me.dev on chain", () => n!.net!.hns.get("me.dev")?.ports.tcp === n!.net!.tcpPort);
+  } finally {
+    if (n) {
+      await n.shutdown();
+      await removeHome(n);
+    }
+    await client.close();
+    await anvil.stop();
+  }
+});
+
 Deno.test("eth:distro:sys: requests, errors, log subscriptions, and no capability no access", async () => {
   const chain = await startChain();
   const n = await bootNode({ name: "eth.dev", network: { chainPort: chain.port, pollMs: 50 } });
