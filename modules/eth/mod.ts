@@ -112,10 +112,14 @@ export class EthModule implements RuntimeModule {
           }]);
           if (!Array.isArray(logs)) throw new RpcError("eth_getLogs did not answer a list");
           if (this.subs.get(key) !== s) continue;
-          for (const log of logs.slice(0, MAX_LOGS_PER_POLL)) this.push(s, { Ok: { id: s.id, result: log } });
-          s.next = logs.length > MAX_LOGS_PER_POLL
-            ? Number((logs[MAX_LOGS_PER_POLL] as { blockNumber: string }).blockNumber)
-            : to + 1;
+          // At most MAX_LOGS_PER_POLL a round, in whole blocks (one block holding more goes whole); the rest next round.
+          let batch = logs as { blockNumber?: string }[], next = to + 1;
+          if (logs.length > MAX_LOGS_PER_POLL) {
+            const cut = Number(batch[MAX_LOGS_PER_POLL].blockNumber);
+            if (cut > s.next) [batch, next] = [batch.filter((l) => Number(l.blockNumber) < cut), cut];
+          }
+          for (const log of batch) this.push(s, { Ok: { id: s.id, result: log } });
+          s.next = next;
         } catch (e) {
           this.push(s, { Err: { id: s.id, error: (e as Error).message.split("\n")[0] } });
         }
