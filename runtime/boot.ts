@@ -101,12 +101,22 @@ export class Node {
     Deno.mkdirSync(`${home}/kernel`, { recursive: true });
     const homeLock = lockHome(home);
     try {
-      removeStaleTemps(`${home}/kernel`);
-      claimHome(home, opts.name);
+      return await Node.bootLocked(opts, home, homeLock, started);
     } catch (e) {
       homeLock.close();
       throw e;
     }
+  }
+
+  /** The boot proper, in a home this process holds the lock of. */
+  private static async bootLocked(
+    opts: NodeOptions,
+    home: string,
+    homeLock: Deno.FsFile,
+    started: number,
+  ): Promise<Node> {
+    removeStaleTemps(`${home}/kernel`);
+    claimHome(home, opts.name);
 
     let terminal: TerminalModule | null = null;
     const early: Parameters<Kernel["print"]>[] = [];
@@ -170,7 +180,6 @@ export class Node {
     } catch (e) {
       await chain?.stop();
       await kernel.shutdown();
-      homeLock.close();
       if (e instanceof Deno.errors.AddrInUse) {
         throw new PortInUse(
           `port ${opts.port} (or a networking port) is in use: is another node running? Pick another with -p`,
