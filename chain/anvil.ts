@@ -71,9 +71,19 @@ export async function chainAnswers(url: string, ms = 1000): Promise<boolean> {
 
 export const localRpc = (port: number) => `http://127.0.0.1:${port}`;
 
+/**
+ * anvil under a small sh that ends it when our end of its stdin closes: at stop(), and also when this process dies
+ * without stopping it (kill -9), so a node never leaves an orphaned chain on its port.
+ */
+const WATCHED = `exec 3<&0; "$0" "$@" 3<&- & a=$!; (read _ <&3; kill $a) >/dev/null 2>&1 & exec 3<&-; wait $a`;
+
 /** A running anvil this process started; stop() ends it. */
 export class Anvil {
-  private constructor(readonly port: number, private proc: Deno.ChildProcess) {}
+  private constructor(
+    readonly port: number,
+    private proc: Deno.ChildProcess,
+    private stdin: WritableStreamDefaultWriter<Uint8Array>,
+  ) {}
 
   get url(): string {
     return localRpc(this.port);
@@ -86,13 +96,13 @@ export class Anvil {
   /** Starts anvil on 127.0.0.1:`port` (with anvil's `args`, e.g. another --chain-id) and waits until it answers. */
   static async start(port: number, args: string[] = []): Promise<Anvil> {
     const bin = await anvilPath();
-    const proc = new Deno.Command(bin, {
-      args: ["--port", String(port), "--host", "127.0.0.1", "--quiet", ...args],
-      stdin: "null",
+    const proc = new Deno.Command("/bin/sh", {
+      args: ["-c", WATCHED, bin, "--port", String(port), "--host", "127.0.0.1", "--quiet", ...args],
+      stdin: "piped",
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    const anvil = new Anvil(port, proc);
+    const anvil = new Anvil(port, proc, proc.stdin.getWriter());
     let exited = false;
     const status = proc.status.then((s) => (exited = true, s));
     const err = new Response(proc.stderr).text();
@@ -114,9 +124,7 @@ export class Anvil {
   }
 
   async stop() {
-    try {
-      this.proc.kill("SIGTERM");
-    } catch { /* gone */ }
+    await this.stdin.close().catch(() => {});
     await this.proc.status;
   }
 }
