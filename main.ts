@@ -1,6 +1,6 @@
 /**
  * hyperdeno's command line: kit's commands for a Deno node.
- *   hyperdeno new | build | start-package | inject-message | boot-fake-node | run-tests | ...
+ *   hyperdeno new | build | start-package | inject-message | boot-fake-node | run-tests | chain | fake-net | ...
  * Installed with `deno task install` (a `hyperdeno` on PATH), or `deno task hyperdeno <command>` in the checkout.
  */
 import { helpText, UsageError } from "./cli/flags.ts";
@@ -16,7 +16,7 @@ import * as runTests from "./cli/run_tests.ts";
 import * as setup from "./cli/setup.ts";
 import * as startPackage from "./cli/start_package.ts";
 import * as viewApi from "./cli/view_api.ts";
-import * as fakechain from "./cli/fakechain.ts";
+import * as chain from "./cli/chain.ts";
 import * as fakeNet from "./cli/fake_net.ts";
 import { VERSION } from "./cli/version.ts";
 import { ParseError } from "./runtime/types.ts";
@@ -35,7 +35,7 @@ const COMMANDS = {
   "connect": connect,
   "reset-cache": resetCache,
   "setup": setup,
-  "fakechain": fakechain,
+  "chain": chain,
   "fake-net": fakeNet,
 };
 /** kit's short forms. */
@@ -49,8 +49,6 @@ const ALIASES: Record<string, keyof typeof COMMANDS> = {
   i: "inject-message",
   t: "run-tests",
   v: "view-api",
-  c: "fakechain",
-  chain: "fakechain",
   node: "boot-fake-node",
 };
 

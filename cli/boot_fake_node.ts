@@ -30,7 +30,12 @@ export const spec: CommandSpec = {
       short: "c",
       default: "8545",
       value: "FAKECHAIN_PORT",
-      help: "The port of the fake chain to register with",
+      help: "The port of the local dev chain (anvil with Hypermap; started here if none answers)",
+    },
+    {
+      long: "rpc",
+      value: "RPC_URL",
+      help: "Any EVM JSON-RPC endpoint (http(s):// or ws(s)://) to read identities from instead of the local chain",
     },
     { long: "persist", bool: true, help: "If set, do not delete node home after exit" },
     { long: "password", default: "secret", value: "PASSWORD", help: "Password to login" },
@@ -88,6 +93,7 @@ export async function run(argv: string[]): Promise<number> {
     onExit: () => stop(0),
     network: {
       chainPort: portFlag(flags["fakechain-port"], "--fakechain-port"),
+      rpc: flags.rpc ? rpcFlag(String(flags.rpc)) : undefined,
       tcpPort: portFlag(flags["tcp-port"], "--tcp-port"),
       wsPort: portFlag(flags["ws-port"], "--ws-port"),
       routers: flags.routers ? String(flags.routers).split(",").map((r) => r.trim()).filter(Boolean) : [],
@@ -99,4 +105,11 @@ export async function run(argv: string[]): Promise<number> {
   // stdin closed (a pipe ended): keep serving until a signal stops the node.
   await new Promise(() => {});
   return 0;
+}
+
+function rpcFlag(url: string): string {
+  if (!/^(https?|wss?):\/\/[^\s]+$/.test(url)) {
+    throw new UsageError(`--rpc must be an http(s):// or ws(s):// URL: ${url}`);
+  }
+  return url;
 }

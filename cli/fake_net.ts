@@ -1,17 +1,19 @@
 /**
- * `fake-net`: a fake chain and two fake nodes (fake.dev on 8080, fake2.dev on
+ * `fake-net`: a dev chain (anvil with Hypermap) and two fake nodes (fake.dev on 8080, fake2.dev on
  * 8081), as `kit boot-fake-node` twice would, in one terminal. Output is
  * labelled by node. A line goes to the node last named with `@name`
  * (`@fake2.dev hi fake.dev hello!`, or `@fake2.dev` alone to switch).
  */
-import { FakeChain } from "../fakechain/server.ts";
 import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
-import { chainIsUp } from "../fakechain/client.ts";
+import { ensureLocalChain } from "../chain/network.ts";
+import { ChainClient } from "../chain/client.ts";
+import { deployHypermap } from "../chain/deploy.ts";
+import { localRpc } from "../chain/anvil.ts";
 import { RUN_ARGS } from "./run_args.ts";
 
 export const spec: CommandSpec = {
   name: "fake-net",
-  summary: "Run a fake chain and two fake nodes, fake.dev (8080) and fake2.dev (8081), in one terminal",
+  summary: "Run a dev chain and two fake nodes, fake.dev (8080) and fake2.dev (8081), in one terminal",
   usage: "deno task fake-net [OPTIONS]",
   positionals: [],
   flags: [
@@ -22,7 +24,7 @@ export const spec: CommandSpec = {
       value: "PORT",
       help: "HTTP port of fake.dev; fake2.dev gets the next one",
     },
-    { long: "fakechain-port", short: "c", default: "8545", value: "PORT", help: "Port of the fake chain" },
+    { long: "fakechain-port", short: "c", default: "8545", value: "PORT", help: "Port of the dev chain" },
     { long: "persist", bool: true, help: "Keep the nodes' homes after exit" },
     { long: "verbosity", default: "0", value: "VERBOSITY", help: "Verbosity of both nodes (0-3)" },
   ],
@@ -38,23 +40,16 @@ export async function run(argv: string[]): Promise<number> {
   const { flags } = parseFlags(spec, argv);
   const port = portFlag(flags.port);
   const chainPort = portFlag(flags["fakechain-port"], "--fakechain-port");
-  // As kit does: use the fake chain already on the port, or start one.
-  let chain: FakeChain | null = null;
-  // The nodes' homes (so their keys) go at exit unless --persist; the names they hold go with them.
-  const chainData = `/tmp/hyperdeno-fake-net-chain-${chainPort}.jsonl`;
-  if (await chainIsUp(chainPort)) console.log(`using the fake chain already on port ${chainPort}`);
-  else {
-    chain = new FakeChain({ dataFile: chainData, log: console.log });
-    try {
-      await chain.listen(chainPort);
-    } catch (e) {
-      await chain.close();
-      if (e instanceof Deno.errors.AddrInUse) {
-        throw new UsageError(`port ${chainPort} is in use by something that is not a fake chain; pick another with -c`);
-      }
-      throw e;
-    }
-    console.log(`fake chain on port ${chainPort}`);
+  // As kit does: use the chain already on the port, or start one (it stops with fake-net).
+  const chain = await ensureLocalChain(chainPort);
+  console.log(chain ? `dev chain started on port ${chainPort}` : `using the chain already on port ${chainPort}`);
+  try {
+    await deployHypermap(new ChainClient(localRpc(chainPort)));
+  } catch (e) {
+    await chain?.stop();
+    throw new UsageError(
+      `port ${chainPort} does not take Hypermap (${(e as Error).message.split("\n")[0]}): pick another with -c`,
+    );
   }
   const nodes = [["fake.dev", port, "/tmp/hyperdeno-fake-node-1"], [
     "fake2.dev",
@@ -85,8 +80,7 @@ export async function run(argv: string[]): Promise<number> {
       } catch { /* gone */ }
     }
     await Promise.all(children.map((c) => c.proc.status));
-    await chain?.close();
-    if (chain && !flags.persist) await Deno.remove(chainData).catch(() => {});
+    await chain?.stop();
     Deno.exit(0);
   };
   for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, stop);

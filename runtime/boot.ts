@@ -26,9 +26,9 @@ import { SqliteModule } from "../modules/sqlite/mod.ts";
 import { isSafeNode, ParseError } from "./types.ts";
 import { loadOrCreateKeys } from "./keys.ts";
 import { NetModule } from "../modules/net/mod.ts";
-import { FakeChain } from "../fakechain/server.ts";
-import { chainIsUp, ChainWatcher, registerIdentity } from "../fakechain/client.ts";
-import { PortInUse } from "./errors.ts";
+import { EthModule } from "../modules/eth/mod.ts";
+import { type ChainLink, type ChainOptions, joinChain } from "../chain/network.ts";
+import { HomeInUse, PortInUse } from "./errors.ts";
 
 const PACKAGES_DIR = new URL("../packages/", import.meta.url).pathname;
 /** Packages every node carries, installed on first boot. */
@@ -59,9 +59,8 @@ export interface NodeOptions {
   network?: NetworkOptions;
 }
 
-export interface NetworkOptions {
-  /** The fake chain to register with; one is started here if none answers. */
-  chainPort: number;
+/** chainPort (the local dev chain, started here if none answers) or rpc (any chain), and the indexer's pace. */
+export interface NetworkOptions extends ChainOptions {
   tcpPort?: number;
   wsPort?: number;
   /** Make this an indirect node, reachable through these routers. */
@@ -83,7 +82,8 @@ export class Node {
     readonly commands: KernelCommands,
     started: number,
     readonly net: NetModule | null,
-    private chain: { server: FakeChain | null; watcher: ChainWatcher } | null,
+    readonly chain: ChainLink | null,
+    private homeLock: Deno.FsFile,
   ) {
     this.bootMs = performance.now() - started;
   }
@@ -100,6 +100,22 @@ export class Node {
     if (!isSafeNode(opts.name)) throw new ParseError(`bad node name "${opts.name}": use a-z, 0-9, - and .`);
     const home = opts.home.replace(/\/+$/, "");
     Deno.mkdirSync(`${home}/kernel`, { recursive: true });
+    const homeLock = lockHome(home);
+    try {
+      return await Node.bootLocked(opts, home, homeLock, started);
+    } catch (e) {
+      homeLock.close();
+      throw e;
+    }
+  }
+
+  /** The boot proper, in a home this process holds the lock of. */
+  private static async bootLocked(
+    opts: NodeOptions,
+    home: string,
+    homeLock: Deno.FsFile,
+    started: number,
+  ): Promise<Node> {
     removeStaleTemps(`${home}/kernel`);
     claimHome(home, opts.name);
 
@@ -149,7 +165,7 @@ export class Node {
     await installDistro(kernel, firstBoot);
 
     let net: NetModule | null = null;
-    let chain: { server: FakeChain | null; watcher: ChainWatcher } | null = null;
+    let chain: ChainLink | null = null;
     try {
       await http.listen(opts.port);
       if (opts.network) {
@@ -163,11 +179,11 @@ export class Node {
           publish: opts.network.publish ?? ["tcp", "ws"],
         });
         kernel.registerModule(net);
-        chain = await joinNetwork(net, opts.network.chainPort, keys, (t) => terminal!.print(0, t));
+        chain = await joinChain(net, keys, opts.network, (v, t) => terminal!.print(v, t));
+        kernel.registerModule(new EthModule(kernel, chain.chain, chain.chainId, opts.network.pollMs));
       }
     } catch (e) {
-      await chain?.server?.close();
-      chain?.watcher.stop();
+      await chain?.stop();
       await kernel.shutdown();
       if (e instanceof Deno.errors.AddrInUse) {
         throw new PortInUse(
@@ -178,7 +194,7 @@ export class Node {
     }
     // Started with the kernel, they are mostly up by now; a package installed next need not wait for one.
     await kernel.hostsReady();
-    return new Node(opts, kernel, terminal, http, vfs, commands, started, net, chain);
+    return new Node(opts, kernel, terminal, http, vfs, commands, started, net, chain, homeLock);
   }
 
   /** Starts reading terminal commands from stdin (when enabled). */
@@ -191,9 +207,12 @@ export class Node {
   }
 
   async shutdown() {
-    this.chain?.watcher.stop();
+    this.chain?.indexer.stop();
     await this.kernel.shutdown();
-    await this.chain?.server?.close();
+    await this.chain?.stop();
+    try {
+      this.homeLock.close();
+    } catch { /* closed */ }
   }
 }
 
@@ -207,50 +226,28 @@ function sandboxFromEnv(): SandboxMode | undefined {
 }
 
 /**
- * Registers this node with the fake chain (starting one, as kit does, when
- * none answers on `port`), loads everyone's identities, and keeps watching.
- * If the chain goes away (the node that ran it stopped), the first node to
- * notice starts a new one, and every node registers with it again.
+ * One running node per home: an exclusive lock on <home>/node.lock, held until shutdown (the OS lets go of it when
+ * the process dies, so a crash never leaves a home locked). A second node on the same home is refused before it
+ * touches anything, so it cannot delete the first one's home when it stops.
  */
-async function joinNetwork(
-  net: NetModule,
-  port: number,
-  keys: Awaited<ReturnType<typeof loadOrCreateKeys>>,
-  say: (text: string) => void,
-): Promise<{ server: FakeChain | null; watcher: ChainWatcher }> {
-  const held: { server: FakeChain | null; watcher: ChainWatcher | null } = { server: null, watcher: null };
-  const ensureChain = async (why: string) => {
-    if (await chainIsUp(port)) return;
-    // Its names are kept in our home, and a chain taken over starts from every
-    // identity we knew, so no restart frees a name for someone else.
-    const dataFile = `${net.k.home}/fakechain.jsonl`;
-    const server = new FakeChain({ dataFile, seed: [...net.hns.values()], log: say });
+function lockHome(home: string): Deno.FsFile {
+  const path = `${home}/node.lock`;
+  const f = Deno.openSync(path, { read: true, write: true, create: true });
+  if (!f.tryLockSync(true)) {
+    let pid = "";
     try {
-      await server.listen(port);
-      held.server = server;
-      say(`${why} answered on port ${port}: started one here (it stops with this node; names kept in ${dataFile})`);
-    } catch (e) {
-      await server.close();
-      if (!(e instanceof Deno.errors.AddrInUse) || !(await chainIsUp(port))) {
-        throw new PortInUse(
-          `port ${port} is taken by something that is not a fake chain; pick another with --fakechain-port`,
-        );
-      }
-    }
-  };
-  await ensureChain("no fake chain");
-  const identity = await net.listen();
-  await registerIdentity(port, keys, identity);
-  const list = await (await fetch(`http://127.0.0.1:${port}/nodes`)).json();
-  for (const n of list.nodes) net.hnsUpdate(n);
-  const watcher = new ChainWatcher(port, (n) => net.hnsUpdate(n), (t) => net.k.print(1, t), async () => {
-    if (!held.server) await ensureChain("the fake chain went away and no other");
-    await registerIdentity(port, keys, identity);
-  });
-  held.watcher = watcher;
-  watcher.start();
-  net.startDuties();
-  return held as { server: FakeChain | null; watcher: ChainWatcher };
+      pid = new TextDecoder().decode(Deno.readFileSync(path)).trim();
+    } catch { /* unreadable */ }
+    f.close();
+    throw new HomeInUse(
+      `${home} is in use by another running node${
+        pid ? ` (pid ${pid})` : ""
+      }: stop it first, or boot this one with another --home`,
+    );
+  }
+  f.truncateSync(0);
+  f.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
+  return f;
 }
 
 /** One node per home: a home that holds another node's identity is refused. */

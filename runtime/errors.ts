@@ -29,3 +29,13 @@ export class SpawnRefused extends Refusal {
     super(`${error}: ${detail}`);
   }
 }
+
+/** Another running node holds this home. */
+export class HomeInUse extends Refusal {
+  override name = "HomeInUse";
+}
+
+/** The chain a node needs does not answer, or will not take its registration. */
+export class ChainUnavailable extends Refusal {
+  override name = "ChainUnavailable";
+}

@@ -8,7 +8,10 @@ import type { NetworkOptions } from "./boot.ts";
 import { buildPackage } from "./packages/build.ts";
 import { readPkgDir } from "./packages/install.ts";
 import { encodeBase64 } from "./bytes.ts";
-import { FakeChain } from "../fakechain/server.ts";
+import { Anvil } from "../chain/anvil.ts";
+import { ChainClient } from "../chain/client.ts";
+import { deployHypermap } from "../chain/deploy.ts";
+import { type Publish, registerName } from "../chain/register.ts";
 
 export interface TestNode extends Node {
   lines: string[];
@@ -104,31 +107,58 @@ export async function withNode(packages: string[], f: (n: TestNode) => Promise<v
 
 // ---------------------------------------------------------------- networks
 
+/** A dev chain for tests: anvil on a free port with Hypermap (and the os and dev parents) on it. */
+export interface TestChain {
+  anvil: Anvil;
+  client: ChainClient;
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts anvil (~0.1 s) on a free loopback port and deploys Hypermap. */
+export async function startChain(): Promise<TestChain> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const anvil = await Anvil.start(port);
+  const client = new ChainClient(anvil.url);
+  await deployHypermap(client);
+  return {
+    anvil,
+    client,
+    port,
+    url: anvil.url,
+    async stop() {
+      await client.close();
+      await anvil.stop();
+    },
+  };
+}
+
 export interface Net {
-  chain: FakeChain;
+  chain: TestChain;
   nodes: Record<string, TestNode>;
   close(): Promise<void>;
 }
 
 /**
- * Starts a fake chain and one node per entry of `specs` registered with it,
- * installs the package directories in `opts.install` on each, and waits until
- * every node knows every other.
+ * Starts a dev chain and one node per entry of `specs` registered on it, installs the package directories in
+ * `opts.install` on each, and waits until every node knows every other.
  */
 export async function bootNet(
   specs: Record<string, Partial<NetworkOptions>>,
-  opts: { install?: string[] } = {},
+  opts: { install?: string[]; chain?: TestChain } = {},
 ): Promise<Net> {
-  const chain = new FakeChain();
-  const chainPort = await chain.listen(0);
+  const chain = opts.chain ?? await startChain();
   const nodes: Record<string, TestNode> = {};
   for (const [name, net] of Object.entries(specs)) {
-    nodes[name] = await bootNode({ name, network: { chainPort, ...net } });
+    nodes[name] = await bootNode({ name, network: { chainPort: chain.port, pollMs: 100, ...net } });
     for (const dir of opts.install ?? []) await install(nodes[name], dir);
   }
-  // Everyone knows everyone once the registry has reached every node.
+  // Everyone knows everyone once the chain has reached every node's indexer.
   const names = Object.keys(specs);
-  const until = Date.now() + 5000;
+  const until = Date.now() + 10_000;
   while (Date.now() < until && !Object.values(nodes).every((n) => names.every((m) => n.net!.hns.has(m)))) {
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -140,7 +170,27 @@ export async function bootNet(
         await n.shutdown();
         await Deno.remove(n.opts.home, { recursive: true }).catch(() => {});
       }
-      await chain.close();
+      if (!opts.chain) await chain.stop();
     },
   };
+}
+
+/**
+ * Registers an identity on the test chain as a node would (with the dev account), for a hand-made peer to speak
+ * as: direct on 127.0.0.1 tcp 9 unless told otherwise.
+ */
+export async function registerOnChain(
+  chain: TestChain,
+  name: string,
+  publicKey: Uint8Array,
+  where: Partial<Pick<Publish, "ips" | "ports" | "routers">> = {},
+): Promise<bigint> {
+  const { block } = await registerName(chain.client, {
+    name,
+    publicKey,
+    ips: where.ips ?? ["127.0.0.1"],
+    ports: where.ports ?? { tcp: 9 },
+    routers: where.routers ?? [],
+  });
+  return block;
 }

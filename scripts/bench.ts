@@ -1,5 +1,5 @@
 /**
- * `deno task bench [kernel] [storage] [network] [http] [httpc]`: every benchmark prints hyperdeno beside a
+ * `deno task bench [kernel] [storage] [network] [http] [httpc] [chain]`: every benchmark prints hyperdeno beside a
  * baseline measured in the same run, and their ratio.
  */
 import { kernelBench } from "./bench/kernel.ts";
@@ -7,6 +7,7 @@ import { storageBench } from "./bench/storage.ts";
 import { networkBench } from "./bench/network.ts";
 import { httpcBench } from "./bench/httpc.ts";
 import { httpBench } from "./bench/http.ts";
+import { chainBench } from "./bench/chain.ts";
 import { printRows } from "./bench/util.ts";
 
 const SUITES: Record<string, () => Promise<ReturnType<typeof kernelBench> extends Promise<infer R> ? R : never>> = {
@@ -15,6 +16,7 @@ const SUITES: Record<string, () => Promise<ReturnType<typeof kernelBench> extend
   network: networkBench,
   httpc: httpcBench,
   http: httpBench,
+  chain: chainBench,
 };
 
 const wanted = Deno.args.length ? Deno.args : Object.keys(SUITES);

@@ -5,10 +5,17 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { cli, freePort, NodeProcess } from "./cli_helpers.ts";
-import { bootNode, inject, injectJson, removeHome, type TestNode, waitFor } from "../runtime/testing.ts";
+import {
+  bootNode,
+  inject,
+  injectJson,
+  registerOnChain,
+  removeHome,
+  type TestNode,
+  waitFor,
+} from "../runtime/testing.ts";
 import { PACKAGES } from "./helpers.ts";
 import { bootNet, type Net } from "./net_helpers.ts";
-import { registerIdentity } from "../fakechain/client.ts";
 import { openWs } from "../modules/net/frames.ts";
 import { initiate } from "../modules/net/handshake.ts";
 import { HandshakeState } from "../modules/net/noise.ts";
@@ -80,7 +87,7 @@ function newKeys(): NodeKeys {
 /** An identity on the chain that a hand-made client can speak as. */
 async function rawPeer(net: Net, name: string): Promise<NodeKeys> {
   const keys = newKeys();
-  await registerIdentity(net.chain.port, keys, { name, ips: ["127.0.0.1"], ports: { tcp: 9 }, routers: [] });
+  await registerOnChain(net.chain, name, keys.publicKey);
   await waitFor(`${name} known to a.dev`, () => net.nodes["a.dev"].net!.hns.has(name));
   return keys;
 }

@@ -4,14 +4,13 @@
  * serving its honest peers.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { injectJson, waitFor } from "../runtime/testing.ts";
+import { injectJson, registerOnChain, waitFor } from "../runtime/testing.ts";
 import { bootNet, type Net } from "./net_helpers.ts";
 import { LinkClosed, TcpFrames } from "../modules/net/frames.ts";
 import { HandshakeState } from "../modules/net/noise.ts";
 import { encodeHandshake, encodeKernelMessage, PROTOCOL_VERSION } from "../modules/net/wire.ts";
 import { initiate } from "../modules/net/handshake.ts";
 import { type NodeKeys, sign } from "../runtime/keys.ts";
-import { registerIdentity } from "../fakechain/client.ts";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { utf8 } from "../runtime/types.ts";
 
@@ -49,7 +48,7 @@ async function stillServes(net: Net) {
 
 /** Registers a raw identity with the chain so a hand-made peer can speak as it. */
 async function rawPeer(net: Net, name: string, keys = newKeys()) {
-  await registerIdentity(net.chain.port, keys, { name, ips: ["127.0.0.1"], ports: { tcp: 9 }, routers: [] });
+  await registerOnChain(net.chain, name, keys.publicKey);
   await waitFor(`${name} known to a.dev`, () => net.nodes["a.dev"].net!.hns.has(name));
   return keys;
 }

@@ -189,14 +189,14 @@ Deno.test("net: inject-message -n reaches a process on another node and brings i
   }
 });
 
-Deno.test("net: when the node running the fake chain stops, another takes it over and everyone re-registers", async () => {
+Deno.test("net: when the node running the dev chain stops, another starts one and everyone registers again", async () => {
   const { freePort } = await import("./cli_helpers.ts");
   const { bootNode, removeHome } = await import("../runtime/testing.ts");
   const chainPort = freePort();
   const a = await bootNode({ name: "a.dev", network: { chainPort } });
   const b = await bootNode({ name: "b.dev", network: { chainPort } });
   await waitFor("a to know b", () => a.net!.hns.has("b.dev"));
-  assert(a.lines.some((l) => l.includes("started one here")), "a started the chain");
+  assert(a.lines.some((l) => l.includes("started anvil there")), "a started the chain");
   await a.shutdown();
   await removeHome(a);
   await waitFor("b to take over the chain", () => b.lines.some((l) => l.includes("went away")), 10_000);

@@ -196,7 +196,7 @@ Deno.test("fake-net: two nodes and a chain in one terminal; hi and m cross betwe
     await child.status;
     await done;
   }
-  assertMatch(out, /fake chain on port \d+/);
+  assertMatch(out, /dev chain started on port \d+/);
 });
 
 Deno.test("state module: the runtime reads process state through state:distro:sys", async () => {

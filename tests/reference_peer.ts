@@ -8,9 +8,8 @@
  */
 import { decode, encode } from "@msgpack/msgpack";
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { registerIdentity } from "../fakechain/client.ts";
 import { CipherState, HandshakeState } from "../modules/net/noise.ts";
-import { waitFor } from "../runtime/testing.ts";
+import { registerOnChain, waitFor } from "../runtime/testing.ts";
 import type { Net } from "./net_helpers.ts";
 
 const PIECE = 65519;
@@ -233,7 +232,7 @@ export class ReferencePeer {
     const p = new ReferencePeer(name);
     p.listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (p.listener.addr as Deno.NetAddr).port;
-    await registerIdentity(net.chain.port, p.keys, { name, ips: ["127.0.0.1"], ports: { tcp: port }, routers: [] });
+    await registerOnChain(net.chain, name, p.keys.publicKey, { ports: { tcp: port } });
     await waitFor(`${name} known to ${knownTo}`, () => net.nodes[knownTo].net!.hns.has(name));
     return p;
   }

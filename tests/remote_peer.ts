@@ -1,15 +1,14 @@
 /**
- * A hand-made node for attack tests: registered with the fake chain under its
+ * A hand-made node for attack tests: registered on the chain under its
  * own key, linked to a victim over a real Noise link, and free to put any
  * process id in the messages it sends (only its node name is checked).
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
-import { registerIdentity } from "../fakechain/client.ts";
 import { TcpFrames } from "../modules/net/frames.ts";
 import { initiate, type Link } from "../modules/net/handshake.ts";
 import { decodeKernelMessage, encodeKernelMessage } from "../modules/net/wire.ts";
 import { type KernelMessage, type MessageId, randomId, utf8 } from "../runtime/types.ts";
-import { waitFor } from "../runtime/testing.ts";
+import { registerOnChain, waitFor } from "../runtime/testing.ts";
 import type { Net } from "./net_helpers.ts";
 
 export class RawPeer {
@@ -19,7 +18,7 @@ export class RawPeer {
   static async connect(net: Net, name: string, victim: string): Promise<RawPeer> {
     const secretKey = ed25519.utils.randomSecretKey();
     const keys = { secretKey, publicKey: ed25519.getPublicKey(secretKey) };
-    await registerIdentity(net.chain.port, keys, { name, ips: ["127.0.0.1"], ports: { tcp: 9 }, routers: [] });
+    await registerOnChain(net.chain, name, keys.publicKey);
     const v = net.nodes[victim].net!;
     await waitFor(`${name} known to ${victim}`, () => v.hns.has(name));
     const ch = new TcpFrames(await Deno.connect({ hostname: "127.0.0.1", port: v.tcpPort }));

@@ -6,7 +6,7 @@ import { NODE_FLAGS, RUN_ARGS } from "../cli/run_args.ts";
 const tasks = config.tasks as Record<string, string>;
 
 Deno.test("the commands of main.ts all go through the hyperdeno task", () => {
-  for (const name of ["node", "fake-net", "fakechain", "build", "start-package", "inject-message"]) {
+  for (const name of ["node", "fake-net", "chain", "build", "start-package", "inject-message"]) {
     assert(tasks[name].startsWith("deno task hyperdeno "), `${name}: ${tasks[name]}`);
   }
 });

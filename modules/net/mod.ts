@@ -10,7 +10,6 @@ import type { NodeKeys } from "../../runtime/keys.ts";
 import { fromHex, toHex } from "../../runtime/bytes.ts";
 import { type KernelMessage, nodeOf, ParseError, processOf } from "../../runtime/types.ts";
 import type { HnsUpdate } from "../../runtime/api/net.ts";
-import { signedBy, type SignedIdentity } from "../../runtime/api/registration.ts";
 import { NET } from "../../runtime/api/processes.ts";
 import { type FrameChannel, LinkClosed, TcpFrames } from "./frames.ts";
 import { type Link, respond, type Us } from "./handshake.ts";
@@ -94,29 +93,28 @@ export class NetModule implements RuntimeModule {
   }
 
   /**
-   * An identity from the registry (the indexer calls this for every change).
-   * A peer we know keeps its key unless the change is signed by that key
-   * (the fake chain's owner_signature): a registry that restarted or lies
-   * cannot hand a known name to someone else.
+   * An identity from the chain (the HNS indexer calls this for every change). The chain is the authority on a
+   * name: a new ~net-key written by the name's owner is the key from now on, and links made under the old one
+   * are closed, so the next message makes a link with the new key.
    */
-  hnsUpdate(u: SignedIdentity) {
+  hnsUpdate(u: HnsUpdate) {
     const prev = this.hns.get(u.name);
-    if (prev && prev.public_key !== u.public_key) {
-      const was = `${prev.public_key.slice(0, 16)}…`, now = `${u.public_key.slice(0, 16)}…`;
-      if (!signedBy(prev.public_key, u, "owner_signature")) {
-        this.k.print(
-          0,
-          `net: WARNING: the registry says ${u.name}'s key changed from ${was} to ${now}, but the change is not signed by ${u.name}'s key: refused, ${u.name} keeps its known key`,
-        );
-        return;
-      }
-      this.k.print(0, `net: ${u.name} changed its key from ${was} to ${now} (signed by its previous key)`);
-      this.hns.set(u.name, u);
-      // A new key: links made under the old one must be made again.
-      for (const l of this.peers.all()) if (l.peer === u.name) l.close();
-      return;
-    }
     this.hns.set(u.name, u);
+    if (prev && prev.public_key !== u.public_key) {
+      this.k.print(
+        0,
+        `net: ${u.name} changed its networking key from ${prev.public_key.slice(0, 16)}… to ${
+          u.public_key.slice(0, 16)
+        }… on chain`,
+      );
+      for (const l of this.peers.all()) if (l.peer === u.name) l.close();
+    }
+  }
+
+  /** A name the chain no longer has (a reorganization undid it): unknown from now on. */
+  hnsForget(name: string) {
+    this.hns.delete(name);
+    for (const l of this.peers.all()) if (l.peer === name) l.close();
   }
 
   /**

@@ -17,6 +17,7 @@ export const STATE: ProcessId = "state:distro:sys";
 export const HTTP_SERVER: ProcessId = "http-server:distro:sys";
 export const HTTP_CLIENT: ProcessId = "http-client:distro:sys";
 export const TERMINAL: ProcessId = "terminal:distro:sys";
+export const ETH: ProcessId = "eth:distro:sys";
 
 /** The address of runtime module (or kernel) `process` on `node`, e.g. `moduleAddress(node, VFS)`. */
 export function moduleAddress(node: string, process: ProcessId): Address {

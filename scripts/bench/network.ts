@@ -7,7 +7,7 @@
 import { Node } from "../../runtime/boot.ts";
 import { buildPackage } from "../../runtime/packages/build.ts";
 import { readPkgDir } from "../../runtime/packages/install.ts";
-import { FakeChain } from "../../fakechain/server.ts";
+import { startChain } from "../../runtime/testing.ts";
 import { callProcess, fmt, median, printRows, type Row } from "./util.ts";
 import { nativeAead } from "../../modules/net/aead.ts";
 import { encodeBase64 } from "../../runtime/bytes.ts";
@@ -106,8 +106,8 @@ async function nodeProcess(name: string, chainPort: number, packageId: string) {
 }
 
 export async function networkBench(): Promise<Row[]> {
-  const chain = new FakeChain();
-  const chainPort = await chain.listen(0);
+  const chain = await startChain();
+  const chainPort = chain.port;
   const { packageId } = await buildPackage(KBENCH, { onlyIfStale: true });
   const home = await Deno.makeTempDir({ prefix: "hyperdeno-nbench-" });
   const one = await Node.boot({ home, name: "one.dev", port: 0, write: () => {}, network: { chainPort } });
@@ -183,7 +183,7 @@ export async function networkBench(): Promise<Row[]> {
     await one.shutdown();
     await Deno.remove(home, { recursive: true });
     await two.stop();
-    await chain.close();
+    await chain.stop();
   }
   return rows;
 }

@@ -1,0 +1,124 @@
+/**
+ * A node joins the network through a chain: the local dev chain by default (anvil started here, with Hypermap on
+ * it, when nothing answers on its port, as kit does), or any EVM JSON-RPC endpoint (`--rpc`). On a dev chain the
+ * node registers itself with the dev account; then the HNS indexer hands net every identity and keeps following.
+ */
+import type { NodeKeys } from "../runtime/keys.ts";
+import type { NetModule } from "../modules/net/mod.ts";
+import { ChainUnavailable, PortInUse } from "../runtime/errors.ts";
+import { toHex } from "../runtime/bytes.ts";
+import { Anvil, chainAnswers, DEFAULT_CHAIN_PORT, localRpc } from "./anvil.ts";
+import { ChainClient } from "./client.ts";
+import { deployHypermap, getEntry } from "./deploy.ts";
+import { DEV_CHAIN_ID, namehash } from "./hypermap.ts";
+import { HnsIndexer } from "./indexer.ts";
+import { registerName } from "./register.ts";
+
+export interface ChainOptions {
+  /** The local dev chain's port (default 8545). */
+  chainPort?: number;
+  /** Any EVM JSON-RPC endpoint (http, https, ws, wss) instead of the local dev chain. */
+  rpc?: string;
+  /** How often the indexer asks for new blocks (ms; default 500). */
+  pollMs?: number;
+}
+
+/** What a node holds of its chain; stop() lets go of it (and of the anvil it started). */
+export class ChainLink {
+  indexer!: HnsIndexer;
+  constructor(readonly chain: ChainClient, readonly chainId: number, public anvil: Anvil | null) {}
+
+  async stop() {
+    this.indexer.stop();
+    await this.chain.close();
+    await this.anvil?.stop();
+  }
+}
+
+/** Starts anvil on `port` unless a chain answers there (another node or `deno task chain` may win the race). */
+export async function ensureLocalChain(port: number): Promise<Anvil | null> {
+  if (await chainAnswers(localRpc(port))) return null;
+  try {
+    return await Anvil.start(port);
+  } catch (e) {
+    if (e instanceof PortInUse && await chainAnswers(localRpc(port), 3000)) return null;
+    throw e;
+  }
+}
+
+export async function joinChain(
+  net: NetModule,
+  keys: NodeKeys,
+  opts: ChainOptions,
+  say: (verbosity: number, text: string) => void,
+): Promise<ChainLink> {
+  const port = opts.chainPort ?? DEFAULT_CHAIN_PORT;
+  const anvil = opts.rpc ? null : await ensureLocalChain(port);
+  if (anvil) say(0, `no chain answered on port ${port}: started anvil there (it stops with this node)`);
+  const url = opts.rpc ?? localRpc(port);
+  let chain: ChainClient | null = null;
+  try {
+    chain = new ChainClient(url);
+    let id: number;
+    try {
+      id = await chain.chainId();
+    } catch (e) {
+      throw new ChainUnavailable(
+        `the chain at ${url} does not answer (${
+          (e as Error).message.split("\n")[0]
+        }): start one with deno task chain, or give another --rpc`,
+      );
+    }
+    const dev = id === DEV_CHAIN_ID;
+    if (dev) await deployHypermap(chain);
+    const identity = await net.listen();
+    const register = async () => {
+      const { block, minted } = await registerName(chain!, { ...identity, publicKey: keys.publicKey });
+      say(1, `hns: ${minted ? "minted" : "updated the notes of"} ${identity.name} in block ${block} of ${url}`);
+    };
+    if (dev) await register();
+    const link = new ChainLink(chain, id, anvil);
+    const indexer = link.indexer = new HnsIndexer({
+      chain,
+      stateFile: `${net.k.home}/hns-indexer.json`,
+      onUpdate: (u) => net.hnsUpdate(u),
+      onForget: (n) => net.hnsForget(n),
+      log: say,
+      pollMs: opts.pollMs,
+      onNewChain: async () => {
+        if (!dev) return;
+        await deployHypermap(chain!);
+        await register();
+        say(0, `hns: registered ${identity.name} again on the new chain at ${url}`);
+      },
+      // The node that ran the local chain stopped: the first node to notice starts one in its place.
+      onUnreachable: async () => {
+        if (opts.rpc || link.anvil) return;
+        link.anvil = await ensureLocalChain(port);
+        if (link.anvil) {
+          say(0, `hns: the chain on port ${port} went away: started anvil there (it stops with this node)`);
+        }
+      },
+    });
+    // On a dev chain the node knows everyone when boot returns; a public chain's history is read meanwhile.
+    await indexer.start({ wait: dev });
+    if (!dev) {
+      // As the real node checks at boot: the key on chain must be this node's.
+      const [, , onChain] = await getEntry(chain, namehash(`~net-key.${identity.name}`));
+      if (onChain.slice(2).toLowerCase() !== toHex(keys.publicKey)) {
+        say(
+          0,
+          `hns: chain ${id} does not hold this node's key for ${identity.name} (it has ${
+            onChain === "0x" ? "none" : onChain.slice(0, 18) + "…"
+          }): its owner must write ~net-key ${toHex(keys.publicKey)} for peers to reach this node`,
+        );
+      }
+    }
+    net.startDuties();
+    return link;
+  } catch (e) {
+    await chain?.close();
+    await anvil?.stop();
+    throw e;
+  }
+}
