@@ -1,16 +1,18 @@
 /**
- * `deno task bench [kernel] [storage] [network]`: every benchmark prints hyperdeno beside a
+ * `deno task bench [kernel] [storage] [network] [transfer]`: every benchmark prints hyperdeno beside a
  * baseline measured in the same run, and their ratio.
  */
 import { kernelBench } from "./bench/kernel.ts";
 import { storageBench } from "./bench/storage.ts";
 import { networkBench } from "./bench/network.ts";
+import { transferBench } from "./bench/transfer.ts";
 import { printRows } from "./bench/util.ts";
 
 const SUITES: Record<string, () => Promise<ReturnType<typeof kernelBench> extends Promise<infer R> ? R : never>> = {
   kernel: kernelBench,
   storage: storageBench,
   network: networkBench,
+  transfer: transferBench,
 };
 
 const wanted = Deno.args.length ? Deno.args : Object.keys(SUITES);

@@ -1,5 +1,5 @@
 /** Two (or more) real nodes running file-transfer:template.os, and what the file-transfer tests ask of them. */
-import { bootNet, injectJson, type Net, type TestNode, waitFor } from "../runtime/testing.ts";
+import { bootNet, bootNode, injectJson, type Net, type TestNode, waitFor } from "../runtime/testing.ts";
 import { PACKAGES } from "./helpers.ts";
 import type { TransferView } from "../packages/file-transfer/api/types.ts";
 
@@ -27,8 +27,11 @@ export function randomBytes(n: number): Uint8Array {
   return b;
 }
 
-export async function sha256(bytes: Uint8Array): Promise<string> {
-  return Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)), (b) => b.toString(16).padStart(2, "0"))
+export async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  return Array.from(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
     .join("");
 }
 
@@ -74,4 +77,24 @@ export async function until(
 
 export async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
+}
+
+/** Stops `name` (its processes end at once, mid-transfer) and boots it again from the same home. */
+export async function stopNode(net: Net, name: string): Promise<string> {
+  const node = net.nodes[name];
+  await node.shutdown();
+  return node.opts.home;
+}
+
+export async function restartNode(net: Net, name: string, home: string): Promise<TestNode> {
+  const node = await bootNode({ name, home, network: { chainPort: net.chain.port } });
+  net.nodes[name] = node;
+  const others = Object.keys(net.nodes).filter((n) => n !== name);
+  await waitFor(`${name} to know its peers again`, () => others.every((o) => node.net!.hns.has(o)), 10_000);
+  return node;
+}
+
+/** Lines the node printed that contain `text`. */
+export function printed(node: TestNode, text: string): string[] {
+  return node.lines.filter((l) => l.includes(text));
 }

@@ -41,7 +41,9 @@ export class TerminalModule implements RuntimeModule {
     const out = (line: string) => {
       const text = opts.label ? line.split("\n").map((l) => `${opts.label} ${l}`).join("\n") : line;
       if (this.editor) this.editor.printAbove(text);
-      else writeStdout(utf8(`${this.statusShown ? "\r\x1b[2K" : ""}${text}\n${this.statusShown ? this.statusText() : ""}`));
+      else {writeStdout(
+          utf8(`${this.statusShown ? "\r\x1b[2K" : ""}${text}\n${this.statusShown ? this.statusText() : ""}`),
+        );}
     };
     this.write = opts.write ?? out;
     this.inPlace = !opts.write && isTty();

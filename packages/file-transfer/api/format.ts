@@ -53,7 +53,7 @@ export function progressLine(t: TransferView): string {
 /** The transfers script's table. */
 export function transferTable(ts: TransferView[]): string {
   if (ts.length === 0) return "no transfers";
-  return ts.map((t) =>
-    `${t.id}  ${t.status.padEnd(11)} ${progressLine(t)}${t.error ? `\n    ${t.error}` : ""}`
-  ).join("\n");
+  return ts.map((t) => `${t.id}  ${t.status.padEnd(11)} ${progressLine(t)}${t.error ? `\n    ${t.error}` : ""}`).join(
+    "\n",
+  );
 }

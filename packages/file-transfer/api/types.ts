@@ -63,6 +63,9 @@ export interface ProgressRequest {
   bytes?: number;
   size?: number;
   sha256?: string | null;
+  stats?: Record<string, number>;
+  /** Where this attempt started: more than 0 when it resumed. */
+  offset?: number;
 }
 
 /** How a worker's transfer ended, reported to its parent. */
@@ -77,6 +80,8 @@ export interface FinishedRequest {
   sha256: string | null;
   /** The name was a folder: these files under it are to be downloaded. */
   folder?: FileInfo[];
+  /** Where the time went (milliseconds): for finding the bottleneck. */
+  stats?: Record<string, number>;
 }
 
 export type WorkerRequest =
@@ -126,6 +131,10 @@ export interface TransferView {
   updated: number;
   overwrite: boolean;
   attempts: number;
+  /** Where the latest attempt started (more than 0: it resumed a partial file). */
+  resumed_from?: number;
+  /** Where the last attempt's time went (milliseconds), once it ended. */
+  stats?: Record<string, number>;
 }
 
 /** serde's Result as JSON. */

@@ -11,8 +11,9 @@ import { type Message, type ProcessAddress, Request, Response, SendError, vfs } 
 import type { DownloadRequest, FileInfo, FinishedRequest, InternalRequest, ProgressRequest } from "../api/types.ts";
 import { cleanName } from "../api/names.ts";
 import { toHex } from "../api/listing.ts";
-import { PROGRESS_MS, STALL_MS } from "../api/tuning.ts";
+import { OFFER_MS, PROGRESS_MS, STALL_MS } from "../api/tuning.ts";
 import { deferred, pump } from "./inbox.ts";
+import { writeChunk } from "./vfs_blob.ts";
 import { safeJson } from "./main.ts";
 
 type Outcome = Omit<FinishedRequest, "transfer" | "name" | "bytes" | "size" | "sha256">;
@@ -29,6 +30,7 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   let size: number | null = null;
   let sha256: string | null = req.sha256 ?? null;
   let received = 0;
+  let startOffset: number | undefined;
   let file: vfs.File | null = null;
   let writes: Promise<unknown> = Promise.resolve();
   let lastHeard = Date.now();
@@ -49,6 +51,7 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
       bytes: received,
       size: size ?? undefined,
       sha256,
+      offset: startOffset,
     };
     Request.to(parent).json({ Progress: p }).send();
   };
@@ -73,7 +76,9 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
     if (had !== offset) await file.setLen(offset);
     await file.seek({ Start: offset });
     received = offset;
+    startOffset = offset;
     peer = msg.source.toString();
+    T.offer = performance.now();
     report(true);
     Response.to(msg).json({ Start: { offset } }).send();
     if (size === offset) writes = writes.then(verify);
@@ -89,11 +94,12 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
       return failed(`${sourceNode} sent more than the ${size} bytes it announced for ${name}: discarded`);
     }
     pendingBytes += c.length;
-    const f = file;
     writes = writes.then(async () => {
       if (ended.settled) return;
       try {
-        await f.writeAll(bytes);
+        const tw = performance.now();
+        await writeChunk(partial, msg);
+        T.write += performance.now() - tw;
       } catch (e) {
         return failed(writeError(e, received, size!));
       }
@@ -105,12 +111,15 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
     });
   };
   let pendingBytes = 0;
+  const T = { write: 0, hash: 0, t0: performance.now(), offer: 0 };
 
   const verify = async () => {
     report(true);
     const f = file!;
+    const th = performance.now();
     await f.syncAll();
     const got = toHex(await new vfs.File(partial).hash());
+    T.hash = performance.now() - th;
     if (got !== sha256) {
       // The sender hashes its file again: a new hash means it changed while we copied.
       let now: string | null = null;
@@ -159,10 +168,11 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
 
   const loop = pump(onMessage, ended.promise);
   const watchdog = setInterval(() => {
-    if (Date.now() - lastHeard > STALL_MS && pendingBytes === 0) {
-      interrupted(`${sourceNode} went silent for ${STALL_MS / 1000} s`);
+    const limit = size === null ? OFFER_MS : STALL_MS;
+    if (Date.now() - lastHeard > limit && pendingBytes === 0 && received !== size) {
+      interrupted(`${sourceNode} went silent for ${limit / 1000} s`);
     }
-  }, 1000);
+  }, 500);
 
   // Ask the provider's main process to serve us.
   try {
@@ -185,7 +195,13 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   await writes.catch(() => {});
   if (outcome.outcome !== "done") await (file as vfs.File | null)?.close().catch(() => {});
   if (outcome.outcome === "interrupted" && peer) Request.to(peer).json({ Fail: "receiver stopped" }).send();
-  finish(parent, transfer, name, received, size, sha256, { ...outcome, folder });
+  const stats = {
+    total_ms: Math.round(performance.now() - T.t0),
+    before_first_byte_ms: Math.round((T.offer || performance.now()) - T.t0),
+    write_ms: Math.round(T.write),
+    hash_ms: Math.round(T.hash),
+  };
+  finish(parent, transfer, name, received, size, sha256, { ...outcome, folder, stats });
 }
 
 function finish(

@@ -10,6 +10,7 @@ import { BadName, cleanName } from "../api/names.ts";
 import { listFiles, toHex } from "../api/listing.ts";
 import { CHUNK_BYTES, PROGRESS_MS, WINDOW_BYTES } from "../api/tuning.ts";
 import { deferred, pump } from "./inbox.ts";
+import { readChunk } from "./vfs_blob.ts";
 import { safeJson } from "./main.ts";
 
 /** How long the sender waits for the receiver's verdict (it hashes the whole file first). */
@@ -38,7 +39,9 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
   }
   if (meta.file_type !== "File") return fail(peer, `${name} on ${me.node} is not a file`);
 
+  const th = performance.now();
   const sha256 = toHex(await new vfs.File(path).hash());
+  const hashMs = performance.now() - th;
   const size = meta.len;
   let offset: number;
   try {
@@ -51,7 +54,7 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
     return; // the receiver went away before it started
   }
 
-  const report = (bytes: number) => {
+  const report = (bytes: number, stats?: Record<string, number>) => {
     const p: ProgressRequest = {
       name,
       progress: size ? Math.floor(bytes / size * 100) : 100,
@@ -60,7 +63,7 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
       sha256,
       transfer: me.process,
     };
-    Request.to(parent).json({ Progress: { ...p, peer: peerNode, direction: "upload" } }).send();
+    Request.to(parent).json({ Progress: { ...p, peer: peerNode, direction: "upload", stats } }).send();
   };
 
   const file = await vfs.openFile(path, false);
@@ -78,6 +81,7 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
     }
   }, verdict.promise);
 
+  const T = { read: 0, ack: 0, t0: performance.now(), hash: hashMs };
   try {
     await file.seek({ Start: offset });
     const acks: { bytes: number; ack: Promise<unknown> }[] = [];
@@ -88,7 +92,9 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
       const length = Math.min(CHUNK_BYTES, size - off);
       while (inFlight + length > WINDOW_BYTES && acks.length) {
         const a = acks.shift()!;
+        const ta = performance.now();
         await a.ack;
+        T.ack += performance.now() - ta;
         inFlight -= a.bytes;
         acked += a.bytes;
         if (performance.now() - lastReport > PROGRESS_MS) {
@@ -96,15 +102,17 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
           report(acked);
         }
       }
-      let bytes: Uint8Array;
+      let read: Message;
       try {
-        bytes = await file.readExact(length);
+        const tr = performance.now();
+        read = await readChunk(path, length);
+        T.read += performance.now() - tr;
       } catch {
         Request.to(peer).json({ Fail: `${name} changed on ${me.node} during the transfer (it is shorter now)` })
           .send();
         return;
       }
-      const ack = Request.to(peer).json({ Chunk: { name, offset: off, length } }).blobBytes(bytes)
+      const ack = Request.to(peer).json({ Chunk: { name, offset: off, length } }).blobOf(read)
         .sendAndAwaitResponse(60).then((r) => {
           const b = safeJson(r);
           if (b !== "Ack") throw new Error(`receiver refused a chunk: ${r.text().slice(0, 200)}`);
@@ -115,7 +123,12 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
       off += length;
     }
     for (const a of acks) await a.ack;
-    report(size);
+    report(size, {
+      total_ms: Math.round(performance.now() - T.t0),
+      hash_ms: Math.round(T.hash),
+      read_ms: Math.round(T.read),
+      ack_wait_ms: Math.round(T.ack),
+    });
     // Wait for the verdict, answering a Recheck meanwhile.
     await Promise.race([verdict.promise, new Promise((r) => setTimeout(r, VERDICT_MS))]);
   } catch {

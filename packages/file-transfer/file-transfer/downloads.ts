@@ -5,7 +5,7 @@
  * interrupted download is tried again with a growing pause, and whenever the
  * node starts; a folder becomes one download per file under it.
  */
-import { type ProcessAddress, println, Request } from "@hyperdeno/process_lib";
+import { println, type ProcessAddress, Request } from "@hyperdeno/process_lib";
 import { startDownload } from "../api/file_transfer_worker_api.ts";
 import type { FinishedRequest, ProgressRequest, TransferView } from "../api/types.ts";
 import { cleanName } from "../api/names.ts";
@@ -13,13 +13,16 @@ import { humanBytes, humanDuration } from "../api/format.ts";
 import { isFinal, type Transfers } from "./transfers.ts";
 
 const MAX_ACTIVE = 16;
-const RETRY_MAX_MS = 8_000;
+const RETRY_MAX_MS = 4_000;
 /** A download whose worker has said nothing for this long is taken for dead and tried again. */
 const SILENT_MS = 45_000;
 
 export class Downloads {
   private workers = new Map<string, string>();
   private retries = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Interruptions in a row that moved no byte, and how far each download had got: the retry pause grows with them. */
+  private fails = new Map<string, number>();
+  private lastBytes = new Map<string, number>();
 
   constructor(private me: ProcessAddress, private transfers: Transfers) {
     setInterval(() => this.checkSilent(), 5_000);
@@ -116,6 +119,7 @@ export class Downloads {
       bytes: p.bytes ?? t.bytes,
       size: p.size ?? t.size,
       sha256: p.sha256 ?? t.sha256,
+      ...(p.offset !== undefined ? { resumed_from: p.offset } : {}),
     }, Boolean(first));
   }
 
@@ -138,7 +142,15 @@ export class Downloads {
     } else if (f.outcome === "done") {
       this.transfers.update(
         t.id,
-        { status: "done", bytes: f.size ?? f.bytes, size: f.size, sha256: f.sha256, speed: 0, error: null },
+        {
+          status: "done",
+          bytes: f.size ?? f.bytes,
+          size: f.size,
+          sha256: f.sha256,
+          speed: 0,
+          error: null,
+          stats: f.stats,
+        },
         true,
       );
       const rate = (f.size ?? 0) / Math.max(took, 0.001);
@@ -154,8 +166,14 @@ export class Downloads {
         { status: "interrupted", bytes: f.bytes || t.bytes, size: f.size ?? t.size, error: f.error, speed: 0 },
         true,
       );
-      if (first) println(`${t.name} from ${t.peer}: interrupted at ${humanBytes(f.bytes)} (${f.error}); resuming when it can`);
-      const delay = Math.min(RETRY_MAX_MS, 500 * 2 ** Math.min(t.attempts, 8));
+      if (first) {
+        println(`${t.name} from ${t.peer}: interrupted at ${humanBytes(f.bytes)} (${f.error}); resuming when it can`);
+      }
+      const stuck = f.bytes <= (this.lastBytes.get(t.id) ?? -1);
+      this.lastBytes.set(t.id, f.bytes);
+      const fails = stuck ? (this.fails.get(t.id) ?? 0) + 1 : 0;
+      this.fails.set(t.id, fails);
+      const delay = Math.min(RETRY_MAX_MS, 250 * 2 ** fails);
       this.retries.set(t.id, setTimeout(() => this.resume(t.id), delay));
     } else {
       this.transfers.update(t.id, { status: "failed", error: f.error, speed: 0 }, true);

@@ -79,7 +79,9 @@ export default async function init(_our: string) {
         const d = arg as DownloadRequest;
         if (d.is_requestor) {
           if (!local) return answer({ Download: { Err: "only this node starts its own downloads" } });
-          if (typeof d.target !== "string" || !d.target) return answer({ Download: { Err: "Download needs a target" } });
+          if (typeof d.target !== "string" || !d.target) {
+            return answer({ Download: { Err: "Download needs a target" } });
+          }
           const t = downloads.request(d.target, d.name, Boolean(d.overwrite));
           return answer({ Download: { Ok: null }, transfer: t.id });
         }
@@ -146,7 +148,9 @@ export default async function init(_our: string) {
         return answer({ Resumed: downloads.resume((arg as { id?: string } | null)?.id) });
       case "Cancel":
         if (!local) return;
-        return answer(downloads.cancel(String((arg as { id?: string } | null)?.id)) ? "Ok" : { Err: "no such transfer" });
+        return answer(
+          downloads.cancel(String((arg as { id?: string } | null)?.id)) ? "Ok" : { Err: "no such transfer" },
+        );
       default:
         if (msg.expectsResponse() !== null) answer({ Err: `unknown request ${JSON.stringify(body).slice(0, 80)}` });
     }
@@ -187,7 +191,11 @@ function upload(transfers: Transfers, p: UploadProgress) {
       attempts: 1,
     });
   }
-  transfers.update(id, { bytes: p.bytes ?? 0, status: done ? "done" : "active", ...(done ? { speed: 0 } : {}) });
+  transfers.update(id, {
+    bytes: p.bytes ?? 0,
+    status: done ? "done" : "active",
+    ...(done ? { speed: 0, stats: p.stats } : {}),
+  });
 }
 
 /** `"ListFiles"` → ["ListFiles", null]; `{"Download": {...}}` → ["Download", {...}]. */
