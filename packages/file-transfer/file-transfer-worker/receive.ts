@@ -101,7 +101,10 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
         await writeChunk(partial, msg);
         T.write += performance.now() - tw;
       } catch (e) {
-        return failed(writeError(e, received, size!));
+        const why = writeError(e, received, size!);
+        // A full disk hurts everything else on the node: the partial file goes, to give the space back.
+        if (why.startsWith("disk full")) await vfs.removeFile(partial).catch(() => {});
+        return failed(why);
       }
       pendingBytes -= c.length;
       received += c.length;
@@ -229,7 +232,7 @@ function describe(e: unknown): string {
 function writeError(e: unknown, at: number, size: number): string {
   const text = describe(e);
   if (/no space|ENOSPC|quota|os error 28/i.test(text)) {
-    return `disk full: wrote ${at} of ${size} bytes; free space, then resume the transfer`;
+    return `disk full: wrote ${at} of ${size} bytes, then the disk had no room; the partial file was removed (free space and download again)`;
   }
   return `could not write: ${text}`;
 }

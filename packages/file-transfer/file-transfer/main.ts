@@ -13,6 +13,7 @@ import {
   getState,
   type Message,
   our,
+  println,
   type ProcessAddress,
   Request,
   requests,
@@ -226,7 +227,11 @@ function saver(snapshot: () => Saved): () => void {
     writing = true;
     do {
       again = false;
-      await setState(new TextEncoder().encode(JSON.stringify(snapshot())));
+      try {
+        await setState(new TextEncoder().encode(JSON.stringify(snapshot())));
+      } catch (e) {
+        println(`could not save the transfers (${(e as Error).message}): they will not resume after a restart`);
+      }
     } while (again);
     writing = false;
   };
