@@ -177,3 +177,25 @@ Deno.test("the transfers script shows each transfer with its state", async () =>
     await net.close();
   }
 });
+
+Deno.test("progress is one status line with percent, bytes, speed and ETA, not a scroll of lines", async () => {
+  const net = await bootFt();
+  try {
+    const [a, b] = [net.nodes["fake.dev"], net.nodes["fake2.dev"]];
+    await putFile(b, "big.bin", randomBytes(160 * 1024 * 1024));
+    const started = Date.now();
+    const id = await download(a, "big.bin", "fake2.dev");
+    await until(a, id, ["done"], 60_000);
+    const seconds = (Date.now() - started) / 1000;
+    // Without a screen (here, lines collected by the test) the status line is logged at most every 5 s.
+    const status = a.lines.filter((l) => l.includes("↓ big.bin from fake2.dev"));
+    assert(status.length >= 1, a.lines.join("\n"));
+    assert(status.length <= Math.ceil(seconds / 5) + 1, `${status.length} status lines in ${seconds} s`);
+    assert(
+      /↓ big\.bin from fake2\.dev \d+% [\d.]+ (B|KiB|MiB)\/160 MiB [\d.]+ (B|KiB|MiB)\/s ETA (\d+s|\d+m\d\ds|--)/.test(status[0]),
+      status[0],
+    );
+  } finally {
+    await net.close();
+  }
+});

@@ -36,6 +36,7 @@ export class TerminalModule implements RuntimeModule {
   private statusShown = false;
   private inPlace: boolean;
   private statusPrinted = new Map<string, number>();
+  private statusTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(private k: KernelHandle, private opts: TerminalOptions) {
     const out = (line: string) => {
@@ -141,10 +142,20 @@ export class TerminalModule implements RuntimeModule {
       this.statusShown = this.statuses.size > 0;
       return;
     }
+    // Logged a second after it changes, then at most every STATUS_LOG_MS, as it is then.
+    if (!line || this.statusTimers.has(source)) return;
     const last = this.statusPrinted.get(source) ?? 0;
-    if (!line || Date.now() - last < STATUS_LOG_MS) return;
-    this.statusPrinted.set(source, Date.now());
-    this.print(0, line, { source, label: source, kind: "status" });
+    const wait = Math.max(1000, last + STATUS_LOG_MS - Date.now());
+    this.statusTimers.set(
+      source,
+      setTimeout(() => {
+        this.statusTimers.delete(source);
+        const now = this.statuses.get(source);
+        if (!now || this.closed) return;
+        this.statusPrinted.set(source, Date.now());
+        this.print(0, now, { source, label: source, kind: "status" });
+      }, wait),
+    );
   }
 
   private statusText(): string {
@@ -153,6 +164,7 @@ export class TerminalModule implements RuntimeModule {
 
   shutdown() {
     this.closed = true;
+    for (const t of this.statusTimers.values()) clearTimeout(t);
     this.limiter.flush();
     this.editor?.close();
   }
