@@ -29,7 +29,11 @@ Deno.test("chat-files sends a chat message with a file; the peer receives the fi
       await injectJson(a, CHAT, { SendFile: { target: "fake2.dev", name: "photo.jpg", message: "look" } }),
       "Send",
     );
-    await waitFor("the file to arrive", () => b.lines.some((l) => l.includes("photo.jpg: received, SHA-256 verified")), 20_000);
+    await waitFor(
+      "the file to arrive",
+      () => b.lines.some((l) => l.includes("photo.jpg: received, SHA-256 verified")),
+      20_000,
+    );
     assertEquals(await Deno.readFile(filePath(b, "photo.jpg", PKG)), photo);
     const history = (await injectJson<{ History: ChatMessage[] }>(b, CHAT, { History: "fake.dev" })).History;
     assertEquals(history.map((m) => m.content), ["hello", "look"]);

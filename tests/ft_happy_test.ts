@@ -192,9 +192,29 @@ Deno.test("progress is one status line with percent, bytes, speed and ETA, not a
     assert(status.length >= 1, a.lines.join("\n"));
     assert(status.length <= Math.ceil(seconds / 5) + 1, `${status.length} status lines in ${seconds} s`);
     assert(
-      /↓ big\.bin from fake2\.dev \d+% [\d.]+ (B|KiB|MiB)\/160 MiB [\d.]+ (B|KiB|MiB)\/s ETA (\d+s|\d+m\d\ds|--)/.test(status[0]),
+      /↓ big\.bin from fake2\.dev \d+% [\d.]+ (B|KiB|MiB)\/160 MiB [\d.]+ (B|KiB|MiB)\/s ETA (\d+s|\d+m\d\ds|--)/.test(
+        status[0],
+      ),
       status[0],
     );
+  } finally {
+    await net.close();
+  }
+});
+
+Deno.test("a download cancelled on the way leaves neither a final file nor a partial one", async () => {
+  const net = await bootFt();
+  try {
+    const [a, b] = [net.nodes["fake.dev"], net.nodes["fake2.dev"]];
+    await putFile(b, "big.bin", randomBytes(96 * 1024 * 1024));
+    const id = await download(a, "big.bin", "fake2.dev");
+    await waitFor("bytes to flow", async () => (await transfer(a, id)).bytes > 0, 30_000);
+    a.terminal.command(`transfers:file-transfer:template.os cancel ${id}`);
+    await waitFor("the cancel", () => printed(a, `cancelled ${id}`).length > 0);
+    assertEquals((await transfer(a, id)).status, "cancelled");
+    const partial = `${a.opts.home}/vfs/file-transfer:template.os/partial`;
+    await waitFor("the partial file to go", () => [...Deno.readDirSync(partial)].length === 0, 15_000);
+    assert(!await exists(filePath(a, "big.bin")));
   } finally {
     await net.close();
   }

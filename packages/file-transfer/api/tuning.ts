@@ -4,8 +4,8 @@
  * sent and not yet heard acknowledged. The window bounds the memory a transfer
  * holds on either side, whatever the file's size.
  */
-export const CHUNK_BYTES = 4 * 1024 * 1024;
-export const WINDOW_BYTES = 16 * 1024 * 1024;
+export const CHUNK_BYTES = 1024 * 1024;
+export const WINDOW_BYTES = 8 * 1024 * 1024;
 /** A receiver that hears nothing from its sender for this long, once bytes flow, calls the transfer interrupted. */
 export const STALL_MS = 5_000;
 /** How long a receiver waits for the sender's offer (it hashes the whole file first). */
