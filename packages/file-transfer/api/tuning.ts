@@ -6,6 +6,18 @@
  */
 export const CHUNK_BYTES = 1024 * 1024;
 export const WINDOW_BYTES = 8 * 1024 * 1024;
+/** A receiver may ask for another chunk size (the benchmark sweeps them); within these bounds. */
+export const MIN_CHUNK_BYTES = 16 * 1024;
+export const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
+/** The window holds at least this many chunks of whatever size. */
+export const WINDOW_CHUNKS = 4;
+
+/** The chunk size to use when `asked` (from the receiver) may be anything. */
+export function chunkSize(asked: unknown): number {
+  return typeof asked === "number" && Number.isSafeInteger(asked)
+    ? Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, asked))
+    : CHUNK_BYTES;
+}
 /** A receiver that hears nothing from its sender for this long, once bytes flow, calls the transfer interrupted. */
 export const STALL_MS = 5_000;
 /** How long a receiver waits for the sender's offer (it hashes the whole file first). */

@@ -53,6 +53,8 @@ export interface DownloadRequest {
   transfer?: string;
   /** The SHA-256 an earlier attempt was offered: a different one now means the file changed. */
   sha256?: string | null;
+  /** Bytes per chunk to ask the sender for (default: tuning.ts); for measuring. */
+  chunk?: number;
 }
 
 export interface ProgressRequest {
@@ -101,7 +103,7 @@ export type InternalRequest =
   | "Done";
 
 export type InternalResponse =
-  | { Start: { offset: number } }
+  | { Start: { offset: number; chunk?: number } }
   | "Ack"
   | { Recheck: { sha256: string | null } }
   | { Err: string };
@@ -131,6 +133,8 @@ export interface TransferView {
   updated: number;
   overwrite: boolean;
   attempts: number;
+  /** The chunk size asked for (when not the default). */
+  chunk?: number;
   /** Where the latest attempt started (more than 0: it resumed a partial file). */
   resumed_from?: number;
   /** Where the last attempt's time went (milliseconds), once it ended. */

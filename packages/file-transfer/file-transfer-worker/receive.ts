@@ -80,7 +80,7 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
     peer = msg.source.toString();
     T.offer = performance.now();
     report(true);
-    Response.to(msg).json({ Start: { offset } }).send();
+    Response.to(msg).json({ Start: { offset, ...(req.chunk ? { chunk: req.chunk } : {}) } }).send();
     if (size === offset) writes = writes.then(verify);
   };
 

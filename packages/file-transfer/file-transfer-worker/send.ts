@@ -8,7 +8,7 @@ import { type Message, type ProcessAddress, Request, Response, vfs } from "@hype
 import type { DownloadRequest, InternalResponse, ProgressRequest } from "../api/types.ts";
 import { BadName, cleanName } from "../api/names.ts";
 import { listFiles, toHex } from "../api/listing.ts";
-import { CHUNK_BYTES, PROGRESS_MS, WINDOW_BYTES } from "../api/tuning.ts";
+import { chunkSize, PROGRESS_MS, WINDOW_BYTES, WINDOW_CHUNKS } from "../api/tuning.ts";
 import { deferred, pump } from "./inbox.ts";
 import { readChunk } from "./vfs_blob.ts";
 import { safeJson } from "./main.ts";
@@ -44,11 +44,13 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
   const hashMs = performance.now() - th;
   const size = meta.len;
   let offset: number;
+  let chunk: number;
   try {
     const r = await Request.to(peer).json({ Offer: { name, size, sha256 } }).sendAndAwaitResponse(60);
     const body = safeJson(r) as InternalResponse;
     if (!body || typeof body !== "object" || !("Start" in body)) return;
     offset = body.Start.offset;
+    chunk = chunkSize(body.Start.chunk);
     if (!Number.isSafeInteger(offset) || offset < 0 || offset > size) return fail(peer, `bad start offset ${offset}`);
   } catch {
     return; // the receiver went away before it started
@@ -89,8 +91,8 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
     let lastReport = 0;
     let acked = offset;
     for (let off = offset; off < size;) {
-      const length = Math.min(CHUNK_BYTES, size - off);
-      while (inFlight + length > WINDOW_BYTES && acks.length) {
+      const length = Math.min(chunk, size - off);
+      while (inFlight + length > Math.max(WINDOW_BYTES, WINDOW_CHUNKS * chunk) && acks.length) {
         const a = acks.shift()!;
         const ta = performance.now();
         await a.ack;

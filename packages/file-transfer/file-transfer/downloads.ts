@@ -29,7 +29,7 @@ export class Downloads {
   }
 
   /** A new download of `name` from `peer` (a node, or a node@process address); the existing one if it runs. */
-  request(peer: string, name: string, overwrite: boolean): TransferView {
+  request(peer: string, name: string, overwrite: boolean, chunk?: number): TransferView {
     const node = peer.split("@")[0];
     const clean = cleanName(name);
     const same = this.transfers.list().find((t) =>
@@ -55,6 +55,7 @@ export class Downloads {
       updated: now,
       overwrite,
       attempts: 0,
+      ...(chunk ? { chunk } : {}),
     };
     this.transfers.add(t);
     this.pump();
@@ -105,6 +106,7 @@ export class Downloads {
       transfer: t.id,
       overwrite: t.overwrite,
       sha256: t.sha256,
+      chunk: t.chunk,
     }).then(
       (worker) => this.workers.set(t.id, worker),
       (e) => this.finished({ ...base(t), outcome: "interrupted", error: `could not start a worker: ${e.message}` }),

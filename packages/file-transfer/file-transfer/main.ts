@@ -83,7 +83,8 @@ export default async function init(_our: string) {
           if (typeof d.target !== "string" || !d.target) {
             return answer({ Download: { Err: "Download needs a target" } });
           }
-          const t = downloads.request(d.target, d.name, Boolean(d.overwrite));
+          const chunk = typeof d.chunk === "number" ? d.chunk : undefined;
+          const t = downloads.request(d.target, d.name, Boolean(d.overwrite), chunk);
           return answer({ Download: { Ok: null }, transfer: t.id });
         }
         // A peer's worker asks us to serve a file.
