@@ -56,7 +56,8 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
     Request.to(parent).json({ Progress: p }).send();
   };
 
-  if (!req.overwrite && await exists(finalPath)) {
+  // A folder of that name is fine (a folder download adds to it); a file is not replaced unless asked.
+  if (!req.overwrite && await vfs.metadata(finalPath).then((m) => m.file_type === "File", () => false)) {
     return finish(parent, transfer, name, 0, null, null, {
       outcome: "failed",
       error: `${name} already exists here: download with --overwrite to replace it`,
@@ -116,7 +117,10 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   let pendingBytes = 0;
   const T = { write: 0, hash: 0, t0: performance.now(), offer: 0 };
 
-  const verify = async () => {
+  // Whatever goes wrong while verifying ends the transfer (nothing else would: every byte is in).
+  const verify = () =>
+    checkAndPlace().catch((e) => failed(`could not verify ${name}: ${describe(e)}; the partial file is kept`));
+  const checkAndPlace = async () => {
     report(true);
     const f = file!;
     const th = performance.now();
