@@ -46,6 +46,8 @@ class BenchNode {
   /** Peak RSS of the node's own process, and of it with its process hosts. */
   peakRss = 0;
   peakTree = 0;
+  /** The processes of the tree at its peak, name:MiB. */
+  peakParts = "";
   constructor(readonly name: string, readonly home: string, private chainPort: number) {}
 
   async start() {
@@ -127,26 +129,37 @@ class BenchNode {
  * reads another process's /proc files only with --allow-all).
  */
 async function treeRss(pids: number[]): Promise<[number, number][]> {
-  const out = await new Deno.Command("ps", { args: ["-e", "-o", "pid=,ppid=,rss="], stdout: "piped", stderr: "null" })
-    .output();
+  const out = await new Deno.Command("ps", {
+    args: ["-e", "-o", "pid=,ppid=,rss=,comm="],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
   const kids = new Map<number, number[]>();
   const rss = new Map<number, number>();
+  const names = new Map<number, string>();
   for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
     const [pid, ppid, kb] = line.trim().split(/\s+/).map(Number);
     if (!pid) continue;
+    names.set(pid, line.trim().split(/\s+/)[3]);
     rss.set(pid, kb * 1024);
     kids.set(ppid, [...kids.get(ppid) ?? [], pid]);
   }
   return pids.map((root) => {
     let total = 0;
+    const parts: string[] = [];
     for (const stack = [root]; stack.length;) {
       const p = stack.pop()!;
       total += rss.get(p) ?? 0;
+      parts.push(`${names.get(p)}:${Math.round((rss.get(p) ?? 0) / MiB)}`);
       stack.push(...kids.get(p) ?? []);
     }
+    lastParts.set(root, parts.join(" "));
     return [rss.get(root) ?? 0, total];
   });
 }
+
+/** Each tree's processes (name:MiB) at the last sample. */
+const lastParts = new Map<number, string>();
 
 /** Samples the peak RSS of the nodes' process trees until stopped. */
 function sampleRss(nodes: BenchNode[]): () => Promise<void> {
@@ -156,6 +169,7 @@ function sampleRss(nodes: BenchNode[]): () => Promise<void> {
       const now = await treeRss(nodes.map((n) => n.child.pid)).catch(() => nodes.map(() => [0, 0]));
       nodes.forEach((n, i) => {
         n.peakRss = Math.max(n.peakRss, now[i][0]);
+        if (now[i][1] > n.peakTree) n.peakParts = lastParts.get(n.child.pid) ?? "";
         n.peakTree = Math.max(n.peakTree, now[i][1]);
       });
       await new Promise((r) => setTimeout(r, 100));
@@ -371,7 +385,7 @@ export async function transferBench(): Promise<Row[]> {
     say(`receiver's time: ${await stats(a)}; sender's: ${await stats(b)}`);
     const dst = `${a.home}/vfs/${DRIVE}/big.bin`;
     if (await fileSha(dst) !== sha) throw new Error("the downloaded file's SHA-256 differs from the source's");
-    say(`${(oursMs / 1000).toFixed(2)} s`);
+    say(`${(oursMs / 1000).toFixed(2)} s; at their peaks: ${a.name} ${a.peakParts}; ${b.name} ${b.peakParts}`);
 
     say("scp baselines");
     await sshd.start();

@@ -10,24 +10,30 @@ export async function pump(
   done: Promise<unknown>,
   onSendError: (e: SendError) => void = () => {},
 ): Promise<void> {
+  // Not Promise.race([awaitMessage(), done]): every race leaves a reaction on the long-lived `done`
+  // that holds the race's settled promise, and so the message it resolved with (a chunk and its
+  // blob), until `done` settles: a transfer's every byte, kept.
   let finished = false;
-  const stop = done.then(() => {
+  let wake: (() => void) | null = null;
+  done.finally(() => {
     finished = true;
-    return null;
-  }, () => {
-    finished = true;
-    return null;
+    wake?.();
   });
   while (!finished) {
     let msg: Message | null;
     try {
-      msg = await Promise.race([awaitMessage(), stop]);
+      msg = await new Promise<Message | null>((resolve, reject) => {
+        wake = () => resolve(null);
+        awaitMessage().then(resolve, reject);
+      });
     } catch (e) {
       if (e instanceof SendError) {
         onSendError(e);
         continue;
       }
       throw e;
+    } finally {
+      wake = null;
     }
     if (msg) onMessage(msg);
   }
