@@ -74,8 +74,9 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
     size = offer.size;
     sha256 = offer.sha256;
     file = await vfs.openFile(partial, true);
-    if (had !== offset) await file.setLen(offset);
-    await file.seek({ Start: offset });
+    // A new partial file starts empty at its start; an old one is cut back to where it resumes.
+    if (had > offset) await file.setLen(offset);
+    if (offset > 0) await file.seek({ Start: offset });
     received = offset;
     startOffset = offset;
     peer = msg.source.toString();
