@@ -207,6 +207,7 @@ async function fileSha(path: string): Promise<string> {
 
 interface View {
   id: string;
+  resumed_from?: number;
   status: string;
   bytes: number;
   size: number | null;
@@ -488,12 +489,19 @@ export async function transferBench(): Promise<Row[]> {
     await b.start();
     // From the provider's return to the verified file: the receiver notices the silence, retries and resumes.
     const t2 = performance.now();
-    await waitDone(a, r.transfer);
+    let movedMs = 0;
+    const done = await waitDone(a, r.transfer, async (t) => {
+      if (!movedMs && t.status === "active" && (t.resumed_from ?? 0) > 0) movedMs = performance.now() - t2;
+    });
     const resumeMs = performance.now() - t2;
-    if (!cut || await fileSha(dst) !== sha) throw new Error("the resumed file's SHA-256 differs from the source's");
+    const from = done.resumed_from ?? 0;
+    if (!cut || from === 0) throw new Error("the download started over instead of resuming");
+    if (await fileSha(dst) !== sha) throw new Error("the resumed file's SHA-256 differs from the source's");
     rows.push({
       name: `resume a ${mib} MiB download cut at 50% (provider SIGKILLed, restarted): its return → verified file`,
-      ours: `${(resumeMs / 1000).toFixed(2)} s`,
+      ours: `${(resumeMs / 1000).toFixed(2)} s (moving again after ${(movedMs / 1000).toFixed(2)} s, from ${
+        fmt(from / MiB)
+      } MiB)`,
       baseline: `${(oursMs / 1000).toFixed(2)} s whole download`,
       ratio: resumeMs / oursMs,
       target: "report",
