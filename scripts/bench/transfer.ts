@@ -490,8 +490,9 @@ export async function transferBench(): Promise<Row[]> {
     // From the provider's return to the verified file: the receiver notices the silence, retries and resumes.
     const t2 = performance.now();
     let movedMs = 0;
-    const done = await waitDone(a, r.transfer, async (t) => {
+    const done = await waitDone(a, r.transfer, (t) => {
       if (!movedMs && t.status === "active" && (t.resumed_from ?? 0) > 0) movedMs = performance.now() - t2;
+      return Promise.resolve();
     });
     const resumeMs = performance.now() - t2;
     const from = done.resumed_from ?? 0;
