@@ -16,6 +16,7 @@ Deno.test("list-files and download typed into fake.dev's terminal fetch my_file.
   const two = new NodeProcess(["-p", String(p2), "-o", h2, "-f", "fake2.dev", "-c", String(chain)]);
   try {
     await two.waitFor(/node ready/);
+    assertEquals((await cli("build", FT_PKG)).code, 0);
     for (const p of [p1, p2]) assertEquals((await cli("start-package", FT_PKG, "-p", String(p))).code, 0);
     const drive = `${h2}/vfs/file-transfer:template.os/files`;
     await Deno.mkdir(drive, { recursive: true });
