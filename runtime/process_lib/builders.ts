@@ -182,7 +182,7 @@ export class Response extends Builder<Response> {
       target: prompt.rsvp ?? prompt.source,
       message: {
         Response: [
-          { inherit: this._inherit, body: this._body, metadata: this._metadata, capabilities: this._caps },
+          { inherit: this.inherits(), body: this._body, metadata: this._metadata, capabilities: this._caps },
           null,
         ],
       },
