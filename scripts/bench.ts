@@ -1,5 +1,5 @@
 /**
- * `deno task bench [kernel] [storage] [network] [http] [httpc] [chain]`: every benchmark prints hyperdeno beside a
+ * `deno task bench [kernel] [storage] [network] [http] [httpc] [chain] [transfer]`: every benchmark prints hyperdeno beside a
  * baseline measured in the same run, and their ratio.
  */
 import { kernelBench } from "./bench/kernel.ts";
@@ -8,6 +8,7 @@ import { networkBench } from "./bench/network.ts";
 import { httpcBench } from "./bench/httpc.ts";
 import { httpBench } from "./bench/http.ts";
 import { chainBench } from "./bench/chain.ts";
+import { transferBench } from "./bench/transfer.ts";
 import { printRows } from "./bench/util.ts";
 
 const SUITES: Record<string, () => Promise<ReturnType<typeof kernelBench> extends Promise<infer R> ? R : never>> = {
@@ -17,6 +18,7 @@ const SUITES: Record<string, () => Promise<ReturnType<typeof kernelBench> extend
   httpc: httpcBench,
   http: httpBench,
   chain: chainBench,
+  transfer: transferBench,
 };
 
 const wanted = Deno.args.length ? Deno.args : Object.keys(SUITES);

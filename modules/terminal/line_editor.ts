@@ -20,6 +20,8 @@ export class LineEditor {
   private history: string[] = [];
   private hIndex = 0;
   private done = false;
+  /** A line kept just above the prompt and rewritten in place (progress). */
+  private status: string | null = null;
 
   constructor(private prompt: string, private hooks: LineEditorHooks) {}
 
@@ -34,8 +36,23 @@ export class LineEditor {
   }
 
   printAbove(text: string) {
-    this.out(`\r\x1b[2K${text.replaceAll("\n", "\r\n")}\r\n`);
+    this.out(`${this.clearStatus()}\r\x1b[2K${text.replaceAll("\n", "\r\n")}\r\n`);
+    if (this.status !== null) this.out(`${this.status}\r\n`);
     if (!this.done) this.redraw();
+  }
+
+  /** Shows `text` on the line above the prompt (null removes it). */
+  setStatus(text: string | null) {
+    if (this.done) return;
+    this.out(this.clearStatus());
+    this.status = text;
+    if (text !== null) this.out(`\r\x1b[2K${text}\r\n`);
+    this.redraw();
+  }
+
+  /** The escape codes that wipe the status line and leave the cursor where it was. */
+  private clearStatus(): string {
+    return this.status === null ? "" : "\r\x1b[2K\x1b[1A\r\x1b[2K";
   }
 
   close() {

@@ -31,14 +31,23 @@ export class TerminalModule implements RuntimeModule {
   private closed = false;
   private write: (line: string) => void;
   private limiter: RepeatLimiter;
+  /** Status lines by source (see status()), and whether one is on the screen now. */
+  private statuses = new Map<string, string>();
+  private statusShown = false;
+  private inPlace: boolean;
+  private statusPrinted = new Map<string, number>();
+  private statusTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(private k: KernelHandle, private opts: TerminalOptions) {
     const out = (line: string) => {
       const text = opts.label ? line.split("\n").map((l) => `${opts.label} ${l}`).join("\n") : line;
       if (this.editor) this.editor.printAbove(text);
-      else writeStdout(utf8(text + "\n"));
+      else {writeStdout(
+          utf8(`${this.statusShown ? "\r\x1b[2K" : ""}${text}\n${this.statusShown ? this.statusText() : ""}`),
+        );}
     };
     this.write = opts.write ?? out;
+    this.inPlace = !opts.write && isTty();
     this.limiter = new RepeatLimiter((v, line) => v <= this.opts.verbosity && this.write(printable(line)));
   }
 
@@ -112,13 +121,62 @@ export class TerminalModule implements RuntimeModule {
       });
     }
     const text = new TextDecoder().decode(km.message.Request.body);
+    if (km.message.Request.metadata === "status") return this.status(source, text);
     this.print(0, text, source.endsWith(":terminal:sys") ? { source, plain: true } : { source, label: source });
+  }
+
+  /**
+   * A status line (a request whose metadata is "status"): progress that
+   * changes in place instead of scrolling. On a screen it is one line above
+   * the prompt (or the last line), rewritten each time; an empty text
+   * removes it. Where output is a pipe or a log, it is printed as a line at
+   * most every STATUS_LOG_MS per source.
+   */
+  status(source: string, text: string) {
+    const line = printable(text).slice(0, 400);
+    if (line) this.statuses.set(source, line);
+    else this.statuses.delete(source);
+    if (this.editor) return this.editor.setStatus(this.statusText() || null);
+    if (this.inPlace) {
+      writeStdout(utf8(`\r\x1b[2K${this.statusText()}`));
+      this.statusShown = this.statuses.size > 0;
+      return;
+    }
+    // Logged a second after it changes, then at most every STATUS_LOG_MS, as it is then.
+    if (!line || this.statusTimers.has(source)) return;
+    const last = this.statusPrinted.get(source) ?? 0;
+    const wait = Math.max(1000, last + STATUS_LOG_MS - Date.now());
+    this.statusTimers.set(
+      source,
+      setTimeout(() => {
+        this.statusTimers.delete(source);
+        const now = this.statuses.get(source);
+        if (!now || this.closed) return;
+        this.statusPrinted.set(source, Date.now());
+        this.print(0, now, { source, label: source, kind: "status" });
+      }, wait),
+    );
+  }
+
+  private statusText(): string {
+    return [...this.statuses.values()].join("  ||  ");
   }
 
   shutdown() {
     this.closed = true;
+    for (const t of this.statusTimers.values()) clearTimeout(t);
     this.limiter.flush();
     this.editor?.close();
+  }
+}
+
+const STATUS_LOG_MS = 5_000;
+
+function isTty(): boolean {
+  try {
+    return Deno.stdout.isTerminal();
+  } catch {
+    return false;
   }
 }
 

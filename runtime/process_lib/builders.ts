@@ -24,6 +24,7 @@ abstract class Builder<Self> {
   protected _blob: LazyLoadBlob | null = null;
   protected _inherit = false;
   protected _caps: Capability[] = [];
+  protected _blobOf: Message | null = null;
 
   /** Bytes, or a string sent as UTF-8 (a JSON text stays a JSON text). */
   body(b: Body): Self {
@@ -45,6 +46,16 @@ abstract class Builder<Self> {
   blobBytes(bytes: Uint8Array, mime: string | null = null): Self {
     return this.blob({ mime, bytes });
   }
+  /**
+   * Carries the blob `msg` arrived with, which the kernel still holds, without
+   * sending its bytes back (a process forwarding or storing bulk data it
+   * received: a chunk to write, a read to send on). Unlike inherit(), it names
+   * the message, so it holds however many messages arrived since.
+   */
+  blobOf(msg: Message): Self {
+    this._blobOf = msg;
+    return this as unknown as Self;
+  }
   inherit(on: boolean): Self {
     this._inherit = on;
     return this as unknown as Self;
@@ -58,7 +69,12 @@ abstract class Builder<Self> {
     return this as unknown as Self;
   }
   protected blobFrom(): MessageId | null {
+    if (this._blobOf && !this._blob) return this._blobOf.id();
     return this._inherit && !this._blob ? current.blobFrom : null;
+  }
+  /** The inherit flag the kernel sees: set when a blob is carried from a received message. */
+  protected inherits(): boolean {
+    return this._inherit || (this._blobOf !== null && !this._blob);
   }
 }
 
@@ -94,7 +110,7 @@ export class Request extends Builder<Request> {
       id: randomId(),
       target: this._target,
       request: {
-        inherit: this._inherit,
+        inherit: this.inherits(),
         expects_response: this._expects,
         body: this._body,
         metadata: this._metadata,
@@ -167,7 +183,7 @@ export class Response extends Builder<Response> {
       target: prompt.rsvp ?? prompt.source,
       message: {
         Response: [
-          { inherit: this._inherit, body: this._body, metadata: this._metadata, capabilities: this._caps },
+          { inherit: this.inherits(), body: this._body, metadata: this._metadata, capabilities: this._caps },
           null,
         ],
       },

@@ -1,0 +1,148 @@
+/**
+ * The file-transfer protocol in the template's names and JSON shapes (serde's
+ * externally tagged enums), with the fields this package adds beside them:
+ *
+ *   file-transfer         ListFiles → {"ListFiles": [{name, size, is_dir}]}
+ *   file-transfer-worker  {"Download": {name, target, is_requestor}} → {"Download": {"Ok": null} | {"Err": "..."}}
+ *                         {"Progress": {name, progress, ...}} (worker → its parent)
+ *   between workers       {"Offer"}, {"Start"}, {"Chunk"} + blob, "Recheck", "Done", {"Fail"}
+ */
+
+/** One entry of a ListFiles answer: `name` is relative to the files drive; folders carry their total size. */
+export interface FileInfo {
+  name: string;
+  size: number;
+  is_dir?: boolean;
+}
+
+/** Requests the main process answers (from its own node, or from peers the allow-list admits). */
+export type TransferRequest =
+  | "ListFiles"
+  | { ListFiles: { path?: string } }
+  | { Push: { name: string; target: string } }
+  | { PushOffer: { name: string; size: number } }
+  | { Allow: { node: string; action: Permission } }
+  | { Disallow: { node: string; action: Permission } }
+  | "AllowList"
+  | "Transfers"
+  | { Resume: { id?: string } }
+  | { Cancel: { id: string } };
+
+export type TransferResponse =
+  | { ListFiles: FileInfo[] }
+  | { Err: string }
+  | { Push: { Ok: null } | { Err: string } }
+  | { PushOffer: { Ok: null } | { Err: string } }
+  | { AllowList: AllowList }
+  | { Transfers: TransferView[] }
+  | "Ok";
+
+/** What a peer may do here. `*` admits every node. */
+export type Permission = "list" | "download" | "push";
+export type AllowList = Record<Permission, string[]>;
+
+/** The template's download-request, plus what resuming and choosing a destination need. */
+export interface DownloadRequest {
+  name: string;
+  /** Requestor: the node (or its file-transfer address) to download from; provider: the receiving worker. */
+  target: string;
+  is_requestor: boolean;
+  /** Replace a file of the same name here (default: refuse). */
+  overwrite?: boolean;
+  /** Set by the main process: the transfer this worker serves (its record, its partial file). */
+  transfer?: string;
+  /** The SHA-256 an earlier attempt was offered: a different one now means the file changed. */
+  sha256?: string | null;
+  /** Bytes per chunk to ask the sender for (default: tuning.ts); for measuring. */
+  chunk?: number;
+}
+
+export interface ProgressRequest {
+  name: string;
+  /** Percent, as in the template. */
+  progress: number;
+  transfer?: string;
+  bytes?: number;
+  size?: number;
+  sha256?: string | null;
+  stats?: Record<string, number>;
+  /** Where this attempt started: more than 0 when it resumed. */
+  offset?: number;
+}
+
+/** How a worker's transfer ended, reported to its parent. */
+export interface FinishedRequest {
+  transfer: string;
+  name: string;
+  /** done; interrupted (the peer or link went away: resume later); failed (it will not succeed as is). */
+  outcome: "done" | "interrupted" | "failed";
+  error: string | null;
+  bytes: number;
+  size: number | null;
+  sha256: string | null;
+  /** The name was a folder: these files under it are to be downloaded. */
+  folder?: FileInfo[];
+  /** Where the time went (milliseconds): for finding the bottleneck. */
+  stats?: Record<string, number>;
+}
+
+export type WorkerRequest =
+  | { Download: DownloadRequest }
+  | { Progress: ProgressRequest }
+  | { Finished: FinishedRequest };
+
+export type WorkerResponse = { Download: { Ok: null } | { Err: string } } | "Progress";
+
+/** Between the two workers of one transfer. */
+export type InternalRequest =
+  | { Offer: { name: string; size: number; sha256: string } }
+  | { Folder: FileInfo[] }
+  | { Chunk: ChunkRequest }
+  | { Fail: string }
+  | "Recheck"
+  | "Done";
+
+export type InternalResponse =
+  | { Start: { offset: number; chunk?: number } }
+  | "Ack"
+  | { Recheck: { sha256: string | null } }
+  | { Err: string };
+
+export interface ChunkRequest {
+  name: string;
+  offset: number;
+  length: number;
+}
+
+export type TransferStatus = "pending" | "active" | "interrupted" | "done" | "failed" | "cancelled";
+
+/** One transfer as the main process keeps it, and as a UI or the transfers script reads it. */
+export interface TransferView {
+  id: string;
+  direction: "download" | "upload";
+  peer: string;
+  name: string;
+  status: TransferStatus;
+  bytes: number;
+  size: number | null;
+  sha256: string | null;
+  /** Bytes per second, smoothed. */
+  speed: number;
+  error: string | null;
+  started: number;
+  updated: number;
+  overwrite: boolean;
+  attempts: number;
+  /** The chunk size asked for (when not the default). */
+  chunk?: number;
+  /** Where the latest attempt started (more than 0: it resumed a partial file). */
+  resumed_from?: number;
+  /** Where the last attempt's time went (milliseconds), once it ended. */
+  stats?: Record<string, number>;
+}
+
+/** serde's Result as JSON. */
+export type Result<E = string> = { Ok: null } | { Err: E };
+
+export const PROCESS_NAME = "file-transfer";
+export const WORKER_NAME = "file-transfer-worker";

@@ -1,0 +1,209 @@
+/**
+ * The requestor's side, kept by the main process: each download is a record
+ * in Transfers and, while it moves, one worker. At most MAX_ACTIVE run at
+ * once (a package may run 64 processes); the rest wait their turn. An
+ * interrupted download is tried again with a growing pause, and whenever the
+ * node starts; a folder becomes one download per file under it.
+ */
+import { println, type ProcessAddress, Request } from "@hyperdeno/process_lib";
+import { startDownload } from "../api/file_transfer_worker_api.ts";
+import type { FinishedRequest, ProgressRequest, TransferView } from "../api/types.ts";
+import { cleanName } from "../api/names.ts";
+import { humanBytes, humanDuration } from "../api/format.ts";
+import { isFinal, type Transfers } from "./transfers.ts";
+
+const MAX_ACTIVE = 16;
+const RETRY_MAX_MS = 4_000;
+/** A download whose worker has said nothing for this long is taken for dead and tried again. */
+const SILENT_MS = 45_000;
+
+export class Downloads {
+  private workers = new Map<string, string>();
+  private retries = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Interruptions in a row that moved no byte, and how far each download had got: the retry pause grows with them. */
+  private fails = new Map<string, number>();
+  private lastBytes = new Map<string, number>();
+
+  constructor(private me: ProcessAddress, private transfers: Transfers) {
+    setInterval(() => this.checkSilent(), 5_000);
+  }
+
+  /** A new download of `name` from `peer` (a node, or a node@process address); the existing one if it runs. */
+  request(peer: string, name: string, overwrite: boolean, chunk?: number): TransferView {
+    const node = peer.split("@")[0];
+    const clean = cleanName(name);
+    const same = this.transfers.list().find((t) =>
+      t.direction === "download" && t.peer === node && t.name === clean && !isFinal(t.status)
+    );
+    if (same) {
+      if (same.status === "interrupted") this.resume(same.id);
+      return same;
+    }
+    const now = Date.now();
+    const t: TransferView = {
+      id: crypto.randomUUID().replaceAll("-", "").slice(0, 12),
+      direction: "download",
+      peer: node,
+      name: clean,
+      status: "pending",
+      bytes: 0,
+      size: null,
+      sha256: null,
+      speed: 0,
+      error: null,
+      started: now,
+      updated: now,
+      overwrite,
+      attempts: 0,
+      ...(chunk ? { chunk } : {}),
+    };
+    this.transfers.add(t);
+    this.pump();
+    return t;
+  }
+
+  /** Tries again now: interrupted and failed downloads (all of them, or one). */
+  resume(id?: string): number {
+    let n = 0;
+    for (const t of this.transfers.list()) {
+      if (t.direction !== "download" || (id && t.id !== id)) continue;
+      if (t.status !== "interrupted" && t.status !== "failed") continue;
+      clearTimeout(this.retries.get(t.id));
+      this.retries.delete(t.id);
+      this.transfers.update(t.id, { status: "pending", error: null }, true);
+      n++;
+    }
+    this.pump();
+    return n;
+  }
+
+  cancel(id: string): boolean {
+    const t = this.transfers.get(id);
+    if (!t || isFinal(t.status)) return false;
+    clearTimeout(this.retries.get(id));
+    const worker = this.workers.get(id);
+    if (worker) Request.to(worker).json("Cancel").send();
+    this.transfers.update(id, { status: "cancelled", speed: 0 }, true);
+    return true;
+  }
+
+  /** Starts waiting downloads while there is room. */
+  pump() {
+    const running = this.transfers.list().filter((t) => t.direction === "download" && t.status === "active").length;
+    let room = MAX_ACTIVE - running;
+    for (const t of this.transfers.list()) {
+      if (room <= 0) break;
+      if (t.direction !== "download" || t.status !== "pending") continue;
+      room--;
+      this.start(t);
+    }
+  }
+
+  private start(t: TransferView) {
+    this.transfers.update(t.id, { status: "active", attempts: t.attempts + 1, error: null }, true);
+    const address = t.peer.includes("@") ? t.peer : `${t.peer}@${this.me.process}`;
+    startDownload(this.me, this.me, t.name, address, true, {
+      transfer: t.id,
+      overwrite: t.overwrite,
+      sha256: t.sha256,
+      chunk: t.chunk,
+    }).then(
+      (worker) => this.workers.set(t.id, worker),
+      (e) => this.finished({ ...base(t), outcome: "interrupted", error: `could not start a worker: ${e.message}` }),
+    );
+  }
+
+  progress(p: ProgressRequest) {
+    const t = p.transfer ? this.transfers.get(p.transfer) : undefined;
+    if (!t || t.status !== "active") return;
+    const first = t.sha256 === null && p.sha256;
+    this.transfers.update(t.id, {
+      bytes: p.bytes ?? t.bytes,
+      size: p.size ?? t.size,
+      sha256: p.sha256 ?? t.sha256,
+      ...(p.offset !== undefined ? { resumed_from: p.offset } : {}),
+    }, Boolean(first));
+  }
+
+  finished(f: FinishedRequest) {
+    const t = this.transfers.get(f.transfer);
+    this.workers.delete(f.transfer);
+    if (!t || t.status === "cancelled" || isFinal(t.status)) return this.pump();
+    const took = (Date.now() - t.started) / 1000;
+    if (f.folder) {
+      this.transfers.update(t.id, { status: "done", bytes: 0, size: 0, speed: 0 }, true);
+      const files = f.folder.filter((e) => !e.is_dir);
+      println(`${t.name}/ from ${t.peer}: a folder of ${files.length} files; downloading each`);
+      for (const e of files) {
+        try {
+          this.request(t.peer, e.name, t.overwrite);
+        } catch (err) {
+          println(`${t.peer} listed a file named ${JSON.stringify(e.name)}: skipped (${(err as Error).message})`);
+        }
+      }
+    } else if (f.outcome === "done") {
+      this.transfers.update(
+        t.id,
+        {
+          status: "done",
+          bytes: f.size ?? f.bytes,
+          size: f.size,
+          sha256: f.sha256,
+          speed: 0,
+          error: null,
+          stats: f.stats,
+        },
+        true,
+      );
+      const rate = (f.size ?? 0) / Math.max(took, 0.001);
+      println(
+        `${t.name} from ${t.peer}: done, ${humanBytes(f.size ?? 0)} in ${humanDuration(took)} (${
+          humanBytes(Math.round(rate))
+        }/s), SHA-256 verified`,
+      );
+    } else if (f.outcome === "interrupted") {
+      const first = t.error === null;
+      this.transfers.update(
+        t.id,
+        { status: "interrupted", bytes: f.bytes || t.bytes, size: f.size ?? t.size, error: f.error, speed: 0 },
+        true,
+      );
+      if (first) {
+        println(`${t.name} from ${t.peer}: interrupted at ${humanBytes(f.bytes)} (${f.error}); resuming when it can`);
+      }
+      const stuck = f.bytes <= (this.lastBytes.get(t.id) ?? -1);
+      this.lastBytes.set(t.id, f.bytes);
+      const fails = stuck ? (this.fails.get(t.id) ?? 0) + 1 : 0;
+      this.fails.set(t.id, fails);
+      const delay = Math.min(RETRY_MAX_MS, 250 * 2 ** fails);
+      this.retries.set(t.id, setTimeout(() => this.resume(t.id), delay));
+    } else {
+      this.transfers.update(t.id, { status: "failed", error: f.error, speed: 0 }, true);
+      println(`${t.name} from ${t.peer}: failed: ${f.error}`);
+    }
+    this.pump();
+  }
+
+  /** Resumes downloads the node was doing when it stopped. */
+  resumeSaved() {
+    for (const t of this.transfers.list()) {
+      if (t.direction === "download" && t.status === "interrupted") {
+        this.transfers.update(t.id, { status: "pending" });
+      }
+    }
+    this.pump();
+  }
+
+  private checkSilent() {
+    const now = Date.now();
+    for (const t of this.transfers.list()) {
+      if (t.status !== "active" || now - t.updated < SILENT_MS) continue;
+      if (t.direction === "upload") this.transfers.update(t.id, { status: "interrupted", speed: 0 });
+      else this.finished({ ...base(t), outcome: "interrupted", error: "its worker went silent" });
+    }
+  }
+}
+
+function base(t: TransferView): Omit<FinishedRequest, "outcome" | "error"> {
+  return { transfer: t.id, name: t.name, bytes: t.bytes, size: t.size, sha256: t.sha256 };
+}

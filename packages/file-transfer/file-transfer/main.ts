@@ -1,0 +1,245 @@
+/**
+ * file-transfer:file-transfer:template.os — the main process. It owns the
+ * `files` drive and answers ListFiles; it starts a worker per transfer
+ * (startDownload, the exported worker API) and keeps every transfer's state
+ * and progress in one table (transfers.ts) that the terminal's status line
+ * and the transfers script read. The allow-list says which peers may list,
+ * download and push here.
+ *
+ *   m our@file-transfer:file-transfer:template.os '"ListFiles"'
+ *   m our@file-transfer:file-transfer:template.os '{"Download": {"name": "my_file.txt", "target": "fake2.dev", "is_requestor": true}}'
+ */
+import {
+  getState,
+  type Message,
+  our,
+  println,
+  type ProcessAddress,
+  Request,
+  requests,
+  Response,
+  setState,
+  vfs,
+} from "@hyperdeno/process_lib";
+import { startDownload } from "../api/file_transfer_worker_api.ts";
+import type { AllowList, DownloadRequest, FinishedRequest, ProgressRequest, TransferView } from "../api/types.ts";
+import { cleanFolder, cleanName } from "../api/names.ts";
+import { listFiles } from "../api/listing.ts";
+import { change, defaultAllowList, isPermission, permits, refusal } from "./allow.ts";
+import { Transfers } from "./transfers.ts";
+import { Downloads } from "./downloads.ts";
+import { StatusLine } from "./status.ts";
+
+interface Saved {
+  allow?: AllowList;
+  transfers?: TransferView[];
+}
+
+/** How long a push offer lets the receiver download what was offered. */
+const PUSH_GRANT_MS = 10 * 60_000;
+const NODE = /^(\*|[a-z0-9][a-z0-9.-]{0,252})$/;
+
+export default async function init(_our: string) {
+  const me = our();
+  const pkg = me.packageId();
+  const drive = await vfs.createDrive(pkg, "files");
+  await vfs.createDrive(pkg, "partial");
+
+  const saved = loadState();
+  const allow: AllowList = { ...defaultAllowList(), ...saved.allow };
+  const save = saver(() => ({ allow, transfers: transfers.saved() }));
+  const transfers = new Transfers(save);
+  transfers.load(saved.transfers ?? []);
+  const downloads = new Downloads(me, transfers);
+  new StatusLine(me, transfers);
+  const pushGrants = new Map<string, number>();
+  const pushGranted = (node: string, name: string) => {
+    for (const [key, until] of pushGrants) {
+      if (until < Date.now()) pushGrants.delete(key);
+      const [n, granted] = key.split("\n");
+      if (n === node && (name === granted || name.startsWith(`${granted}/`))) return true;
+    }
+    return false;
+  };
+  downloads.resumeSaved();
+
+  const handle = async (msg: Message) => {
+    const local = msg.source.node === me.node;
+    const body = msg.json<unknown>();
+    const [kind, arg] = variant(body);
+    const answer = (v: unknown) => Response.to(msg).json(v).send();
+    switch (kind) {
+      case "ListFiles": {
+        if (!local && !permits(allow, msg.source.node, "list")) {
+          return answer({ Err: refusal(me.node, msg.source.node, "list", pkg) });
+        }
+        const folder = cleanFolder((arg as { path?: string } | null)?.path);
+        return answer({ ListFiles: await listFiles(drive, folder) });
+      }
+      case "Download": {
+        const d = arg as DownloadRequest;
+        if (d.is_requestor) {
+          if (!local) return answer({ Download: { Err: "only this node starts its own downloads" } });
+          if (typeof d.target !== "string" || !d.target) {
+            return answer({ Download: { Err: "Download needs a target" } });
+          }
+          const chunk = typeof d.chunk === "number" ? d.chunk : undefined;
+          const t = downloads.request(d.target, d.name, Boolean(d.overwrite), chunk);
+          return answer({ Download: { Ok: null }, transfer: t.id });
+        }
+        // A peer's worker asks us to serve a file.
+        const name = cleanName(d.name);
+        if (!permits(allow, msg.source.node, "download") && !pushGranted(msg.source.node, name)) {
+          return answer({ Download: { Err: refusal(me.node, msg.source.node, "download", pkg) } });
+        }
+        try {
+          await startDownload(me, msg.source, name, String(msg.source), false);
+        } catch (e) {
+          return answer({ Download: { Err: `busy: ${(e as Error).message}` } });
+        }
+        return answer({ Download: { Ok: null } });
+      }
+      case "Progress":
+        if (!local) return;
+        if ((arg as { direction?: string }).direction === "upload") return upload(transfers, arg as UploadProgress);
+        return downloads.progress(arg as ProgressRequest);
+      case "Finished":
+        if (local) downloads.finished(arg as FinishedRequest);
+        return;
+      case "Push": {
+        if (!local) return answer({ Push: { Err: "only this node pushes its own files" } });
+        const { name: raw, target } = arg as { name: string; target: string };
+        const name = cleanName(raw);
+        const m = await vfs.metadata(`${drive}/${name}`).catch(() => null);
+        if (!m) return answer({ Push: { Err: `no file named ${name} here` } });
+        const node = String(target).split("@")[0];
+        const address = String(target).includes("@") ? String(target) : `${node}@${me.process}`;
+        pushGrants.set(`${node}\n${name}`, Date.now() + PUSH_GRANT_MS);
+        try {
+          const r = await Request.to(address).json({ PushOffer: { name, size: m.len } }).sendAndAwaitResponse(15);
+          return answer({ Push: (r.json<{ PushOffer?: unknown }>()).PushOffer ?? { Err: r.text().slice(0, 300) } });
+        } catch {
+          return answer({ Push: { Err: `${node} is offline or does not run ${me.process}` } });
+        }
+      }
+      case "PushOffer": {
+        if (local) return answer({ PushOffer: { Err: "push to another node" } });
+        if (!permits(allow, msg.source.node, "push")) {
+          return answer({ PushOffer: { Err: refusal(me.node, msg.source.node, "push", pkg) } });
+        }
+        const name = cleanName((arg as { name: string }).name);
+        downloads.request(`${msg.source.node}@${msg.source.process}`, name, false);
+        return answer({ PushOffer: { Ok: null } });
+      }
+      case "Allow":
+      case "Disallow": {
+        if (!local) return;
+        const { node, action } = arg as { node: string; action: string };
+        if (!isPermission(action)) return answer({ Err: `action must be list, download or push, not ${action}` });
+        if (typeof node !== "string" || !NODE.test(node)) return answer({ Err: `not a node name: ${node}` });
+        change(allow, node, action, kind === "Allow");
+        save();
+        return answer({ AllowList: allow });
+      }
+      case "AllowList":
+        return local ? answer({ AllowList: allow }) : undefined;
+      case "Transfers":
+        return local ? answer({ Transfers: transfers.list() }) : undefined;
+      case "Resume":
+        if (!local) return;
+        return answer({ Resumed: downloads.resume((arg as { id?: string } | null)?.id) });
+      case "Cancel":
+        if (!local) return;
+        return answer(
+          downloads.cancel(String((arg as { id?: string } | null)?.id)) ? "Ok" : { Err: "no such transfer" },
+        );
+      default:
+        if (msg.expectsResponse() !== null) answer({ Err: `unknown request ${JSON.stringify(body).slice(0, 80)}` });
+    }
+  };
+
+  for await (const msg of requests(() => {})) {
+    // Each request is handled on its own, so a slow one (a listing, a spawn) holds up no other.
+    handle(msg).catch((e) => {
+      if (msg.expectsResponse() !== null) Response.to(msg).json({ Err: (e as Error).message }).send();
+    });
+  }
+}
+
+interface UploadProgress extends ProgressRequest {
+  peer: string;
+}
+
+/** A sending worker's report: uploads are kept for the record and the status line. */
+function upload(transfers: Transfers, p: UploadProgress) {
+  const id = String(p.transfer);
+  const done = p.size !== undefined && p.bytes === p.size;
+  if (!transfers.get(id)) {
+    const now = Date.now();
+    transfers.add({
+      id,
+      direction: "upload",
+      peer: String(p.peer),
+      name: String(p.name),
+      status: "active",
+      bytes: 0,
+      size: p.size ?? null,
+      sha256: p.sha256 ?? null,
+      speed: 0,
+      error: null,
+      started: now,
+      updated: now,
+      overwrite: false,
+      attempts: 1,
+    });
+  }
+  transfers.update(id, {
+    bytes: p.bytes ?? 0,
+    status: done ? "done" : "active",
+    ...(done ? { speed: 0, stats: p.stats } : {}),
+  });
+}
+
+/** `"ListFiles"` → ["ListFiles", null]; `{"Download": {...}}` → ["Download", {...}]. */
+function variant(body: unknown): [string, unknown] {
+  if (typeof body === "string") return [body, null];
+  if (body && typeof body === "object" && !Array.isArray(body)) {
+    const keys = Object.keys(body);
+    if (keys.length === 1) return [keys[0], (body as Record<string, unknown>)[keys[0]] ?? null];
+  }
+  return ["", null];
+}
+
+function loadState(): Saved {
+  const bytes = getState();
+  if (!bytes) return {};
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as Saved;
+  } catch {
+    return {};
+  }
+}
+
+/** Saves what `snapshot` gives, one write at a time, the latest last. */
+function saver(snapshot: () => Saved): () => void {
+  let writing = false;
+  let again = false;
+  const run = async () => {
+    writing = true;
+    do {
+      again = false;
+      try {
+        await setState(new TextEncoder().encode(JSON.stringify(snapshot())));
+      } catch (e) {
+        println(`could not save the transfers (${(e as Error).message}): they will not resume after a restart`);
+      }
+    } while (again);
+    writing = false;
+  };
+  return () => {
+    if (writing) again = true;
+    else void run();
+  };
+}
+
+export type { ProcessAddress };

@@ -1,0 +1,25 @@
+/**
+ * list-files:file-transfer:template.os [NODE] [FOLDER] — the files NODE (this
+ * node when omitted) shares, as aligned columns with sizes in KiB/MiB.
+ */
+import { script } from "@hyperdeno/process_lib";
+import type { FileInfo } from "../api/types.ts";
+import { ask, mainAddress, words } from "../api/script_call.ts";
+import { fileTable } from "../api/format.ts";
+
+const USAGE = "usage: list-files:file-transfer:template.os [NODE] [FOLDER]";
+
+export default script(async (our, line) => {
+  const { args } = words(line);
+  if (args[0] === "-h" || args[0] === "--help" || args.length > 2) return USAGE;
+  const node = args[0] ?? our.node;
+  try {
+    const r = await ask<{ ListFiles?: FileInfo[]; Err?: string }>(mainAddress(our, node), {
+      ListFiles: { path: args[1] ?? "" },
+    });
+    if (r.Err) return `list-files: ${r.Err}`;
+    return fileTable(args[1] ? `${node}:${args[1]}/` : node, r.ListFiles ?? []);
+  } catch (e) {
+    return `list-files: ${(e as Error).message}`;
+  }
+});
