@@ -4,22 +4,12 @@
  * page with the app's tile and widget, opens the app's UI (served by
  * serveUi from its pkg drive), and receives a WebSocket push in the page.
  */
-import { chromium } from "playwright-core";
+import { launchChromium } from "./browser.ts";
 import { assertEquals, assertMatch } from "./assert.ts";
 import { bootNode, install, removeHome, waitFor } from "../runtime/testing.ts";
 import { FIXTURES } from "./helpers.ts";
 
 const APP = "web:http-app:test.os";
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--no-sandbox",
-  "--headless",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 Deno.test({
   name: "http browser: log in, see the home page, open the app's UI and receive a WebSocket push in the page",
@@ -27,7 +17,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const n = await bootNode({ password: "correct horse" });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    const browser = await launchChromium();
     try {
       await install(n, `${FIXTURES}http_app`);
       await waitFor("the app's bindings", () => n.http.wsBindings.has(`/${APP}/ws`));

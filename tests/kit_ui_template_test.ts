@@ -3,19 +3,9 @@
  * would, used in a real browser (headless Chromium): log in, open the app's
  * page, send a message to the other node from the form, and see it listed.
  */
-import { chromium } from "playwright-core";
+import { launchChromium } from "./browser.ts";
 import { assertEquals, assertMatch } from "./assert.ts";
 import { cli, freePort, NodeProcess } from "./cli_helpers.ts";
-
-const ARGS = [
-  "--no-sandbox",
-  "--headless",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 Deno.test({
   name: "the chat --ui template: its page sends a message to another node and lists the conversation",
@@ -26,7 +16,7 @@ Deno.test({
     const [p1, p2, chain] = [freePort(), freePort(), freePort()];
     const n1 = new NodeProcess(["-p", String(p1), "-c", String(chain), "-o", `${dir}/n1`]);
     const n2 = new NodeProcess(["-p", String(p2), "-c", String(chain), "-o", `${dir}/n2`, "-f", "fake2"]);
-    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS, headless: true });
+    const browser = await launchChromium();
     try {
       assertEquals((await cli("new", `${dir}/ui-chat`, "--ui")).code, 0);
       const built = await cli("build", `${dir}/ui-chat`);
