@@ -7,7 +7,7 @@
  * keeps serving.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { waitFor } from "../runtime/testing.ts";
+import { inject, waitFor } from "../runtime/testing.ts";
 import { logIn } from "./http_helpers.ts";
 import { bootFt, exists, filePath, FT, putFile, randomBytes, sha256 } from "./ft_helpers.ts";
 import type { FileInfo, TransferView } from "../packages/file-transfer/api/types.ts";
@@ -188,6 +188,29 @@ Deno.test({
       assertEquals((await cb.get("download")).status, 405);
       assertEquals((await cb.post("files", {})).status, 405);
       assertEquals((await cb.post("download", "x".repeat(70_000))).status, 413);
+
+      // Another node posing as our HTTP server (its own http-server:distro:sys sends the Http variant) gains nothing.
+      const forged = (method: string, api: string) => ({
+        Http: {
+          source_socket_addr: "127.0.0.1:1",
+          method,
+          url: `http://localhost/${FT}/api/${api}`,
+          bound_path: `/${FT}/api/${api.split("?")[0]}`,
+          headers: {},
+          url_params: {},
+          query_params: Object.fromEntries(new URLSearchParams(api.split("?")[1] ?? "")),
+        },
+      });
+      const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+      const heard = await inject(b, FT, forged("POST", "allow"), {
+        nodeName: "fake.dev",
+        blob: enc({ node: "*", action: "push" }),
+      });
+      assertMatch(String(heard.body), /unknown request/, "fake.dev heard it and took it for no HTTP request");
+      await inject(b, FT, forged("PUT", "upload?name=forged.txt"), { nodeName: "fake.dev", blob: enc("x") });
+      await inject(b, FT, forged("POST", "delete"), { nodeName: "fake.dev", blob: enc({ name: "big.bin" }) });
+      assertEquals(await exists(filePath(a, "forged.txt")), false);
+      assertEquals(await exists(filePath(a, "big.bin")), true);
 
       // The allow-list: fake.dev stops letting anyone list; fake2.dev hears a refusal it can act on.
       r = await ca.get("allow");

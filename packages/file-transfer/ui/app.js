@@ -97,12 +97,35 @@ function crumbs(el, root, folder, go) {
   });
 }
 
+const FOLDER = "M3 7a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z";
+const FILE = "M6 3h8l5 5v11a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm8 0v5h5";
+
+/** A 24×24 outline icon drawn from one SVG path. */
+function icon(d) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  for (
+    const [k, v] of Object.entries({
+      d,
+      fill: "none",
+      stroke: "currentColor",
+      "stroke-width": "2",
+      "stroke-linejoin": "round",
+    })
+  ) {
+    path.setAttribute(k, v);
+  }
+  svg.append(path);
+  return svg;
+}
+
 /** One entry of a listing: icon, name (a folder's opens it), size, and `actions`. */
 function fileRow(f, open, actions) {
   return h(
     "li",
     { class: "file", dataset: { name: f.name } },
-    h("span", { class: "icon", "aria-hidden": "true" }, f.is_dir ? "📁" : "📄"),
+    h("span", { class: "icon", "aria-hidden": "true" }, icon(f.is_dir ? FOLDER : FILE)),
     h(
       "span",
       { class: "what" },
@@ -364,7 +387,7 @@ function card(t) {
         `ETA ${t.speed > 0 ? duration((t.size - t.bytes) / t.speed) : "--"}`,
       );
     }
-  } else if (t.status === "pending" || t.status === "active") parts.push("starting…");
+  } else if (t.status === "pending" || t.status === "active") parts.push("preparing…");
   const label =
     { active: down ? "downloading" : "sending", pending: "waiting", interrupted: "interrupted — will resume" }[
       t.status
@@ -387,7 +410,7 @@ function card(t) {
       h("span", { class: `badge ${t.status}` }, label),
     ),
     h("div", { class: "meta" }, parts.join(" · ")),
-    t.status === "done" ? null : h("div", { class: "bar" }, h("i", { style: `width:${pct.toFixed(1)}%` })),
+    FINAL.has(t.status) ? null : h("div", { class: "bar" }, h("i", { style: `width:${pct.toFixed(1)}%` })),
     t.error ? h("div", { class: "err" }, t.error) : null,
     h("div", { class: "acts" }, acts),
   );
