@@ -46,8 +46,10 @@ const JSON_TYPE = { "content-type": "application/json" };
 
 /** A refusal with the HTTP status it deserves. */
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  readonly status: number;
+  constructor(status: number, message: string) {
     super(message);
+    this.status = status;
   }
 }
 
@@ -56,8 +58,15 @@ type Req = NonNullable<ReturnType<typeof incomingHttpRequest>>;
 export class Web {
   private channels = new Set<number>();
   private dirty = new Map<string, TransferView>();
+  private me: ProcessAddress;
+  private drive: string;
+  private transfers: Transfers;
 
-  constructor(private me: ProcessAddress, private drive: string, private transfers: Transfers) {}
+  constructor(me: ProcessAddress, drive: string, transfers: Transfers) {
+    this.me = me;
+    this.drive = drive;
+    this.transfers = transfers;
+  }
 
   /** Binds the page, the API and the WebSocket, and puts a tile on the home page. */
   async start() {
