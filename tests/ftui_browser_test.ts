@@ -88,6 +88,24 @@ Deno.test({
       assertMatch(await done.locator(".meta").textContent() ?? "", /from fake\.dev · 5\.00 MiB/);
       assertEquals(await sha256(await Deno.readFile(filePath(b, "holiday.mov"))), await sha256(original));
 
+      // The same file again: refused (it exists here), and the card offers to replace it, which works.
+      await Deno.writeTextFile(filePath(b, "holiday.mov"), "my own edit");
+      await pb.click(`.tabs button[data-tab="browse"]`);
+      await theirs.locator("button.get").click();
+      await pb.click(`.tabs button[data-tab="transfers"]`);
+      const exists = pb.locator(`#finished .transfer[data-name="holiday.mov"][data-status="failed"]`);
+      await exists.waitFor({ timeout: 30_000 });
+      assertMatch(await exists.locator(".err").textContent() ?? "", /already exists here/);
+      assertEquals(await Deno.readTextFile(filePath(b, "holiday.mov")), "my own edit");
+      await exists.locator("button.replace").click();
+      await waitFor(
+        "the replacing download",
+        () =>
+          pb.locator(`#finished .transfer[data-name="holiday.mov"][data-status="done"]`).count().then((n) => n === 2),
+        60_000,
+      );
+      assertEquals(await sha256(await Deno.readFile(filePath(b, "holiday.mov"))), await sha256(original));
+
       // A folder: open it, download all of it.
       await pb.click(`.tabs button[data-tab="browse"]`);
       await pb.locator(`#theirs .file[data-name="album"] button.name`).click();

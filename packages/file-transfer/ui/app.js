@@ -324,17 +324,22 @@ function renderTheirs(files) {
   }
   $("theirs").replaceChildren(...shown.map((f) =>
     fileRow(f, () => ((state.remoteFolder = f.name), loadTheirs()), [
-      h("button", { class: "btn small primary get", type: "button", onclick: () => get(f.name) }, "Download"),
+      h(
+        "button",
+        { class: "btn small primary get", type: "button", onclick: () => get(state.peer, f.name) },
+        "Download",
+      ),
     ])
   ));
 }
-$("remote-all").addEventListener("click", () => get(state.remoteFolder));
+$("remote-all").addEventListener("click", () => get(state.peer, state.remoteFolder));
 
-async function get(name, overwrite = false) {
+/** Starts downloading `name` from `node` (over a file of that name here only when `overwrite`). */
+async function get(node, name, overwrite = false) {
   try {
-    const { transfer } = await api("download", { node: state.peer, name, overwrite });
+    const { transfer } = await api("download", { node, name, overwrite });
     if (transfer) put(transfer);
-    toast(`Downloading ${name} from ${state.peer}`);
+    toast(`Downloading ${name} from ${node}`);
   } catch (e) {
     toast(e.message, true);
   }
@@ -396,7 +401,16 @@ function card(t) {
   if (down && !FINAL.has(t.status)) {
     acts.push(h("button", { class: "btn small cancel", type: "button", onclick: () => act("cancel", t) }, "Cancel"));
   }
-  if (down && (t.status === "failed" || t.status === "interrupted" || t.status === "cancelled")) {
+  const exists = /already exists here|appeared here/.test(t.error ?? "");
+  if (down && t.status === "failed" && exists) {
+    acts.push(
+      h("button", {
+        class: "btn small replace",
+        type: "button",
+        onclick: () => get(t.peer, t.name, true),
+      }, "Replace mine"),
+    );
+  } else if (down && (t.status === "failed" || t.status === "interrupted" || t.status === "cancelled")) {
     acts.push(h("button", { class: "btn small retry", type: "button", onclick: () => act("retry", t) }, "Retry"));
   }
   return h(
