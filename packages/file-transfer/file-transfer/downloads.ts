@@ -108,7 +108,11 @@ export class Downloads {
       sha256: t.sha256,
       chunk: t.chunk,
     }).then(
-      (worker) => this.workers.set(t.id, worker),
+      (worker) => {
+        this.workers.set(t.id, worker);
+        // Cancelled while its worker was starting: the worker hears it now, or it would finish the file.
+        if (this.transfers.get(t.id)?.status === "cancelled") Request.to(worker).json("Cancel").send();
+      },
       (e) => this.finished({ ...base(t), outcome: "interrupted", error: `could not start a worker: ${e.message}` }),
     );
   }

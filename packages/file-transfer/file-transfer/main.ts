@@ -29,6 +29,7 @@ import { change, defaultAllowList, isPermission, permits, refusal } from "./allo
 import { Transfers } from "./transfers.ts";
 import { Downloads } from "./downloads.ts";
 import { StatusLine } from "./status.ts";
+import { Web } from "./web.ts";
 
 interface Saved {
   allow?: AllowList;
@@ -62,8 +63,11 @@ export default async function init(_our: string) {
     return false;
   };
   downloads.resumeSaved();
+  const web = new Web(me, drive, transfers);
+  await web.start().catch((e) => println(`file-transfer: the web UI is not served: ${(e as Error).message}`));
 
   const handle = async (msg: Message) => {
+    if (web.owns(msg)) return web.handle(msg);
     const local = msg.source.node === me.node;
     const body = msg.json<unknown>();
     const [kind, arg] = variant(body);
