@@ -124,8 +124,9 @@ function toJavaScript(files: Map<string, Uint8Array>): Map<string, Uint8Array> {
       out.set(path, bytes);
       continue;
     }
+    // Imports of sibling files follow them to .js; those of api/ stay .ts, as api/ does.
     const js = stripTypeScriptTypes(dec.decode(bytes), { mode: "strip" })
-      .replace(/(from\s+"\.{1,2}\/[^"]+)\.ts"/g, '$1.js"');
+      .replace(/(from\s+"(\.{1,2}\/)+(?!api\/)[^"]+)\.ts"/g, '$1.js"');
     out.set(path.replace(/\.ts$/, ".js"), enc.encode(js));
   }
   return out;

@@ -24,7 +24,12 @@ export class Downloads {
   private fails = new Map<string, number>();
   private lastBytes = new Map<string, number>();
 
-  constructor(private me: ProcessAddress, private transfers: Transfers) {
+  private me: ProcessAddress;
+  private transfers: Transfers;
+  // Fields, not parameter properties: `new -l javascript` strips types, and those are more than types.
+  constructor(me: ProcessAddress, transfers: Transfers) {
+    this.me = me;
+    this.transfers = transfers;
     setInterval(() => this.checkSilent(), 5_000);
   }
 

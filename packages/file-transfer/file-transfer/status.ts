@@ -14,7 +14,12 @@ const SHOWN = 3;
 export class StatusLine {
   private last = "";
 
-  constructor(private me: ProcessAddress, private transfers: Transfers) {
+  private me: ProcessAddress;
+  private transfers: Transfers;
+  // Fields, not parameter properties: `new -l javascript` strips types, and those are more than types.
+  constructor(me: ProcessAddress, transfers: Transfers) {
+    this.me = me;
+    this.transfers = transfers;
     setInterval(() => this.draw(), EVERY_MS);
   }
 

@@ -17,7 +17,11 @@ export class Transfers {
   private listeners = new Set<Listener>();
   private speedAt = new Map<string, { t: number; bytes: number }>();
 
-  constructor(private persist: () => void) {}
+  private persist: () => void;
+  // Fields, not parameter properties: `new -l javascript` strips types, and those are more than types.
+  constructor(persist: () => void) {
+    this.persist = persist;
+  }
 
   /** Loads saved downloads; those that were moving are now interrupted (to resume). */
   load(saved: TransferView[]) {
