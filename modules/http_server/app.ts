@@ -14,7 +14,7 @@ import type { ConnEnv } from "./connection.ts";
 import { errorResponse } from "./connection.ts";
 import { admit, authed, toLogin } from "./bound.ts";
 import { homePage, loginPage } from "./pages.ts";
-import { isLoopback, localEndpoint } from "./rpc.ts";
+import { localEndpoint } from "./rpc.ts";
 import { readLimited } from "./body.ts";
 import { SESSION_SECONDS } from "./auth.ts";
 import type { HttpServerModule } from "./mod.ts";
