@@ -1,8 +1,9 @@
 /**
  * One HTTP connection on the node's guarded listener: requests read by our
- * own HTTP/1 reader (every size bounded while it arrives), each handed to the
- * Hono app as a web Request whose body streams from the socket, its Response
- * written back; kept alive between requests. An upgrade to a bound WebSocket
+ * own HTTP/1 reader (every size bounded while it arrives), each answered
+ * directly when it can be (bound paths: bound.ts), else handed to the Hono
+ * app as a web Request whose body streams from the socket, the answer written
+ * back; kept alive between requests. An upgrade to a bound WebSocket
  * path leaves the loop for the socket's own.
  *
  * The slot stays pending (deadline, evictable) until a request head is in;
@@ -20,8 +21,15 @@ import {
   responseBytes,
   writeAll,
 } from "../../runtime/sockets/http1.ts";
-import { type BodyReader, bodyReader, writeResponse } from "../../runtime/sockets/http1_stream.ts";
+import {
+  type Answer,
+  answerBytes,
+  type BodyReader,
+  bodyReader,
+  writeResponse,
+} from "../../runtime/sockets/http1_stream.ts";
 import { isUpgrade } from "../../runtime/sockets/websocket.ts";
+import { type Target, targetOf } from "./target.ts";
 
 /** How long a kept-alive connection may wait for its next request. */
 export const IDLE_MS = 5_000;
@@ -35,12 +43,19 @@ export interface ConnEnv {
   slot: Slot;
   r: ConnReader;
   head: RequestHead;
+  /** The URL it asks for. */
+  target: Target;
   body: BodyReader | null;
   /** Set by a handler that took the connection over (a WebSocket). */
   upgraded: boolean;
 }
 
+/** A web Response (streamed bodies, Hono's answers) or a whole answer written in one go. */
+export type Reply = Response | Answer;
+
 export interface ConnHandlers {
+  /** The answer without a web Request, or null to hand the request to fetch. */
+  direct?(env: ConnEnv): Promise<Reply> | null;
   fetch(req: Request, env: ConnEnv): Response | Promise<Response>;
   log(verbosity: number, text: string): void;
 }
@@ -53,16 +68,16 @@ export async function serveConnection(slot: Slot, h: ConnHandlers, pendingTimeou
   for (let n = 0; n < MAX_REQUESTS_PER_CONNECTION; n++) {
     let head: RequestHead;
     let env: ConnEnv | null = null;
-    let res: Response;
+    let res: Reply;
     let keepAlive = false;
     try {
       head = await readHead(r);
       // The head is in: the whole request now gets the listener's full deadline.
       if (n > 0) slot.deadline(pendingTimeoutMs);
       const body = isUpgrade(head) ? null : bodyReader(r, head, () => writeAll(slot.conn, responseBytes(100, {})));
-      env = { peer, slot, r, head, body, upgraded: false };
+      env = { peer, slot, r, head, target: targetOf(head, peer), body, upgraded: false };
       keepAlive = wantsKeepAlive(head);
-      res = await h.fetch(toRequest(head, body, peer), env);
+      res = await (h.direct?.(env) ?? h.fetch(toRequest(env), env));
       if (env.upgraded) return;
     } catch (e) {
       if (e instanceof ConnEnded) return slot.close();
@@ -75,7 +90,9 @@ export async function serveConnection(slot: Slot, h: ConnHandlers, pendingTimeou
     const reuse = keepAlive && bodyDone;
     slot.proven();
     try {
-      await writeResponse(slot.conn, res, { keepAlive: reuse, head: env?.head.method === "HEAD" });
+      const opts = { keepAlive: reuse, head: env?.head.method === "HEAD" };
+      if (res instanceof Response) await writeResponse(slot.conn, res, opts);
+      else await writeAll(slot.conn, answerBytes(res, opts));
     } catch {
       return slot.close();
     }
@@ -100,20 +117,9 @@ function wantsKeepAlive(head: RequestHead): boolean {
   return head.version === "1.1" || /\bkeep-alive\b/.test(c);
 }
 
-function toRequest(head: RequestHead, body: BodyReader | null, peer: Deno.NetAddr): Request {
-  let url: URL;
-  try {
-    if (/^https?:\/\//i.test(head.target)) url = new URL(head.target);
-    else if (head.target.startsWith("/")) {
-      const host = head.headers.get("host") ?? `${peer.hostname}`;
-      if (!/^[A-Za-z0-9.\-:\[\]]+$/.test(host)) throw new Error("bad Host");
-      url = new URL(`http://${host}${head.target}`);
-    } else throw new Error("bad target");
-  } catch {
-    throw new HttpError(400, `malformed request target or Host`);
-  }
+function toRequest({ head, target, body }: ConnEnv): Request {
   const hasBody = body?.stream && head.method !== "GET" && head.method !== "HEAD";
-  return new Request(url, {
+  return new Request(target.href, {
     method: head.method,
     headers: head.headers,
     body: hasBody ? body.stream : null,

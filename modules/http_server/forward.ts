@@ -9,34 +9,42 @@ import type { KernelHandle } from "../../runtime/kernel/module.ts";
 import { formatAddress, fromUtf8, jsonBytes, type SendError } from "../../runtime/types.ts";
 import { HTTP_SERVER } from "../../runtime/api/processes.ts";
 import type { HttpResponse, HttpServerRequest, IncomingHttpRequest } from "../../runtime/api/http.ts";
+import type { Answer } from "../../runtime/sockets/http1_stream.ts";
 import type { Binding } from "./bindings.ts";
+import type { ConnEnv, Reply } from "./connection.ts";
+import { jsonAnswer } from "./bound.ts";
 import { openBodyFile, readOrSpool } from "./spool.ts";
 
 export async function forward(
   k: KernelHandle,
   binding: Binding,
   params: Record<string, string>,
-  req: Request,
-  peer: Deno.NetAddr,
+  env: ConnEnv,
   cookieName: string,
   timeoutSeconds: number,
-): Promise<Response> {
-  const url = new URL(req.url);
-  const body = await readOrSpool(req, k.home, binding.process);
+): Promise<Reply> {
+  const { head, target, peer } = env;
+  const hasBody = env.body?.stream && head.method !== "GET" && head.method !== "HEAD";
+  const body = await readOrSpool(
+    hasBody ? env.body!.stream : null,
+    head.headers.get("content-length"),
+    k.home,
+    binding.process,
+  );
   const headers: Record<string, string> = {};
-  req.headers.forEach((v, name) => {
+  head.headers.forEach((v, name) => {
     // The session cookie opens every authenticated path of the node: it is not the app's to see.
     headers[name] = name === "cookie" ? stripCookie(v, cookieName) : v;
   });
   if (headers.cookie === "") delete headers.cookie;
   const incoming: IncomingHttpRequest = {
     source_socket_addr: `${peer.hostname.includes(":") ? `[${peer.hostname}]` : peer.hostname}:${peer.port}`,
-    method: req.method,
-    url: url.href,
+    method: head.method,
+    url: target.href,
     bound_path: binding.path,
     headers,
     url_params: params,
-    query_params: Object.fromEntries(url.searchParams),
+    query_params: target.search ? Object.fromEntries(new URLSearchParams(target.search)) : {},
   };
   if (body.file) incoming.body_file = body.file.vfs;
   const request: HttpServerRequest = { Http: incoming };
@@ -45,16 +53,16 @@ export async function forward(
     km = await k.request(HTTP_SERVER, {
       target: formatAddress(k.our, binding.process),
       body: jsonBytes(request),
-      blob: { mime: req.headers.get("content-type"), bytes: body.bytes ?? new Uint8Array() },
+      blob: { mime: head.headers.get("content-type"), bytes: body.bytes ?? new Uint8Array() },
       timeoutSeconds,
     });
   } catch (e) {
     if (body.file) await Deno.remove(body.file.host).catch(() => {});
     const kind = (e as SendError).kind;
     if (kind === "Timeout") {
-      return Response.json({ error: `${binding.process} did not answer within ${timeoutSeconds} s` }, { status: 504 });
+      return jsonAnswer(504, { error: `${binding.process} did not answer within ${timeoutSeconds} s` });
     }
-    return Response.json({ error: `${binding.process} is not running` }, { status: 503 });
+    return jsonAnswer(503, { error: `${binding.process} is not running` });
   }
   const inner = "Response" in km.message ? km.message.Response[0] : null;
   let parsed = inner ? parseHttpResponse(inner.body) : "the answer is a request, not a response";
@@ -68,32 +76,51 @@ export async function forward(
   if (body.file) await Deno.remove(body.file.host).catch(() => {});
   if (typeof parsed === "string") {
     k.print(1, `http: ${binding.process} answered ${binding.path} with a malformed HttpResponse: ${parsed}`);
-    return Response.json({ error: `${binding.process} answered with a malformed HttpResponse: ${parsed}` }, {
-      status: 502,
-    });
+    return jsonAnswer(502, { error: `${binding.process} answered with a malformed HttpResponse: ${parsed}` });
   }
-  const out = new Headers();
-  for (const [name, value] of Object.entries(parsed.headers)) {
-    try {
-      out.append(name, value);
-    } catch {
-      return Response.json({ error: `${binding.process} answered with a malformed header ${JSON.stringify(name)}` }, {
-        status: 502,
-      });
-    }
+  const out = answerHeaders(parsed.headers);
+  if (typeof out === "string") {
+    file?.file.close();
+    return jsonAnswer(502, { error: `${binding.process} answered with a malformed header ${JSON.stringify(out)}` });
   }
   const blob = km.lazy_load_blob;
-  if (blob?.mime && !out.has("content-type")) out.set("content-type", blob.mime);
+  if (blob?.mime && !("content-type" in out)) out["content-type"] = blob.mime;
   const nullBody = parsed.status === 204 || parsed.status === 304;
   if (file) {
+    const h = new Headers();
+    for (const [name, v] of Object.entries(out)) for (const one of typeof v === "string" ? [v] : v) h.append(name, one);
     if (nullBody) file.file.close();
-    else out.set("content-length", String(file.size));
-    return new Response(nullBody ? null : file.file.readable, { status: parsed.status, headers: out });
+    else h.set("content-length", String(file.size));
+    return new Response(nullBody ? null : file.file.readable, { status: parsed.status, headers: h });
   }
-  return new Response(nullBody ? null : (blob?.bytes ?? null) as BodyInit | null, {
-    status: parsed.status,
-    headers: out,
-  });
+  return { status: parsed.status, headers: out, body: nullBody ? null : blob?.bytes ?? null };
+}
+
+/** RFC 9110's token: what a header name may be. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What a header value may hold (no CR, LF or NUL: a value cannot start another header). */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** Framing is the server's to write. */
+const FRAMING = new Set(["content-length", "transfer-encoding", "connection"]);
+
+/**
+ * A process's headers as the web Headers class would take them (names in
+ * lower case, values trimmed, names differing only in case joined with ", ",
+ * Set-Cookie kept apart), or the first name or value it would refuse.
+ */
+export function answerHeaders(given: Record<string, string>): Answer["headers"] | string {
+  const out: Answer["headers"] = {};
+  for (const name in given) {
+    const value = given[name].replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+    if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) return name;
+    const lower = name.toLowerCase();
+    if (FRAMING.has(lower)) continue;
+    const had = out[lower];
+    if (had === undefined) out[lower] = value;
+    else if (lower === "set-cookie") out[lower] = [...(typeof had === "string" ? [had] : had), value];
+    else out[lower] = `${had}, ${value}`;
+  }
+  return out;
 }
 
 /** The HttpResponse in `body`, or why it is not one. */

@@ -6,8 +6,9 @@
  *
  * Requests are read by the node's own HTTP/1 reader on its guarded accept
  * loop (connection.ts: caps, deadlines and eviction hold from the first
- * byte, and no accept error ends the node, which Deno.serve cannot promise)
- * and routed by a Hono app (app.ts).
+ * byte, and no accept error ends the node, which Deno.serve cannot promise);
+ * bound paths are answered straight from the connection (bound.ts), the
+ * rest is routed by a Hono app (app.ts).
  */
 import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
 import type { KernelMessage, ProcessId } from "../../runtime/types.ts";
@@ -20,6 +21,7 @@ import { Login, LoginThrottle } from "./auth.ts";
 import { HomepageModule } from "./homepage.ts";
 import { type Installer, MAX_BODY } from "./rpc.ts";
 import { makeApp } from "./app.ts";
+import { serveBound } from "./bound.ts";
 import { handleAction } from "./actions.ts";
 
 export { MAX_BODY };
@@ -68,7 +70,11 @@ export class HttpServerModule implements RuntimeModule {
       port,
       HTTP_LIMITS,
       (slot) =>
-        serveConnection(slot, { fetch: app.fetch, log: (v, t) => this.k.print(v, t) }, HTTP_LIMITS.pendingTimeoutMs),
+        serveConnection(
+          slot,
+          { direct: (env) => serveBound(this, env), fetch: app.fetch, log: (v, t) => this.k.print(v, t) },
+          HTTP_LIMITS.pendingTimeoutMs,
+        ),
       (v, t) => this.k.print(v, t),
       hostname,
     );

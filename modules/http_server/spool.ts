@@ -20,11 +20,15 @@ export const MAX_SPOOLED = 4 * 1024 * 1024 * 1024;
 export type ReadBody = { bytes: Uint8Array; file: null } | { bytes: null; file: { vfs: string; host: string } };
 
 /** The request body, in memory when small, else in a spool file of `process`'s package. */
-export async function readOrSpool(req: Request, home: string, process: ProcessId): Promise<ReadBody> {
-  const cl = req.headers.get("content-length");
+export async function readOrSpool(
+  stream: ReadableStream<Uint8Array> | null,
+  cl: string | null,
+  home: string,
+  process: ProcessId,
+): Promise<ReadBody> {
   if (cl !== null && Number(cl) > MAX_SPOOLED) throw tooBig();
-  if (!req.body) return { bytes: new Uint8Array(), file: null };
-  const reader = req.body.getReader();
+  if (!stream) return { bytes: new Uint8Array(), file: null };
+  const reader = stream.getReader();
   const parts: Uint8Array[] = [];
   let total = 0;
   let file: Deno.FsFile | null = null;

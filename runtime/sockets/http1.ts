@@ -191,9 +191,14 @@ const REASONS: Record<number, string> = {
   504: "Gateway Timeout",
 };
 
+/** The reason phrase of the status line. */
+export function reasonOf(status: number): string {
+  return REASONS[status] ?? "Status";
+}
+
 /** The bytes of a response head (and body), ready to write. */
 export function responseBytes(status: number, headers: Record<string, string>, body?: Uint8Array): Uint8Array {
-  let head = `HTTP/1.1 ${status} ${REASONS[status] ?? "Status"}\r\n`;
+  let head = `HTTP/1.1 ${status} ${reasonOf(status)}\r\n`;
   for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
   if (body) head += `content-length: ${body.length}\r\n`;
   const h = new TextEncoder().encode(head + "\r\n");

@@ -4,7 +4,7 @@
  * as its consumer pulls (so a 1 GiB upload is never buffered here), and a
  * web Response written back with Content-Length or chunked encoding.
  */
-import { ConnEnded, type ConnReader, HttpError, type RequestHead, responseBytes, writeAll } from "./http1.ts";
+import { ConnEnded, type ConnReader, HttpError, reasonOf, type RequestHead, responseBytes, writeAll } from "./http1.ts";
 import { concat } from "../bytes.ts";
 
 const MAX_LINE = 4096;
@@ -92,6 +92,42 @@ async function chunkSize(r: ConnReader): Promise<number> {
   const hex = line.split(";")[0].trim();
   if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) throw new HttpError(400, "malformed chunk size");
   return parseInt(hex, 16);
+}
+
+/**
+ * An answer whose body is already whole: written as one buffer, head and
+ * body together, without a web Response around it (what most answers are,
+ * and a Response costs more to take apart than the answer itself).
+ * Header names are lowercase tokens and values hold no CR or LF (the caller
+ * checks what it did not write itself); Content-Length and Connection are
+ * the writer's.
+ */
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Uint8Array | null;
+}
+
+const encoder = new TextEncoder();
+
+/** The bytes of `a` on the wire, for one write. */
+export function answerBytes(a: Answer, opts: { keepAlive: boolean; head: boolean }): Uint8Array {
+  let head = `HTTP/1.1 ${a.status} ${reasonOf(a.status)}\r\n`;
+  for (const k in a.headers) {
+    const v = a.headers[k];
+    if (typeof v === "string") head += `${k}: ${v}\r\n`;
+    else for (const one of v) head += `${k}: ${one}\r\n`;
+  }
+  head += opts.keepAlive ? "connection: keep-alive\r\n" : "connection: close\r\n";
+  const noBody = a.status === 204 || a.status === 304;
+  if (!noBody) head += `content-length: ${a.body?.length ?? 0}\r\n`;
+  head += "\r\n";
+  if (noBody || opts.head || !a.body?.length) return encoder.encode(head);
+  // A head is mostly ASCII: room for it as UTF-8 (at most 3 bytes a UTF-16 unit), then the body after it.
+  const out = new Uint8Array(head.length * 3 + a.body.length);
+  const { written } = encoder.encodeInto(head, out);
+  out.set(a.body, written);
+  return out.subarray(0, written + a.body.length);
 }
 
 /**

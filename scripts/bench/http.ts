@@ -113,7 +113,7 @@ export async function httpBench(): Promise<Row[]> {
   const home = await Deno.makeTempDir({ prefix: "hyperdeno-bench-http-" });
   const node = await start(
     [...RUN_ARGS, "boot-fake-node", "-f", "fake.dev", "-p", "0", "-o", home, "-c", String(freePort())],
-    /node ready.*?http:\/\/127\.0\.0\.1:(\d+)/,
+    /node ready[\s\S]*?http:\/\/(?:127\.0\.0\.1|localhost):(\d+)/,
     "the node",
   );
   const bare = await start(["run", "--allow-net", BARE], /listening (\d+)/, "the bare Hono server");
