@@ -1,6 +1,6 @@
 /** VFS actions on a whole file by its path: write it atomically, append, read, and what it is. */
 import { fromUtf8 } from "../../runtime/types.ts";
-import { hashFile, readWhole, writeAll } from "./file_io.ts";
+import { readWhole, writeAll } from "./file_io.ts";
 import { VfsFailure } from "./failure.ts";
 import { fileType, needBytes, ok, type VfsActionHandler } from "./call.ts";
 
@@ -54,6 +54,6 @@ export const FILE_ACTIONS: Record<string, VfsActionHandler> = {
   },
   Hash: async (vfs, { p, host }) => {
     await vfs.noSymlinks(p);
-    return [{ Hash: [...await hashFile(host)] }, null];
+    return [{ Hash: [...await vfs.hashes.hash(host)] }, null];
   },
 };

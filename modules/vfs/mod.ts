@@ -27,6 +27,7 @@ import { Gates } from "./gates.ts";
 import { ioError, VfsFailure, VfsLimit } from "./failure.ts";
 import { OpenFiles } from "./open_files.ts";
 import { ZipUnpacker } from "./add_zip.ts";
+import { Hashes } from "./hashes.ts";
 import type { Vfs } from "./call.ts";
 import { act } from "./actions.ts";
 
@@ -40,6 +41,7 @@ const READ_ACTIONS = new Set([
   "Metadata",
   "Len",
   "Hash",
+  "ReadAt",
   "CloseFile",
   "OpenFile",
 ]);
@@ -54,11 +56,14 @@ export class VfsModule implements RuntimeModule, Vfs {
   private gates = new Gates(MAX_INFLIGHT_PER_PROCESS);
   /** AddZip runs there, off the kernel's thread. */
   readonly zip: ZipUnpacker;
+  /** SHA-256 off the kernel's thread, and the running hashes of files written in order. */
+  readonly hashes: Hashes;
 
   constructor(private k: KernelHandle) {
     this.root = `${k.home}/vfs`;
     Deno.mkdirSync(this.root, { recursive: true });
     this.zip = new ZipUnpacker(this.root);
+    this.hashes = new Hashes(this.root);
   }
 
   driveCap(kind: "read" | "write", drive: string): Capability {
@@ -107,6 +112,8 @@ export class VfsModule implements RuntimeModule, Vfs {
     this.authorize(source, name, path);
     const host = hostPath(this.root, path);
     const blob = km.lazy_load_blob;
+    // Any write but WriteAt's own keeps no running hash of what it touches.
+    if (!READ_ACTIONS.has(name) && name !== "WriteAt") this.hashes.changed(host);
     try {
       return await act(this, { source, action: name, arg, p: path, host, blob });
     } catch (e) {
@@ -170,5 +177,6 @@ export class VfsModule implements RuntimeModule, Vfs {
   shutdown() {
     for (const id of this.files.holders()) this.processExited(id);
     this.zip.terminate();
+    this.hashes.terminate();
   }
 }

@@ -28,7 +28,11 @@ export type VfsAction =
   | { CopyFile: { new_path: string } }
   | "Len"
   | { SetLen: number }
-  | "Hash";
+  | "Hash"
+  /** Beyond the book: a read at an offset (up to `length` bytes, fewer at the end), answered as Read. */
+  | { ReadAt: { offset: number; length: number } }
+  /** Beyond the book: the blob written at an offset; in order from the start, it keeps the file's SHA-256 running. */
+  | { WriteAt: { offset: number } };
 
 export interface VfsRequest {
   path: string;
