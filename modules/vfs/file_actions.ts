@@ -38,7 +38,9 @@ export const FILE_ACTIONS: Record<string, VfsActionHandler> = {
   Metadata: async (vfs, { p, host }) => {
     await vfs.noSymlinks(p);
     const st = await Deno.lstat(host);
-    return [{ Metadata: { file_type: fileType(st), len: st.size } }, null];
+    // Beyond the book, for files: when it last changed (ms), so a reader can tell a file rewritten in place.
+    const modified = st.isFile && st.mtime ? { modified: st.mtime.getTime() } : {};
+    return [{ Metadata: { file_type: fileType(st), len: st.size, ...modified } }, null];
   },
   Len: async (vfs, { p, host }) => {
     await vfs.noSymlinks(p);

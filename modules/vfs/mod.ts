@@ -46,6 +46,20 @@ const READ_ACTIONS = new Set([
   "OpenFile",
 ]);
 
+/** Actions that change what files hold at their path (CopyFile and Rename change their target too: drive_actions.ts). */
+const CHANGES_CONTENT = new Set([
+  "CreateFile",
+  "Write",
+  "WriteAll",
+  "Append",
+  "SetLen",
+  "RemoveFile",
+  "RemoveDir",
+  "RemoveDirAll",
+  "Rename",
+  "AddZip",
+]);
+
 export class VfsModule implements RuntimeModule, Vfs {
   readonly process = VFS;
   readonly public = false;
@@ -63,7 +77,7 @@ export class VfsModule implements RuntimeModule, Vfs {
     this.root = `${k.home}/vfs`;
     Deno.mkdirSync(this.root, { recursive: true });
     this.zip = new ZipUnpacker(this.root);
-    this.hashes = new Hashes(this.root);
+    this.hashes = new Hashes();
   }
 
   driveCap(kind: "read" | "write", drive: string): Capability {
@@ -112,8 +126,8 @@ export class VfsModule implements RuntimeModule, Vfs {
     this.authorize(source, name, path);
     const host = hostPath(this.root, path);
     const blob = km.lazy_load_blob;
-    // Any write but WriteAt's own keeps no running hash of what it touches.
-    if (!READ_ACTIONS.has(name) && name !== "WriteAt") this.hashes.changed(host);
+    // A running SHA-256 follows WriteAt alone: anything else that changes the file drops it.
+    if (CHANGES_CONTENT.has(name)) this.hashes.changed(host);
     try {
       return await act(this, { source, action: name, arg, p: path, host, blob });
     } catch (e) {
@@ -177,6 +191,5 @@ export class VfsModule implements RuntimeModule, Vfs {
   shutdown() {
     for (const id of this.files.holders()) this.processExited(id);
     this.zip.terminate();
-    this.hashes.terminate();
   }
 }

@@ -45,11 +45,12 @@ export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
     await writeAll(f, bytes);
     return ok();
   }),
-  SyncAll: inTurn(async (vfs, { source, p, host }) => {
+  // Not in turn: a sync flushes what is written so far, and writes go on meanwhile.
+  SyncAll: async (vfs, { source, p, host }) => {
     const f = await vfs.handleFor(source, p, host);
     await f.sync();
     return ok();
-  }),
+  },
   ReadToEnd: inTurn(async (vfs, { source, action, p, host }) => {
     const f = await vfs.handleFor(source, p, host);
     const pos = await f.seek(0, Deno.SeekMode.Current);
@@ -106,7 +107,7 @@ export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
       }
       await f.seek(offset, Deno.SeekMode.Start);
       await writeAll(f, bytes);
-      vfs.hashes.written(c.host, st.ino, st.size, offset, offset + bytes.length);
+      vfs.hashes.written(c.host, st.ino, offset, bytes);
       return ok();
     });
   },

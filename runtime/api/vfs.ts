@@ -44,6 +44,8 @@ export type FileType = "File" | "Directory" | "Symlink" | "Other";
 export interface FileMetadata {
   file_type: FileType;
   len: number;
+  /** Beyond the book, files only: when the file last changed, in ms since the epoch. */
+  modified?: number;
 }
 
 export interface DirEntry {
