@@ -106,8 +106,15 @@ export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
         });
       }
       await f.seek(offset, Deno.SeekMode.Start);
-      await writeAll(f, bytes);
+      // The write runs on its own thread while this one hashes the same bytes.
+      const writing = writeAll(f, bytes);
       vfs.hashes.written(c.host, st.ino, offset, bytes);
+      try {
+        await writing;
+      } catch (e) {
+        vfs.hashes.changed(c.host);
+        throw e;
+      }
       return ok();
     });
   },
