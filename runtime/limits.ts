@@ -10,6 +10,12 @@ export const LIMITS = {
   bodyBytes: 16 * 2 ** 20,
   /** A blob: also the largest VFS read the kernel hands a process in one piece. */
   blobBytes: 256 * 2 ** 20,
+  /**
+   * Blob bytes the kernel keeps for one process instead of delivering them
+   * (a process that only passes bulk data on, asking for that): past this,
+   * blobs are delivered as usual.
+   */
+  withheldBlobBytes: 128 * 2 ** 20,
   /** Messages delivered to a process and not yet taken by it. */
   unreadMessages: 65_536,
   /** Bytes (bodies and blobs) delivered to a process and not yet taken by it. */

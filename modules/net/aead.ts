@@ -9,6 +9,8 @@ import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 
 export interface Aead {
   encrypt(key: Uint8Array, n: bigint, ad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** The same ciphertext as encrypt, as parts to join (the sealed bytes, then the tag): no copy to join them. */
+  encryptParts?(key: Uint8Array, n: bigint, ad: Uint8Array, plaintext: Uint8Array): Uint8Array[];
   /** Throws AeadError when the tag does not verify. */
   decrypt(key: Uint8Array, n: bigint, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
 }
@@ -26,6 +28,13 @@ export function nonce(n: bigint): Uint8Array {
 }
 
 export const nativeAead: Aead = {
+  encryptParts(key, n, ad, plaintext) {
+    const c = createCipheriv("chacha20-poly1305", key, nonce(n), { authTagLength: TAG });
+    c.setAAD(ad, { plaintextLength: plaintext.length });
+    const head = c.update(plaintext);
+    const tail = c.final();
+    return tail.length ? [head, tail, c.getAuthTag()] : [head, c.getAuthTag()];
+  },
   encrypt(key, n, ad, plaintext) {
     const c = createCipheriv("chacha20-poly1305", key, nonce(n), { authTagLength: TAG });
     c.setAAD(ad, { plaintextLength: plaintext.length });

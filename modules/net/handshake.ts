@@ -180,6 +180,9 @@ export class Link {
       this.messagesOut++;
       this.lastActive = Date.now();
       if (this.ch.transport === "tcp") {
+        if (this.ch.sendParts) {
+          return this.ch.sendParts(pieces(parts, PIECE).map((p) => this.out.encryptParts(p)), u32be(total));
+        }
         return this.ch.send(pieces(parts, PIECE).map((p) => this.out.encrypt(p)), u32be(total));
       }
       return this.ch.send(pieces([u32be(total), ...parts], PIECE).map((p) => this.out.encrypt(p)));

@@ -365,7 +365,8 @@ export class Reader {
       this.pos++;
       const len = m === 0xc4 ? this.u8() : m === 0xc5 ? this.u16() : this.u32();
       this.need(len);
-      const out = this.b.slice(this.pos, this.pos + len);
+      // A large bin is a view of the message (decodeKernelMessage's caller gives up those bytes), not a copy.
+      const out = len >= OWN_PART ? this.b.subarray(this.pos, this.pos + len) : this.b.slice(this.pos, this.pos + len);
       this.pos += len;
       return out;
     }

@@ -70,6 +70,13 @@ export class CipherState {
     return this.encryptWithAd(EMPTY, plaintext);
   }
 
+  /** encrypt's ciphertext as parts to join, when the AEAD can give it so without a copy. */
+  encryptParts(plaintext: Uint8Array): Uint8Array[] {
+    if (!this.k || !this.aead.encryptParts) return [this.encrypt(plaintext)];
+    if (this.n >= MAX_NONCE) throw new NoiseError("nonce exhausted: rekey the connection");
+    return this.aead.encryptParts(this.k, this.n++, EMPTY, plaintext);
+  }
+
   decrypt(ciphertext: Uint8Array): Uint8Array {
     return this.decryptWithAd(EMPTY, ciphertext);
   }

@@ -155,7 +155,11 @@ function readAddress(r: Reader): string {
   return a;
 }
 
-/** Decodes and validates a KernelMessage from a peer (either byte form); every field is checked. */
+/**
+ * Decodes and validates a KernelMessage from a peer (either byte form); every
+ * field is checked. Large byte fields (a blob) are views of `bytes`, not
+ * copies: the caller hands the buffer over.
+ */
 export function decodeKernelMessage(bytes: Uint8Array): ReceivedMessage {
   const r = new Reader(bytes, "KernelMessage");
   r.struct(6, "KernelMessage");

@@ -4,6 +4,7 @@ import type { FileType, VfsResponse } from "../../runtime/api/vfs.ts";
 import type { VfsPath } from "./paths.ts";
 import type { OpenFiles } from "./open_files.ts";
 import type { ZipUnpacker } from "./add_zip.ts";
+import type { Hashes } from "./hashes.ts";
 import { VfsFailure } from "./failure.ts";
 
 /** One authorized request: who asks, which action with which argument, on which path. */
@@ -22,6 +23,7 @@ export interface Vfs {
   readonly root: string;
   readonly files: OpenFiles;
   readonly zip: ZipUnpacker;
+  readonly hashes: Hashes;
   /** Refuses a path any of whose existing parts is a symlink. */
   noSymlinks(p: VfsPath): Promise<void>;
   /** The file `source` holds open at `p`, opened now if it holds none. */

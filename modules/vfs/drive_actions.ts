@@ -8,6 +8,7 @@ const renameOrCopy: VfsActionHandler = async (vfs, { source, action, arg, p, hos
   const to = vfs.secondPath(source, action, (arg as { new_path?: unknown })?.new_path);
   await vfs.noSymlinks(p);
   await vfs.noSymlinks(to);
+  vfs.hashes.changed(hostPath(vfs.root, to));
   if (action === "Rename") await Deno.rename(host, hostPath(vfs.root, to));
   else await Deno.copyFile(host, hostPath(vfs.root, to));
   return ok();

@@ -1,6 +1,6 @@
 /** VFS actions on a whole file by its path: write it atomically, append, read, and what it is. */
 import { fromUtf8 } from "../../runtime/types.ts";
-import { hashFile, readWhole, writeAll } from "./file_io.ts";
+import { readWhole, writeAll } from "./file_io.ts";
 import { VfsFailure } from "./failure.ts";
 import { fileType, needBytes, ok, type VfsActionHandler } from "./call.ts";
 
@@ -38,7 +38,9 @@ export const FILE_ACTIONS: Record<string, VfsActionHandler> = {
   Metadata: async (vfs, { p, host }) => {
     await vfs.noSymlinks(p);
     const st = await Deno.lstat(host);
-    return [{ Metadata: { file_type: fileType(st), len: st.size } }, null];
+    // Beyond the book, for files: when it last changed (ms), so a reader can tell a file rewritten in place.
+    const modified = st.isFile && st.mtime ? { modified: st.mtime.getTime() } : {};
+    return [{ Metadata: { file_type: fileType(st), len: st.size, ...modified } }, null];
   },
   Len: async (vfs, { p, host }) => {
     await vfs.noSymlinks(p);
@@ -54,6 +56,6 @@ export const FILE_ACTIONS: Record<string, VfsActionHandler> = {
   },
   Hash: async (vfs, { p, host }) => {
     await vfs.noSymlinks(p);
-    return [{ Hash: [...await hashFile(host)] }, null];
+    return [{ Hash: [...await vfs.hashes.hash(host)] }, null];
   },
 };

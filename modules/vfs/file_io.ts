@@ -1,8 +1,7 @@
 /**
  * Reading and writing through open files for vfs:distro:sys, bounded: a read
- * never returns more than MAX_READ_BYTES, and hashing streams the file.
+ * never returns more than MAX_READ_BYTES.
  */
-import { createHash } from "node:crypto";
 import { MAX_READ_BYTES } from "./limits.ts";
 import type { SeekFrom } from "../../runtime/api/vfs.ts";
 import { VfsFailure } from "./failure.ts";
@@ -51,19 +50,6 @@ export async function readWhole(action: string, path: string, host: string): Pro
     const bytes = await readExactly(f, (await f.stat()).size + 1);
     checkReadSize(action, path, bytes.length);
     return bytes;
-  } finally {
-    f.close();
-  }
-}
-
-/** SHA-256 of a file, read 1 MiB at a time: any size, bounded memory. */
-export async function hashFile(host: string): Promise<Uint8Array> {
-  const f = await Deno.open(host, { read: true });
-  try {
-    const h = createHash("sha256");
-    const buf = new Uint8Array(MiB);
-    for (let n = await f.read(buf); n !== null; n = await f.read(buf)) h.update(buf.subarray(0, n));
-    return new Uint8Array(h.digest());
   } finally {
     f.close();
   }

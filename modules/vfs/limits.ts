@@ -16,6 +16,12 @@ export const MAX_OPEN_FILES = nodeFileBudget();
 /** The most bytes one read returns (Read, ReadToString, ReadToEnd, ReadExact): what one blob may carry. */
 export const MAX_READ_BYTES = LIMITS.blobBytes;
 
+/**
+ * How far past a file's end WriteAt may start: enough for writes that arrive a
+ * little out of order, too little to make a file of holes look petabytes long.
+ */
+export const MAX_WRITE_AT_GAP = MAX_READ_BYTES;
+
 /** Operations one process may have running in vfs at once; more wait their turn. */
 export const MAX_INFLIGHT_PER_PROCESS = 16;
 

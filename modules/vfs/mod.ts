@@ -27,6 +27,7 @@ import { Gates } from "./gates.ts";
 import { ioError, VfsFailure, VfsLimit } from "./failure.ts";
 import { OpenFiles } from "./open_files.ts";
 import { ZipUnpacker } from "./add_zip.ts";
+import { Hashes } from "./hashes.ts";
 import type { Vfs } from "./call.ts";
 import { act } from "./actions.ts";
 
@@ -40,8 +41,23 @@ const READ_ACTIONS = new Set([
   "Metadata",
   "Len",
   "Hash",
+  "ReadAt",
   "CloseFile",
   "OpenFile",
+]);
+
+/** Actions that change what files hold at their path (CopyFile and Rename change their target too: drive_actions.ts). */
+const CHANGES_CONTENT = new Set([
+  "CreateFile",
+  "Write",
+  "WriteAll",
+  "Append",
+  "SetLen",
+  "RemoveFile",
+  "RemoveDir",
+  "RemoveDirAll",
+  "Rename",
+  "AddZip",
 ]);
 
 export class VfsModule implements RuntimeModule, Vfs {
@@ -54,11 +70,14 @@ export class VfsModule implements RuntimeModule, Vfs {
   private gates = new Gates(MAX_INFLIGHT_PER_PROCESS);
   /** AddZip runs there, off the kernel's thread. */
   readonly zip: ZipUnpacker;
+  /** SHA-256 off the kernel's thread, and the running hashes of files written in order. */
+  readonly hashes: Hashes;
 
   constructor(private k: KernelHandle) {
     this.root = `${k.home}/vfs`;
     Deno.mkdirSync(this.root, { recursive: true });
     this.zip = new ZipUnpacker(this.root);
+    this.hashes = new Hashes();
   }
 
   driveCap(kind: "read" | "write", drive: string): Capability {
@@ -107,6 +126,8 @@ export class VfsModule implements RuntimeModule, Vfs {
     this.authorize(source, name, path);
     const host = hostPath(this.root, path);
     const blob = km.lazy_load_blob;
+    // A running SHA-256 follows WriteAt alone: anything else that changes the file drops it.
+    if (CHANGES_CONTENT.has(name)) this.hashes.changed(host);
     try {
       return await act(this, { source, action: name, arg, p: path, host, blob });
     } catch (e) {

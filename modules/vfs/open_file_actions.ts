@@ -1,8 +1,27 @@
-/** VFS actions on files a process holds open: open, close, and reads, writes and seeks at the file's offset. */
+/**
+ * VFS actions on files a process holds open: open, close, reads, writes and
+ * seeks at the file's cursor, and reads and writes at an offset (ReadAt,
+ * WriteAt). Actions on one open file take turns in the order they came.
+ */
 import type { SeekFrom } from "../../runtime/api/vfs.ts";
 import { checkReadSize, readExactly, seek, writeAll } from "./file_io.ts";
 import { VfsFailure } from "./failure.ts";
-import { needBytes, ok, type VfsActionHandler } from "./call.ts";
+import { needBytes, ok, type VfsActionHandler, type VfsCall } from "./call.ts";
+import { MAX_WRITE_AT_GAP } from "./limits.ts";
+
+/** A handler that waits its turn on the caller's open file. */
+function inTurn(h: VfsActionHandler): VfsActionHandler {
+  return (vfs, c) => vfs.files.serial(c.source, c.p.path, () => h(vfs, c));
+}
+
+/** The non-negative whole number `arg[field]`, or BadRequest saying how to call `action`. */
+function count(c: VfsCall, field: string, usage: string): number {
+  const v = (c.arg as Record<string, unknown> | null)?.[field];
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
+    throw new VfsFailure({ BadRequest: { error: `${c.action} needs ${usage}` } });
+  }
+  return v;
+}
 
 export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
   CreateFile: async (vfs, { source, p, host }) => {
@@ -20,25 +39,26 @@ export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
     vfs.files.close(source, p.path);
     return Promise.resolve(ok());
   },
-  WriteAll: async (vfs, c) => {
+  WriteAll: inTurn(async (vfs, c) => {
     const bytes = needBytes(c);
     const f = await vfs.handleFor(c.source, c.p, c.host);
     await writeAll(f, bytes);
     return ok();
-  },
+  }),
+  // Not in turn: a sync flushes what is written so far, and writes go on meanwhile.
   SyncAll: async (vfs, { source, p, host }) => {
     const f = await vfs.handleFor(source, p, host);
     await f.sync();
     return ok();
   },
-  ReadToEnd: async (vfs, { source, action, p, host }) => {
+  ReadToEnd: inTurn(async (vfs, { source, action, p, host }) => {
     const f = await vfs.handleFor(source, p, host);
     const pos = await f.seek(0, Deno.SeekMode.Current);
     const len = Math.max(0, (await f.stat()).size - pos);
     checkReadSize(action, p.path, len);
     return ["Read", { mime: null, bytes: await readExactly(f, len) }];
-  },
-  ReadExact: async (vfs, { source, action, arg, p, host }) => {
+  }),
+  ReadExact: inTurn(async (vfs, { source, action, arg, p, host }) => {
     const length = (arg as { length?: unknown })?.length;
     if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0) {
       throw new VfsFailure({ BadRequest: { error: "ReadExact needs {length: bytes}" } });
@@ -50,9 +70,52 @@ export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
       throw new VfsFailure({ IOError: { error: "unexpected end of file", path: p.path } });
     }
     return ["Read", { mime: null, bytes }];
-  },
-  Seek: async (vfs, { source, arg, p, host }) => {
+  }),
+  Seek: inTurn(async (vfs, { source, arg, p, host }) => {
     const f = await vfs.handleFor(source, p, host);
     return [{ SeekFrom: { new_offset: await seek(f, arg as SeekFrom) } }, null];
+  }),
+  /** Up to `length` bytes at `offset` (fewer at the end of the file); the cursor ends after them. */
+  ReadAt: (vfs, c) => {
+    const offset = count(c, "offset", "{offset, length} in bytes");
+    const length = count(c, "length", "{offset, length} in bytes");
+    checkReadSize(c.action, c.p.path, length);
+    return vfs.files.serial(c.source, c.p.path, async () => {
+      const f = await vfs.handleFor(c.source, c.p, c.host);
+      await f.seek(offset, Deno.SeekMode.Start);
+      return ["Read", { mime: null, bytes: await readExactly(f, length) }];
+    });
+  },
+  /**
+   * The blob written at `offset` (at most MAX_WRITE_AT_GAP past the file's
+   * end); the cursor ends after it. Writes in order keep the file's running
+   * SHA-256 (hashes.ts).
+   */
+  WriteAt: (vfs, c) => {
+    const offset = count(c, "offset", "{offset} in bytes, and the bytes in the blob");
+    const bytes = needBytes(c);
+    return vfs.files.serial(c.source, c.p.path, async () => {
+      const f = await vfs.handleFor(c.source, c.p, c.host);
+      const st = await f.stat();
+      if (offset > st.size + MAX_WRITE_AT_GAP) {
+        throw new VfsFailure({
+          BadRequest: {
+            error:
+              `WriteAt at ${offset} is more than ${MAX_WRITE_AT_GAP} bytes past the end of ${c.p.path} (${st.size} bytes): write in order`,
+          },
+        });
+      }
+      await f.seek(offset, Deno.SeekMode.Start);
+      // The write runs on its own thread while this one hashes the same bytes.
+      const writing = writeAll(f, bytes);
+      vfs.hashes.written(c.host, st.ino, offset, bytes);
+      try {
+        await writing;
+      } catch (e) {
+        vfs.hashes.changed(c.host);
+        throw e;
+      }
+      return ok();
+    });
   },
 };

@@ -11,6 +11,23 @@ export class OpenFiles {
   /** Open files per process, by VFS path. */
   private byProcess = new Map<ProcessId, Map<string, Deno.FsFile>>();
   private count = 0;
+  /** The last task queued on each process's file (by `source\npath`). */
+  private queues = new Map<string, Promise<void>>();
+
+  /**
+   * Runs `task` once every task queued before it on `source`'s file `path` has
+   * ended: actions on one open file take turns in the order they came, so a
+   * positional read or write (a seek, then the read or write) is one step, and
+   * a process may keep many in flight.
+   */
+  serial<T>(source: ProcessId, path: string, task: () => Promise<T>): Promise<T> {
+    const key = `${source}\n${path}`;
+    const run = (this.queues.get(key) ?? Promise.resolve()).then(task);
+    const tail = run.then(() => {}, () => {});
+    this.queues.set(key, tail);
+    tail.then(() => this.queues.get(key) === tail && this.queues.delete(key));
+    return run;
+  }
 
   /** Opens `host` as `source`'s file `path` (closing one it held there); a VfsLimit when too many are open. */
   async open(source: ProcessId, path: string, host: string, opts: Deno.OpenOptions): Promise<Deno.FsFile> {

@@ -28,7 +28,11 @@ export type VfsAction =
   | { CopyFile: { new_path: string } }
   | "Len"
   | { SetLen: number }
-  | "Hash";
+  | "Hash"
+  /** Beyond the book: a read at an offset (up to `length` bytes, fewer at the end), answered as Read. */
+  | { ReadAt: { offset: number; length: number } }
+  /** Beyond the book: the blob written at an offset; in order from the start, it keeps the file's SHA-256 running. */
+  | { WriteAt: { offset: number } };
 
 export interface VfsRequest {
   path: string;
@@ -40,6 +44,8 @@ export type FileType = "File" | "Directory" | "Symlink" | "Other";
 export interface FileMetadata {
   file_type: FileType;
   len: number;
+  /** Beyond the book, files only: when the file last changed, in ms since the epoch. */
+  modified?: number;
 }
 
 export interface DirEntry {

@@ -28,7 +28,11 @@ export type ToProcess =
     state: Uint8Array | null;
     capabilities: Capability[];
   }
-  | { t: "msg"; km: KernelMessage; context: Uint8Array | null }
+  /**
+   * `withheld`: the message's blob stayed in the kernel (the process asked for
+   * that); km carries no blob, and this says what it is.
+   */
+  | { t: "msg"; km: KernelMessage; context: Uint8Array | null; withheld?: WithheldBlob | null }
   | { t: "err"; id: MessageId; error: SendError; context: Uint8Array | null }
   | { t: "reply"; call: number; ok: boolean; value: unknown };
 
@@ -47,6 +51,10 @@ export type FromProcess =
     blobFrom: MessageId | null;
     /** Returned with the response (or the SendError) to this request. */
     context?: Uint8Array | null;
+    /** A request whose response's blob is to stay in the kernel (delivered withheld). */
+    keepBlob?: boolean;
+    /** `blobFrom` names a blob the kernel withholds for this process: it goes with this message, and is let go. */
+    withheld?: boolean;
   }
   | { t: "print"; verbosity: number; text: string; plain?: boolean }
   /** With `call`: answered with a reply once the state is on disk. */
@@ -55,14 +63,26 @@ export type FromProcess =
   | { t: "call"; call: number; name: SysCall; args: unknown }
   | { t: "exit"; ok: boolean; error: string | null }
   /** The bootstrap took `n` messages off its port: the kernel's count of unread ones falls. */
-  | { t: "took"; n: number };
+  | { t: "took"; n: number }
+  /** The kernel may let go of the blob it withholds for the message `id`. */
+  | { t: "release_blob"; id: MessageId };
 
 /** Calls that answer with a value. */
 export type SysCall =
   | "spawn"
   | "our_capabilities"
   | "save_capabilities"
-  | "drop_capabilities";
+  | "drop_capabilities"
+  /** The bytes of a blob the kernel withholds (it keeps them): `{id}` → LazyLoadBlob. */
+  | "fetch_blob"
+  /** Whether blobs of the requests this process receives stay in the kernel: `{on}`. */
+  | "keep_incoming_blobs";
+
+/** A blob the kernel keeps for a process instead of handing it over: what it is, not its bytes. */
+export interface WithheldBlob {
+  mime: string | null;
+  size: number;
+}
 
 export interface SpawnArgs {
   name: string | null;

@@ -84,8 +84,9 @@ export function encodeToProcess(msgs: ToProcess[]): Batch {
       caps(i.capabilities),
       p.put(isReq ? null : (km.message as { Response: [unknown, Uint8Array | null] }).Response[1]),
       p.put(m.context),
-      km.lazy_load_blob ? km.lazy_load_blob.mime ?? "" : null,
+      km.lazy_load_blob ? km.lazy_load_blob.mime ?? "" : m.withheld ? m.withheld.mime ?? "" : null,
       p.put(km.lazy_load_blob?.bytes ?? null),
+      m.withheld ? m.withheld.size : null,
     ];
   });
   return { rows, bytes: p.done() };
@@ -102,7 +103,8 @@ export function decodeToProcess(b: Batch): ToProcess[] {
     const message: Message = expects === -2
       ? { Response: [{ inherit, body, metadata, capabilities }, take(b.bytes, r[9])] }
       : { Request: { inherit, expects_response: expects === -1 ? null : expects, body, metadata, capabilities } };
-    const blob: LazyLoadBlob | null = r[11] === null
+    const withheld = typeof r[13] === "number" ? { mime: (r[11] as string) || null, size: r[13] } : null;
+    const blob: LazyLoadBlob | null = r[11] === null || withheld
       ? null
       : { mime: (r[11] as string) || null, bytes: take(b.bytes, r[12])! };
     const km: KernelMessage = {
@@ -113,7 +115,7 @@ export function decodeToProcess(b: Batch): ToProcess[] {
       message,
       lazy_load_blob: blob,
     };
-    return { t: "msg", km, context: take(b.bytes, r[10]) };
+    return { t: "msg", km, context: take(b.bytes, r[10]), withheld };
   });
 }
 
@@ -137,6 +139,8 @@ export function encodeFromProcess(msgs: FromProcess[]): Batch {
       m.prompt,
       m.blobFrom,
       p.put(m.context ?? null),
+      m.keepBlob ? 1 : 0,
+      m.withheld ? 1 : 0,
     ];
   });
   return { rows, bytes: p.done() };
@@ -171,6 +175,8 @@ export function decodeFromProcess(b: Batch): FromProcess[] {
       prompt: isMessageId(r[9]) ? r[9] : null,
       blobFrom: isMessageId(r[10]) ? r[10] : null,
       context: safeTake(bytes, r[11]),
+      keepBlob: r[12] === 1,
+      withheld: r[13] === 1,
     };
   });
 }

@@ -199,11 +199,11 @@ export class Kernel implements KernelHandle {
     });
   }
 
-  /** Tracks a request's timeout and who awaits its answer. */
-  expect(requester: ProcessId, km: KernelMessage, context: Uint8Array | null) {
+  /** Tracks a request's timeout and who awaits its answer (`keepBlob`: the answer's blob stays here). */
+  expect(requester: ProcessId, km: KernelMessage, context: Uint8Array | null, keepBlob = false) {
     const seconds = (km.message as { Request: { expects_response: number } }).Request.expects_response;
     this.deadlines.set(km.id, seconds * 1000);
-    this.pending.set(km.id, { requester, context, km });
+    this.pending.set(km.id, { requester, context, km, keepBlob });
   }
 
   /** Returns the request `id` to its requester as a SendError. */
@@ -241,6 +241,7 @@ export class Kernel implements KernelHandle {
     }
     const target = processOf(km.target);
     let context: Uint8Array | null = null;
+    let keepBlob = false;
     if ("Response" in km.message) {
       const p = this.pending.get(km.id);
       if (!p || p.requester !== target) {
@@ -251,6 +252,7 @@ export class Kernel implements KernelHandle {
       this.pending.take(km.id);
       this.deadlines.clear(km.id);
       context = p.context;
+      keepBlob = p.keepBlob ?? false;
     }
     const awaited = "Response" in km.message ? this.awaited.get(km.id) : undefined;
     if (awaited) {
@@ -280,7 +282,16 @@ export class Kernel implements KernelHandle {
       }
       const inner = "Request" in km.message ? km.message.Request : km.message.Response[0];
       this.caps.noteReceived(target, inner.capabilities);
-      r.deliver(km, context);
+      if (!r.deliver(km, context, keepBlob || ("Request" in km.message && r.keepIncomingBlobs))) {
+        const held = `${(r.withheldBytes / 2 ** 20).toFixed(0)} MiB`;
+        this.print(
+          0,
+          `kernel: ${target} already has ${held} of blobs kept in the kernel, the most one process may: one of ${
+            km.lazy_load_blob!.bytes.length
+          } bytes was delivered to it instead (pass kept blobs on or release them)`,
+          { source: target, kind: "kept blobs" },
+        );
+      }
       return;
     }
     if (this.lifecycle.queueForRestart(target, km, context)) return;

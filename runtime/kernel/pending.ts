@@ -11,6 +11,8 @@ export interface Pending {
   context: Uint8Array | null;
   km: KernelMessage;
   bytes: number;
+  /** The response's blob is to stay in the kernel, withheld from the requester (it asked). */
+  keepBlob?: boolean;
 }
 
 interface Held {

@@ -1,7 +1,9 @@
 /**
- * The kernel's side of one live process: its worker, a batched outbox, and
- * the recent messages it received (what Response.send answers and what
- * inherit reuses).
+ * The kernel's side of one live process: its worker, a batched outbox, the
+ * recent messages it received (what Response.send answers and what inherit
+ * reuses), and the blobs it asked the kernel to keep instead of handing them
+ * over (withheld: bulk data it only passes on, so its bytes never cross into
+ * the process).
  */
 import type { FromProcess, ToProcess } from "../host/protocol.ts";
 import { type Batch, decodeFromProcess, encodeToProcess } from "../host/wire.ts";
@@ -24,6 +26,12 @@ const MAX_UNANSWERED = 100_000;
 const BATCH_MAX = 256;
 /** Blob bytes kept for inherit; older blobs are let go first. */
 const MAX_BLOB_BYTES = 64 * 1024 * 1024;
+/**
+ * Smaller blobs are delivered even to a process that asked to keep them here:
+ * cheap to hand over, and so a process's withheld blobs number at most
+ * LIMITS.withheldBlobBytes / KEEP_FROM.
+ */
+const KEEP_FROM = 4096;
 
 export class Running {
   private outbox: ToProcess[] = [];
@@ -32,6 +40,12 @@ export class Running {
   /** Requests that expect a response, kept until answered however many arrive after. */
   private unanswered = new Map<MessageId, Received>();
   private blobBytes = 0;
+  /** Blobs kept for this process instead of delivered, by the id of the message they came with. */
+  private withheld = new Map<MessageId, LazyLoadBlob>();
+  /** Their bytes: at most LIMITS.withheldBlobBytes. */
+  withheldBytes = 0;
+  /** Whether the blobs of requests this process receives stay here (the process asked). */
+  keepIncomingBlobs = false;
   readonly startedAt = Date.now();
   /** Messages this process sent and received, for `top`. */
   sent = 0;
@@ -96,11 +110,49 @@ export class Running {
       this.unreadBytes + this.outboxBytes >= LIMITS.unreadBytes;
   }
 
-  deliver(km: KernelMessage, context: Uint8Array | null) {
+  /**
+   * Posts `km` to the process. With `keep`, its blob stays here and the
+   * process hears only its size and mime, while this process's withheld bytes
+   * stay within LIMITS.withheldBlobBytes; returns false when they would not
+   * (the blob went with the message, as without `keep`).
+   */
+  deliver(km: KernelMessage, context: Uint8Array | null, keep = false): boolean {
     this.delivered++;
-    this.remember(km);
     const inner = "Request" in km.message ? km.message.Request : km.message.Response[0];
-    this.post({ t: "msg", km, context }, inner.body.length + (km.lazy_load_blob?.bytes.length ?? 0));
+    const blob = km.lazy_load_blob;
+    const size = blob?.bytes.length ?? 0;
+    const within = this.withheldBytes + size <= LIMITS.withheldBlobBytes;
+    if (keep && size >= KEEP_FROM && within) {
+      this.releaseBlob(km.id);
+      this.withheld.set(km.id, blob!);
+      this.withheldBytes += size;
+      const bare = { ...km, lazy_load_blob: null };
+      this.remember(bare);
+      this.post({ t: "msg", km: bare, context, withheld: { mime: blob!.mime, size } }, inner.body.length);
+      return true;
+    }
+    this.remember(km);
+    this.post({ t: "msg", km, context }, inner.body.length + size);
+    return within || !keep || size < KEEP_FROM;
+  }
+
+  /** The blob withheld for message `id`, which stays withheld. */
+  withheldBlob(id: MessageId | null): LazyLoadBlob | undefined {
+    return id === null ? undefined : this.withheld.get(id);
+  }
+
+  /** The blob withheld for message `id`, no longer withheld: it goes with a message the process sends. */
+  takeBlob(id: MessageId | null): LazyLoadBlob | undefined {
+    const blob = this.withheldBlob(id);
+    if (blob) this.releaseBlob(id!);
+    return blob;
+  }
+
+  releaseBlob(id: MessageId) {
+    const blob = this.withheld.get(id);
+    if (!blob) return;
+    this.withheld.delete(id);
+    this.withheldBytes -= blob.bytes.length;
   }
 
   private remember(km: KernelMessage) {

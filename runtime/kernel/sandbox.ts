@@ -185,7 +185,10 @@ export class Sandbox {
       this.factory = null;
       for (const cb of lost) cb(`the sandbox factory failed: ${e.message}`);
     };
-    factory.postMessage({ t: "config", heapMb: this.heapMb } satisfies ToFactory);
+    // Only the distro's processes (the terminal's scripts, one command at a time) start here
+    // when packages have hosts: one warm thread is enough, and each costs ~10 MiB of the node.
+    const warm = this.mode === "processes" ? 1 : undefined;
+    factory.postMessage({ t: "config", heapMb: this.heapMb, warm } satisfies ToFactory);
     return factory;
   }
 

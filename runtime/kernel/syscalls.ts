@@ -11,6 +11,7 @@ import {
   type KernelMessage,
   type LazyLoadBlob,
   type Message,
+  type MessageId,
   nodeOf,
   parseAddress,
   ParseError,
@@ -103,6 +104,8 @@ export class Syscalls {
         return this.k.lifecycle.exited(id, Boolean(m.ok), m.error ? String(m.error) : null);
       case "took":
         return r.took(Number(m.n) || 0);
+      case "release_blob":
+        return isMessageId(m.id) ? r.releaseBlob(m.id) : undefined;
       default:
         throw new ParseError(`unknown system call ${JSON.stringify((m as { t?: unknown })?.t)}`);
     }
@@ -118,7 +121,12 @@ export class Syscalls {
       if (!prompt?.isRequest) throw new ParseError("Response.send() with no request to answer");
       const resp = message.Response[0];
       resp.capabilities = this.k.caps.genuineCaps(id, resp.capabilities);
-      const inherited = resp.inherit && !blob ? r.recall(m.blobFrom)?.blob ?? null : null;
+      if (m.withheld && !blob && !r.withheldBlob(m.blobFrom)) return this.noWithheld(id, m);
+      const inherited = m.withheld && !blob
+        ? r.takeBlob(m.blobFrom)!
+        : resp.inherit && !blob
+        ? r.recall(m.blobFrom)?.blob ?? null
+        : null;
       r.answered(m.prompt!);
       this.k.route({
         id: m.prompt!,
@@ -146,7 +154,12 @@ export class Syscalls {
       msgId = m.prompt!;
       rsvp = prompt.isRequest && prompt.expectsResponse ? prompt.rsvp ?? prompt.source : null;
     }
-    const inherited = req.inherit && !blob ? r.recall(m.blobFrom)?.blob ?? null : null;
+    if (m.withheld && !blob && !r.withheldBlob(m.blobFrom)) return this.noWithheld(id, m, msgId);
+    const inherited = m.withheld && !blob
+      ? r.withheldBlob(m.blobFrom)!
+      : req.inherit && !blob
+      ? r.recall(m.blobFrom)?.blob ?? null
+      : null;
     const km: KernelMessage = {
       id: msgId,
       source,
@@ -167,7 +180,7 @@ export class Syscalls {
         });
         return;
       }
-      this.k.expect(id, km, m.context ?? null);
+      this.k.expect(id, km, m.context ?? null, m.keepBlob === true);
     }
     if (!this.k.caps.mayMessage(id, targetAddr)) {
       this.k.print(
@@ -180,7 +193,32 @@ export class Syscalls {
       this.k.fail(msgId, "Offline");
       return;
     }
+    // A withheld blob goes with the message: the kernel holds it for this process no longer.
+    if (m.withheld && !blob) r.releaseBlob(m.blobFrom!);
     this.k.route(km);
+  }
+
+  /**
+   * A send naming a withheld blob this process does not have (passed on or
+   * released already, or never its own): refused, and a request's sender
+   * hears Offline rather than waiting for its timeout.
+   */
+  private noWithheld(id: ProcessId, m: Extract<FromProcess, { t: "send" }>, msgId?: MessageId) {
+    const r = this.k.running.get(id)!;
+    this.k.print(
+      0,
+      `kernel: refused a send from ${id}: the kernel keeps no blob of message ${m.blobFrom} for it (passed on or released already, or never received by it)`,
+      { source: id, kind: "refused send" },
+    );
+    const req = "Request" in m.message ? m.message.Request : null;
+    if (msgId !== undefined && req?.expects_response !== null && req?.expects_response !== undefined) {
+      r.post({
+        t: "err",
+        id: msgId,
+        error: { kind: "Offline", target: m.target, message: m.message, lazy_load_blob: null },
+        context: m.context ?? null,
+      });
+    }
   }
 
   /** A target address from a process, validated once and remembered. */
@@ -212,6 +250,17 @@ export class Syscalls {
         return null;
       case "spawn":
         return await spawn(this.k, id, args as SpawnArgs);
+      case "fetch_blob": {
+        const msg = (args as { id?: unknown })?.id;
+        const blob = isMessageId(msg) ? this.k.running.get(id)?.withheldBlob(msg) : undefined;
+        if (!blob) throw new ParseError(`the kernel keeps no blob of message ${String(msg)} for ${id}`);
+        return { mime: blob.mime, bytes: blob.bytes };
+      }
+      case "keep_incoming_blobs": {
+        const r = this.k.running.get(id);
+        if (r) r.keepIncomingBlobs = (args as { on?: unknown })?.on === true;
+        return null;
+      }
       default:
         throw new ParseError(`unknown call ${JSON.stringify(name)}`);
     }

@@ -13,7 +13,7 @@ import {
   utf8,
 } from "../types.ts";
 import { Message, ProcessAddress, SendError } from "./message.ts";
-import { awaitResponse, current, post } from "./port.ts";
+import { awaitResponse, current, kept, post } from "./port.ts";
 
 export type Body = Uint8Array | string;
 const toBody = (b: Body): Uint8Array => typeof b === "string" ? utf8(b) : b;
@@ -50,7 +50,9 @@ abstract class Builder<Self> {
    * Carries the blob `msg` arrived with, which the kernel still holds, without
    * sending its bytes back (a process forwarding or storing bulk data it
    * received: a chunk to write, a read to send on). Unlike inherit(), it names
-   * the message, so it holds however many messages arrived since.
+   * the message, so it holds however many messages arrived since. A blob that
+   * stayed in the kernel (keepBlobInKernel) goes once: the kernel lets go of it
+   * as it sends this.
    */
   blobOf(msg: Message): Self {
     this._blobOf = msg;
@@ -76,12 +78,24 @@ abstract class Builder<Self> {
   protected inherits(): boolean {
     return this._inherit || (this._blobOf !== null && !this._blob);
   }
+  /** Whether the carried blob is one the kernel keeps for us; it is spent by this send. */
+  protected carriesKept(): boolean {
+    const m = this._blobOf;
+    if (!m?.withheld || this._blob) return false;
+    if (!kept.delete(m.id())) {
+      throw new Error(
+        `the kernel no longer keeps the blob of message ${m.id()}: it was passed on or released already (fetchBlob(msg) first to send its bytes more than once)`,
+      );
+    }
+    return true;
+  }
 }
 
 export class Request extends Builder<Request> {
   private _target: Address | null = null;
   private _expects: number | null = null;
   private _context: Uint8Array | null = null;
+  private _keepBlob = false;
 
   static new(): Request {
     return new Request();
@@ -102,6 +116,18 @@ export class Request extends Builder<Request> {
     this._context = toBody(c);
     return this;
   }
+  /**
+   * The response's blob stays in the kernel: the response arrives with its
+   * size and mime only (Message.blobInfo()), and `.blobOf(response)` passes the
+   * bytes on without them entering this process (a VFS read sent on to
+   * another node, say). `fetchBlob(response)` copies them in; `releaseBlob`
+   * lets them go. The kernel keeps at most 128 MiB for a process and hands over
+   * larger blobs or any past that as usual; blobs under 4 KiB always come along.
+   */
+  keepBlobInKernel(on = true): Request {
+    this._keepBlob = on;
+    return this;
+  }
 
   private build(): { id: MessageId; target: Address; request: RequestShape } {
     if (!this._target) throw new Error("Request has no target: use Request.to(address)");
@@ -120,6 +146,7 @@ export class Request extends Builder<Request> {
   }
 
   private post(id: MessageId, target: Address, request: RequestShape) {
+    const withheld = this.carriesKept();
     post({
       t: "send",
       id,
@@ -129,6 +156,8 @@ export class Request extends Builder<Request> {
       prompt: this._inherit ? current.prompt?.id ?? null : null,
       blobFrom: this.blobFrom(),
       context: this._context,
+      keepBlob: this._keepBlob,
+      withheld,
     });
   }
 
@@ -150,7 +179,7 @@ export class Request extends Builder<Request> {
     if (item.kind === "err") throw new SendError(item.error, item.context);
     current.blob = item.km.lazy_load_blob;
     current.blobFrom = item.km.id;
-    return new Message(item.km, item.context);
+    return new Message(item.km, item.context, item.withheld);
   }
 }
 
@@ -190,6 +219,7 @@ export class Response extends Builder<Response> {
       blob: this._blob,
       prompt: prompt.id,
       blobFrom: this.blobFrom(),
+      withheld: this.carriesKept(),
     });
   }
 }

@@ -1,4 +1,5 @@
 /** What awaitMessage hands a process: a received Request or Response, or a SendError. */
+import type { WithheldBlob } from "../host/protocol.ts";
 import {
   type Address,
   type Capability,
@@ -33,9 +34,19 @@ export class ProcessAddress {
   }
 }
 
+/** Message.blob() of a message whose blob stayed in the kernel. */
+export class BlobInKernel extends Error {
+  override name = "BlobInKernel";
+}
+
 export class Message {
   readonly source: ProcessAddress;
-  constructor(readonly km: KernelMessage, readonly context: Uint8Array | null) {
+  constructor(
+    readonly km: KernelMessage,
+    readonly context: Uint8Array | null,
+    /** Set when the blob stayed in the kernel (keepBlobInKernel, keepIncomingBlobsInKernel): what it is. */
+    readonly withheld: WithheldBlob | null = null,
+  ) {
     this.source = ProcessAddress.parse(km.source);
   }
   isRequest(): boolean {
@@ -78,9 +89,24 @@ export class Message {
   capabilities(): Capability[] {
     return this.inner().capabilities;
   }
-  /** This message's own blob (getBlob() gives the one received last). */
+  /**
+   * This message's own blob (getBlob() gives the one received last). Throws
+   * BlobInKernel when its bytes stayed in the kernel: pass it on with
+   * `.blobOf(msg)`, or get a copy with `fetchBlob(msg)`.
+   */
   blob(): LazyLoadBlob | null {
+    if (this.withheld) {
+      throw new BlobInKernel(
+        `the blob of message ${this.km.id} (${this.withheld.size} bytes) stays in the kernel: pass it on with .blobOf(msg), or fetchBlob(msg) for its bytes`,
+      );
+    }
     return this.km.lazy_load_blob;
+  }
+  /** The blob's mime and size, and whether its bytes stayed in the kernel; null when there is none. */
+  blobInfo(): { mime: string | null; size: number; inKernel: boolean } | null {
+    if (this.withheld) return { ...this.withheld, inKernel: true };
+    const b = this.km.lazy_load_blob;
+    return b ? { mime: b.mime, size: b.bytes.length, inKernel: false } : null;
   }
   id(): MessageId {
     return this.km.id;

@@ -23,12 +23,12 @@ import {
   type OnExit,
   type ProcessId,
 } from "../types.ts";
-import { Message, ProcessAddress, SendError } from "./message.ts";
-import { call, connect, current, inspect, nextIncoming, post, postAwaitingReply } from "./port.ts";
+import { BlobInKernel, Message, ProcessAddress, SendError } from "./message.ts";
+import { call, connect, current, inspect, kept, nextIncoming, post, postAwaitingReply } from "./port.ts";
 
 import { Response } from "./builders.ts";
 export { Request, Response } from "./builders.ts";
-export { Message, ProcessAddress, SendError };
+export { BlobInKernel, Message, ProcessAddress, SendError };
 export type { Address, Capability, LazyLoadBlob, OnExit, ProcessId };
 export * as timer from "./timer.ts";
 export * as net from "./net.ts";
@@ -65,12 +65,40 @@ export async function awaitMessage(): Promise<Message> {
   current.prompt = item.km;
   current.blob = item.km.lazy_load_blob;
   current.blobFrom = item.km.id;
-  return new Message(item.km, item.context);
+  return new Message(item.km, item.context, item.withheld);
 }
 
 /** The blob of the message received last (as the book's get_blob). */
 export function getBlob(): LazyLoadBlob | null {
   return current.blob;
+}
+
+// ---------------------------------------------------------------- blobs kept in the kernel
+
+/**
+ * Whether the blobs of requests this process receives from now on stay in the
+ * kernel (as Request.keepBlobInKernel does for one response): for a process
+ * that passes bulk data on without reading it, such as chunks it writes to a
+ * file. Resolves once the kernel has it.
+ */
+export function keepIncomingBlobsInKernel(on = true): Promise<void> {
+  return call("keep_incoming_blobs", { on });
+}
+
+/** A copy of the bytes of a blob the kernel keeps for `msg` (it keeps them too). */
+export function fetchBlob(msg: Message): Promise<LazyLoadBlob> {
+  if (!msg.withheld) {
+    const b = msg.blob();
+    if (!b) return Promise.reject(new Error(`message ${msg.id()} has no blob`));
+    return Promise.resolve(b);
+  }
+  return call("fetch_blob", { id: msg.id() });
+}
+
+/** Lets the kernel drop the blob it keeps for `msg`, unsent. */
+export function releaseBlob(msg: Message): void {
+  if (!msg.withheld || !kept.delete(msg.id())) return;
+  post({ t: "release_blob", id: msg.id() });
 }
 
 /** Prints to the node's terminal when its verbosity is at least `verbosity`. */

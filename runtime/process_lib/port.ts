@@ -2,12 +2,19 @@
  * The process side of the kernel channel: one inbox for awaitMessage, a
  * table of requests being awaited, and numbered system calls.
  */
-import { type FromProcess, HOST_KEY, type HostPort, type SysCall, type ToProcess } from "../host/protocol.ts";
+import {
+  type FromProcess,
+  HOST_KEY,
+  type HostPort,
+  type SysCall,
+  type ToProcess,
+  type WithheldBlob,
+} from "../host/protocol.ts";
 import type { KernelMessage, LazyLoadBlob, MessageId, SendError as SendErrorShape } from "../types.ts";
 import { Queue } from "../queue.ts";
 
 type Incoming =
-  | { kind: "msg"; km: KernelMessage; context: Uint8Array | null }
+  | { kind: "msg"; km: KernelMessage; context: Uint8Array | null; withheld: WithheldBlob | null }
   | { kind: "err"; id: MessageId; error: SendErrorShape; context: Uint8Array | null };
 
 interface Waiter<T> {
@@ -26,6 +33,8 @@ const inboxWaiters = new Queue<Waiter<Incoming>>();
 const awaiting = new Map<MessageId, Waiter<Incoming>>();
 const calls = new Map<number, Waiter<unknown>>();
 let nextCall = 1;
+/** Ids of the messages whose blobs the kernel keeps for this process (not yet passed on or released). */
+export const kept = new Set<MessageId>();
 let connected = false;
 
 /** The message awaitMessage handed out last: what Response.send answers. */
@@ -45,8 +54,9 @@ function deliver(m: ToProcess) {
     return;
   }
   if (m.t === "init") return;
+  if (m.t === "msg" && m.withheld) kept.add(m.km.id);
   const item: Incoming = m.t === "msg"
-    ? { kind: "msg", km: m.km, context: m.context }
+    ? { kind: "msg", km: m.km, context: m.context, withheld: m.withheld ?? null }
     : { kind: "err", id: m.id, error: m.error, context: m.context };
   const id = item.kind === "msg" ? item.km.id : item.id;
   const isResponse = item.kind === "err" || "Response" in item.km.message;

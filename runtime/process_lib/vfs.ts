@@ -4,6 +4,7 @@
  * vfs:distro:sys; a VfsError comes back as a thrown VfsError.
  */
 import { Request } from "./builders.ts";
+import type { Message } from "./message.ts";
 import { ourModule } from "./modules.ts";
 import { VFS } from "../api/processes.ts";
 import type { DirEntry, FileMetadata, SeekFrom, VfsAction, VfsResponse } from "../api/vfs.ts";
@@ -22,10 +23,16 @@ const TIMEOUT = 60;
 async function vfs(path: string, action: VfsAction, bytes?: Uint8Array): Promise<[VfsResponse, Uint8Array | null]> {
   const r = Request.to(ourModule(VFS)).json({ path, action });
   if (bytes) r.blobBytes(bytes);
+  const resp = await answered(path, r);
+  return [resp.json<VfsResponse>(), resp.blob()?.bytes ?? null];
+}
+
+/** The response to a VFS request; a VfsError thrown when it is an Err. */
+async function answered(path: string, r: Request): Promise<Message> {
   const resp = await r.sendAndAwaitResponse(TIMEOUT);
   const body = resp.json<VfsResponse>();
   if (body && typeof body === "object" && "Err" in body) throw new VfsError(body.Err, path);
-  return [body, resp.blob()?.bytes ?? null];
+  return resp;
 }
 
 /** Creates (or opens) the drive `/package/name` and returns its path; the caller gets its capabilities. */
@@ -52,6 +59,36 @@ export class File {
   async readExact(length: number): Promise<Uint8Array> {
     return (await vfs(this.path, { ReadExact: { length } }))[1] ?? new Uint8Array();
   }
+  /**
+   * Up to `length` bytes at `offset`, fewer at the end of the file (the
+   * cursor ends after them). Reads at offsets need not wait for each other:
+   * the VFS takes them in turn.
+   */
+  async readAt(offset: number, length: number): Promise<Uint8Array> {
+    return (await vfs(this.path, { ReadAt: { offset, length } }))[1] ?? new Uint8Array();
+  }
+  /**
+   * readAt, with the bytes left in the kernel: the answer's blobInfo() says how
+   * many there are, and `.blobOf(answer)` sends them on (to another node, to
+   * writeAtFrom) without them entering this process.
+   */
+  readAtInKernel(offset: number, length: number): Promise<Message> {
+    return answered(
+      this.path,
+      Request.to(ourModule(VFS)).json({ path: this.path, action: { ReadAt: { offset, length } } }).keepBlobInKernel(),
+    );
+  }
+  /** Writes `bytes` at `offset` (at most 256 MiB past the file's end); the cursor ends after them. */
+  async writeAt(offset: number, bytes: Uint8Array): Promise<void> {
+    await vfs(this.path, { WriteAt: { offset } }, bytes);
+  }
+  /** Writes the blob `msg` arrived with at `offset`, the kernel passing the bytes on (kept there or not). */
+  async writeAtFrom(offset: number, msg: Message): Promise<void> {
+    await answered(
+      this.path,
+      Request.to(ourModule(VFS)).json({ path: this.path, action: { WriteAt: { offset } } }).blobOf(msg),
+    );
+  }
   /** Replaces the whole file, atomically. */
   async write(bytes: Uint8Array): Promise<void> {
     await vfs(this.path, "Write", bytes);
@@ -75,7 +112,10 @@ export class File {
   async metadata(): Promise<FileMetadata> {
     return ((await vfs(this.path, "Metadata"))[0] as { Metadata: FileMetadata }).Metadata;
   }
-  /** SHA-256 of the file. */
+  /**
+   * SHA-256 of the file, computed off the kernel's thread; a file written in
+   * order by writeAt / writeAtFrom answers at once (its hash was kept running).
+   */
   async hash(): Promise<Uint8Array> {
     return Uint8Array.from(((await vfs(this.path, "Hash"))[0] as { Hash: number[] }).Hash);
   }

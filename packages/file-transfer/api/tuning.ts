@@ -1,12 +1,10 @@
 /**
- * Transfer sizes, chosen by measurement. Each chunk costs one VFS round trip
- * on each side (a read on the sender, a write on the receiver, one at a time
- * since both use the file's cursor), and on these machines that round trip
- * was ~17 ms plus ~15 ms per MiB under load (sender read_ms over 64 MiB: 2070
- * ms in 1 MiB chunks, 1244 ms in 4 MiB chunks), so bigger chunks move more per
- * round trip; the window keeps four in flight so the link never waits for a
- * read. `deno task bench transfer` sweeps 256 KiB, 1 MiB and 4 MiB (README).
- * The window bounds what a transfer holds in flight, whatever the file's size.
+ * Transfer sizes, chosen by measurement (`deno task bench transfer` sweeps
+ * chunk sizes; README). A chunk's bytes stay in the kernels on both sides (a
+ * VFS read sent on, a received chunk written), so a chunk costs messages, not
+ * copies into the workers; several reads and writes are in flight at their
+ * own offsets. The window bounds what a transfer holds in flight, whatever the
+ * file's size: on the sender, read and not yet acknowledged.
  */
 export const CHUNK_BYTES = 4 * 1024 * 1024;
 export const WINDOW_BYTES = 16 * 1024 * 1024;
@@ -22,9 +20,14 @@ export function chunkSize(asked: unknown): number {
     ? Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, asked))
     : CHUNK_BYTES;
 }
+
+/** Bytes a sender may have read and not yet had acknowledged, with chunks of `chunk` bytes. */
+export function windowBytes(chunk: number): number {
+  return Math.max(WINDOW_BYTES, WINDOW_CHUNKS * chunk);
+}
 /** A receiver that hears nothing from its sender for this long, once bytes flow, calls the transfer interrupted. */
 export const STALL_MS = 5_000;
-/** How long a receiver waits for the sender's offer (it hashes the whole file first). */
+/** How long a receiver waits for the sender's offer, and for its SHA-256 once every byte is in. */
 export const OFFER_MS = 120_000;
 /** A worker that is given no work for this long exits (e.g. one restarted with its node). */
 export const IDLE_MS = 30_000;

@@ -5,7 +5,7 @@
  *   file-transfer         ListFiles → {"ListFiles": [{name, size, is_dir}]}
  *   file-transfer-worker  {"Download": {name, target, is_requestor}} → {"Download": {"Ok": null} | {"Err": "..."}}
  *                         {"Progress": {name, progress, ...}} (worker → its parent)
- *   between workers       {"Offer"}, {"Start"}, {"Chunk"} + blob, "Recheck", "Done", {"Fail"}
+ *   between workers       {"Offer"}, {"Start"}, {"Chunk"} + blob, {"Digest"}, "Recheck", "Done", {"Fail"}
  */
 
 /** One entry of a ListFiles answer: `name` is relative to the files drive; folders carry their total size. */
@@ -93,9 +93,14 @@ export type WorkerRequest =
 
 export type WorkerResponse = { Download: { Ok: null } | { Err: string } } | "Progress";
 
-/** Between the two workers of one transfer. */
+/**
+ * Between the two workers of one transfer. The sender offers the file with its
+ * SHA-256; a receiver also takes an Offer without it and the SHA-256 later
+ * (Digest), for a sender that hashes while the chunks flow.
+ */
 export type InternalRequest =
-  | { Offer: { name: string; size: number; sha256: string } }
+  | { Offer: { name: string; size: number; sha256: string | null } }
+  | { Digest: { sha256: string } }
   | { Folder: FileInfo[] }
   | { Chunk: ChunkRequest }
   | { Fail: string }

@@ -1,19 +1,25 @@
 /**
- * The provider's side of a transfer: announce the file (size and SHA-256),
- * start where the receiver asks, and stream chunks with at most WINDOW_BYTES
- * unacknowledged, so memory stays flat for any size. A folder is answered with
- * its listing (the receiver's parent downloads each file).
+ * The provider's side of a transfer: announce the file's size at once, start
+ * where the receiver asks, and stream it with at most a window of bytes read
+ * and not yet acknowledged, so memory stays flat for any size. The file's
+ * SHA-256 (computed by the VFS) goes with the offer; a file found changed
+ * after the last chunk (length or modification time) is refused.
+ *
+ * The bytes never enter this process: each chunk is a VFS read whose blob the
+ * kernel keeps (readAtInKernel), sent on to the receiver with blobOf. Several
+ * reads are in flight at once, at their own offsets.
+ *
+ * A folder is answered with its listing (the receiver's parent downloads each file).
  */
 import { type Message, type ProcessAddress, Request, Response, vfs } from "@hyperdeno/process_lib";
 import type { DownloadRequest, InternalResponse, ProgressRequest } from "../api/types.ts";
 import { BadName, cleanName } from "../api/names.ts";
 import { listFiles, toHex } from "../api/listing.ts";
-import { chunkSize, PROGRESS_MS, WINDOW_BYTES, WINDOW_CHUNKS } from "../api/tuning.ts";
+import { chunkSize, PROGRESS_MS, windowBytes } from "../api/tuning.ts";
 import { deferred, pump } from "./inbox.ts";
-import { readChunk } from "./vfs_blob.ts";
 import { safeJson } from "./main.ts";
 
-/** How long the sender waits for the receiver's verdict (it hashes the whole file first). */
+/** How long the sender waits for the receiver's verdict (it may wait for our hash first). */
 const VERDICT_MS = 120_000;
 
 export async function send(me: ProcessAddress, parent: ProcessAddress, req: DownloadRequest) {
@@ -39,10 +45,11 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
   }
   if (meta.file_type !== "File") return fail(peer, `${name} on ${me.node} is not a file`);
 
-  const th = performance.now();
-  const sha256 = toHex(await new vfs.File(path).hash());
-  const hashMs = performance.now() - th;
   const size = meta.len;
+  const T = { read: 0, room: 0, t0: performance.now(), hash: 0 };
+  // Hashed before it is offered: a change after this shows as a mismatch at the receiver (Recheck).
+  const sha256 = toHex(await new vfs.File(path).hash());
+  T.hash = performance.now() - T.t0;
   let offset: number;
   let chunk: number;
   try {
@@ -83,62 +90,105 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
     }
   }, verdict.promise);
 
-  const T = { read: 0, ack: 0, t0: performance.now(), hash: hashMs };
+  let lastReport = 0;
   try {
-    await file.seek({ Start: offset });
-    const acks: { bytes: number; ack: Promise<unknown> }[] = [];
-    let inFlight = 0;
-    let lastReport = 0;
-    let acked = offset;
-    for (let off = offset; off < size;) {
-      const length = Math.min(chunk, size - off);
-      while (inFlight + length > Math.max(WINDOW_BYTES, WINDOW_CHUNKS * chunk) && acks.length) {
-        const a = acks.shift()!;
-        const ta = performance.now();
-        await a.ack;
-        T.ack += performance.now() - ta;
-        inFlight -= a.bytes;
-        acked += a.bytes;
-        if (performance.now() - lastReport > PROGRESS_MS) {
-          lastReport = performance.now();
-          report(acked);
-        }
-      }
-      let read: Message;
-      try {
-        const tr = performance.now();
-        read = await readChunk(path, length);
-        T.read += performance.now() - tr;
-      } catch {
-        Request.to(peer).json({ Fail: `${name} changed on ${me.node} during the transfer (it is shorter now)` })
-          .send();
-        return;
-      }
-      const ack = Request.to(peer).json({ Chunk: { name, offset: off, length } }).blobOf(read)
-        .sendAndAwaitResponse(60).then((r) => {
-          const b = safeJson(r);
-          if (b !== "Ack") throw new Error(`receiver refused a chunk: ${r.text().slice(0, 200)}`);
-        });
-      ack.catch(() => {}); // awaited below; a failure ends the loop there
-      acks.push({ bytes: length, ack });
-      inFlight += length;
-      off += length;
-    }
-    for (const a of acks) await a.ack;
+    await stream(
+      file,
+      offset,
+      size,
+      chunk,
+      (off, length, read) =>
+        Request.to(peer).json({ Chunk: { name, offset: off, length } }).blobOf(read).sendAndAwaitResponse(60)
+          .then((r) => {
+            if (safeJson(r) !== "Ack") throw new Error(`receiver refused a chunk: ${r.text().slice(0, 200)}`);
+          }),
+      (acked) => {
+        if (performance.now() - lastReport < PROGRESS_MS) return;
+        lastReport = performance.now();
+        report(acked);
+      },
+      T,
+    );
     report(size, {
       total_ms: Math.round(performance.now() - T.t0),
       hash_ms: Math.round(T.hash),
-      read_ms: Math.round(T.read),
-      ack_wait_ms: Math.round(T.ack),
+      read_wait_ms: Math.round(T.read),
+      window_wait_ms: Math.round(T.room),
     });
     // Wait for the verdict, answering a Recheck meanwhile.
     await Promise.race([verdict.promise, new Promise((r) => setTimeout(r, VERDICT_MS))]);
-  } catch {
-    // The receiver stopped acknowledging: it went away, or refused a chunk (it tells its own parent why).
+  } catch (e) {
+    if (e instanceof Shorter) {
+      fail(peer, `${name} changed on ${me.node} during the transfer (it is shorter now)`);
+    } else if (e instanceof Changed) fail(peer, `${name} changed on ${me.node} during the transfer`);
+    else if (e instanceof vfs.VfsError) fail(peer, `${name} could not be read on ${me.node}`);
+    // Else the receiver stopped acknowledging: it went away, or refused a chunk (it tells its own parent why).
   } finally {
     verdict.resolve();
     await loop;
     await file.close().catch(() => {});
+  }
+}
+/** The file gave fewer bytes than it had when offered. */
+class Shorter extends Error {}
+/** The file is not as it was when offered. */
+class Changed extends Error {}
+
+/**
+ * Sends bytes [offset, size) of `file` as chunks, reading ahead within the
+ * window: a chunk is read (its bytes left in the kernel), sent with `sendChunk`,
+ * and its room in the window is free once the receiver acknowledges it.
+ */
+async function stream(
+  file: vfs.File,
+  offset: number,
+  size: number,
+  chunk: number,
+  sendChunk: (offset: number, length: number, read: Message) => Promise<void>,
+  onAcked: (bytes: number) => void,
+  T: { read: number; room: number },
+) {
+  const window = windowBytes(chunk);
+  const reads: { offset: number; length: number; reply: Promise<Message> }[] = [];
+  let next = offset, inFlight = 0, acked = offset;
+  let failure: unknown = null;
+  let room = deferred<void>();
+  while (acked < size) {
+    if (failure) throw failure;
+    while (next < size && inFlight + Math.min(chunk, size - next) <= window) {
+      const length = Math.min(chunk, size - next);
+      const reply = file.readAtInKernel(next, length);
+      reply.catch(() => {}); // awaited in turn below
+      reads.push({ offset: next, length, reply });
+      inFlight += length;
+      next += length;
+    }
+    const r = reads.shift();
+    if (!r) {
+      const t = performance.now();
+      await room.promise;
+      T.room += performance.now() - t;
+      room = deferred<void>();
+      continue;
+    }
+    const t = performance.now();
+    let read: Message;
+    try {
+      read = await r.reply;
+    } catch {
+      throw new Shorter();
+    }
+    T.read += performance.now() - t;
+    if (read.blobInfo()?.size !== r.length) throw new Shorter();
+    sendChunk(r.offset, r.length, read).then(() => {
+      inFlight -= r.length;
+      acked += r.length;
+      onAcked(acked);
+      room.resolve();
+    }, (e) => {
+      failure ??= e;
+      room.resolve();
+    });
   }
 }
 
