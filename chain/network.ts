@@ -100,6 +100,7 @@ export async function joinChain(
         }
       },
     });
+    net.refreshIdentities = () => indexer.round();
     // On a dev chain the node knows everyone when boot returns; a public chain's history is read meanwhile.
     await indexer.start({ wait: dev });
     if (!dev) {

@@ -25,6 +25,7 @@ Deno.test("wire: kernel → process batches round-trip every byte field size", (
       lazy_load_blob: i > 2 ? { mime: i === 3 ? null : "text/plain", bytes: bytes(n, 9) } : null,
     },
     context: i === 4 ? bytes(0) : i === 5 ? bytes(7) : null,
+    withheld: null,
   }));
   msgs.push({ t: "reply", call: 3, ok: true, value: { any: "thing" } });
   const batch = structuredClone(encodeToProcess(msgs));
@@ -44,6 +45,8 @@ Deno.test("wire: process → kernel batches round-trip, and forged offsets decod
       prompt: null,
       blobFrom: 4n,
       context: bytes(2),
+      keepBlob: false,
+      withheld: false,
     },
     { t: "print", verbosity: 0, text: "hi" },
   ];

@@ -20,6 +20,10 @@ import { decodeKernelMessage, decodeRouting, encodeKernelMessage } from "./wire.
 import { CapabilitySignatures } from "./cap_signatures.ts";
 import { handleNetAction } from "./actions.ts";
 import { Router } from "./router.ts";
+import { withTimeout } from "../../runtime/timeout.ts";
+
+/** How long a send to a name we do not know waits for the chain's newest identities. */
+const REFRESH_MS = 1000;
 
 /** An inbound connection must finish its handshake (or routing request) within this, from accept. */
 export const HANDSHAKE_TIMEOUT_MS = 5000;
@@ -57,6 +61,11 @@ export class NetModule implements RuntimeModule {
   readonly router: Router;
   readonly us: Us;
   private caps: CapabilitySignatures;
+  /**
+   * Reads the chain's newest identities now (the indexer sets it): a name
+   * registered since the last poll is found at once instead of failing Offline.
+   */
+  refreshIdentities: (() => Promise<void>) | null = null;
   private tcp: GuardedListener | null = null;
   private ws: GuardedListener | null = null;
   private timers: ReturnType<typeof setInterval>[] = [];
@@ -232,6 +241,12 @@ export class NetModule implements RuntimeModule {
   private async sendRemote(km: KernelMessage) {
     const peer = nodeOf(km.target);
     try {
+      if (!this.hns.has(peer) && this.refreshIdentities) {
+        await withTimeout(this.refreshIdentities(), REFRESH_MS, () => new OfflineError("the chain did not answer"))
+          .catch(
+            () => {},
+          );
+      }
       if (!this.hns.has(peer)) throw new OfflineError(`${peer} is not in the registry`);
       const link = await this.peers.get(peer);
       await link.send(encodeKernelMessage(km, link.form, this.caps.signatureFor));
