@@ -10,6 +10,7 @@ import { decode, encode } from "@msgpack/msgpack";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { CipherState, HandshakeState } from "../modules/net/noise.ts";
 import { registerOnChain, waitFor } from "../runtime/testing.ts";
+import { joinBytes } from "../runtime/bytes.ts";
 import type { Net } from "./net_helpers.ts";
 
 const PIECE = 65519;
@@ -149,13 +150,7 @@ function tcpTransport(conn: Deno.TcpConn): Transport {
         parts.push(p);
         got += p.length;
       }
-      const out = new Uint8Array(len);
-      let o = 0;
-      for (const p of parts) {
-        out.set(p, o);
-        o += p.length;
-      }
-      return out;
+      return joinBytes(parts);
     },
     close: () => conn.close(),
   };

@@ -9,6 +9,7 @@
  * header cannot make the reader allocate more than the message holds.
  */
 import { ParseError } from "../../runtime/types.ts";
+import { joinBytes } from "../../runtime/bytes.ts";
 
 /** How a `Vec<u8>` travels: the reference's array of integers, or MessagePack bin. */
 export type ByteForm = "ints" | "bin";
@@ -206,16 +207,7 @@ export class Writer {
   /** Everything written, in one array. */
   finish(): Uint8Array {
     const parts = this.parts();
-    if (parts.length === 1) return parts[0];
-    let size = 0;
-    for (const p of parts) size += p.length;
-    const out = new Uint8Array(size);
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return parts.length === 1 ? parts[0] : joinBytes(parts);
   }
 }
 
