@@ -184,7 +184,8 @@ Deno.test("progress is one status line with percent, bytes, speed and ETA, not a
     const [a, b] = [net.nodes["fake.dev"], net.nodes["fake2.dev"]];
     await putFile(b, "big.bin", randomBytes(160 * 1024 * 1024));
     const started = Date.now();
-    const id = await download(a, "big.bin", "fake2.dev");
+    // Small chunks keep it moving for seconds (at full speed it can be over before the first status line).
+    const id = await download(a, "big.bin", "fake2.dev", { chunk: 64 * 1024 });
     await until(a, id, ["done"], 60_000);
     const seconds = (Date.now() - started) / 1000;
     // Without a screen (here, lines collected by the test) the status line is logged at most every 5 s.

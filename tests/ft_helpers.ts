@@ -40,10 +40,16 @@ export async function download(
   node: TestNode,
   name: string,
   from: string,
-  opts: { overwrite?: boolean; process?: string } = {},
+  opts: { overwrite?: boolean; process?: string; chunk?: number } = {},
 ): Promise<string> {
   const r = await injectJson<{ Download: { Ok?: null; Err?: string }; transfer?: string }>(node, opts.process ?? FT, {
-    Download: { name, target: from, is_requestor: true, overwrite: opts.overwrite ?? false },
+    Download: {
+      name,
+      target: from,
+      is_requestor: true,
+      overwrite: opts.overwrite ?? false,
+      ...(opts.chunk ? { chunk: opts.chunk } : {}),
+    },
   });
   if (r.Download.Err !== undefined) throw new Error(r.Download.Err);
   return r.transfer!;

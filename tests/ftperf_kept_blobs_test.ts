@@ -4,6 +4,7 @@
  * the running SHA-256), through real processes in process hosts, as an app
  * uses them and as a hostile one misuses them.
  */
+import { createHash } from "node:crypto";
 import { assert, assertEquals } from "./assert.ts";
 import { injectJson, type TestNode, waitFor, withNode as withPackages } from "../runtime/testing.ts";
 import { FIXTURES } from "./helpers.ts";
@@ -33,6 +34,20 @@ Deno.test("kept blobs: a file copied read by read through the kernel, its bytes 
 Deno.test("vfs: the SHA-256 of a file written out of order, or changed after WriteAt, is the file's", () =>
   withNode(async (n) => {
     assertEquals(await injectJson(n, KEEPER, "outOfOrder", 60), { first: true, second: true });
+  }));
+
+Deno.test("vfs: the SHA-256 of a file read in order by ReadAt is the file's, even once changed on disk by someone else", () =>
+  withNode(async (n) => {
+    assertEquals(await injectJson(n, KEEPER, "readInOrder", 60), { inOrder: true, changed: true });
+    assertEquals(await injectJson(n, KEEPER, "readSent", 60), { read: true });
+    // Changed outside the node, same length: only its modification time tells.
+    const host = `${n.opts.home}/vfs/kept:test.os/data/sent.bin`;
+    await new Promise((r) => setTimeout(r, 20));
+    const bytes = await Deno.readFile(host);
+    bytes[500] ^= 0xff;
+    await Deno.writeFile(host, bytes);
+    const want = createHash("sha256").update(bytes).digest("hex");
+    assertEquals(await injectJson(n, KEEPER, "hashSent", 60), want);
   }));
 
 Deno.test("vfs: WriteAt far past the end, at negative or fractional offsets, with no bytes, or in another's drive is refused", () =>

@@ -1,9 +1,9 @@
 /**
  * SHA-256 for vfs:distro:sys (node:crypto, native): Hash of a whole file, read
  * a slice at a time so the kernel's thread goes on routing between slices, and
- * running hashes that follow a file while WriteAt writes it in order from its
- * start, fed the bytes as they are written, so
- * Hash of a file just received answers at once instead of reading it again.
+ * running hashes that follow a file while WriteAt writes it, or ReadAt reads
+ * it, in order from its start, fed the bytes as they pass, so Hash of a file
+ * just received, or just sent, answers at once instead of reading it again.
  * (A hash worker thread was measured: ~19 MiB more per node and a second read
  * of every byte, for no gain on a machine whose cores are already busy.)
  *
@@ -11,7 +11,9 @@
  * write action on the path drops it, and Hash uses it only if the file on disk
  * is still the same file (inode) of exactly the length written. A file changed
  * by something outside the node since, to the same length, is not seen: the
- * node's own processes reach files only through this module.
+ * node's own processes reach files only through this module. A running hash
+ * of reads also keeps the file's modification time at the first read: a file
+ * changed since by anyone, the user included, no longer matches it.
  */
 import { createHash, type Hash } from "node:crypto";
 
@@ -24,6 +26,8 @@ interface RunningHash {
   /** Bytes given to the hash so far. */
   upTo: number;
   ino: number | null;
+  /** Set for a hash of reads: the file's modification time (ms) when the first read was hashed. */
+  mtime?: number | null;
 }
 
 /** SHA-256 of the file at `host`. */
@@ -52,7 +56,8 @@ export class Hashes {
     const r = this.running.get(host);
     if (r) {
       const st = await Deno.stat(host);
-      if (st.ino === r.ino && st.size === r.upTo && this.running.get(host) === r) {
+      const same = r.mtime === undefined || r.mtime === (st.mtime?.getTime() ?? null);
+      if (st.ino === r.ino && st.size === r.upTo && same && this.running.get(host) === r) {
         return new Uint8Array(r.hash.copy().digest());
       }
     }
@@ -76,6 +81,29 @@ export class Hashes {
       this.running.set(host, r = { hash: createHash("sha256"), upTo: 0, ino });
       if (this.running.size > MAX_RUNNING) this.changed(this.running.keys().next().value!);
     }
+    r.hash.update(bytes);
+    r.upTo = offset + bytes.length;
+  }
+
+  /**
+   * ReadAt gave `bytes` from `offset` of `host`, whose stat `st` is (taken for
+   * a read at 0 only). A read at 0 starts a running hash where none stands; a
+   * read at the end of one extends it. Reads elsewhere change nothing (two
+   * downloads of one file read the same bytes), and a running hash of writes
+   * is left alone.
+   */
+  read(host: string, offset: number, bytes: Uint8Array, st?: Deno.FileInfo) {
+    let r = this.running.get(host);
+    if (r && r.mtime === undefined) return;
+    if (!r) {
+      if (offset !== 0 || !st) return;
+      this.running.set(
+        host,
+        r = { hash: createHash("sha256"), upTo: 0, ino: st.ino, mtime: st.mtime?.getTime() ?? null },
+      );
+      if (this.running.size > MAX_RUNNING) this.changed(this.running.keys().next().value!);
+    }
+    if (offset !== r.upTo) return;
     r.hash.update(bytes);
     r.upTo = offset + bytes.length;
   }

@@ -46,9 +46,21 @@ export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
     return ok();
   }),
   // Not in turn: a sync flushes what is written so far, and writes go on meanwhile.
+  /**
+   * Flushes through a handle of its own, once the actions queued before it
+   * are done: Deno runs one operation at a time per handle, so a sync on the
+   * open handle would hold back the writes queued behind it for as long as the
+   * disk takes (~0.4 s per 256 MiB here), and a transfer's window with them.
+   */
   SyncAll: async (vfs, { source, p, host }) => {
-    const f = await vfs.handleFor(source, p, host);
-    await f.sync();
+    await vfs.handleFor(source, p, host);
+    await vfs.files.serial(source, p.path, () => Promise.resolve());
+    const own = await Deno.open(host, { read: true });
+    try {
+      await own.sync();
+    } finally {
+      own.close();
+    }
     return ok();
   },
   ReadToEnd: inTurn(async (vfs, { source, action, p, host }) => {
@@ -75,15 +87,23 @@ export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
     const f = await vfs.handleFor(source, p, host);
     return [{ SeekFrom: { new_offset: await seek(f, arg as SeekFrom) } }, null];
   }),
-  /** Up to `length` bytes at `offset` (fewer at the end of the file); the cursor ends after them. */
+  /**
+   * Up to `length` bytes at `offset` (fewer at the end of the file); the
+   * cursor ends after them. Reads in order from the start keep the file's
+   * running SHA-256 (hashes.ts).
+   */
   ReadAt: (vfs, c) => {
     const offset = count(c, "offset", "{offset, length} in bytes");
     const length = count(c, "length", "{offset, length} in bytes");
     checkReadSize(c.action, c.p.path, length);
     return vfs.files.serial(c.source, c.p.path, async () => {
       const f = await vfs.handleFor(c.source, c.p, c.host);
+      // A read from the start begins a running SHA-256 (hashes.ts), so a file just sent is hashed already.
+      const st = offset === 0 ? await f.stat() : undefined;
       await f.seek(offset, Deno.SeekMode.Start);
-      return ["Read", { mime: null, bytes: await readExactly(f, length) }];
+      const bytes = await readExactly(f, length);
+      vfs.hashes.read(c.host, offset, bytes, st);
+      return ["Read", { mime: null, bytes }];
     });
   },
   /**

@@ -17,6 +17,19 @@ import { readPkgDir } from "../../runtime/packages/install.ts";
 import { encodeBase64 } from "../../runtime/bytes.ts";
 import { RUN_ARGS } from "../../cli/run_args.ts";
 import { fmt, type Row } from "./util.ts";
+import { Profiler, treeCpu, usedBetween } from "./profile.ts";
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+/** FT_BENCH_PROFILE=1: the big download also prints each process's CPU seconds and both nodes' V8 profiles. */
+const PROFILE = env("FT_BENCH_PROFILE") === "1";
+/** FT_BENCH_BIG_ONLY=1 (implied by FT_BENCH_PROFILE): the big download alone, for tuning it. */
+const BIG_ONLY = PROFILE || env("FT_BENCH_BIG_ONLY") === "1";
 
 const PKG_DIR = new URL("../../packages/file-transfer", import.meta.url).pathname;
 const FT = "file-transfer:file-transfer:template.os";
@@ -48,12 +61,15 @@ class BenchNode {
   peakTree = 0;
   /** The processes of the tree at its peak, name:MiB. */
   peakParts = "";
+  inspect = PROFILE ? freePort() : 0;
   constructor(readonly name: string, readonly home: string, private chainPort: number) {}
 
   async start() {
     this.child = new Deno.Command(Deno.execPath(), {
       args: [
-        ...RUN_ARGS,
+        ...RUN_ARGS.slice(0, -1),
+        ...(this.inspect ? [`--inspect=127.0.0.1:${this.inspect}`] : []),
+        RUN_ARGS[RUN_ARGS.length - 1],
         "boot-fake-node",
         "-f",
         this.name,
@@ -374,10 +390,36 @@ export async function transferBench(): Promise<Row[]> {
       b.peakTree =
         0;
     const stopSampling = sampleRss([a, b]);
+    const profilers = PROFILE ? [new Profiler(a.inspect), new Profiler(b.inspect)] : [];
+    for (const p of profilers) await p.start();
+    if (PROFILE) {
+      const idle0 = await treeCpu([a.child.pid, b.child.pid]);
+      await new Promise((r) => setTimeout(r, 3000));
+      say("idle for 3 s before the download:");
+      for (const line of usedBetween(idle0, await treeCpu([a.child.pid, b.child.pid]))) say(`  ${line}`);
+    }
+    const cpu0 = PROFILE ? await treeCpu([a.child.pid, b.child.pid]) : new Map();
     const t0 = performance.now();
+    let memOn = PROFILE;
+    const memLoop = (async () => {
+      while (memOn) {
+        const [ma, mb] = await Promise.all(profilers.map((p) => p.memory()));
+        say(`memory MiB: receiver ${JSON.stringify(ma)} provider ${JSON.stringify(mb)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
     await downloadAndWait(a, "big.bin", "fake2.dev");
+    memOn = false;
+    await memLoop;
     const oursMs = performance.now() - t0;
     await stopSampling();
+    if (PROFILE) {
+      const cpu1 = await treeCpu([a.child.pid, b.child.pid]);
+      say(`CPU seconds during the download (receiver ${a.child.pid}, provider ${b.child.pid}):`);
+      for (const line of usedBetween(cpu0, cpu1)) say(`  ${line}`);
+      say(`receiver's main thread:\n${await profilers[0].stop()}`);
+      say(`provider's main thread:\n${await profilers[1].stop()}`);
+    }
     const stats = async (n: BenchNode) =>
       JSON.stringify(
         (await n.call<{ Transfers: (View & { stats?: unknown; name: string })[] }>("Transfers"))
@@ -388,6 +430,7 @@ export async function transferBench(): Promise<Row[]> {
     if (await fileSha(dst) !== sha) throw new Error("the downloaded file's SHA-256 differs from the source's");
     say(`${(oursMs / 1000).toFixed(2)} s; at their peaks: ${a.name} ${a.peakParts}; ${b.name} ${b.peakParts}`);
 
+    if (BIG_ONLY) return rows;
     say("scp baselines");
     await sshd.start();
     const scpMs: Record<string, number> = {};

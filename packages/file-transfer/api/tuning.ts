@@ -27,6 +27,8 @@ export function windowBytes(chunk: number): number {
 }
 /** A receiver that hears nothing from its sender for this long, once bytes flow, calls the transfer interrupted. */
 export const STALL_MS = 5_000;
+/** How often a sender hashing its file after the last chunk says it is still there (well within STALL_MS). */
+export const HEARTBEAT_MS = 1_000;
 /** How long a receiver waits for the sender's offer, and for its SHA-256 once every byte is in. */
 export const OFFER_MS = 120_000;
 /** A worker that is given no work for this long exits (e.g. one restarted with its node). */

@@ -5,7 +5,7 @@
  *   file-transfer         ListFiles → {"ListFiles": [{name, size, is_dir}]}
  *   file-transfer-worker  {"Download": {name, target, is_requestor}} → {"Download": {"Ok": null} | {"Err": "..."}}
  *                         {"Progress": {name, progress, ...}} (worker → its parent)
- *   between workers       {"Offer"}, {"Start"}, {"Chunk"} + blob, {"Digest"}, "Recheck", "Done", {"Fail"}
+ *   between workers       {"Offer"}, {"Start"}, {"Chunk"} + blob, {"Digest"}, "Hashing", "Recheck", "Done", {"Fail"}
  */
 
 /** One entry of a ListFiles answer: `name` is relative to the files drive; folders carry their total size. */
@@ -94,9 +94,11 @@ export type WorkerRequest =
 export type WorkerResponse = { Download: { Ok: null } | { Err: string } } | "Progress";
 
 /**
- * Between the two workers of one transfer. The sender offers the file with its
- * SHA-256; a receiver also takes an Offer without it and the SHA-256 later
- * (Digest), for a sender that hashes while the chunks flow.
+ * Between the two workers of one transfer. The sender offers the file, its
+ * SHA-256 unknown (null) when it hashes while the chunks flow, as ours does:
+ * then the SHA-256 follows the last chunk (Digest), and "Hashing" says the
+ * sender is alive while it finishes it. A receiver also takes an Offer that
+ * carries the SHA-256.
  */
 export type InternalRequest =
   | { Offer: { name: string; size: number; sha256: string | null } }
@@ -104,6 +106,7 @@ export type InternalRequest =
   | { Folder: FileInfo[] }
   | { Chunk: ChunkRequest }
   | { Fail: string }
+  | "Hashing"
   | "Recheck"
   | "Done";
 

@@ -236,7 +236,8 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   const loop = pump(onMessage, ended.promise);
   const watchdog = setInterval(() => {
     const limit = size === null ? OFFER_MS : STALL_MS;
-    if (Date.now() - lastHeard > limit && pendingBytes === 0 && received !== size) {
+    // Once every byte is in, the sender's SHA-256 is still to come (it sends "Hashing" while it works on it).
+    if (Date.now() - lastHeard > limit && pendingBytes === 0 && (received !== size || !digest.settled)) {
       interrupted(`${sourceNode} went silent for ${limit / 1000} s`);
     }
   }, 500);

@@ -2,8 +2,11 @@
  * The provider's side of a transfer: announce the file's size at once, start
  * where the receiver asks, and stream it with at most a window of bytes read
  * and not yet acknowledged, so memory stays flat for any size. The file's
- * SHA-256 (computed by the VFS) goes with the offer; a file found changed
- * after the last chunk (length or modification time) is refused.
+ * SHA-256 follows the last chunk (Digest): the VFS hashes the bytes as they
+ * are read, so the first byte leaves at once instead of after a whole read of
+ * the file. A file whose length or modification time is not what it was at
+ * the offer is refused as changed, so the Digest always describes the file
+ * the receiver was offered.
  *
  * The bytes never enter this process: each chunk is a VFS read whose blob the
  * kernel keeps (readAtInKernel), sent on to the receiver with blobOf. Several
@@ -15,7 +18,7 @@ import { type Message, type ProcessAddress, Request, Response, vfs } from "@hype
 import type { DownloadRequest, InternalResponse, ProgressRequest } from "../api/types.ts";
 import { BadName, cleanName } from "../api/names.ts";
 import { listFiles, toHex } from "../api/listing.ts";
-import { chunkSize, PROGRESS_MS, windowBytes } from "../api/tuning.ts";
+import { chunkSize, HEARTBEAT_MS, PROGRESS_MS, windowBytes } from "../api/tuning.ts";
 import { deferred, pump } from "./inbox.ts";
 import { safeJson } from "./main.ts";
 
@@ -47,9 +50,7 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
 
   const size = meta.len;
   const T = { read: 0, room: 0, t0: performance.now(), hash: 0 };
-  // Hashed before it is offered: a change after this shows as a mismatch at the receiver (Recheck).
-  const sha256 = toHex(await new vfs.File(path).hash());
-  T.hash = performance.now() - T.t0;
+  let sha256: string | null = null;
   let offset: number;
   let chunk: number;
   try {
@@ -90,6 +91,9 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
     }
   }, verdict.promise);
 
+  // Reads from the start hash the file as they go; a resumed transfer hashes the whole file alongside.
+  const whole = offset > 0 ? new vfs.File(path).hash() : null;
+  whole?.catch(() => {});
   let lastReport = 0;
   try {
     await stream(
@@ -109,6 +113,18 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
       },
       T,
     );
+    const now = await vfs.metadata(path);
+    if (now.len !== meta.len || now.modified !== meta.modified) throw new Changed();
+    const th = performance.now();
+    // A whole file's hash may outlast the receiver's patience for silence: say we are at it.
+    const alive = setInterval(() => Request.to(peer).json("Hashing").send(), HEARTBEAT_MS);
+    try {
+      sha256 = toHex(await (whole ?? new vfs.File(path).hash()));
+    } finally {
+      clearInterval(alive);
+    }
+    T.hash = performance.now() - th;
+    Request.to(peer).json({ Digest: { sha256 } }).send();
     report(size, {
       total_ms: Math.round(performance.now() - T.t0),
       hash_ms: Math.round(T.hash),
