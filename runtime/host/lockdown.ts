@@ -185,9 +185,12 @@ export function lockdown(print: (verbosity: number, text: string) => void, inspe
       } catch { /* not configurable: checked below */ }
     }
   }
+  // The node's --expose-gc (process-wide, for its heap pacer) gives every isolate a gc no one may delete: emptied here.
+  if ("gc" in globalThis) Object.defineProperty(globalThis, "gc", { value: undefined, writable: false });
   for (const key of ["Deno", "process", "require", "fetch", "Worker", "close", "postMessage", "caches", "location"]) {
     if (key in globalThis) throw new Error(`sandbox: could not remove the global ${key}`);
   }
+  if ((globalThis as { gc?: unknown }).gc !== undefined) throw new Error("sandbox: could not remove the global gc");
   closeCodeGeneration();
 }
 

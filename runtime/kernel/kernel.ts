@@ -37,6 +37,7 @@ import { StateStore } from "./state_store.ts";
 import { Capabilities } from "./capabilities.ts";
 import { Syscalls } from "./syscalls.ts";
 import { Lifecycles } from "./lifecycle.ts";
+import { routedBlob } from "./heap_pacer.ts";
 
 export interface KernelOptions {
   our: string;
@@ -233,6 +234,7 @@ export class Kernel implements KernelHandle {
 
   /** Delivers a message whose source is already true. */
   route(km: KernelMessage) {
+    if (km.lazy_load_blob) routedBlob(km.lazy_load_blob.bytes.length);
     if (nodeOf(km.target) !== this.our) {
       const net = this.modules.get(NET);
       if (net) net.handle(km, null);

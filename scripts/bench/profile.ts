@@ -53,6 +53,14 @@ export async function treeCpu(roots: number[]): Promise<Map<number, ProcUse>> {
   return result;
 }
 
+/** CPU-seconds the whole machine has spent busy (every core, user, system and interrupts) since it booted. */
+export async function machineBusy(): Promise<number> {
+  const out = await new Deno.Command("cat", { args: ["/proc/stat"], stdout: "piped", stderr: "null" }).output();
+  const f = new TextDecoder().decode(out.stdout).split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+  return (f.slice(0, 8).reduce((a, b) => a + b, 0) - f[3] - f[4]) / 100;
+}
+
 /** One line per process: what it used between two treeCpu samples. */
 export function usedBetween(before: Map<number, ProcUse>, after: Map<number, ProcUse>): string[] {
   const MiB = 2 ** 20;
