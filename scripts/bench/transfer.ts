@@ -532,6 +532,16 @@ export async function transferBench(): Promise<Row[]> {
     }
     for (const r of ids) await waitDone(a, r.transfer);
     const manyMs = performance.now() - t1;
+    if (env("FT_BENCH_STATS") === "1") {
+      const { Transfers } = await a.call<{ Transfers: (View & { stats?: Record<string, number>; name: string })[] }>(
+        "Transfers",
+      );
+      const small = Transfers.filter((t) => t.name.startsWith("small/") && t.stats);
+      for (const k of Object.keys(small[0]?.stats ?? {})) {
+        const v = small.map((t) => t.stats![k]).sort((x, y) => x - y);
+        say(`  100 small, receiver's ${k}: median ${v[v.length >> 1]}, max ${v[v.length - 1]}`);
+      }
+    }
     const oneMs = oursMs / mib; // the big download's time per MiB
     rows.push({
       name: "100 concurrent 1 MiB downloads, total time",
