@@ -239,6 +239,21 @@ function threadCarrier(
   return { stoppable: false, send: (batch) => worker.postMessage(batch), stop: () => worker.terminate() };
 }
 
+/**
+ * HYPERDENO_INSPECT_CHILDREN=PORT (for profiling, e.g. `FT_BENCH_PROFILE`): each child
+ * `deno run` listens for an inspector on 127.0.0.1, at PORT, PORT+1, ... in the order they start.
+ */
+let inspectNext = 0;
+function inspectFlag(): string[] {
+  let base: number;
+  try {
+    base = Number(Deno.env.get("HYPERDENO_INSPECT_CHILDREN"));
+  } catch {
+    return [];
+  }
+  return Number.isInteger(base) && base > 0 ? [`--inspect=127.0.0.1:${base + inspectNext++}`] : [];
+}
+
 /** A child `deno run` of `entry` with only these permissions (and V8 flags, and arguments), on stdin and stdout. */
 export function spawnDeno(
   entry: URL,
@@ -253,6 +268,7 @@ export function spawnDeno(
       "--no-prompt",
       "--no-config",
       ...(v8Flags.length ? [`--v8-flags=${v8Flags.join(",")}`] : []),
+      ...inspectFlag(),
       ...(["read", "write"] as const).filter((k) => permissions[k].length)
         .map((k) => `--allow-${k}=${permissions[k].join(",")}`),
       entry.pathname,

@@ -26,8 +26,12 @@ function env(name: string): string | undefined {
     return undefined;
   }
 }
-/** FT_BENCH_PROFILE=1: the big download also prints each process's CPU seconds and both nodes' V8 profiles. */
+/**
+ * FT_BENCH_PROFILE=1: the big download alone, printing each process's CPU seconds and both nodes' V8 profiles;
+ * FT_BENCH_PROFILE=many: the same for the 100 small downloads (after the big one, with no scp or sweep).
+ */
 const PROFILE = env("FT_BENCH_PROFILE") === "1";
+const PROFILE_MANY = env("FT_BENCH_PROFILE") === "many";
 /** FT_BENCH_BIG_ONLY=1 (implied by FT_BENCH_PROFILE): the big download alone, for tuning it. */
 const BIG_ONLY = PROFILE || env("FT_BENCH_BIG_ONLY") === "1";
 
@@ -61,7 +65,7 @@ class BenchNode {
   peakTree = 0;
   /** The processes of the tree at its peak, name:MiB. */
   peakParts = "";
-  inspect = PROFILE ? freePort() : 0;
+  inspect = PROFILE || PROFILE_MANY ? freePort() : 0;
   constructor(readonly name: string, readonly home: string, private chainPort: number) {}
 
   async start() {
@@ -84,6 +88,7 @@ class BenchNode {
       stdin: "piped",
       stdout: "piped",
       stderr: "null",
+      env: this.inspect ? { HYPERDENO_INSPECT_CHILDREN: String(this.inspect + 1) } : {},
     }).spawn();
     const reader = this.child.stdout.getReader();
     const dec = new TextDecoder();
@@ -436,90 +441,107 @@ export async function transferBench(): Promise<Row[]> {
       say(`machine CPU during the download: ${oursCpu.toFixed(2)} CPU-s`);
       return rows;
     }
-    say("scp baselines");
-    await sshd.start();
-    const scpMs: Record<string, number> = {};
-    const scpCpu: Record<string, number> = {};
-    for (const cipher of ["chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com"]) {
-      const times = [], cpus = [];
-      for (let i = 0; i < 2; i++) {
-        const b0 = await machineBusy();
-        times.push(await sshd.scp(cipher, src, `${sshd.dir}/copy.bin`));
-        cpus.push(await machineBusy() - b0);
-        await Deno.remove(`${sshd.dir}/copy.bin`).catch(() => {});
+    if (!PROFILE_MANY) {
+      say("scp baselines");
+      await sshd.start();
+      const scpMs: Record<string, number> = {};
+      const scpCpu: Record<string, number> = {};
+      for (const cipher of ["chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com"]) {
+        const times = [], cpus = [];
+        for (let i = 0; i < 2; i++) {
+          const b0 = await machineBusy();
+          times.push(await sshd.scp(cipher, src, `${sshd.dir}/copy.bin`));
+          cpus.push(await machineBusy() - b0);
+          await Deno.remove(`${sshd.dir}/copy.bin`).catch(() => {});
+        }
+        scpMs[cipher] = Math.min(...times);
+        scpCpu[cipher] = Math.min(...cpus);
       }
-      scpMs[cipher] = Math.min(...times);
-      scpCpu[cipher] = Math.min(...cpus);
-    }
-    const rate = (ms: number) => mib / (ms / 1000);
-    const ours = rate(oursMs);
-    for (const [cipher, ms] of Object.entries(scpMs)) {
-      const target = cipher.startsWith("chacha") ? 1.5 : 0;
-      rows.push({
-        name: `${mib} MiB download fake2.dev → fake.dev, end to end, SHA-256 verified, vs scp -c ${
-          cipher.split("@")[0]
-        }`,
-        ours: `${fmt(ours)} MiB/s (${(oursMs / 1000).toFixed(2)} s)`,
-        baseline: `${fmt(rate(ms))} MiB/s (${(ms / 1000).toFixed(2)} s)`,
-        ratio: ours / rate(ms),
-        target: target ? `≥ ${target}×` : "report",
-        pass: target ? ours / rate(ms) >= target : true,
-      });
-    }
-    // The machine's cores carry both ends of either copy: CPU per GiB bounds what the rate can be.
-    const perGiB = (cpu: number) => cpu / (mib / 1024);
-    const chachaCpu = scpCpu["chacha20-poly1305@openssh.com"];
-    rows.push({
-      name: `machine CPU-seconds per GiB moved (both ends, every core), ours vs scp -c chacha20-poly1305`,
-      ours: `${perGiB(oursCpu).toFixed(2)} CPU-s/GiB`,
-      baseline: `${perGiB(chachaCpu).toFixed(2)} CPU-s/GiB (of ${navigator.hardwareConcurrency} cores × ${
-        (scpMs["chacha20-poly1305@openssh.com"] / 1000).toFixed(2)
-      } s)`,
-      ratio: oursCpu / chachaCpu,
-      target: "report",
-      pass: true,
-    });
-    for (const [label, n, i] of [["fake.dev (receiver)", a, 0], ["fake2.dev (provider)", b, 1]] as const) {
-      rows.push({
-        name: `peak RSS of ${label} during the download: the node's process (its process hosts with it)`,
-        ours: `${fmt(n.peakRss / MiB)} MiB (${fmt(n.peakTree / MiB)} MiB)`,
-        baseline: `${fmt(idle[i][0] / MiB)} MiB (${fmt(idle[i][1] / MiB)} MiB) idle before it`,
-        ratio: n.peakRss / idle[i][0],
-        target: "< 200 MB",
-        pass: n.peakRss < 200e6,
-      });
-    }
-
-    say("chunk sizes: 128 MiB downloads, interleaved");
-    const sweepSrc = `${b.home}/vfs/${DRIVE}/sweep.bin`;
-    await randomFile(sweepSrc, 128);
-    const sizes = [256 * 1024, MiB, 4 * MiB];
-    const sweep = new Map<number, number[]>(sizes.map((c) => [c, []]));
-    for (let round = 0; round < 2; round++) {
-      for (const chunk of sizes) {
-        await Deno.remove(`${a.home}/vfs/${DRIVE}/sweep.bin`).catch(() => {});
-        const t = performance.now();
-        const r = await a.call<{ transfer: string }>({
-          Download: { name: "sweep.bin", target: "fake2.dev", is_requestor: true, chunk },
+      const rate = (ms: number) => mib / (ms / 1000);
+      const ours = rate(oursMs);
+      for (const [cipher, ms] of Object.entries(scpMs)) {
+        const target = cipher.startsWith("chacha") ? 1.5 : 0;
+        rows.push({
+          name: `${mib} MiB download fake2.dev → fake.dev, end to end, SHA-256 verified, vs scp -c ${
+            cipher.split("@")[0]
+          }`,
+          ours: `${fmt(ours)} MiB/s (${(oursMs / 1000).toFixed(2)} s)`,
+          baseline: `${fmt(rate(ms))} MiB/s (${(ms / 1000).toFixed(2)} s)`,
+          ratio: ours / rate(ms),
+          target: target ? `≥ ${target}×` : "report",
+          pass: target ? ours / rate(ms) >= target : true,
         });
-        await waitDone(a, r.transfer);
-        sweep.get(chunk)!.push(performance.now() - t);
       }
-    }
-    const best = (c: number) => 128 / (Math.min(...sweep.get(c)!) / 1000);
-    for (const chunk of sizes) {
+      // The machine's cores carry both ends of either copy: CPU per GiB bounds what the rate can be.
+      const perGiB = (cpu: number) => cpu / (mib / 1024);
+      const chachaCpu = scpCpu["chacha20-poly1305@openssh.com"];
       rows.push({
-        name: `chunk size ${chunk / 1024} KiB (window ≥ 16 MiB): 128 MiB download, best of 2, against 4 MiB chunks`,
-        ours: `${fmt(best(chunk))} MiB/s`,
-        baseline: `${fmt(best(4 * MiB))} MiB/s`,
-        ratio: best(chunk) / best(4 * MiB),
+        name: `machine CPU-seconds per GiB moved (both ends, every core), ours vs scp -c chacha20-poly1305`,
+        ours: `${perGiB(oursCpu).toFixed(2)} CPU-s/GiB`,
+        baseline: `${perGiB(chachaCpu).toFixed(2)} CPU-s/GiB (of ${navigator.hardwareConcurrency} cores × ${
+          (scpMs["chacha20-poly1305@openssh.com"] / 1000).toFixed(2)
+        } s)`,
+        ratio: oursCpu / chachaCpu,
         target: "report",
         pass: true,
       });
-    }
+      for (const [label, n, i] of [["fake.dev (receiver)", a, 0], ["fake2.dev (provider)", b, 1]] as const) {
+        rows.push({
+          name: `peak RSS of ${label} during the download: the node's process (its process hosts with it)`,
+          ours: `${fmt(n.peakRss / MiB)} MiB (${fmt(n.peakTree / MiB)} MiB)`,
+          baseline: `${fmt(idle[i][0] / MiB)} MiB (${fmt(idle[i][1] / MiB)} MiB) idle before it`,
+          ratio: n.peakRss / idle[i][0],
+          target: "< 200 MB",
+          pass: n.peakRss < 200e6,
+        });
+      }
 
+      say("chunk sizes: 128 MiB downloads, interleaved");
+      const sweepSrc = `${b.home}/vfs/${DRIVE}/sweep.bin`;
+      await randomFile(sweepSrc, 128);
+      const sizes = [256 * 1024, MiB, 4 * MiB];
+      const sweep = new Map<number, number[]>(sizes.map((c) => [c, []]));
+      for (let round = 0; round < 2; round++) {
+        for (const chunk of sizes) {
+          await Deno.remove(`${a.home}/vfs/${DRIVE}/sweep.bin`).catch(() => {});
+          const t = performance.now();
+          const r = await a.call<{ transfer: string }>({
+            Download: { name: "sweep.bin", target: "fake2.dev", is_requestor: true, chunk },
+          });
+          await waitDone(a, r.transfer);
+          sweep.get(chunk)!.push(performance.now() - t);
+        }
+      }
+      const best = (c: number) => 128 / (Math.min(...sweep.get(c)!) / 1000);
+      for (const chunk of sizes) {
+        rows.push({
+          name: `chunk size ${chunk / 1024} KiB (window ≥ 16 MiB): 128 MiB download, best of 2, against 4 MiB chunks`,
+          ours: `${fmt(best(chunk))} MiB/s`,
+          baseline: `${fmt(best(4 * MiB))} MiB/s`,
+          ratio: best(chunk) / best(4 * MiB),
+          target: "report",
+          pass: true,
+        });
+      }
+    }
     say("100 concurrent 1 MiB downloads");
     for (let i = 0; i < 100; i++) await randomFile(`${b.home}/vfs/${DRIVE}/small/s${i}.bin`, 1);
+    const manyProfilers = PROFILE_MANY ? [new Profiler(a.inspect), new Profiler(b.inspect)] : [];
+    for (const p of manyProfilers) await p.start();
+    // The nodes' children (process hosts, module workers) listen at the ports after their node's.
+    const children: [string, Profiler][] = [];
+    if (PROFILE_MANY) {
+      for (const n of [a, b]) {
+        for (let i = 1; i <= 6; i++) {
+          const p = new Profiler(n.inspect + i);
+          try {
+            await p.start();
+            children.push([`${n.name} child at ${n.inspect + i}`, p]);
+          } catch { /* none there */ }
+        }
+      }
+    }
+    const manyCpu0 = PROFILE_MANY ? await treeCpu([a.child.pid, b.child.pid]) : new Map();
     const t1 = performance.now();
     // Requested one after another over HTTP (each answers at once), moving all at the same time.
     const ids = [];
@@ -532,6 +554,14 @@ export async function transferBench(): Promise<Row[]> {
     }
     for (const r of ids) await waitDone(a, r.transfer);
     const manyMs = performance.now() - t1;
+    say(`100 concurrent 1 MiB downloads: ${(manyMs / 1000).toFixed(2)} s`);
+    if (PROFILE_MANY) {
+      for (const line of usedBetween(manyCpu0, await treeCpu([a.child.pid, b.child.pid]))) say(`  ${line}`);
+      say(`receiver's main thread:\n${await manyProfilers[0].stop(40)}`);
+      say(`provider's main thread:\n${await manyProfilers[1].stop(40)}`);
+      for (const [label, p] of children) say(`${label}:\n${await p.stop(25)}`);
+      return rows;
+    }
     if (env("FT_BENCH_STATS") === "1") {
       const { Transfers } = await a.call<{ Transfers: (View & { stats?: Record<string, number>; name: string })[] }>(
         "Transfers",
