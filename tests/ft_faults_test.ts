@@ -56,6 +56,29 @@ Deno.test("the provider stops mid-transfer: the receiver reports it, and resumes
   }
 });
 
+Deno.test("a file that changed while its provider was away is downloaded again from its start, not resumed", async () => {
+  const net = await bootFt();
+  try {
+    const a = net.nodes["fake.dev"];
+    await putFile(net.nodes["fake2.dev"], "big.bin", randomBytes(BIG));
+    const id = await download(a, "big.bin", "fake2.dev");
+    await midway(a, id);
+    const home = await stopNode(net, "fake2.dev");
+    await until(a, id, ["interrupted"], 30_000);
+    // Same name, same length, other bytes: only its version (length and modification time) tells.
+    const now = randomBytes(BIG);
+    await Deno.writeFile(`${home}/vfs/file-transfer:template.os/files/big.bin`, now);
+    const b = await restartNode(net, "fake2.dev", home);
+    assert(b, "fake2.dev is back");
+    const t = await until(a, id, ["done", "failed"], 90_000);
+    assertEquals(t.status, "done", t.error ?? "");
+    assertEquals(t.resumed_from ?? 0, 0, "the partial file of the old version was not kept");
+    assertEquals(await Deno.readFile(filePath(a, "big.bin")), now);
+  } finally {
+    await net.close();
+  }
+});
+
 Deno.test("the receiver's node restarts mid-transfer: the download resumes by itself from the partial file", async () => {
   const net = await bootFt();
   try {

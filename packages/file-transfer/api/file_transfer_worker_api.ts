@@ -34,7 +34,7 @@ export async function startDownload(
   name: string,
   target: string,
   isRequestor: boolean,
-  extra: Pick<DownloadRequest, "overwrite" | "transfer" | "sha256" | "chunk"> = {},
+  extra: Pick<DownloadRequest, "overwrite" | "transfer" | "sha256" | "version" | "chunk"> = {},
 ): Promise<string> {
   const worker = await spawn(
     null,

@@ -53,6 +53,8 @@ export interface DownloadRequest {
   transfer?: string;
   /** The SHA-256 an earlier attempt was offered: a different one now means the file changed. */
   sha256?: string | null;
+  /** The version (length and modification time) an earlier attempt was offered: likewise, known at the offer. */
+  version?: string | null;
   /** Bytes per chunk to ask the sender for (default: tuning.ts); for measuring. */
   chunk?: number;
 }
@@ -65,6 +67,8 @@ export interface ProgressRequest {
   bytes?: number;
   size?: number;
   sha256?: string | null;
+  /** The version of the file the sender offered (its length and modification time). */
+  version?: string | null;
   stats?: Record<string, number>;
   /** Where this attempt started: more than 0 when it resumed. */
   offset?: number;
@@ -101,7 +105,7 @@ export type WorkerResponse = { Download: { Ok: null } | { Err: string } } | "Pro
  * carries the SHA-256.
  */
 export type InternalRequest =
-  | { Offer: { name: string; size: number; sha256: string | null } }
+  | { Offer: { name: string; size: number; sha256: string | null; version?: string } }
   | { Digest: { sha256: string } }
   | { Folder: FileInfo[] }
   | { Chunk: ChunkRequest }
@@ -141,6 +145,8 @@ export interface TransferView {
   updated: number;
   overwrite: boolean;
   attempts: number;
+  /** The version of the file the sender last offered, for the next attempt to compare. */
+  version?: string | null;
   /** The chunk size asked for (when not the default). */
   chunk?: number;
   /** Where the latest attempt started (more than 0: it resumed a partial file). */

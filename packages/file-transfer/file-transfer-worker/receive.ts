@@ -46,8 +46,10 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   const partial = `/${pkg}/partial/${transfer}.part`;
   const source = req.target;
   const sourceNode = source.split("@")[0];
-  /** The SHA-256 an earlier attempt was told: the partial file holds bytes of that file. */
-  const earlier = req.sha256 ?? null;
+  /** The SHA-256 and version an earlier attempt was told: the partial file holds bytes of that file. */
+  let earlier = req.sha256 ?? null;
+  const earlierVersion = req.version ?? null;
+  let version: string | null = earlierVersion;
 
   let size: number | null = null;
   /** The sender's SHA-256 of the file, once it says. */
@@ -75,6 +77,7 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
       bytes: received,
       size: size ?? undefined,
       sha256,
+      version,
       offset: startOffset,
     };
     Request.to(parent).json({ Progress: p }).send();
@@ -90,15 +93,21 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   // Chunks' bytes stay in the kernel: this worker only tells the VFS where they go.
   await keepIncomingBlobsInKernel(true);
 
-  const onOffer = async (msg: Message, offer: { size: number; sha256: string | null }) => {
+  const onOffer = async (msg: Message, offer: { size: number; sha256: string | null; version?: unknown }) => {
     const offered = offer.sha256 ?? null;
     if (!Number.isSafeInteger(offer.size) || offer.size < 0 || (offered !== null && !SHA256.test(String(offered)))) {
       return failed(`${sourceNode} offered ${name} with a malformed size or SHA-256`);
     }
+    const offeredVersion = typeof offer.version === "string" ? offer.version.slice(0, 64) : null;
     let offset = 0;
     const had = await vfs.metadata(partial).then((m) => m.len, () => -1);
     // The partial file goes on unless the offer says the file changed (else the Digest will, below).
-    if (had >= 0 && (earlier === null || offered === null || earlier === offered) && had <= offer.size) offset = had;
+    const sameSha = earlier === null || offered === null || earlier === offered;
+    const sameVersion = earlierVersion === null || offeredVersion === null || earlierVersion === offeredVersion;
+    if (had >= 0 && sameSha && sameVersion && had <= offer.size) offset = had;
+    version = offeredVersion;
+    // Another file now: the SHA-256 heard before was that one's.
+    if (!sameVersion) earlier = sha256 = null;
     size = offer.size;
     file = await vfs.openFile(partial, true);
     // A new partial file starts empty at its start; an old one is cut back to where it resumes.

@@ -54,7 +54,9 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
   let offset: number;
   let chunk: number;
   try {
-    const r = await Request.to(peer).json({ Offer: { name, size, sha256 } }).sendAndAwaitResponse(60);
+    // The version says at once whether a partial file from an earlier attempt still holds this file's bytes.
+    const version = `${meta.len}:${meta.modified ?? ""}`;
+    const r = await Request.to(peer).json({ Offer: { name, size, sha256, version } }).sendAndAwaitResponse(60);
     const body = safeJson(r) as InternalResponse;
     if (!body || typeof body !== "object" || !("Start" in body)) return;
     offset = body.Start.offset;

@@ -111,6 +111,7 @@ export class Downloads {
       transfer: t.id,
       overwrite: t.overwrite,
       sha256: t.sha256,
+      version: t.version ?? null,
       chunk: t.chunk,
     }).then(
       (worker) => {
@@ -125,11 +126,15 @@ export class Downloads {
   progress(p: ProgressRequest) {
     const t = p.transfer ? this.transfers.get(p.transfer) : undefined;
     if (!t || t.status !== "active") return;
-    const first = t.sha256 === null && p.sha256;
+    // Persisted when the SHA-256 or the version is first known: a restart must compare them.
+    const newVersion = typeof p.version === "string" && p.version !== t.version;
+    const first = (t.sha256 === null && p.sha256) || newVersion;
     this.transfers.update(t.id, {
       bytes: p.bytes ?? t.bytes,
       size: p.size ?? t.size,
-      sha256: p.sha256 ?? t.sha256,
+      // Another version of the file: the SHA-256 known so far was the old one's.
+      sha256: p.sha256 ?? (newVersion && t.version ? null : t.sha256),
+      ...(typeof p.version === "string" ? { version: p.version.slice(0, 64) } : {}),
       ...(p.offset !== undefined ? { resumed_from: p.offset } : {}),
     }, Boolean(first));
   }
