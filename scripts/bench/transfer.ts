@@ -179,6 +179,21 @@ async function treeRss(pids: number[]): Promise<[number, number][]> {
   });
 }
 
+/** Profilers started on the nodes' children (process hosts, module workers), which listen at the ports after their node's. */
+async function profileChildren(nodes: BenchNode[]): Promise<[string, Profiler][]> {
+  const children: [string, Profiler][] = [];
+  for (const n of nodes) {
+    for (let i = 1; i <= 6; i++) {
+      const p = new Profiler(n.inspect + i);
+      try {
+        await p.start();
+        children.push([`${n.name} child at ${n.inspect + i}`, p]);
+      } catch { /* none there */ }
+    }
+  }
+  return children;
+}
+
 /** Each tree's processes (name:MiB) at the last sample. */
 const lastParts = new Map<number, string>();
 
@@ -397,6 +412,7 @@ export async function transferBench(): Promise<Row[]> {
     const stopSampling = sampleRss([a, b]);
     const profilers = PROFILE ? [new Profiler(a.inspect), new Profiler(b.inspect)] : [];
     for (const p of profilers) await p.start();
+    const bigChildren = PROFILE ? await profileChildren([a, b]) : [];
     if (PROFILE) {
       const idle0 = await treeCpu([a.child.pid, b.child.pid]);
       await new Promise((r) => setTimeout(r, 3000));
@@ -426,6 +442,7 @@ export async function transferBench(): Promise<Row[]> {
       for (const line of usedBetween(cpu0, cpu1)) say(`  ${line}`);
       say(`receiver's main thread:\n${await profilers[0].stop()}`);
       say(`provider's main thread:\n${await profilers[1].stop()}`);
+      for (const [label, p] of bigChildren) say(`${label}:\n${await p.stop(15)}`);
     }
     const stats = async (n: BenchNode) =>
       JSON.stringify(
@@ -528,19 +545,7 @@ export async function transferBench(): Promise<Row[]> {
     for (let i = 0; i < 100; i++) await randomFile(`${b.home}/vfs/${DRIVE}/small/s${i}.bin`, 1);
     const manyProfilers = PROFILE_MANY ? [new Profiler(a.inspect), new Profiler(b.inspect)] : [];
     for (const p of manyProfilers) await p.start();
-    // The nodes' children (process hosts, module workers) listen at the ports after their node's.
-    const children: [string, Profiler][] = [];
-    if (PROFILE_MANY) {
-      for (const n of [a, b]) {
-        for (let i = 1; i <= 6; i++) {
-          const p = new Profiler(n.inspect + i);
-          try {
-            await p.start();
-            children.push([`${n.name} child at ${n.inspect + i}`, p]);
-          } catch { /* none there */ }
-        }
-      }
-    }
+    const children = PROFILE_MANY ? await profileChildren([a, b]) : [];
     const manyCpu0 = PROFILE_MANY ? await treeCpu([a.child.pid, b.child.pid]) : new Map();
     const t1 = performance.now();
     // Requested one after another over HTTP (each answers at once), moving all at the same time.
