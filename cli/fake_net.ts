@@ -3,6 +3,10 @@
  * 8081), as `kit boot-fake-node` twice would, in one terminal. Output is
  * labelled by node. A line goes to the node last named with `@name`
  * (`@fake2.dev hi fake.dev hello!`, or `@fake2.dev` alone to switch).
+ *
+ * A node that dies (a crash, a kill while testing a transfer's resume) leaves
+ * the other running and its home in place: `@name restart` starts it again on
+ * that home. fake-net ends when every node has ended, or on Ctrl-C.
  */
 import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { ensureLocalChain } from "../chain/network.ts";
@@ -34,6 +38,9 @@ interface Child {
   name: string;
   proc: Deno.ChildProcess;
   stdin: WritableStreamDefaultWriter<Uint8Array>;
+  /** Starts this node again on its home (it replaces this entry). */
+  restart: () => void;
+  ended?: boolean;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -56,35 +63,54 @@ export async function run(argv: string[]): Promise<number> {
     port + 1,
     "/tmp/hyperdeno-fake-node-2",
   ]] as const;
-  const children: Child[] = [];
+  const children = new Map<string, Child>();
   const enc = new TextEncoder();
-  for (const [name, p, home] of nodes) {
+  let stopping = false;
+  const launch = (name: string, p: number, home: string) => {
     const args = [...RUN_ARGS, "boot-fake-node", "-f", name, "-p", String(p), "-o", home, "-c", String(chainPort)];
     args.push("--label", `[${name}]`, "--verbosity", String(flags.verbosity));
     if (flags.persist) args.push("--persist");
     const proc = new Deno.Command(Deno.execPath(), { args, stdin: "piped", stdout: "inherit", stderr: "inherit" })
       .spawn();
-    children.push({ name, proc, stdin: proc.stdin.getWriter() });
-  }
-  let current = children[0];
+    const child: Child = { name, proc, stdin: proc.stdin.getWriter(), restart: () => launch(name, p, home) };
+    children.set(name, child);
+    proc.status.then((st) => {
+      child.ended = true;
+      if (stopping) return;
+      if ([...children.values()].every((c) => c.ended)) return void stop();
+      const how = st.signal ? `was killed (${st.signal})` : `exited with code ${st.code}`;
+      console.log(`[${name}] the node ${how}; the others run on. "@${name} restart" starts it again on ${home}`);
+    });
+  };
+  for (const [name, p, home] of nodes) launch(name, p, home);
+  let current = children.get(nodes[0][0])!;
   console.log(
     `type a command for ${current.name}; "@fake2.dev <command>" sends one to fake2.dev, "@fake2.dev" alone switches`,
   );
-  let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    for (const c of children) {
+    for (const c of children.values()) {
       try {
         c.proc.kill("SIGINT");
       } catch { /* gone */ }
     }
-    await Promise.all(children.map((c) => c.proc.status));
+    await Promise.all([...children.values()].map((c) => c.proc.status));
     await chain?.stop();
     Deno.exit(0);
   };
   for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, stop);
-  for (const c of children) c.proc.status.then(() => stop());
+  /** Sends `line` to `c`'s terminal; a node that has ended is restarted by "restart", and says so otherwise. */
+  const send = async (c: Child, line: string) => {
+    if (c.ended) {
+      if (line === "restart") {
+        c.restart();
+        console.log(`starting ${c.name} again`);
+      } else console.log(`${c.name} is not running: "@${c.name} restart" starts it again`);
+      return;
+    }
+    await c.stdin.write(enc.encode(line + "\n")).catch(() => console.log(`${c.name} did not take the line`));
+  };
   const dec = new TextDecoder();
   let buf = "";
   for await (const chunk of Deno.stdin.readable) {
@@ -95,9 +121,9 @@ export async function run(argv: string[]): Promise<number> {
       buf = buf.slice(nl + 1);
       const m = line.match(/^@(\S+)\s*(.*)$/);
       if (m) {
-        const target = children.find((c) => c.name === m[1]);
+        const target = children.get(m[1]);
         if (!target) {
-          console.log(`no node ${m[1]} here: ${children.map((c) => c.name).join(", ")}`);
+          console.log(`no node ${m[1]} here: ${[...children.keys()].join(", ")}`);
           continue;
         }
         if (!m[2]) {
@@ -106,10 +132,10 @@ export async function run(argv: string[]): Promise<number> {
           continue;
         }
         line = m[2];
-        await target.stdin.write(enc.encode(line + "\n"));
+        await send(children.get(target.name)!, line);
         continue;
       }
-      if (line) await current.stdin.write(enc.encode(line + "\n"));
+      if (line) await send(children.get(current.name)!, line);
     }
   }
   await new Promise(() => {});

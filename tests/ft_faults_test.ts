@@ -19,6 +19,7 @@ import {
   restartNode,
   stopNode,
   transfer,
+  transfers,
   until,
 } from "./ft_helpers.ts";
 import { FIXTURES } from "./helpers.ts";
@@ -92,6 +93,12 @@ Deno.test("the receiver's node restarts mid-transfer: the download resumes by it
     assertEquals(t.status, "done", t.error ?? "");
     assert((t.resumed_from ?? 0) > 0, `it resumed instead of starting over (from ${t.resumed_from})`);
     assertEquals(await Deno.readFile(filePath(a, "big.bin")), bytes);
+    // The provider's upload to the receiver that went away does not stay "active": it says why it stopped.
+    const b = net.nodes["fake2.dev"];
+    await waitFor("the provider to mark the cut upload interrupted", async () => {
+      const ups = (await transfers(b)).filter((u) => u.direction === "upload" && u.name === "big.bin");
+      return ups.some((u) => u.status === "interrupted" && /fake\.dev stopped acknowledging/.test(u.error ?? ""));
+    }, 40_000);
   } finally {
     await net.close();
   }

@@ -122,10 +122,13 @@ Deno.test("remote names stay inside the drive, and a file here is not overwritte
     }
     await putFile(b, "same.txt", new TextEncoder().encode("theirs"));
     await putFile(a, "same.txt", new TextEncoder().encode("mine"));
-    const id = await download(a, "same.txt", "fake2.dev");
-    const t = await until(a, id, ["done", "failed"]);
-    assertEquals(t.status, "failed");
-    assert(/already exists here/.test(t.error!), t.error!);
+    // Refused at once, before a transfer is queued: a node nobody registered, this node itself, a file here.
+    const nobody = await download(a, "x.bin", "nosuch.dev").then(() => "", (e) => String(e));
+    assert(/no node named nosuch\.dev is known to this node/.test(nobody), nobody);
+    const self = await download(a, "x.bin", "fake.dev").then(() => "", (e) => String(e));
+    assert(/which is this node/.test(self), self);
+    const refused = await download(a, "same.txt", "fake2.dev").then(() => "", (e) => String(e));
+    assert(/already exists here: download with --overwrite/.test(refused), refused);
     assertEquals(await Deno.readTextFile(filePath(a, "same.txt")), "mine");
     const again = await download(a, "same.txt", "fake2.dev", { overwrite: true });
     assertEquals((await until(a, again, ["done", "failed"])).status, "done");

@@ -88,16 +88,16 @@ Deno.test({
       assertMatch(await done.locator(".meta").textContent() ?? "", /from fake\.dev · 5\.00 MiB/);
       assertEquals(await sha256(await Deno.readFile(filePath(b, "holiday.mov"))), await sha256(original));
 
-      // The same file again: refused (it exists here), and the card offers to replace it, which works.
+      // The same file again: refused at once (it exists here), and the page offers to replace it, which works.
       await Deno.writeTextFile(filePath(b, "holiday.mov"), "my own edit");
       await pb.click(`.tabs button[data-tab="browse"]`);
       await theirs.locator("button.get").click();
-      await pb.click(`.tabs button[data-tab="transfers"]`);
-      const exists = pb.locator(`#finished .transfer[data-name="holiday.mov"][data-status="failed"]`);
-      await exists.waitFor({ timeout: 30_000 });
-      assertMatch(await exists.locator(".err").textContent() ?? "", /already exists here/);
+      const refused = pb.locator("#toast.bad");
+      await refused.waitFor({ timeout: 30_000 });
+      assertMatch(await refused.textContent() ?? "", /already exists here/);
       assertEquals(await Deno.readTextFile(filePath(b, "holiday.mov")), "my own edit");
-      await exists.locator("button.replace").click();
+      await refused.locator("button.replace").click();
+      await pb.click(`.tabs button[data-tab="transfers"]`);
       await waitFor(
         "the replacing download",
         () =>

@@ -190,6 +190,24 @@ Deno.test("fake-net: two nodes and a chain in one terminal; hi and m cross betwe
     assertEquals((await cli("start-package", `${PACKAGES}ping`, "-p", String(port))).code, 0);
     await type(`@fake2.dev m -a 5 fake.dev@${PING} '"ping"'`);
     await until(/\[fake2\.dev\] "pong"/);
+    // A node killed (as when testing a transfer's resume) leaves the other running, and comes back on its home.
+    const pgrep = await new Deno.Command("pgrep", {
+      args: ["-f", `boot-fake-node -f fake2.dev -p ${port + 1}`],
+      stdout: "piped",
+    })
+      .output();
+    const pid = Number(new TextDecoder().decode(pgrep.stdout).trim().split("\n")[0]);
+    assert(pid > 0, "fake2.dev's node process");
+    Deno.kill(pid, "SIGKILL");
+    await until(/\[fake2\.dev\] the node was killed \(SIGKILL\); the others run on\. "@fake2\.dev restart"/);
+    await type(`@fake2.dev m -a 5 fake.dev@${PING} '"ping"'`);
+    await until(/fake2\.dev is not running: "@fake2\.dev restart" starts it again/);
+    await type(`m -a 5 fake.dev@${PING} '"ping"'`);
+    await until(/\[fake\.dev\] "pong"/);
+    await type("@fake2.dev restart");
+    await until(/(\[fake2\.dev\] fake2\.dev: node ready[^]*){2}/);
+    await type(`@fake2.dev m -a 5 fake.dev@${PING} '"ping"'`);
+    await until(/(\[fake2\.dev\] "pong"[^]*){2}/);
   } finally {
     child.kill("SIGINT");
     await stdin.close().catch(() => {});

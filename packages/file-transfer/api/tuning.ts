@@ -27,6 +27,13 @@ export function windowBytes(chunk: number): number {
 }
 /** A receiver that hears nothing from its sender for this long, once bytes flow, calls the transfer interrupted. */
 export const STALL_MS = 5_000;
+/**
+ * How long a sender waits for a chunk's acknowledgement, in seconds. The
+ * receiver acknowledges once the chunk is in its page cache (milliseconds);
+ * a receiver silent this long has gone, and the sender stops instead of
+ * showing a frozen upload.
+ */
+export const ACK_S = 15;
 /** How often a sender hashing its file after the last chunk says it is still there (well within STALL_MS). */
 export const HEARTBEAT_MS = 1_000;
 /** How long a receiver waits for the sender's offer, and for its SHA-256 once every byte is in. */

@@ -18,7 +18,7 @@ import { type Message, type ProcessAddress, Request, Response, vfs } from "@hype
 import type { DownloadRequest, InternalResponse, ProgressRequest } from "../api/types.ts";
 import { BadName, cleanName } from "../api/names.ts";
 import { listFiles, toHex } from "../api/listing.ts";
-import { chunkSize, HEARTBEAT_MS, PROGRESS_MS, windowBytes } from "../api/tuning.ts";
+import { ACK_S, chunkSize, HEARTBEAT_MS, PROGRESS_MS, windowBytes } from "../api/tuning.ts";
 import { deferred, pump } from "./inbox.ts";
 import { safeJson } from "./main.ts";
 
@@ -66,7 +66,7 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
     return; // the receiver went away before it started
   }
 
-  const report = (bytes: number, stats?: Record<string, number>) => {
+  const report = (bytes: number, stats?: Record<string, number>, stopped?: string) => {
     const p: ProgressRequest = {
       name,
       progress: size ? Math.floor(bytes / size * 100) : 100,
@@ -75,7 +75,7 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
       sha256,
       transfer: me.process,
     };
-    Request.to(parent).json({ Progress: { ...p, peer: peerNode, direction: "upload", stats } }).send();
+    Request.to(parent).json({ Progress: { ...p, peer: peerNode, direction: "upload", stats, stopped } }).send();
   };
 
   const file = await vfs.openFile(path, false);
@@ -97,6 +97,7 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
   const whole = offset > 0 ? new vfs.File(path).hash() : null;
   whole?.catch(() => {});
   let lastReport = 0;
+  let acked = offset;
   try {
     await stream(
       file,
@@ -104,14 +105,15 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
       size,
       chunk,
       (off, length, read) =>
-        Request.to(peer).json({ Chunk: { name, offset: off, length } }).blobOf(read).sendAndAwaitResponse(60)
+        Request.to(peer).json({ Chunk: { name, offset: off, length } }).blobOf(read).sendAndAwaitResponse(ACK_S)
           .then((r) => {
             if (safeJson(r) !== "Ack") throw new Error(`receiver refused a chunk: ${r.text().slice(0, 200)}`);
           }),
-      (acked) => {
+      (n) => {
+        acked = n;
         if (performance.now() - lastReport < PROGRESS_MS) return;
         lastReport = performance.now();
-        report(acked);
+        report(n);
       },
       T,
     );
@@ -136,11 +138,14 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
     // Wait for the verdict, answering a Recheck meanwhile.
     await Promise.race([verdict.promise, new Promise((r) => setTimeout(r, VERDICT_MS))]);
   } catch (e) {
-    if (e instanceof Shorter) {
-      fail(peer, `${name} changed on ${me.node} during the transfer (it is shorter now)`);
-    } else if (e instanceof Changed) fail(peer, `${name} changed on ${me.node} during the transfer`);
-    else if (e instanceof vfs.VfsError) fail(peer, `${name} could not be read on ${me.node}`);
-    // Else the receiver stopped acknowledging: it went away, or refused a chunk (it tells its own parent why).
+    let why = `${peerNode} stopped acknowledging (it went away, or refused a chunk)`;
+    if (e instanceof Shorter) why = `${name} changed on ${me.node} during the transfer (it is shorter now)`;
+    else if (e instanceof Changed) why = `${name} changed on ${me.node} during the transfer`;
+    else if (e instanceof vfs.VfsError) why = `${name} could not be read on ${me.node}`;
+    else why = `${why}: ${e instanceof Error ? e.message.slice(0, 200) : String(e)}`;
+    // The receiver hears why unless it is the one gone; this node's table hears either way.
+    if (!why.startsWith(peerNode)) fail(peer, why);
+    report(acked, undefined, why);
   } finally {
     verdict.resolve();
     await loop;

@@ -23,6 +23,8 @@ export class Downloads {
   /** Interruptions in a row that moved no byte, and how far each download had got: the retry pause grows with them. */
   private fails = new Map<string, number>();
   private lastBytes = new Map<string, number>();
+  /** The last interruption said for each transfer. */
+  private said = new Map<string, string | null>();
 
   private me: ProcessAddress;
   private transfers: Transfers;
@@ -143,6 +145,7 @@ export class Downloads {
     const t = this.transfers.get(f.transfer);
     this.workers.delete(f.transfer);
     if (!t || t.status === "cancelled" || isFinal(t.status)) return this.pump();
+    if (f.outcome !== "interrupted") this.forget(t.id);
     const took = (Date.now() - t.started) / 1000;
     if (f.folder) {
       this.transfers.update(t.id, { status: "done", bytes: 0, size: 0, speed: 0 }, true);
@@ -176,14 +179,17 @@ export class Downloads {
         }/s), SHA-256 verified`,
       );
     } else if (f.outcome === "interrupted") {
-      const first = t.error === null;
+      // An attempt that never reached the sender moved nothing: the partial file still holds what came before.
+      const bytes = f.bytes || t.bytes;
       this.transfers.update(
         t.id,
-        { status: "interrupted", bytes: f.bytes || t.bytes, size: f.size ?? t.size, error: f.error, speed: 0 },
+        { status: "interrupted", bytes, size: f.size ?? t.size, error: f.error, speed: 0 },
         true,
       );
-      if (first) {
-        println(`${t.name} from ${t.peer}: interrupted at ${humanBytes(f.bytes)} (${f.error}); resuming when it can`);
+      // Said once per reason, not once per retry (a node offline for minutes is retried every few seconds).
+      if (this.said.get(t.id) !== f.error) {
+        this.said.set(t.id, f.error);
+        println(`${t.name} from ${t.peer}: interrupted at ${humanBytes(bytes)} (${f.error}); resuming when it can`);
       }
       const stuck = f.bytes <= (this.lastBytes.get(t.id) ?? -1);
       this.lastBytes.set(t.id, f.bytes);
@@ -196,6 +202,13 @@ export class Downloads {
       println(`${t.name} from ${t.peer}: failed: ${f.error}`);
     }
     this.pump();
+  }
+
+  /** A transfer that ended needs no retry bookkeeping. */
+  private forget(id: string) {
+    this.fails.delete(id);
+    this.lastBytes.delete(id);
+    this.said.delete(id);
   }
 
   /** Resumes downloads the node was doing when it stopped. */

@@ -28,6 +28,7 @@ import { listFiles } from "../api/listing.ts";
 import { change, defaultAllowList, isPermission, permits, refusal } from "./allow.ts";
 import { Transfers } from "./transfers.ts";
 import { Downloads } from "./downloads.ts";
+import { downloadRefusal } from "./download_checks.ts";
 import { StatusLine } from "./status.ts";
 import { Web } from "./web.ts";
 
@@ -88,6 +89,8 @@ export default async function init(_our: string) {
             return answer({ Download: { Err: "Download needs a target" } });
           }
           const chunk = typeof d.chunk === "number" ? d.chunk : undefined;
+          const refused = await downloadRefusal(me.node, d.target, cleanName(d.name), Boolean(d.overwrite), drive);
+          if (refused) return answer({ Download: { Err: refused } });
           const t = downloads.request(d.target, d.name, Boolean(d.overwrite), chunk);
           return answer({ Download: { Ok: null }, transfer: t.id });
         }
@@ -172,6 +175,8 @@ export default async function init(_our: string) {
 
 interface UploadProgress extends ProgressRequest {
   peer: string;
+  /** Set when the sending worker stopped before the end: why. */
+  stopped?: string;
 }
 
 /** A sending worker's report: uploads are kept for the record and the status line. */
@@ -196,6 +201,10 @@ function upload(transfers: Transfers, p: UploadProgress) {
       overwrite: false,
       attempts: 1,
     });
+  }
+  if (typeof p.stopped === "string") {
+    transfers.update(id, { bytes: p.bytes ?? 0, status: "interrupted", speed: 0, error: p.stopped.slice(0, 300) });
+    return;
   }
   transfers.update(id, {
     bytes: p.bytes ?? 0,

@@ -137,7 +137,7 @@ export class Web {
           Download: { name: cleanName(b.name), target: node, is_requestor: true, overwrite: b.overwrite === true },
         });
         const err = r.Err ?? r.Download?.Err;
-        if (err !== undefined) throw new HttpError(400, err);
+        if (err !== undefined) throw new HttpError(/already exists here/.test(err) ? 409 : 400, err);
         return { status: 202, body: { transfer: this.transfers.get(r.transfer!) } };
       }
       case "cancel": {

@@ -52,13 +52,25 @@ function when(ms) {
 }
 
 let toastTimer;
-function toast(text, bad = false) {
+function toast(text, bad = false, action = null) {
   const t = $("toast");
-  t.textContent = text;
+  t.replaceChildren(text);
+  // An action (e.g. Replace) stays until used or dismissed.
+  if (action) {
+    t.append(
+      " ",
+      h("button", {
+        class: `btn small ${action.class}`,
+        type: "button",
+        onclick: () => (t.hidden = true, action.run()),
+      }, action.label),
+      h("button", { class: "btn small", type: "button", onclick: () => (t.hidden = true) }, "Dismiss"),
+    );
+  }
   t.className = bad ? "toast bad" : "toast";
   t.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => (t.hidden = true), bad ? 6000 : 3000);
+  if (!action) toastTimer = setTimeout(() => (t.hidden = true), bad ? 6000 : 3000);
 }
 
 /** Calls the API; throws an Error carrying the server's message. */
@@ -341,7 +353,11 @@ async function get(node, name, overwrite = false) {
     if (transfer) put(transfer);
     toast(`Downloading ${name} from ${node}`);
   } catch (e) {
-    toast(e.message, true);
+    // Refused before it started because a file of that name is here: offer to replace it.
+    const replace = !overwrite && /already exists here/.test(e.message)
+      ? { label: "Replace mine", class: "replace", run: () => get(node, name, true) }
+      : null;
+    toast(e.message, true, replace);
   }
 }
 
