@@ -4,6 +4,7 @@
  * http1_stream.ts), so nothing is buffered past its limit. The node reads its own requests (rather than using Deno.serve) so
  * that its accept loop, connection table and deadlines are its own.
  */
+import { STATUS_CODES } from "node:http";
 import { concat } from "../bytes.ts";
 
 export class HttpError extends Error {
@@ -193,7 +194,7 @@ const REASONS: Record<number, string> = {
 
 /** The reason phrase of the status line. */
 export function reasonOf(status: number): string {
-  return REASONS[status] ?? "Status";
+  return REASONS[status] ?? STATUS_CODES[status] ?? "Status";
 }
 
 /** The bytes of a response head (and body), ready to write. */

@@ -17,6 +17,7 @@ export function humanBytes(n: number): string {
 /** Seconds as "4s", "3m05s", "2h01m". */
 export function humanDuration(s: number): string {
   if (!Number.isFinite(s) || s < 0) return "--";
+  if (s < 9.95) return `${s.toFixed(1)}s`;
   const t = Math.round(s);
   if (t < 60) return `${t}s`;
   if (t < 3600) return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, "0")}s`;

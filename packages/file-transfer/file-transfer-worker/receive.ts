@@ -238,7 +238,11 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
     else if (typeof body === "object" && "Folder" in body) {
       folder = Array.isArray(body.Folder) ? body.Folder : [];
       end({ outcome: "done", error: null });
-    } else if (typeof body === "object" && "Fail" in body) failed(`${sourceNode}: ${String(body.Fail).slice(0, 300)}`);
+    } else if (typeof body === "object" && "Fail" in body) {
+      // The sender's reason names its node already, or is prefixed with it.
+      const why = String(body.Fail).slice(0, 300);
+      failed(why.startsWith(`${sourceNode} `) ? why : `${sourceNode}: ${why}`);
+    }
   };
   let folder: FileInfo[] | undefined;
 

@@ -43,6 +43,8 @@ export class Downloads {
       t.direction === "download" && t.peer === node && t.name === clean && !isFinal(t.status)
     );
     if (same) {
+      // Asked again to replace the file here: the next attempt will.
+      if (overwrite && !same.overwrite) this.transfers.update(same.id, { overwrite: true }, true);
       if (same.status === "interrupted") this.resume(same.id);
       return same;
     }

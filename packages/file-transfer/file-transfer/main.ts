@@ -168,7 +168,14 @@ export default async function init(_our: string) {
   for await (const msg of requests(() => {})) {
     // Each request is handled on its own, so a slow one (a listing, a spawn) holds up no other.
     handle(msg).catch((e) => {
-      if (msg.expectsResponse() !== null) Response.to(msg).json({ Err: (e as Error).message }).send();
+      if (msg.expectsResponse() === null) return;
+      const err = { Err: (e as Error).message };
+      // A Download's answer keeps its variant, as the worker API's Result does.
+      let kind = "";
+      try {
+        kind = variant(msg.json<unknown>())[0];
+      } catch { /* not JSON: a bare Err */ }
+      Response.to(msg).json(kind === "Download" ? { Download: err } : err).send();
     });
   }
 }
