@@ -36,6 +36,13 @@ export const STALL_MS = 5_000;
 export const ACK_S = 15;
 /** How often a sender hashing its file after the last chunk says it is still there (well within STALL_MS). */
 export const HEARTBEAT_MS = 1_000;
+/**
+ * A receiver that hears nothing for this long (ms) asks its sender "Alive": a
+ * sender whose node has gone is then known at once (SendError Offline) instead
+ * of after STALL_MS; one that answers within PROBE_S seconds is only slow.
+ */
+export const PROBE_MS = 1_000;
+export const PROBE_S = 3;
 /** How long a receiver waits for the sender's offer, and for its SHA-256 once every byte is in. */
 export const OFFER_MS = 120_000;
 /** A worker that is given no work for this long exits (e.g. one restarted with its node). */

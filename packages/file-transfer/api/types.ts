@@ -5,7 +5,7 @@
  *   file-transfer         ListFiles → {"ListFiles": [{name, size, is_dir}]}
  *   file-transfer-worker  {"Download": {name, target, is_requestor}} → {"Download": {"Ok": null} | {"Err": "..."}}
  *                         {"Progress": {name, progress, ...}} (worker → its parent)
- *   between workers       {"Offer"}, {"Start"}, {"Chunk"} + blob, {"Digest"}, "Hashing", "Recheck", "Done", {"Fail"}
+ *   between workers       {"Offer"}, {"Start"}, {"Chunk"} + blob, {"Digest"}, "Hashing", "Alive", "Recheck", "Done", {"Fail"}
  */
 
 /** One entry of a ListFiles answer: `name` is relative to the files drive; folders carry their total size. */
@@ -111,6 +111,7 @@ export type InternalRequest =
   | { Chunk: ChunkRequest }
   | { Fail: string }
   | "Hashing"
+  | "Alive"
   | "Recheck"
   | "Done";
 

@@ -24,7 +24,7 @@ import {
 import type { DownloadRequest, FileInfo, FinishedRequest, InternalRequest, ProgressRequest } from "../api/types.ts";
 import { cleanName } from "../api/names.ts";
 import { toHex } from "../api/listing.ts";
-import { OFFER_MS, PROGRESS_MS, STALL_MS } from "../api/tuning.ts";
+import { OFFER_MS, PROBE_MS, PROBE_S, PROGRESS_MS, STALL_MS } from "../api/tuning.ts";
 import { deferred, pump } from "./inbox.ts";
 import { safeJson } from "./main.ts";
 
@@ -247,13 +247,26 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   let folder: FileInfo[] | undefined;
 
   const loop = pump(onMessage, ended.promise);
+  let probing = false;
   const watchdog = setInterval(() => {
     const limit = size === null ? OFFER_MS : STALL_MS;
     // Once every byte is in, the sender's SHA-256 is still to come (it sends "Hashing" while it works on it).
-    if (Date.now() - lastHeard > limit && pendingBytes === 0 && (received !== size || !digest.settled)) {
+    const waiting = pendingBytes === 0 && (received !== size || !digest.settled);
+    if (Date.now() - lastHeard > limit && waiting) {
       interrupted(`${sourceNode} went silent for ${limit / 1000} s`);
+    } else if (peer && waiting && !probing && Date.now() - lastHeard > PROBE_MS) {
+      // A short silence: ask the sender. A node that is gone is known at once (Offline), not after STALL_MS.
+      probing = true;
+      Request.to(peer).json("Alive").sendAndAwaitResponse(PROBE_S).then(
+        () => lastHeard = Date.now(),
+        (e) => {
+          if (e instanceof SendError && e.kind === "Offline") {
+            interrupted(`${sourceNode} went away: its sender can no longer be reached`);
+          }
+        },
+      ).finally(() => probing = false);
     }
-  }, 500);
+  }, 250);
 
   // Ask the provider's main process to serve us.
   try {

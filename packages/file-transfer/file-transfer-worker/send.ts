@@ -85,6 +85,7 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
     if (msg.source.toString() !== peer || !msg.isRequest()) return;
     const body = safeJson(msg);
     if (body === "Done") verdict.resolve();
+    else if (body === "Alive") Response.to(msg).json("Alive").send();
     else if (body === "Recheck") {
       new vfs.File(path).hash().then(
         (h) => Response.to(msg).json({ Recheck: { sha256: toHex(h) } }).send(),
