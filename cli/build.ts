@@ -9,6 +9,7 @@ import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { readPackageDir } from "./package_dir.ts";
 import { absolutePath, resolveApis } from "./api_files.ts";
 import { zipPkg } from "./pkg_zip.ts";
+import { isFile as exists } from "../runtime/fs.ts";
 
 export const BUILD_FLAGS: CommandSpec["flags"] = [
   { long: "no-ui", bool: true, help: "If set, do NOT build the web UI for the process; no-op if passed with UI_ONLY" },
@@ -168,14 +169,6 @@ export async function run(argv: string[]): Promise<number> {
   const { flags, positionals } = parseFlags(spec, argv);
   await buildWithFlags(positionals[0], flags);
   return 0;
-}
-
-function exists(p: string): boolean {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
 }
 
 function isDir(p: string): boolean {

@@ -18,6 +18,7 @@ import { parseManifest } from "../runtime/packages/manifest.ts";
 import { encodeBase64 } from "../runtime/bytes.ts";
 import { VFS } from "../runtime/api/processes.ts";
 import { COMPILED } from "./run_args.ts";
+import { exists } from "../runtime/fs.ts";
 
 export const spec: CommandSpec = {
   name: "run-tests",
@@ -48,15 +49,6 @@ export async function run(argv: string[]): Promise<number> {
     failed ? `run-tests: ${failed} of ${file.tests.length} failed` : `run-tests: all ${file.tests.length} passed`,
   );
   return failed ? 1 : 0;
-}
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A port nothing listens on yet, or a UsageError saying which and why it matters. */

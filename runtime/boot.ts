@@ -29,6 +29,7 @@ import { NetModule } from "../modules/net/mod.ts";
 import { EthModule } from "../modules/eth/mod.ts";
 import { type ChainLink, type ChainOptions, joinChain } from "../chain/network.ts";
 import { HomeInUse, PortInUse } from "./errors.ts";
+import { isFile as exists } from "./fs.ts";
 
 const PACKAGES_DIR = new URL("../packages/", import.meta.url).pathname;
 /** Packages every node carries, installed on first boot. */
@@ -258,14 +259,6 @@ function claimHome(home: string, name: string) {
     throw new ParseError(`${home} holds node ${id.name}; boot it with -f ${id.name}, or pick another --home`);
   }
   if (!id) writeFileAtomicSync(path, new TextEncoder().encode(JSON.stringify({ name })));
-}
-
-function exists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 function sameFiles(a: Record<string, Uint8Array>, b: Record<string, Uint8Array>): boolean {

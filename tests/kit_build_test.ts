@@ -7,18 +7,10 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { cli, freePort, NodeProcess } from "./cli_helpers.ts";
 import { bootNode, injectJson, install, removeHome } from "../runtime/testing.ts";
+import { exists } from "../runtime/fs.ts";
 
 async function tmp(prefix: string) {
   return await Deno.makeTempDir({ prefix: `hyperdeno-kit-${prefix}-` });
-}
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 Deno.test("build type-checks: a type error fails the build with the checker's message and writes no bundle", async () => {

@@ -6,11 +6,9 @@
  * while we push closes once `maxBuffered` bytes wait for it (1008), so a slow
  * or hostile client costs at most that much memory.
  */
-import { encodeBase64, joinBytes } from "../bytes.ts";
-import { ConnEnded, type ConnReader, type RequestHead, responseBytes, writeAll } from "./http1.ts";
-
-const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-const OP = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
+import { joinBytes } from "../bytes.ts";
+import { ConnEnded, type ConnReader, type RequestHead, writeAll } from "./http1.ts";
+import { answerUpgrade, FrameRefused, OP, putServerFrame, readClientFrame, serverFrameSize } from "./ws_frames.ts";
 
 export type WsKind = "Text" | "Binary" | "Ping" | "Pong" | "Close";
 
@@ -42,12 +40,7 @@ export async function acceptUpgrade(
   head: RequestHead,
   limits: WsLimits,
 ): Promise<ServerWebSocket> {
-  const key = head.headers.get("sec-websocket-key")!;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(key + GUID)));
-  await writeAll(
-    conn,
-    responseBytes(101, { upgrade: "websocket", connection: "Upgrade", "sec-websocket-accept": encodeBase64(digest) }),
-  );
+  await answerUpgrade(conn, head.headers.get("sec-websocket-key")!);
   return new ServerWebSocket(conn, r, limits);
 }
 
@@ -127,29 +120,9 @@ export class ServerWebSocket {
 
   private async frame(): Promise<{ fin: boolean; opcode: number; payload: Uint8Array }> {
     try {
-      await this.r.fill(2);
-      const [b0, b1] = this.r.take(2);
-      if (b0 & 0x70) throw new WsClosed(1002, "reserved bits set, but no extension was agreed");
-      if (!(b1 & 0x80)) throw new WsClosed(1002, "a client frame must be masked");
-      const opcode = b0 & 0x0f, fin = (b0 & 0x80) !== 0;
-      let len = b1 & 0x7f;
-      if (len === 126) {
-        await this.r.fill(2);
-        const v = this.r.take(2);
-        len = (v[0] << 8) | v[1];
-      } else if (len === 127) {
-        await this.r.fill(8);
-        const v = this.r.take(8);
-        len = v.slice(0, 4).some((b) => b) ? Infinity : ((v[4] * 2 ** 24) + ((v[5] << 16) | (v[6] << 8) | v[7]));
-      }
-      if (opcode & 0x8 && (!fin || len > 125)) throw new WsClosed(1002, "bad control frame");
-      if (len > this.limits.maxMessage) throw new WsClosed(1009, `frame over ${this.limits.maxMessage} bytes`);
-      await this.r.fill(4 + len);
-      const mask = this.r.take(4).slice();
-      const payload = this.r.take(len);
-      for (let i = 0; i < len; i++) payload[i] ^= mask[i & 3];
-      return { fin, opcode, payload };
+      return await readClientFrame(this.r, this.limits.maxMessage);
     } catch (e) {
+      if (e instanceof FrameRefused) throw new WsClosed(e.code, e.message);
       if (e instanceof ConnEnded) throw new WsClosed(1006, e.message);
       throw e;
     }
@@ -227,19 +200,7 @@ export class ServerWebSocket {
 }
 
 function frameBytes(opcode: number, f: Uint8Array): Uint8Array {
-  const n = f.length;
-  const headLen = n < 126 ? 2 : n < 65536 ? 4 : 10;
-  const out = new Uint8Array(headLen + n);
-  out[0] = 0x80 | opcode;
-  if (n < 126) out[1] = n;
-  else if (n < 65536) {
-    out[1] = 126;
-    out[2] = n >> 8;
-    out[3] = n & 0xff;
-  } else {
-    out[1] = 127;
-    new DataView(out.buffer).setBigUint64(2, BigInt(n));
-  }
-  out.set(f, headLen);
+  const out = new Uint8Array(serverFrameSize(f.length));
+  putServerFrame(out, 0, opcode, f);
   return out;
 }

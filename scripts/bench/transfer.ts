@@ -18,6 +18,7 @@ import { encodeBase64 } from "../../runtime/bytes.ts";
 import { RUN_ARGS } from "../../cli/run_args.ts";
 import { fmt, type Row } from "./util.ts";
 import { machineBusy, Profiler, treeCpu, usedBetween } from "./profile.ts";
+import { exists } from "../../runtime/fs.ts";
 
 function env(name: string): string | undefined {
   try {
@@ -349,15 +350,6 @@ class Sshd {
     } catch { /* gone */ }
     await this.child?.status;
     await this.child?.stderr.cancel().catch(() => {});
-  }
-}
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
   }
 }
 
