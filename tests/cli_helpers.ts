@@ -16,20 +16,15 @@ export async function cli(...args: string[]): Promise<{ code: number; out: strin
   return { code: r.code, out: d.decode(r.stdout), err: d.decode(r.stderr) };
 }
 
-/** A node in its own OS process, with its terminal on a pipe. */
-export class NodeProcess {
+/** A command whose stdin is a pipe we type into and whose output we read as it comes. */
+export class PipedProcess {
   private child: Deno.ChildProcess;
   private writer: WritableStreamDefaultWriter<Uint8Array>;
   output = "";
   private done: Promise<void>;
 
-  constructor(args: string[]) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: [...RUN_FLAGS, "boot-fake-node", ...args],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+  constructor(cmd: string, args: string[], cwd?: string) {
+    this.child = new Deno.Command(cmd, { args, cwd, stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
     this.writer = this.child.stdin.getWriter();
     const d = new TextDecoder();
     const pump = async (s: ReadableStream<Uint8Array>) => {
@@ -58,10 +53,23 @@ export class NodeProcess {
     } catch { /* already gone */ }
   }
 
+  /** Interrupts it (as Ctrl-C would) and waits until it has ended. */
+  async stop(): Promise<Deno.CommandStatus> {
+    this.kill("SIGINT");
+    return await this.exited();
+  }
+
   async exited(): Promise<Deno.CommandStatus> {
     await this.writer.close().catch(() => {});
     const s = await this.child.status;
     await this.done;
     return s;
+  }
+}
+
+/** A node in its own OS process, with its terminal on a pipe. */
+export class NodeProcess extends PipedProcess {
+  constructor(args: string[]) {
+    super(Deno.execPath(), [...RUN_FLAGS, "boot-fake-node", ...args]);
   }
 }

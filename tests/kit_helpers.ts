@@ -3,7 +3,7 @@
  * (deno install -g) into a temporary root, run from folders outside the
  * checkout, with nodes on free ports.
  */
-import { cli } from "./cli_helpers.ts";
+import { cli, PipedProcess } from "./cli_helpers.ts";
 import { assertEquals } from "./assert.ts";
 
 export interface Run {
@@ -28,43 +28,13 @@ export async function run(bin: string, cwd: string, ...args: string[]): Promise<
 }
 
 /** A node started by the installed command, its terminal on a pipe. */
-export class ShellNode {
-  output = "";
-  private child: Deno.ChildProcess;
-  private writer: WritableStreamDefaultWriter<Uint8Array>;
-  private done: Promise<unknown>;
-
+export class ShellNode extends PipedProcess {
   constructor(bin: string, cwd: string, args: string[]) {
-    this.child = new Deno.Command(bin, { args, cwd, stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
-    this.writer = this.child.stdin.getWriter();
-    const dec = new TextDecoder();
-    const pump = async (s: ReadableStream<Uint8Array>) => {
-      for await (const c of s) this.output += dec.decode(c, { stream: true });
-    };
-    this.done = Promise.all([pump(this.child.stdout), pump(this.child.stderr)]);
+    super(bin, args, cwd);
   }
 
-  async type(line: string) {
-    await this.writer.write(new TextEncoder().encode(line + "\n"));
-  }
-
-  async waitFor(re: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      const m = this.output.match(re);
-      if (m) return m;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`node output never matched ${re}:\n${this.output}`);
-  }
-
-  async stop() {
-    try {
-      this.child.kill("SIGINT");
-    } catch { /* gone */ }
-    await this.writer.close().catch(() => {});
-    await this.child.status;
-    await this.done;
+  override waitFor(re: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
+    return super.waitFor(re, ms);
   }
 }
 
