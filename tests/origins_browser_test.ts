@@ -88,8 +88,10 @@ Deno.test({
   async fn() {
     await withVictim(async (n, browser) => {
       const page = await ownerPage(browser, n);
-      // The owner opens the hostile app: its page runs on its own origin, not the node's.
-      await page.goto(`http://localhost:${n.port}/${ATTACKER}/`);
+      // The owner has Kino Files open (its origin holds a session), then opens the hostile app.
+      await page.goto(`http://localhost:${n.port}/${FT}/`);
+      await page.locator(`#mine .file[data-name="secret-plans.txt"]`).waitFor({ timeout: 30_000 });
+      await page.goto(`http://localhost:${n.port}/${ATTACKER}/?ft=${appLabel(FT)}`);
       await page.waitForSelector("body[data-done='1']", { timeout: 60_000 });
       const results = JSON.parse(await page.textContent("#results") ?? "[]") as {
         what: string;
@@ -97,7 +99,7 @@ Deno.test({
         status?: number;
         text?: string;
       }[];
-      assertEquals(results.length, 15, "every attempt was made");
+      assertEquals(results.length, 20, "every attempt was made");
 
       // Nothing was installed: no package, and its code never ran.
       for (const r of results.filter((r) => r.what.startsWith("install"))) {
@@ -116,6 +118,15 @@ Deno.test({
       assertEquals(await pushAllowed(n), []);
       // The hostile page ran on its own origin.
       assertEquals(new URL(page.url()).host, `${appLabel(ATTACKER)}.localhost:${n.port}`);
+      // Chromium holds each session host-only on its own host: the node's on localhost, Kino Files' on its origin
+      // for its paths; the hostile origin got none.
+      const cookies = await page.context().cookies();
+      const where = cookies.map((c) => `${c.name} ${c.domain} ${c.path}`).sort();
+      assertEquals(where, [
+        `hyperware-app_fake.dev ${appLabel(FT)}.localhost /${FT}`,
+        "hyperware-auth_fake.dev localhost /",
+      ]);
+      assert(!cookies.some((c) => c.domain.startsWith(".")), "no cookie is shared with subdomains");
       // The owner's own use of Kino Files is untouched: its page lists the file, on Kino Files' origin.
       await page.goto(`http://localhost:${n.port}/${FT}/`);
       assertEquals(new URL(page.url()).host, `${appLabel(FT)}.localhost:${n.port}`);
