@@ -13,7 +13,8 @@ import {
   parseProcessId,
   validateOnExit,
 } from "../types.ts";
-import { KERNEL, moduleAddress } from "../api/processes.ts";
+import { HTTP_CLIENT, KERNEL, moduleAddress } from "../api/processes.ts";
+import { LOCAL_NETWORK } from "../api/http_client.ts";
 
 export type CapRequest = string | { process: string; params: unknown };
 
@@ -109,7 +110,8 @@ export function describeRequest(e: {
   request_capabilities: CapRequest[];
   grant_capabilities: CapRequest[];
 }): string {
-  const name = (c: CapRequest) => typeof c === "string" ? c : `${c.process} ${JSON.stringify(c.params)}`;
+  const name = (c: CapRequest) =>
+    typeof c === "string" ? c : `${c.process} ${JSON.stringify(c.params)}${MEANINGS.get(meaningKey(c)) ?? ""}`;
   const parts = [
     e.root ? "ROOT (every capability the terminal holds)" : "",
     e.request_networking ? "networking" : "",
@@ -119,6 +121,15 @@ export function describeRequest(e: {
   ].filter(Boolean);
   return parts.length ? parts.join("; ") : "nothing";
 }
+
+/** What a capability with params means, said where the install lists it, for those a user must weigh. */
+const MEANINGS = new Map([
+  [
+    `${HTTP_CLIENT} ${JSON.stringify(LOCAL_NETWORK)}`,
+    " (may reach this machine and its local networks: loopback, private and link-local addresses)",
+  ],
+]);
+const meaningKey = (c: { process: string; params: unknown }) => `${c.process} ${JSON.stringify(c.params)}`;
 
 export interface ScriptEntry {
   root: boolean;
