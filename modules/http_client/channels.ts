@@ -69,12 +69,19 @@ export class WsChannels {
       throw openFailed(`it holds ${mine.size} channels, the most a process may`);
     }
     let dest: Destination;
+    let lookupTimer: ReturnType<typeof setTimeout> | undefined;
     try {
-      dest = await resolveDestination(url, this.policy(owner));
+      // A lookup that hangs still ends with the request's time.
+      const late = new Promise<never>((_, reject) =>
+        lookupTimer = setTimeout(() => reject(new Error(`no address within ${timeoutMs / 1000} s`)), timeoutMs)
+      );
+      dest = await Promise.race([resolveDestination(url, this.policy(owner)), late]);
     } catch (e) {
       if (!(e instanceof AddressRefused)) throw openFailed((e as Error).message);
       this.log(`refused ${owner}'s channel ${id} to ${url.host}: ${e.reason}`, owner);
       throw refuse({ AddressRefused: { url: rawUrl, address: e.address, reason: e.reason } });
+    } finally {
+      clearTimeout(lookupTimer);
     }
 
     let ws: WebSocket;

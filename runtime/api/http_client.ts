@@ -10,13 +10,15 @@
  * HttpClientRequest (the message in the blob).
  */
 
+import { HTTP_CLIENT } from "./processes.ts";
+
 /**
  * The params of http-client's capability to reach local addresses (loopback,
  * private, link-local, ...); without it a process reaches only the internet.
  * A manifest asks for it as LOCAL_NETWORK_REQUEST, and the install lists it.
  */
 export const LOCAL_NETWORK = "local-network";
-export const LOCAL_NETWORK_REQUEST = { process: "http-client:distro:sys", params: LOCAL_NETWORK } as const;
+export const LOCAL_NETWORK_REQUEST = { process: HTTP_CLIENT, params: LOCAL_NETWORK } as const;
 
 /** The book's WsMessageType (http-server's, re-exported by the client in the book's process_lib). */
 export type WsMessageType = "Text" | "Binary" | "Ping" | "Pong" | "Close";

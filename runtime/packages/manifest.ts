@@ -110,8 +110,7 @@ export function describeRequest(e: {
   request_capabilities: CapRequest[];
   grant_capabilities: CapRequest[];
 }): string {
-  const name = (c: CapRequest) =>
-    typeof c === "string" ? c : `${c.process} ${JSON.stringify(c.params)}${MEANINGS.get(meaningKey(c)) ?? ""}`;
+  const name = (c: CapRequest) => typeof c === "string" ? c : `${meaningKey(c)}${MEANINGS.get(meaningKey(c)) ?? ""}`;
   const parts = [
     e.root ? "ROOT (every capability the terminal holds)" : "",
     e.request_networking ? "networking" : "",
@@ -123,13 +122,13 @@ export function describeRequest(e: {
 }
 
 /** What a capability with params means, said where the install lists it, for those a user must weigh. */
+const meaningKey = (c: { process: string; params: unknown }) => `${c.process} ${JSON.stringify(c.params)}`;
 const MEANINGS = new Map([
   [
-    `${HTTP_CLIENT} ${JSON.stringify(LOCAL_NETWORK)}`,
+    meaningKey({ process: HTTP_CLIENT, params: LOCAL_NETWORK }),
     " (may reach this machine and its local networks: loopback, private and link-local addresses)",
   ],
 ]);
-const meaningKey = (c: { process: string; params: unknown }) => `${c.process} ${JSON.stringify(c.params)}`;
 
 export interface ScriptEntry {
   root: boolean;
