@@ -47,6 +47,8 @@ Deno.test("kit's -v/--version: latest is accepted, anything else is refused with
       /-v, --version <VERSION>\s+kit's Hyperdrive version.*\[default: latest\]/,
     );
   }
+  // The book's bare `-v` says what it wants.
+  assertMatch((await cli("chain", "-v")).err, /^chain: -v needs a value \(VERSION, e\.g\. latest\)/);
   const port = freePort();
   const chain = new PipedProcess(Deno.execPath(), [...RUN_FLAGS, "chain", "-v", "latest", "-p", String(port)]);
   try {
