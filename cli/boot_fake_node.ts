@@ -3,6 +3,8 @@ import { Node } from "../runtime/boot.ts";
 import { SANDBOX_MODES } from "../runtime/kernel/sandbox.ts";
 import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { fakeNodeName, readyText } from "./first_run.ts";
+import { stoppingText } from "./stopping.ts";
+import { checkHyperdriveVersion, hyperdriveVersionFlag } from "./hyperdrive_version.ts";
 
 export const spec: CommandSpec = {
   name: "boot-fake-node",
@@ -14,7 +16,7 @@ export const spec: CommandSpec = {
     {
       long: "home",
       short: "o",
-      default: "/tmp/hyperdeno-fake-node",
+      default: "/tmp/hyperware-fake-node",
       value: "HOME",
       help: "Path to home directory for fake node",
     },
@@ -57,6 +59,7 @@ export const spec: CommandSpec = {
       value: "PATH",
       refused: "the node is this hyperdeno: to run another checkout, use its main.ts (deno task node there)",
     },
+    hyperdriveVersionFlag("node"),
     { long: "release", bool: true, refused: "there is nothing to compile: the node runs from its TypeScript" },
   ],
 };
@@ -64,6 +67,7 @@ export const spec: CommandSpec = {
 export async function run(argv: string[]): Promise<number> {
   const { flags } = parseFlags(spec, argv);
   const port = portFlag(flags.port);
+  checkHyperdriveVersion(flags.version, "node");
   const verbosity = Number(flags.verbosity);
   if (!Number.isInteger(verbosity) || verbosity < 0 || verbosity > 3) {
     throw new UsageError("--verbosity must be 0, 1, 2 or 3");
@@ -77,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
   const stop = async (code = 0) => {
     if (stopping) return;
     stopping = true;
+    if (node) node.terminal.print(0, stoppingText(node.name, home, persist));
     await node?.shutdown();
     if (!persist) await Deno.remove(home, { recursive: true }).catch(() => {});
     Deno.exit(code);

@@ -156,13 +156,22 @@ function publishApi(dir: string, extra: string[]): number {
     for (const e of Deno.readDirSync(`${dir}/api`)) if (e.isFile) files.push([`${dir}/api/${e.name}`, e.name]);
   } catch { /* no api/ */ }
   for (const p of extra) {
-    if (!exists(p)) throw new UsageError(`--add-to-api ${p}: no such file`);
+    if (!exists(p)) throw new UsageError(`--add-to-api ${p}: no such file${wasmHint(p)}`);
     files.push([p, p.slice(p.lastIndexOf("/") + 1)]);
   }
   if (!files.length) return 0;
   Deno.mkdirSync(to, { recursive: true });
   for (const [from, name] of files) Deno.copyFileSync(from, `${to}/${name}`);
   return files.length;
+}
+
+/** The book's `-a <pkg>/pkg/<worker>.wasm`: processes here are JavaScript, so the built worker is `<worker>.js`. */
+function wasmHint(path: string): string {
+  if (!path.endsWith(".wasm")) return "";
+  const js = path.replace(/\.wasm$/, ".js");
+  return `; processes here are JavaScript, not Wasm: use -a ${js}${
+    exists(js) ? "" : " (written when that process is built)"
+  }`;
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -8,6 +8,7 @@ import { ChainClient } from "../chain/client.ts";
 import { deployHypermap } from "../chain/deploy.ts";
 import { DOT_OS_TBA, HYPERMAP } from "../chain/hypermap.ts";
 import { type CommandSpec, parseFlags, portFlag } from "./flags.ts";
+import { checkHyperdriveVersion, hyperdriveVersionFlag } from "./hyperdrive_version.ts";
 
 export const spec: CommandSpec = {
   name: "chain",
@@ -16,12 +17,14 @@ export const spec: CommandSpec = {
   positionals: [],
   flags: [
     { long: "port", short: "p", default: "8545", value: "PORT", help: "Port to run the chain on" },
+    hyperdriveVersionFlag("chain"),
   ],
 };
 
 export async function run(argv: string[]): Promise<number> {
   const { flags } = parseFlags(spec, argv);
   const port = portFlag(flags.port);
+  checkHyperdriveVersion(flags.version, "chain");
   let anvil: Anvil | null = null;
   if (await chainAnswers(localRpc(port))) console.log(`a chain already answers on port ${port}; using it`);
   else anvil = await Anvil.start(port);

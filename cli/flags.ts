@@ -62,7 +62,9 @@ export function parseFlags(spec: CommandSpec, argv: string[]): Parsed {
         continue;
       }
       const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`${key} needs a value (${f.value ?? "VALUE"})`);
+      if (v === undefined) {
+        throw new UsageError(`${key} needs a value (${f.value ?? "VALUE"}${f.default ? `, e.g. ${f.default}` : ""})`);
+      }
       if (f.multiple) (flags[f.long] as string[]).push(...v.split(",").map((x) => x.trim()).filter(Boolean));
       else flags[f.long] = v;
       continue;

@@ -57,7 +57,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const bin = flags.root ? `${flags.root}/bin` : "~/.deno/bin";
   console.log(
-    `installed ${flags.name}: try \`${flags.name} --version\` (if the shell does not find it, add ${bin} to PATH)`,
+    `installed ${flags.name}: try \`${flags.name} --version\` (if the shell does not find it, add ${bin} to PATH)\n` +
+      `  it runs this checkout, ${REPO}: after moving it (or to a fresh clone), run \`deno task install\` there again`,
   );
   return 0;
 }

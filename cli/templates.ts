@@ -19,7 +19,7 @@ const PACKAGES = new URL("../packages/", import.meta.url).pathname;
 export const LANGUAGES = ["typescript", "javascript"] as const;
 export type Language = typeof LANGUAGES[number];
 /** kit's templates; a name here with neither a template folder nor an example package is not shipped yet. */
-export const TEMPLATES = ["chat", "echo", "fibonacci", "file-transfer"] as const;
+export const TEMPLATES = ["blank", "chat", "echo", "fibonacci", "file-transfer"] as const;
 
 export function templateExists(name: string): boolean {
   return isDir(`${ROOT}${name}`) || examplePackage(name) !== null;

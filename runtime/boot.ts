@@ -285,6 +285,6 @@ async function installDistro(kernel: Kernel, firstBoot: boolean) {
     try {
       installed = readPkgDir(`${kernel.home}/vfs/${packageId}/pkg`);
     } catch { /* not installed */ }
-    if (firstBoot || !sameFiles(files, installed)) installPackage(kernel, packageId, files);
+    if (firstBoot || !sameFiles(files, installed)) installPackage(kernel, packageId, files, 1);
   }
 }

@@ -23,8 +23,8 @@ export class PipedProcess {
   output = "";
   private done: Promise<void>;
 
-  constructor(cmd: string, args: string[], cwd?: string) {
-    this.child = new Deno.Command(cmd, { args, cwd, stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
+  constructor(cmd: string, args: string[], cwd?: string, env?: Record<string, string>) {
+    this.child = new Deno.Command(cmd, { args, cwd, env, stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
     this.writer = this.child.stdin.getWriter();
     const d = new TextDecoder();
     const pump = async (s: ReadableStream<Uint8Array>) => {

@@ -27,10 +27,11 @@ export async function run(bin: string, cwd: string, ...args: string[]): Promise<
   return { code: r.code, out: d.decode(r.stdout), err: d.decode(r.stderr) };
 }
 
-/** A node started by the installed command, its terminal on a pipe. */
+/** A node started by the installed command, its terminal on a pipe, with the command's folder on PATH as setup says. */
 export class ShellNode extends PipedProcess {
   constructor(bin: string, cwd: string, args: string[]) {
-    super(bin, args, cwd);
+    const dir = bin.slice(0, bin.lastIndexOf("/"));
+    super(bin, args, cwd, { PATH: `${dir}:${Deno.env.get("PATH") ?? ""}` });
   }
 
   override waitFor(re: RegExp, ms = 30_000): Promise<RegExpMatchArray> {

@@ -93,14 +93,14 @@ Deno.test("the Quick Start: two fake nodes, a chat app from the template, messag
   await Deno.remove(bin.replace(/\/bin\/hyperdeno$/, ""), { recursive: true });
 });
 
-Deno.test("defaults as kit's: port 8080, fake chain 8545, home /tmp/hyperdeno-fake-node, name fake.dev; help only when asked", async () => {
+Deno.test("defaults as kit's: port 8080, fake chain 8545, home /tmp/hyperware-fake-node (the book's), name fake.dev; help only when asked", async () => {
   const bin = await installHyperdeno();
   const cwd = await Deno.makeTempDir({ prefix: "hyperdeno-kit-help-" });
   const help = await run(bin, cwd, "boot-fake-node", "--help");
   assertMatch(help.out, /-p, --port <NODE_PORT>\s+The port to run the fake node on \[default: 8080\]/);
   assertMatch(
     help.out,
-    /-o, --home <HOME>\s+Path to home directory for fake node \[default: \/tmp\/hyperdeno-fake-node\]/,
+    /-o, --home <HOME>\s+Path to home directory for fake node \[default: \/tmp\/hyperware-fake-node\]/,
   );
   assertMatch(help.out, /-f, --fake-node-name <NODE_NAME>\s+.*\[default: fake\.dev\]/);
   assertMatch(help.out, /-c, --fakechain-port <FAKECHAIN_PORT>\s+.*\[default: 8545\]/);

@@ -40,7 +40,17 @@ function checkRelPath(p: string) {
   }
 }
 
-export function installPackage(k: Kernel, packageId: string, files: Record<string, Uint8Array>): InstallResult {
+/**
+ * Installs (or replaces) a package and starts its processes. What each process and script was granted is printed
+ * at verbosity `grantsAt`: 0 for the packages a user installs, 1 for the distro's, which every boot of a new home
+ * installs and which would otherwise bury the node's banner.
+ */
+export function installPackage(
+  k: Kernel,
+  packageId: string,
+  files: Record<string, Uint8Array>,
+  grantsAt = 0,
+): InstallResult {
   parsePackageId(packageId);
   if (packageId === "distro:sys") throw new ParseError("distro:sys is reserved for runtime modules");
   for (const p of Object.keys(files)) checkRelPath(p);
@@ -105,7 +115,7 @@ export function installPackage(k: Kernel, packageId: string, files: Record<strin
       `script ${file.replace(/\.(js|wasm)$/, "")}:${packageId}: ${describeRequest(s)}`
     ),
   ];
-  for (const line of requested) k.print(0, `install ${packageId}: granted ${line}`);
+  for (const line of requested) k.print(grantsAt, `install ${packageId}: granted ${line}`);
   for (const id of ids) k.runProcess(id);
   return { package_id: packageId, processes: ids, scripts: Object.keys(scripts), requested };
 }

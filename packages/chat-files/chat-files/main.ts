@@ -21,6 +21,19 @@ interface ChatMessage {
   file?: { name: string; size: number; status: "offered" | "receiving" | "received" | "failed"; error?: string };
 }
 
+const EXPECTED =
+  `expected a JSON object: {"Send": {"target", "message"}}, {"SendFile": {"target", "name"}} or {"History": "<node>"}`;
+
+/** The request's body if it is a JSON object (anything else gets EXPECTED, not a JavaScript error). */
+function jsonObject(msg: Message): Record<string, unknown> | null {
+  try {
+    const body = msg.json<unknown>();
+    return body && typeof body === "object" && !Array.isArray(body) ? body as Record<string, unknown> : null;
+  } catch {
+    return null;
+  }
+}
+
 /** How long a peer may fetch a file offered to it. */
 const OFFER_MS = 10 * 60_000;
 
@@ -36,8 +49,12 @@ export default async function init(_our: string) {
 
   const handle = async (msg: Message) => {
     const local = msg.source.node === me.node;
-    const body = msg.json<Record<string, unknown>>();
     const answer = (v: unknown) => Response.to(msg).json(v).send();
+    const body = jsonObject(msg);
+    if (!body) {
+      if (msg.expectsResponse() !== null) answer({ Err: EXPECTED });
+      return;
+    }
     if ("Send" in body) {
       const { target, message, file } = body.Send as { target: string; message: string; file?: ChatMessage["file"] };
       if (!local) {

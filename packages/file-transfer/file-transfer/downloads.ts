@@ -213,12 +213,18 @@ export class Downloads {
     this.said.delete(id);
   }
 
-  /** Resumes downloads the node was doing when it stopped. */
+  /** Resumes downloads the node was doing when it stopped, and says so (a boot that quietly resumes surprises). */
   resumeSaved() {
+    const resumed: string[] = [];
     for (const t of this.transfers.list()) {
       if (t.direction === "download" && t.status === "interrupted") {
         this.transfers.update(t.id, { status: "pending" });
+        resumed.push(`${t.name} from ${t.peer}`);
       }
+    }
+    if (resumed.length) {
+      const shown = resumed.slice(0, 3).join(", ") + (resumed.length > 3 ? `, and ${resumed.length - 3} more` : "");
+      println(`resuming ${resumed.length} download${resumed.length === 1 ? "" : "s"}: ${shown}`);
     }
     this.pump();
   }

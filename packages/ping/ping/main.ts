@@ -3,7 +3,7 @@
  * has answered in its process state, so the count survives restarts.
  *
  *   m -a 5 our@ping:ping:template.os '"ping"'    → "pong"
- *   m -a 5 our@ping:ping:template.os '"count"'   → {"count":3}
+ *   m -a 5 our@ping:ping:template.os '"count"'   → {"count":1}   (the pings answered so far: one, above)
  */
 import { getState, println, requests, Response, setState } from "@hyperdeno/process_lib";
 

@@ -101,7 +101,8 @@ export default async function init(_our: string) {
     try {
       const cmd = msg.json<unknown>();
       if (cmd === "ListAliases") {
-        const lines = Object.entries(aliases).sort().map(([a, p]) => `  ${a.padEnd(12)} ${p}`);
+        const width = Math.max(0, ...Object.keys(aliases).map((a) => a.length));
+        const lines = Object.entries(aliases).sort().map(([a, p]) => `  ${a.padEnd(width)}  ${p}`);
         println(`aliases:\n${lines.join("\n")}`);
       } else if (cmd && typeof cmd === "object" && "EditAlias" in cmd) {
         const { alias, process } = (cmd as { EditAlias: { alias: string; process: string | null } }).EditAlias;

@@ -18,7 +18,13 @@ import {
   sendResponse,
   serveUi,
 } from "@hyperdeno/process_lib";
-import { CHAT_PROCESS, type ChatMessage, type ChatRequest, type ChatResponse } from "@api/__PACKAGE__:__PUBLISHER__";
+import {
+  CHAT_PROCESS,
+  type ChatMessage,
+  type ChatRequest,
+  type ChatResponse,
+  parseChatRequest,
+} from "@api/__PACKAGE__:__PUBLISHER__";
 
 const archive = new Map<string, ChatMessage[]>();
 
@@ -35,7 +41,10 @@ async function chat(request: ChatRequest, source: string): Promise<ChatResponse>
     println(`${source}: ${message}`);
     record(source, { author: source, content: message });
   } else {
-    await Request.to(`${target}@${CHAT_PROCESS}`).json(request).sendAndAwaitResponse(5);
+    const reply = (await Request.to(`${target}@${CHAT_PROCESS}`).json(request).sendAndAwaitResponse(5)).json<
+      ChatResponse
+    >();
+    if (typeof reply === "object" && "Err" in reply) throw new Error(`${target} did not take it: ${reply.Err}`);
     record(target, { author: me, content: message });
   }
   return "Send";
@@ -47,7 +56,7 @@ async function http(msg: Message, method: string, body: Uint8Array) {
   if (method === "GET") return sendResponse(200, json, JSON.stringify(Object.fromEntries(archive)), msg);
   if (method !== "POST") return sendResponse(405, json, JSON.stringify({ error: "use GET or POST" }), msg);
   try {
-    const request = JSON.parse(new TextDecoder().decode(body)) as ChatRequest;
+    const request = parseChatRequest(new TextDecoder().decode(body));
     sendResponse(200, json, JSON.stringify(await chat(request, our().node)), msg);
   } catch (e) {
     sendResponse(400, json, JSON.stringify({ error: (e as Error).message }), msg);
@@ -62,9 +71,12 @@ export default async function init(_our: string) {
     try {
       const incoming = incomingHttpRequest(msg);
       if (incoming) await http(msg, incoming.method, incoming.body());
-      else Response.to(msg).json(await chat(msg.json<ChatRequest>(), msg.source.node)).send();
+      else Response.to(msg).json(await chat(parseChatRequest(msg.text()), msg.source.node)).send();
     } catch (e) {
-      println(`error handling a message from ${msg.source}: ${(e as Error).message}`);
+      // A request it cannot take (or a message it cannot deliver) is answered with why, in one line.
+      const error = (e as Error).message;
+      if (msg.expectsResponse() !== null) Response.to(msg).json({ Err: error } satisfies ChatResponse).send();
+      else println(`error handling a message from ${msg.source}: ${error}`);
     }
   }
 }

@@ -5,7 +5,7 @@
  * per counterparty, answered to `{"History": "<node>"}`.
  */
 import { type Message, our, println, Request, requests, Response } from "@hyperdeno/process_lib";
-import { CHAT_PROCESS, type ChatMessage, type ChatRequest, type ChatResponse } from "@api/__PACKAGE__:__PUBLISHER__";
+import { CHAT_PROCESS, type ChatMessage, type ChatResponse, parseChatRequest } from "@api/__PACKAGE__:__PUBLISHER__";
 
 const archive = new Map<string, ChatMessage[]>();
 
@@ -18,7 +18,7 @@ function record(counterparty: string, message: ChatMessage) {
 async function handle(msg: Message) {
   const me = our().node;
   const source = msg.source.node;
-  const request = msg.json<ChatRequest>();
+  const request = parseChatRequest(msg.text());
   if ("Send" in request) {
     const { target, message } = request.Send;
     if (target === me) {
@@ -26,14 +26,15 @@ async function handle(msg: Message) {
       println(`${source}: ${message}`);
       record(source, { author: source, content: message });
     } else {
-      await Request.to(`${target}@${CHAT_PROCESS}`).json(request).sendAndAwaitResponse(5);
+      const reply = (await Request.to(`${target}@${CHAT_PROCESS}`).json(request).sendAndAwaitResponse(5)).json<
+        ChatResponse
+      >();
+      if (typeof reply === "object" && "Err" in reply) throw new Error(`${target} did not take it: ${reply.Err}`);
       record(target, { author: me, content: message });
     }
     Response.to(msg).json("Send" satisfies ChatResponse).send();
-  } else if ("History" in request) {
-    Response.to(msg).json({ History: archive.get(request.History) ?? [] } satisfies ChatResponse).send();
   } else {
-    throw new Error(`unexpected request ${msg.text()}`);
+    Response.to(msg).json({ History: archive.get(request.History) ?? [] } satisfies ChatResponse).send();
   }
 }
 
@@ -42,7 +43,10 @@ export default async function init(_our: string) {
     try {
       await handle(msg);
     } catch (e) {
-      println(`error handling a message from ${msg.source}: ${(e as Error).message}`);
+      // A request it cannot take (or a message it cannot deliver) is answered with why, in one line.
+      const error = (e as Error).message;
+      if (msg.expectsResponse() !== null) Response.to(msg).json({ Err: error } satisfies ChatResponse).send();
+      else println(`error handling a message from ${msg.source}: ${error}`);
     }
   }
 }

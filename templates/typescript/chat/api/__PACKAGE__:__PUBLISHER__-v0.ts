@@ -22,5 +22,34 @@ export interface ChatMessage {
 /** `{"Send": {"target": "fake2.dev", "message": "hello"}}` or `{"History": "fake2.dev"}`. */
 export type ChatRequest = { Send: SendRequest } | { History: string };
 
-/** `"Send"` once a message is delivered, or `{"History": [...]}` with the messages exchanged with a node. */
-export type ChatResponse = "Send" | { History: ChatMessage[] };
+/**
+ * `"Send"` once a message is delivered, `{"History": [...]}` with the messages exchanged with a node, or
+ * `{"Err": "why"}` for a request it could not take or deliver.
+ */
+export type ChatResponse = "Send" | { History: ChatMessage[] } | { Err: string };
+
+const EXPECTED = `expected {"Send": {"target": "<node>", "message": "<text>"}} or {"History": "<node>"}`;
+
+/** The ChatRequest in a request's body, or an error whose message says, in one line, what was expected. */
+export function parseChatRequest(text: string): ChatRequest {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`${EXPECTED}; got ${preview(text)}, which is not JSON`);
+  }
+  const r = body as Record<string, unknown> | null;
+  if (r && typeof r === "object" && !Array.isArray(r) && Object.keys(r).length === 1) {
+    const send = r.Send as Record<string, unknown> | undefined;
+    if (send && typeof send === "object" && typeof send.target === "string" && typeof send.message === "string") {
+      return { Send: { target: send.target, message: send.message } };
+    }
+    if (typeof r.History === "string") return { History: r.History };
+  }
+  throw new Error(`${EXPECTED}; got ${preview(text)}`);
+}
+
+function preview(text: string): string {
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return oneLine.length > 60 ? `${oneLine.slice(0, 60)}…` : oneLine || "an empty body";
+}

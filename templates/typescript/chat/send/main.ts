@@ -14,9 +14,10 @@ export default script(async (our, args) => {
   const request: ChatRequest = { Send: { target, message } };
   try {
     const response = await Request.to(`${our.node}@${CHAT_PROCESS}`).json(request).sendAndAwaitResponse(5);
-    return response.json<ChatResponse>() === "Send"
-      ? `sent to ${target}`
-      : `did not receive the expected answer from ${CHAT_PROCESS}: ${response.text()}`;
+    const answer = response.json<ChatResponse>();
+    if (answer === "Send") return `sent to ${target}`;
+    if (typeof answer === "object" && "Err" in answer) return `not sent to ${target}: ${answer.Err}`;
+    return `did not receive the expected answer from ${CHAT_PROCESS}: ${response.text()}`;
   } catch (e) {
     if (e instanceof SendError) return `${CHAT_PROCESS} did not answer (${e.kind}): is ${target} running it?`;
     throw e;
