@@ -1,6 +1,7 @@
 /**
  * hyperdeno's command line: kit's commands for a Deno node.
  *   hyperdeno new | build | start-package | inject-message | boot-fake-node | run-tests | chain | fake-net | ...
+ *   hyperdeno send FILE NODE | get NAME NODE [-o PATH] | ls NODE   (files between nodes, through Kino Files)
  * Installed with `deno task install` (a `hyperdeno` on PATH), or `deno task hyperdeno <command>` in the checkout.
  */
 import { helpText, UsageError } from "./cli/flags.ts";
@@ -18,6 +19,9 @@ import * as startPackage from "./cli/start_package.ts";
 import * as viewApi from "./cli/view_api.ts";
 import * as chain from "./cli/chain.ts";
 import * as fakeNet from "./cli/fake_net.ts";
+import * as send from "./cli/send.ts";
+import * as get from "./cli/get.ts";
+import * as ls from "./cli/ls.ts";
 import { VERSION } from "./cli/version.ts";
 import { ParseError } from "./runtime/types.ts";
 import { Refusal } from "./runtime/errors.ts";
@@ -30,6 +34,9 @@ const COMMANDS = {
   "build-start-package": buildStartPackage,
   "remove-package": removePackage,
   "inject-message": injectMessage,
+  "send": send,
+  "get": get,
+  "ls": ls,
   "run-tests": runTests,
   "view-api": viewApi,
   "connect": connect,
