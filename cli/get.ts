@@ -11,7 +11,7 @@ import { Refusal } from "../runtime/errors.ts";
 import type { TransferView } from "../packages/file-transfer/api/types.ts";
 import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { howLong, KinoFiles, localLine, ProgressLine } from "./kino_files.ts";
-import { onInterrupt, secondsFlag } from "./transfer_flags.ts";
+import { onInterrupt, WAIT_FLAG, waitMs } from "./transfer_flags.ts";
 
 export const spec: CommandSpec = {
   name: "get",
@@ -33,7 +33,7 @@ export const spec: CommandSpec = {
     { long: "force", short: "f", bool: true, help: "Replace a file at PATH" },
     { long: "overwrite", bool: true, help: "Replace a file of that name in the node's files drive" },
     { long: "keep", bool: true, help: "Keep the copy in the node's files drive" },
-    { long: "wait", default: "60", value: "SECONDS", help: "How long an interrupted transfer may take to resume" },
+    WAIT_FLAG,
   ],
 };
 
@@ -43,7 +43,7 @@ const REACH_MS = 10_000;
 export async function run(argv: string[]): Promise<number> {
   const { flags, positionals } = parseFlags(spec, argv);
   const port = portFlag(flags.port);
-  const waitMs = secondsFlag(flags.wait, "--wait") * 1000;
+  const wait = waitMs(flags.wait);
   const [name, node] = positionals;
   const dest = destination(flags.output as string | undefined, name, Boolean(flags.force));
   const ft = new KinoFiles(port);
@@ -69,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     const t = await ft.follow((all) => all.find((t) => t.id === id), (t, quiet) => {
       if (!t) return quiet > REACH_MS ? `the node on port ${port} no longer knows this download` : null;
       if (t.size === null && t.bytes === 0) return quiet > REACH_MS ? t.error : null;
-      return quiet > waitMs ? `interrupted at ${t.bytes} of ${t.size} bytes: ${t.error}` : null;
+      return quiet > wait ? `interrupted at ${t.bytes} of ${t.size} bytes: ${t.error}` : null;
     }, line).catch(async (e) => {
       await ft.call("cancel", { id }).catch(() => {});
       throw e;

@@ -10,7 +10,7 @@ import { Refusal } from "../runtime/errors.ts";
 import type { TransferView } from "../packages/file-transfer/api/types.ts";
 import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { howLong, KinoFiles, localLine, ProgressLine } from "./kino_files.ts";
-import { onInterrupt, secondsFlag } from "./transfer_flags.ts";
+import { onInterrupt, WAIT_FLAG, waitMs } from "./transfer_flags.ts";
 
 export const spec: CommandSpec = {
   name: "send",
@@ -24,7 +24,7 @@ export const spec: CommandSpec = {
     { long: "port", short: "p", default: "8080", value: "NODE_PORT", help: "localhost port of the node that sends it" },
     { long: "name", short: "n", value: "NAME", help: "The name it gets there (default: FILE's own)" },
     { long: "keep", bool: true, help: "Keep the copy in this node's files drive once sent" },
-    { long: "wait", default: "60", value: "SECONDS", help: "How long an interrupted transfer may take to resume" },
+    WAIT_FLAG,
   ],
 };
 
@@ -34,7 +34,7 @@ const START_MS = 60_000;
 export async function run(argv: string[]): Promise<number> {
   const { flags, positionals } = parseFlags(spec, argv);
   const port = portFlag(flags.port);
-  const waitMs = secondsFlag(flags.wait, "--wait") * 1000;
+  const wait = waitMs(flags.wait);
   const [file, node] = positionals;
   let size: number;
   try {
@@ -75,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
         .at(-1);
     const t = await ft.follow(newest, (t, quiet) => {
       if (!t) return quiet > START_MS ? `${node} accepted ${placed} but did not start downloading it` : null;
-      return quiet > waitMs ? `interrupted at ${t.bytes} of ${t.size} bytes: ${t.error}` : null;
+      return quiet > wait ? `interrupted at ${t.bytes} of ${t.size} bytes: ${t.error}` : null;
     }, line);
     line.end();
     if (t.status !== "done") throw new Refusal(t.error ?? `the transfer was ${t.status}`);

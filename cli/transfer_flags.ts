@@ -1,10 +1,18 @@
-/** What send and get share besides Kino Files: a seconds flag, and tidying up on Ctrl-C. */
-import { UsageError } from "./flags.ts";
+/** What send and get share besides Kino Files: the --wait flag, and tidying up on Ctrl-C. */
+import { type FlagSpec, UsageError } from "./flags.ts";
 
-export function secondsFlag(v: unknown, flag: string): number {
+export const WAIT_FLAG: FlagSpec = {
+  long: "wait",
+  default: "60",
+  value: "SECONDS",
+  help: "How long an interrupted transfer may take to resume",
+};
+
+/** --wait in milliseconds, or a UsageError. */
+export function waitMs(v: unknown): number {
   const n = Number(v);
-  if (!(n >= 0) || !Number.isFinite(n)) throw new UsageError(`${flag} must be a number of seconds, got "${v}"`);
-  return n;
+  if (!(n >= 0) || !Number.isFinite(n)) throw new UsageError(`--wait must be a number of seconds, got "${v}"`);
+  return n * 1000;
 }
 
 /**
