@@ -198,7 +198,7 @@ export class Web {
         want("POST");
         const b = jsonBody(req);
         const node = nodeName(b.node);
-        if (node === this.me.node) throw new HttpError(400, "that file is already on this node");
+        if (node === this.me.node) throw new HttpError(400, `${node} is this node: push to another node`);
         await this.known(node);
         const r = await this.self<{ Push?: { Err?: string }; Err?: string }>({
           Push: { name: cleanName(b.name), target: node },
