@@ -1,24 +1,15 @@
 /**
- * The dev chain: anvil, from the npm package that ships its binary (`@foundry-rs/anvil-linux-amd64`). Deno keeps
- * npm packages in its cache; `deno info --json npm:<pkg>` fetches the package when the cache is empty and names the
- * folder it is in, so a fresh clone with an empty DENO_DIR finds it too. HYPERDENO_ANVIL names another binary.
+ * The dev chain: anvil, from the npm package that ships its binary (`@foundry-rs/anvil-linux-amd64`), found in
+ * Deno's npm cache (npm_package.ts). HYPERDENO_ANVIL names another binary.
  */
 import { PortInUse } from "../runtime/errors.ts";
+import { npmPackageDir } from "./npm_package.ts";
 
 export const ANVIL_PACKAGE = "@foundry-rs/anvil-linux-amd64@1.7.1";
 export const DEFAULT_CHAIN_PORT = 8545;
 
-let located: Promise<string> | null = null;
-
 /** The anvil binary's path. */
-export function anvilPath(): Promise<string> {
-  return located ??= locate().catch((e) => {
-    located = null;
-    throw e;
-  });
-}
-
-async function locate(): Promise<string> {
+export async function anvilPath(): Promise<string> {
   const given = envAnvil();
   if (given) return given;
   if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") {
@@ -26,23 +17,7 @@ async function locate(): Promise<string> {
       `no anvil package for ${Deno.build.os}/${Deno.build.arch}: install foundry and set HYPERDENO_ANVIL`,
     );
   }
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", `npm:${ANVIL_PACKAGE}`],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  let dir: string | undefined;
-  try {
-    const info = JSON.parse(text) as { npmPackages?: Record<string, { localPath?: string }> };
-    dir = Object.entries(info.npmPackages ?? {}).find(([k]) => k.startsWith(`${ANVIL_PACKAGE}`))?.[1].localPath;
-  } catch { /* below */ }
-  if (!out.success || !dir) {
-    throw new Error(
-      `could not fetch ${ANVIL_PACKAGE} with deno info (${new TextDecoder().decode(out.stderr).trim().slice(0, 300)})`,
-    );
-  }
-  return `${dir}/bin/anvil`;
+  return `${await npmPackageDir(ANVIL_PACKAGE)}/bin/anvil`;
 }
 
 function envAnvil(): string | undefined {

@@ -5,6 +5,8 @@
  */
 import {
   type Abi,
+  BaseError,
+  ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
   type Hex,
@@ -130,4 +132,19 @@ export class ChainClient {
 export function show(v: unknown): string {
   const s = typeof v === "string" ? v : JSON.stringify(v) ?? String(v);
   return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+}
+
+/** The name of the contract error a call reverted with, when viem could decode it. */
+export function revertName(e: unknown): string | undefined {
+  if (!(e instanceof BaseError)) return undefined;
+  const revert = e.walk((x) => x instanceof ContractFunctionRevertedError);
+  return revert instanceof ContractFunctionRevertedError ? revert.data?.errorName : undefined;
+}
+
+/** One line saying why a transaction failed: the contract's error when known, else the client's short message. */
+export function failure(e: unknown): string {
+  const name = revertName(e);
+  if (name) return `reverted with ${name}`;
+  if (e instanceof BaseError) return e.shortMessage.split("\n")[0];
+  return String((e as Error)?.message ?? e).split("\n")[0];
 }

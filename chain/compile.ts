@@ -1,13 +1,16 @@
 /**
- * Compiles contracts/*.sol with solc's WebAssembly build (npm `solc`, no compiler download) into
+ * Compiles contracts/*.sol with solc's WebAssembly build (npm `solc`, no compiler download), with OpenZeppelin's
+ * contracts (npm `@openzeppelin/contracts`, for ERC-721, the ERC-1967 proxy, CREATE2 and signature checks) into
  * contracts/out/<Contract>.json: { abi, bytecode, deployedBytecode }. `deno task contracts` rewrites them;
  * `--check` exits 1 when the committed artifacts differ from a fresh compile (tests/chain_contract_test.ts
  * runs the same comparison).
  */
 import solc from "solc";
+import { npmPackageDir } from "./npm_package.ts";
 
 const CONTRACTS = new URL("../contracts/", import.meta.url);
 export const ARTIFACTS = new URL("out/", CONTRACTS);
+export const OPENZEPPELIN = "@openzeppelin/contracts@5.4.0";
 
 export interface Artifact {
   abi: unknown[];
@@ -24,7 +27,8 @@ interface SolcOutput {
 }
 
 /** Every contract in contracts/*.sol, compiled; throws with solc's messages on an error. */
-export function compileContracts(): Record<string, Artifact> {
+export async function compileContracts(): Promise<Record<string, Artifact>> {
+  const oz = await npmPackageDir(OPENZEPPELIN);
   const sources: Record<string, { content: string }> = {};
   for (const e of [...Deno.readDirSync(CONTRACTS)].sort((a, b) => a.name.localeCompare(b.name))) {
     if (e.isFile && e.name.endsWith(".sol")) {
@@ -42,13 +46,16 @@ export function compileContracts(): Record<string, Artifact> {
       outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
     },
   };
-  const out = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as SolcOutput;
+  const out = JSON.parse(
+    solc.compile(JSON.stringify(input), { import: (path: string) => findImport(path, oz) }),
+  ) as SolcOutput;
   const errors = (out.errors ?? []).filter((e) => e.severity === "error");
   if (errors.length) throw new Error(`solc:\n${errors.map((e) => e.formattedMessage).join("\n")}`);
   const artifacts: Record<string, Artifact> = {};
-  for (const file of Object.keys(out.contracts).sort()) {
+  // Our files only: OpenZeppelin's libraries are compiled into ours, not installed on their own.
+  for (const file of Object.keys(out.contracts).filter((f) => f in sources).sort()) {
     for (const [name, c] of Object.entries(out.contracts[file])) {
-      if (!c.evm.bytecode.object) continue; // an interface
+      if (!c.evm.bytecode.object || !c.abi.length) continue; // an interface, or a library of constants
       artifacts[name] = {
         abi: c.abi,
         bytecode: `0x${c.evm.bytecode.object}`,
@@ -59,8 +66,10 @@ export function compileContracts(): Record<string, Artifact> {
   return artifacts;
 }
 
-function findImport(path: string) {
+function findImport(path: string, openzeppelin: string) {
   try {
+    const oz = path.match(/^@openzeppelin\/contracts\/([\w/.-]+\.sol)$/);
+    if (oz && !oz[1].includes("..")) return { contents: Deno.readTextFileSync(`${openzeppelin}/${oz[1]}`) };
     return { contents: Deno.readTextFileSync(new URL(path.replace(/^\.\//, ""), CONTRACTS)) };
   } catch {
     return { error: `not found: ${path}` };
@@ -88,7 +97,7 @@ export function staleArtifacts(fresh: Record<string, Artifact>): string[] {
 }
 
 if (import.meta.main) {
-  const fresh = compileContracts();
+  const fresh = await compileContracts();
   if (Deno.args.includes("--check")) {
     const stale = staleArtifacts(fresh);
     if (stale.length) {

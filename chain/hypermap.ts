@@ -1,15 +1,30 @@
 /**
- * Hypermap as HNS reads and writes it: the addresses, the ABI (of contracts/, which has the real contract's
- * signatures), namehash, and the byte encodings of the HNS notes (~net-key, ~ip, ~tcp-port, ~ws-port, ~routers).
+ * Hypermap as HNS reads and writes it: the reference deployment's addresses, the ABIs (of contracts/, which have the
+ * reference's signatures), namehash, and the byte encodings of the HNS notes (~net-key, ~ip, ~tcp-port, ~ws-port,
+ * ~routers).
  */
 import { type Abi, type Hex, keccak256, toBytes, toHex as hexOf } from "viem";
 import hypermapArtifact from "../contracts/out/Hypermap.json" with { type: "json" };
 import accountArtifact from "../contracts/out/HyperAccount.json" with { type: "json" };
+import minterArtifact from "../contracts/out/HyperAccount9CharCommitMinter.json" with { type: "json" };
 import multicallArtifact from "../contracts/out/Multicall3.json" with { type: "json" };
 
-/** Hypermap's address, the same on Base and on the dev chain. */
+/** Hypermap's (ERC-1967 proxy) address, the same on Base and on the dev chain. */
 export const HYPERMAP = "0x000000000044C6B8Cb4d8f0F889a3E47664EAeda" as const;
+/** The implementation behind the proxy on kit's chain (and ours). */
+export const HYPERMAP_IMPLEMENTATION = "0x000000000013a0486EBDc2DB1D7B4d1f7fCA92eD" as const;
 export const MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11" as const;
+/** The canonical ERC-6551 registry. */
+export const ERC6551_REGISTRY = "0x000000006551c19487814612e58FE06813775758" as const;
+/** HyperAccount: the implementation a name's account gets at mint (Hyperdrive's HYPER_ACCOUNT_IMPL). */
+export const HYPER_ACCOUNT = "0x0000000000EDAd72076CBe7b9Cfa3751D5a85C97" as const;
+/** The open minter (anyone mints under an entry with it): `.os`'s implementation on a dev chain, as kit sets it. */
+export const HYPER_ACCOUNT_MINTER = "0xE01dCbD3Ed5f709874A1eA7a25677de18C8661c9" as const;
+/** The 9-character commit minter (Base's `.os` flow: commit, wait, mint). */
+export const HYPER_ACCOUNT_COMMIT_MINTER = "0x0000000000676c29D858EFE19e61284C35942934" as const;
+/** The root's and `.os`'s accounts on chain 31337 (ERC-6551 addresses; accounts.ts derives them). */
+export const ZEROTH_TBA = "0x809A598d9883f2Fb6B77382eBfC9473Fd6A857c9" as const;
+export const DOT_OS_TBA = "0x9b3853358ede717fc7D4806cF75d7A4d4517A9C9" as const;
 /** anvil's chain id; Base is 8453. */
 export const DEV_CHAIN_ID = 31337;
 /** anvil's account #0: it deploys the dev chain and owns every fake name. */
@@ -22,8 +37,8 @@ export const DEV_PARENTS = ["os", "dev"];
 export const hypermapAbi = hypermapArtifact.abi as Abi;
 export const accountAbi = accountArtifact.abi as Abi;
 export const multicallAbi = multicallArtifact.abi as Abi;
-export const HYPERMAP_CODE = hypermapArtifact.deployedBytecode as Hex;
-export const MULTICALL3_CODE = multicallArtifact.deployedBytecode as Hex;
+/** A minter account's ABI: mint (anyone, or after a commit), commit, getCommitHash, and the account's own. */
+export const minterAbi = minterArtifact.abi as Abi;
 
 export const ZERO_HASH = `0x${"00".repeat(32)}` as Hex;
 

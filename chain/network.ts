@@ -5,10 +5,10 @@
  */
 import type { NodeKeys } from "../runtime/keys.ts";
 import type { NetModule } from "../modules/net/mod.ts";
-import { ChainUnavailable, PortInUse } from "../runtime/errors.ts";
+import { ChainUnavailable, PortInUse, Refusal } from "../runtime/errors.ts";
 import { toHex } from "../runtime/bytes.ts";
 import { Anvil, chainAnswers, DEFAULT_CHAIN_PORT, localRpc } from "./anvil.ts";
-import { ChainClient } from "./client.ts";
+import { ChainClient, failure } from "./client.ts";
 import { deployHypermap, getEntry } from "./deploy.ts";
 import { DEV_CHAIN_ID, namehash } from "./hypermap.ts";
 import { HnsIndexer } from "./indexer.ts";
@@ -46,6 +46,16 @@ export async function ensureLocalChain(port: number): Promise<Anvil | null> {
   }
 }
 
+/** A failed setup or registration at boot is one line (a Refusal, which the CLI prints as is), never a trace. */
+async function oneLine<T>(what: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof Refusal) throw e;
+    throw new ChainUnavailable(`${what} failed (${failure(e)}): check the chain, or start a fresh one`);
+  }
+}
+
 export async function joinChain(
   net: NetModule,
   keys: NodeKeys,
@@ -70,13 +80,13 @@ export async function joinChain(
       );
     }
     const dev = id === DEV_CHAIN_ID;
-    if (dev) await deployHypermap(chain);
+    if (dev) await oneLine(`setting up Hypermap on ${url}`, deployHypermap(chain));
     const identity = await net.listen();
     const register = async () => {
       const { block, minted } = await registerName(chain!, { ...identity, publicKey: keys.publicKey });
       say(1, `hns: ${minted ? "minted" : "updated the notes of"} ${identity.name} in block ${block} of ${url}`);
     };
-    if (dev) await register();
+    if (dev) await oneLine(`registering ${identity.name} on ${url}`, register());
     const link = new ChainLink(chain, id, anvil);
     const indexer = link.indexer = new HnsIndexer({
       chain,

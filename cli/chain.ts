@@ -1,16 +1,17 @@
 /**
- * `chain`: the local dev chain on its own, as `kit chain`: anvil on 127.0.0.1:PORT with Hypermap (and the os and
- * dev parents) on it. Nodes booted later register on it; it keeps running until Ctrl-C.
+ * `chain`: the local dev chain on its own, as `kit chain`: anvil on 127.0.0.1:PORT with the reference's Hypermap
+ * deployment (and the os and dev parents) on it. Nodes booted later register on it, and so do Hyperdrive's fake
+ * nodes; it keeps running until Ctrl-C.
  */
 import { Anvil, chainAnswers, localRpc } from "../chain/anvil.ts";
 import { ChainClient } from "../chain/client.ts";
 import { deployHypermap } from "../chain/deploy.ts";
-import { HYPERMAP } from "../chain/hypermap.ts";
+import { DOT_OS_TBA, HYPERMAP } from "../chain/hypermap.ts";
 import { type CommandSpec, parseFlags, portFlag } from "./flags.ts";
 
 export const spec: CommandSpec = {
   name: "chain",
-  summary: "Run the local dev chain (anvil with Hypermap) that fake nodes register on",
+  summary: "Run the local dev chain (anvil with the reference's Hypermap deployment) that fake nodes register on",
   usage: "deno task chain [OPTIONS]",
   positionals: [],
   flags: [
@@ -27,9 +28,8 @@ export async function run(argv: string[]): Promise<number> {
   const client = new ChainClient(localRpc(port));
   await deployHypermap(client);
   console.log(
-    `dev chain on ${localRpc(port)} (chain id ${await client.chainId()}); Hypermap at ${HYPERMAP} with os and dev${
-      anvil ? "; Ctrl-C to stop" : ""
-    }`,
+    `dev chain on ${localRpc(port)} (chain id ${await client
+      .chainId()}); Hypermap at ${HYPERMAP} with os (account ${DOT_OS_TBA}) and dev${anvil ? "; Ctrl-C to stop" : ""}`,
   );
   if (!anvil) return 0;
   const done = Promise.withResolvers<void>();

@@ -35,6 +35,11 @@ export class HomeInUse extends Refusal {
   override name = "HomeInUse";
 }
 
+/** The chain will not take a registration (a name taken, a parent missing, a transaction reverted). */
+export class RegistrationError extends Refusal {
+  override name = "RegistrationError";
+}
+
 /** The chain a node needs does not answer, or will not take its registration. */
 export class ChainUnavailable extends Refusal {
   override name = "ChainUnavailable";

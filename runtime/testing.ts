@@ -116,14 +116,14 @@ export interface TestChain {
   stop(): Promise<void>;
 }
 
-/** Starts anvil (~0.1 s) on a free loopback port and deploys Hypermap. */
-export async function startChain(): Promise<TestChain> {
+/** Starts anvil (~0.1 s) on a free loopback port and deploys Hypermap (unless `deploy` is false: a bare chain). */
+export async function startChain(deploy = true): Promise<TestChain> {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   const anvil = await Anvil.start(port);
   const client = new ChainClient(anvil.url);
-  await deployHypermap(client);
+  if (deploy) await deployHypermap(client);
   return {
     anvil,
     client,

@@ -30,10 +30,13 @@ import {
   toFunctionSelector,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { type Hex, pad } from "viem";
+
+const TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
 import { foundry } from "viem/chains";
 
-Deno.test("contracts: the committed artifacts are what contracts/*.sol compile to (deno task contracts)", () => {
-  assertEquals(staleArtifacts(compileContracts()), []);
+Deno.test("contracts: the committed artifacts are what contracts/*.sol compile to (deno task contracts)", async () => {
+  assertEquals(staleArtifacts(await compileContracts()), []);
 });
 
 Deno.test("hypermap: selectors, event topics and namehash are the real contract's", () => {
@@ -79,7 +82,8 @@ Deno.test("hypermap on anvil: reads, log order, and who may write", async () => 
     const mints = await c.request("eth_getLogs", [{ address: HYPERMAP, fromBlock: "0x0", topics: [MINT_TOPIC] }]);
     assertEquals((mints as { topics: string[] }[]).map((l) => l.topics[2]), [namehash("os"), namehash("dev")]);
 
-    // One transaction: Mint first, then the four notes, all filed under the new name.
+    // One transaction: Mint first, the token to Hypermap, the four notes filed under the new name, the token to its
+    // owner (the reference's order).
     const key = new Uint8Array(32).fill(3);
     const { block } = await registerName(c, {
       name: "fake.dev",
@@ -93,9 +97,18 @@ Deno.test("hypermap on anvil: reads, log order, and who may write", async () => 
       fromBlock: `0x${block.toString(16)}`,
       toBlock: `0x${block.toString(16)}`,
     }]) as { topics: string[] }[];
-    assertEquals(logs.map((l) => l.topics[0]), [MINT_TOPIC, NOTE_TOPIC, NOTE_TOPIC, NOTE_TOPIC, NOTE_TOPIC]);
-    assertEquals(logs.slice(1).map((l) => l.topics[1]), Array(4).fill(namehash("fake.dev")));
-    assertEquals(logs[1].topics[3], labelhash("~net-key"));
+    assertEquals(logs.map((l) => l.topics[0]), [
+      MINT_TOPIC,
+      TRANSFER_TOPIC,
+      NOTE_TOPIC,
+      NOTE_TOPIC,
+      NOTE_TOPIC,
+      NOTE_TOPIC,
+      TRANSFER_TOPIC,
+    ]);
+    assertEquals(logs.slice(2, 6).map((l) => l.topics[1]), Array(4).fill(namehash("fake.dev")));
+    assertEquals(logs[2].topics[3], labelhash("~net-key"));
+    assertEquals(logs[6].topics[2], pad(DEV_ACCOUNT.toLowerCase() as Hex));
     const [, , data] = await getEntry(c, namehash("~tcp-port.fake.dev"));
     assertEquals(data, "0x2328");
     const [noteTba, noteOwner] = await getEntry(c, namehash("~net-key.fake.dev"));

@@ -10,6 +10,7 @@ import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "./browser.ts";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { waitFor } from "../runtime/testing.ts";
+import { appLabel } from "../modules/http_server/origins.ts";
 import { bootFt, filePath, FT, putFile, randomBytes, sha256 } from "./ft_helpers.ts";
 
 const PASSWORD = "secret"; // bootNet's nodes keep the default
@@ -44,7 +45,8 @@ Deno.test({
       const pa = await logIn(browser, baseA);
       const tile = pa.locator(".app", { hasText: "Kino Files" });
       assertEquals(await tile.count(), 1);
-      await Promise.all([pa.waitForURL(`${baseA}/${FT}/`), tile.click()]);
+      // It opens on Kino Files' own origin, never the node's.
+      await Promise.all([pa.waitForURL(`http://${appLabel(FT)}.localhost:${a.port}/${FT}/`), tile.click()]);
       await pa.waitForFunction(`document.getElementById("node").textContent === "fake.dev"`);
       await pa.waitForFunction(`document.getElementById("live").textContent === "live"`);
       assertMatch(await pa.evaluate<string>("getComputedStyle(document.body).fontFamily"), /system-ui/);
@@ -73,6 +75,7 @@ Deno.test({
       const baseB = `http://localhost:${b.port}`;
       const pb = await logIn(browser, baseB);
       await pb.goto(`${baseB}/${FT}/`);
+      assertEquals(pb.url(), `http://${appLabel(FT)}.localhost:${b.port}/${FT}/`);
       await pb.waitForFunction(`document.getElementById("live").textContent === "live"`);
       await pb.click(`.tabs button[data-tab="browse"]`);
       await pb.fill("#peer", "fake.dev");

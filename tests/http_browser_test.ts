@@ -8,6 +8,7 @@ import { launchChromium } from "./browser.ts";
 import { assertEquals, assertMatch } from "./assert.ts";
 import { bootNode, install, removeHome, waitFor } from "../runtime/testing.ts";
 import { FIXTURES } from "./helpers.ts";
+import { appLabel } from "../modules/http_server/origins.ts";
 
 const APP = "web:http-app:test.os";
 Deno.test({
@@ -43,8 +44,9 @@ Deno.test({
       const overflow = await page.evaluate("document.documentElement.scrollWidth > innerWidth");
       assertEquals(overflow, false, "the home page fits a phone's width");
 
-      // The app's UI, from its pkg drive: index.html, its stylesheet and script, /our.js.
-      await Promise.all([page.waitForURL(`${base}/${APP}/`), tile.click()]);
+      // The app's UI, from its pkg drive: index.html, its stylesheet and script, /our.js, on the app's own origin.
+      const appBase = `http://${appLabel(APP)}.localhost:${n.port}`;
+      await Promise.all([page.waitForURL(`${appBase}/${APP}/`), tile.click()]);
       assertEquals(await page.textContent("h1"), "HTTP App");
       assertEquals(await page.textContent("#node"), "fake.dev");
       const font = await page.evaluate<string>("getComputedStyle(document.body).fontFamily");
@@ -62,11 +64,11 @@ Deno.test({
         `[...document.querySelectorAll(".push")].some((e) => e.textContent === "from the process")`,
       );
 
-      // Logging out closes the door again.
+      // Logging out closes the door again, on the app's origin too.
       await page.goto(`${base}/`);
       await Promise.all([page.waitForURL(/\/login/), page.click("header button")]);
-      const api = await page.evaluate(async (app) => (await fetch(`/${app}/api/echo`, { method: "POST" })).status, APP);
-      assertEquals(api, 401);
+      await page.goto(`${appBase}/${APP}/`);
+      assertMatch(page.url(), new RegExp(`^${base}/login\\?redirect=`));
     } finally {
       await browser.close();
       await n.shutdown();

@@ -2,6 +2,7 @@
 import { assertEquals } from "./assert.ts";
 import { bootNode, install, removeHome, type TestNode, waitFor } from "../runtime/testing.ts";
 import { FIXTURES } from "./helpers.ts";
+import { appLabel } from "../modules/http_server/origins.ts";
 
 export const APP = "web:http-app:test.os";
 export const RIVAL = "rival:http-app:test.os";
@@ -29,6 +30,27 @@ export async function logIn(base: string, password = PASSWORD): Promise<string> 
   await r.body?.cancel();
   assertEquals(r.status, 303);
   return r.headers.getSetCookie()[0].split(";")[0];
+}
+
+/**
+ * The cookie `process`'s own origin gets for a browser logged in with `cookie`: the node's /login hands
+ * off to `<label>.localhost:PORT/session`, which sets it (sent here as a raw request, Host and all).
+ */
+export async function appSession(base: string, cookie: string, process: string, path: string): Promise<string> {
+  const r = await fetch(`${base}/login?redirect=${encodeURIComponent(path)}`, {
+    headers: { cookie },
+    redirect: "manual",
+  });
+  await r.body?.cancel();
+  assertEquals(r.status, 302);
+  const to = new URL(r.headers.get("location")!);
+  assertEquals(to.hostname, `${appLabel(process)}.localhost`);
+  const land = await raw(
+    Number(to.port),
+    `GET ${to.pathname}${to.search} HTTP/1.1\r\nHost: ${to.host}\r\nConnection: close\r\n\r\n`,
+  );
+  assertEquals(land.status, 303, land.text);
+  return /set-cookie: ([^;]+)/i.exec(land.text)![1];
 }
 
 /** Sends `text` on a fresh connection and reads until the node closes it (or `ms` pass). */

@@ -4,7 +4,8 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { injectJson, waitFor } from "../runtime/testing.ts";
-import { APP, logIn, raw, RIVAL, withApp } from "./http_helpers.ts";
+import { APP, appSession, logIn, raw, RIVAL, withApp } from "./http_helpers.ts";
+import { appLabel } from "../modules/http_server/origins.ts";
 import { decode, encode } from "@msgpack/msgpack";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -219,26 +220,31 @@ Deno.test("http: a process binds, unbinds and pushes only its own; SecureBind an
     });
     assertMatch(JSON.stringify(await act({ Bind: { path: "/c" } })), /BadRequest/);
     assertMatch(JSON.stringify(await act({ Nope: 1 })), /unknown HttpServerAction/);
-    // SecureBind: only on rival's subdomain, and only with a cookie issued there.
+    // SecureBind: only on rival's own origin, and only with the cookie that origin got through the hand-off.
     assertEquals(await act({ SecureBind: { path: "/secret", cache: false } }), { Ok: null });
     const cookie = await logIn(base);
     const main = await fetch(`${base}/${RIVAL}/secret`, { headers: { cookie } });
     assertEquals(main.status, 403);
-    assertMatch((await main.json()).error, /rival-http-app-test-os\.localhost/);
-    const sub = `rival-http-app-test-os.localhost:${n.port}`;
+    const sub = `${appLabel(RIVAL)}.localhost:${n.port}`;
+    assertMatch((await main.json()).error, new RegExp(`served only on http://${sub.replaceAll(".", "\\.")}`));
     const get = (c: string) =>
       raw(n.port, `GET /${RIVAL}/secret HTTP/1.1\r\nHost: ${sub}\r\nCookie: ${c}\r\nConnection: close\r\n\r\n`);
-    assertEquals((await get(cookie)).status, 401, "the main domain's cookie does not open the subdomain");
-    const form = "password=hunter2&redirect=%2F";
-    const login = await raw(
-      n.port,
-      `POST /login HTTP/1.1\r\nHost: ${sub}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
-        `Content-Length: ${form.length}\r\nConnection: close\r\n\r\n${form}`,
-    );
-    const subCookie = /set-cookie: ([^;]+)/i.exec(login.text)![1];
+    assertEquals((await get(cookie)).status, 401, "the node's cookie does not open an app's origin");
+    const subCookie = await appSession(base, cookie, RIVAL, `/${RIVAL}/secret`);
     const ok = await get(subCookie);
     assertEquals(ok.status, 200);
     assertMatch(ok.text, /secret of \/rival:http-app:test\.os\/secret/);
+    // The app's cookie opens nothing of the node's, nor another app's origin.
+    const home = await fetch(`${base}/`, { headers: { cookie: subCookie }, redirect: "manual" });
+    assertEquals([home.status, home.headers.get("location")], [302, "/login?redirect=%2F"]);
+    await home.body?.cancel();
+    const webSub = `${appLabel(APP)}.localhost:${n.port}`;
+    const echo = await raw(
+      n.port,
+      `POST /${APP}/api/echo HTTP/1.1\r\nHost: ${webSub}\r\nCookie: ${subCookie}\r\nContent-Length: 0\r\n` +
+        `Connection: close\r\n\r\n`,
+    );
+    assertEquals(echo.status, 401, "rival's cookie does not open web's origin");
     // An ordinary binding is not served on an app's subdomain.
     const other = await raw(n.port, `GET /${APP}/public HTTP/1.1\r\nHost: ${sub}\r\nConnection: close\r\n\r\n`);
     assertEquals(other.status, 403);

@@ -90,7 +90,8 @@ Deno.test("http-client: a timeout, a bad URL, method or version, an unreachable 
     const took = Date.now() - t0;
     assertEquals(kind(slow), "RequestFailed");
     assert(String(slow.err!.RequestFailed.error).includes("no response after 900 ms"), JSON.stringify(slow));
-    assert(took >= 800 && took < 4000, `gave up after ${took} ms`);
+    // No upper bound on a loaded machine: an answer from /slow (after 5 s) would be Ok, not this error.
+    assert(took >= 800, `gave up after ${took} ms`);
 
     for (const url of ["not a url", "ftp://127.0.0.1/x", "ws://127.0.0.1/x"]) {
       assertEquals((await run(n, "Fetch", { url })).err, { BadUrl: { url } });
@@ -244,15 +245,16 @@ Deno.test("http-client: a process without its capability is refused, and nobody 
       "the log names what to add",
     );
 
-    for (const host of ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "0.0.0.0", "127.1"]) {
+    // Even a process that may reach local addresses (CLIENT holds local-network).
+    for (const host of ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "0.0.0.0", "127.1", "[::1]"]) {
       const url = `http://${host}:${n.port}/rpc:distro:sys/message`;
       const r = await run(n, "Fetch", { url, method: "POST", body: "{}" });
-      assertEquals(kind(r), "RequestFailed", url);
-      assert(String(r.err!.RequestFailed.error).includes("own HTTP port"), JSON.stringify(r));
+      assertEquals(kind(r), "AddressRefused", url);
+      assert(String(r.err!.AddressRefused.reason).includes("this node's own port"), JSON.stringify(r));
     }
     const ws = `ws://127.0.0.1:${n.port}/`;
-    assertEquals((await run(n, "WsOpen", { url: ws, channel: 1 })).err, { WsOpenFailed: { url: ws } });
-    assert(n.lines.some((l) => l.includes("own HTTP port")));
+    assertEquals(kind(await run(n, "WsOpen", { url: ws, channel: 1 })), "AddressRefused");
+    assert(n.lines.some((l) => l.includes("this node's own port")));
   }));
 
 Deno.test("http-client: malformed actions are answered BadRequest and the node keeps serving", () =>

@@ -53,7 +53,11 @@ Deno.test("httpperf: targetOf gives what new URL gives, parsed or not", () => {
     for (const h of hosts) {
       const got = targetOf(head(t, h), PEER);
       const u = /^https?:/.test(t) ? new URL(t) : new URL(`http://${h ?? PEER.hostname}${t}`);
-      assertEquals(got, { href: u.href, pathname: u.pathname, search: u.search, hostname: u.hostname }, `${h} ${t}`);
+      assertEquals(
+        got,
+        { href: u.href, pathname: u.pathname, search: u.search, hostname: u.hostname, host: u.host },
+        `${h} ${t}`,
+      );
     }
   }
   for (const [t, h] of [["/x", "a b"], ["/x", "evil@host"], ["x", "localhost"], ["/x", "a:b:c"]]) {

@@ -6,6 +6,7 @@
 import { launchChromium } from "./browser.ts";
 import { assertEquals, assertMatch } from "./assert.ts";
 import { cli, freePort, NodeProcess } from "./cli_helpers.ts";
+import { appLabel } from "../modules/http_server/origins.ts";
 
 Deno.test({
   name: "the chat --ui template: its page sends a message to another node and lists the conversation",
@@ -30,7 +31,9 @@ Deno.test({
       const page = await (await browser.newContext()).newPage();
       await page.goto(`${base}/login?redirect=%2Fui-chat%3Aui-chat%3Atemplate.os%2F`);
       await page.fill("#password", "secret");
-      await Promise.all([page.waitForURL(`${base}/ui-chat:ui-chat:template.os/`), page.click("button[type=submit]")]);
+      const app = "ui-chat:ui-chat:template.os";
+      const appBase = `http://${appLabel(app)}.localhost:${p1}`;
+      await Promise.all([page.waitForURL(`${appBase}/${app}/`), page.click("button[type=submit]")]);
       assertEquals(await page.textContent("#our"), "fake.dev");
       await page.fill("#target", "fake2.dev");
       await page.fill("#message", "hello from a browser");

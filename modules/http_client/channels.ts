@@ -8,6 +8,9 @@
  * `WebSocketClose`. A close it asked for is answered WebSocketAck and
  * nothing more.
  *
+ * The host is resolved and checked as for HTTP (destination.ts) and the
+ * connection made to the checked address only (pinned.ts).
+ *
  * A process holds at most LIMITS.wsClientChannels channels; a push is
  * refused while the server has not read PUSH_BACKLOG_BYTES; a process that
  * exits has its channels closed.
@@ -18,7 +21,8 @@ import type { HttpClientRequest, HttpClientResult, WsMessageType } from "../../r
 import { HTTP_CLIENT } from "../../runtime/api/processes.ts";
 import type { KernelHandle } from "../../runtime/kernel/module.ts";
 import { refuse } from "./parse.ts";
-import { ownPortRefusal } from "./own_port.ts";
+import { AddressRefused, type Destination, type DestinationPolicy, resolveDestination } from "./destination.ts";
+import type { Lease, PinnedClients } from "./pinned.ts";
 
 /** Bytes pushed and not yet taken by the server past which further pushes are refused. */
 export const PUSH_BACKLOG_BYTES = 16 * 2 ** 20;
@@ -37,7 +41,8 @@ export class WsChannels {
 
   constructor(
     private k: KernelHandle,
-    private ownPorts: () => number[],
+    private policy: (owner: ProcessId) => DestinationPolicy,
+    private pins: PinnedClients,
     private log: (text: string, owner: ProcessId) => void,
   ) {}
 
@@ -63,13 +68,28 @@ export class WsChannels {
     if (mine && !mine.has(id) && mine.size >= LIMITS.wsClientChannels) {
       throw openFailed(`it holds ${mine.size} channels, the most a process may`);
     }
-    const refusal = await ownPortRefusal(url, this.ownPorts());
-    if (refusal) throw openFailed(refusal);
+    let dest: Destination;
+    let lookupTimer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      // A lookup that hangs still ends with the request's time.
+      const late = new Promise<never>((_, reject) =>
+        lookupTimer = setTimeout(() => reject(new Error(`no address within ${timeoutMs / 1000} s`)), timeoutMs)
+      );
+      dest = await Promise.race([resolveDestination(url, this.policy(owner)), late]);
+    } catch (e) {
+      if (!(e instanceof AddressRefused)) throw openFailed((e as Error).message);
+      this.log(`refused ${owner}'s channel ${id} to ${url.host}: ${e.reason}`, owner);
+      throw refuse({ AddressRefused: { url: rawUrl, address: e.address, reason: e.reason } });
+    } finally {
+      clearTimeout(lookupTimer);
+    }
 
     let ws: WebSocket;
+    const lease: Lease = this.pins.lease(dest, url.protocol === "wss:", null);
     try {
-      ws = new WebSocket(url, { headers });
+      ws = new WebSocket(url, { headers, client: lease.client });
     } catch {
+      lease.release();
       throw refuse({ BadUrl: { url: rawUrl } }); // a URL WebSocket will not take, e.g. one with a #fragment
     }
     ws.binaryType = "arraybuffer";
@@ -93,10 +113,12 @@ export class WsChannels {
       connecting.delete(ws);
       if (connecting.size === 0 && this.connecting.get(owner) === connecting) this.connecting.delete(owner);
     });
-    if (opened !== null) {
+    const failure = opened?.includes("unsuccessful tunnel") ? lease.tunnelFailure() ?? opened : opened;
+    lease.release();
+    if (failure !== null) {
       ws.onerror = ws.onclose = ws.onmessage = null;
       ws.close();
-      throw openFailed(opened);
+      throw openFailed(failure);
     }
     const old = this.byOwner.get(owner)?.get(id);
     if (old) this.drop(owner, old);

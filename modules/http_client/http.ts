@@ -3,8 +3,10 @@
  * request's body is its blob; its timeout, expects_response, covers the whole
  * exchange (DNS, connect, headers and body), and the client gives up a little
  * before the kernel would, so the process hears why (RequestFailed) rather
- * than a bare Timeout. Redirects come back to the process as they are (the
- * 3xx and its Location), so every hop passes own_port.ts.
+ * than a bare Timeout. The host is resolved and checked first
+ * (destination.ts), and the request goes to the checked address only
+ * (pinned.ts). Redirects come back to the process as they are (the 3xx and
+ * its Location), so every hop it takes is checked again.
  *
  * What one process may hold is bounded (runtime/limits.ts): a response body
  * of httpResponseBytes (refused at once when Content-Length says more, else
@@ -18,7 +20,8 @@ import { joinBytes } from "../../runtime/bytes.ts";
 import type { HttpClientResult, OutgoingHttpRequest } from "../../runtime/api/http_client.ts";
 import { ModuleError } from "../../runtime/kernel/module_answer.ts";
 import { refuse } from "./parse.ts";
-import { ownPortRefusal } from "./own_port.ts";
+import { AddressRefused, type DestinationPolicy, resolveDestination } from "./destination.ts";
+import type { Lease, PinnedClients } from "./pinned.ts";
 
 /** RFC 9110 token characters: what a method may be made of. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -34,9 +37,12 @@ interface InFlight {
 
 export class OutgoingHttp {
   private inFlight = new Map<ProcessId, Set<InFlight>>();
-  private clients = new Map<string, Deno.HttpClient>();
 
-  constructor(private ownPorts: () => number[], private log: (text: string, owner: ProcessId) => void) {}
+  constructor(
+    private policy: (owner: ProcessId) => DestinationPolicy,
+    private pins: PinnedClients,
+    private log: (text: string, owner: ProcessId) => void,
+  ) {}
 
   async request(
     owner: ProcessId,
@@ -68,22 +74,20 @@ export class OutgoingHttp {
       timedOut = true;
       flight.abort.abort();
     }, timeoutMs);
+    let lease: Lease | null = null;
     try {
       // A lookup that hangs still ends with the request's time.
       const aborted = new Promise<never>((_, reject) => flight.abort.signal.onabort = reject);
       aborted.catch(() => {});
-      const refusal = await Promise.race([ownPortRefusal(url, this.ownPorts()), aborted]);
-      if (refusal) {
-        this.log(`refused ${owner}'s request to ${url.host}: ${refusal}`, owner);
-        throw failed(refusal);
-      }
+      const dest = await Promise.race([resolveDestination(url, this.policy(owner)), aborted]);
+      lease = this.pins.lease(dest, url.protocol === "https:", req.version);
       const resp = await fetch(url, {
         method,
         headers: req.headers,
         body: blob?.bytes.length ? blob.bytes as Uint8Array<ArrayBuffer> : undefined,
         redirect: "manual",
         signal: flight.abort.signal,
-        client: req.version ? this.client(req.version) : undefined,
+        client: lease.client,
       });
       const declared = Number(resp.headers.get("content-length") ?? NaN);
       if (declared > LIMITS.httpResponseBytes) {
@@ -95,10 +99,16 @@ export class OutgoingHttp {
       return [{ Ok: { Http: { status: resp.status, headers: headerRecord(resp.headers) } } }, { mime, bytes }];
     } catch (e) {
       if (e instanceof ModuleError) throw e;
+      if (e instanceof AddressRefused) {
+        this.log(`refused ${owner}'s request to ${url.host}: ${e.reason}`, owner);
+        throw refuse({ AddressRefused: { url: req.url, address: e.address, reason: e.reason } });
+      }
       if (timedOut) throw failed(`no response after ${timeoutMs} ms, when the request's expects_response runs out`);
       if (flight.abort.signal.aborted) throw failed("aborted: the process exited");
-      throw failed(describe(e as Error));
+      const why = describe(e as Error);
+      throw failed(why.includes("unsuccessful tunnel") ? lease?.tunnelFailure() ?? why : why);
     } finally {
+      lease?.release();
       clearTimeout(timer);
       mine.delete(flight);
       if (mine.size === 0 && this.inFlight.get(owner) === mine) this.inFlight.delete(owner);
@@ -134,16 +144,6 @@ export class OutgoingHttp {
     return n;
   }
 
-  /** A client held to one HTTP version (HTTP/2.0 over plain http is spoken with prior knowledge). */
-  private client(version: string): Deno.HttpClient {
-    let c = this.clients.get(version);
-    if (!c) {
-      const http2 = version === "HTTP/2.0";
-      this.clients.set(version, c = Deno.createHttpClient({ http1: !http2, http2 }));
-    }
-    return c;
-  }
-
   /** Aborts the requests of a process that stopped. */
   abortAll(owner: ProcessId) {
     for (const f of this.inFlight.get(owner) ?? []) f.abort.abort();
@@ -152,8 +152,6 @@ export class OutgoingHttp {
 
   shutdown() {
     for (const owner of [...this.inFlight.keys()]) this.abortAll(owner);
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
   }
 }
 

@@ -8,21 +8,34 @@
  * `{"Ok": HttpClientResponse}` or `{"Err": HttpClientError}` when a response
  * is expected; a malformed one is BadRequest, and nothing a process sends
  * stops the module serving the others.
+ *
+ * Where a process may connect is destination.ts's: the internet, and local
+ * addresses only with the local-network capability (LOCAL_NETWORK).
  */
 import type { KernelHandle, RuntimeModule } from "../../runtime/kernel/module.ts";
 import { answer } from "../../runtime/kernel/module_answer.ts";
-import { type KernelMessage, type LazyLoadBlob, nodeOf, type ProcessId, processOf } from "../../runtime/types.ts";
+import {
+  formatAddress,
+  type KernelMessage,
+  type LazyLoadBlob,
+  nodeOf,
+  type ProcessId,
+  processOf,
+} from "../../runtime/types.ts";
 import { HTTP_CLIENT } from "../../runtime/api/processes.ts";
-import type { HttpClientError, HttpClientResult } from "../../runtime/api/http_client.ts";
+import { type HttpClientError, type HttpClientResult, LOCAL_NETWORK } from "../../runtime/api/http_client.ts";
 import { parseAction } from "./parse.ts";
 import { OutgoingHttp } from "./http.ts";
 import { WsChannels } from "./channels.ts";
+import type { DestinationPolicy } from "./destination.ts";
+import { PinnedClients } from "./pinned.ts";
+import { TlsTunnel } from "./tunnel.ts";
 
 /** The time a request that expects no response is given. */
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 
 export interface HttpClientOptions {
-  /** The node's own listening ports, which http-client never calls on loopback (see own_port.ts). */
+  /** The node's own listening ports, which http-client never calls on loopback (see destination.ts). */
   ownPorts: () => number[];
 }
 
@@ -31,12 +44,19 @@ export class HttpClientModule implements RuntimeModule {
   readonly public = false;
   private http: OutgoingHttp;
   readonly channels: WsChannels;
+  private tunnel = new TlsTunnel();
+  private pins = new PinnedClients(this.tunnel);
 
   constructor(private k: KernelHandle, opts: HttpClientOptions) {
     const log = (text: string, owner: ProcessId) =>
       k.print(0, `http-client: ${text}`, { source: owner, kind: "http-client refused" });
-    this.http = new OutgoingHttp(opts.ownPorts, log);
-    this.channels = new WsChannels(k, opts.ownPorts, log);
+    const localNetwork = { issuer: formatAddress(k.our, HTTP_CLIENT), params: JSON.stringify(LOCAL_NETWORK) };
+    const policy = (owner: ProcessId): DestinationPolicy => ({
+      ownPorts: [...opts.ownPorts(), this.tunnel.port() ?? -1],
+      mayReachLocal: k.hasCap(owner, localNetwork),
+    });
+    this.http = new OutgoingHttp(policy, this.pins, log);
+    this.channels = new WsChannels(k, policy, this.pins, log);
   }
 
   handle(km: KernelMessage) {
@@ -75,6 +95,8 @@ export class HttpClientModule implements RuntimeModule {
   shutdown() {
     this.http.shutdown();
     this.channels.shutdown();
+    this.pins.shutdown();
+    this.tunnel.close();
   }
 }
 

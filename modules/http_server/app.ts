@@ -3,18 +3,22 @@
  * /logout, the home page at /, the CLI's local endpoints, and every
  * WebSocket a process has bound. Bound HTTP paths are answered before the
  * app sees them (bound.ts), with the same gate as the WebSockets here.
+ * On an app's origin (origins.ts) only that app's paths, /our, /our.js and
+ * /session (the hand-off that gives the browser the app's own cookie) answer.
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { ConnEnded, HttpError } from "../../runtime/sockets/http1.ts";
 import type { Answer } from "../../runtime/sockets/http1_stream.ts";
-import { acceptUpgrade, upgradeProblem } from "../../runtime/sockets/websocket.ts";
+import { acceptUpgrade, isUpgrade, upgradeProblem } from "../../runtime/sockets/websocket.ts";
 import type { Binding } from "./bindings.ts";
 import type { ConnEnv } from "./connection.ts";
 import { errorResponse } from "./connection.ts";
-import { admit, authed, toLogin } from "./bound.ts";
+import { admit, handOffUrl, nodeSession, toLogin } from "./bound.ts";
 import { homePage, loginPage } from "./pages.ts";
-import { localEndpoint } from "./rpc.ts";
+import { localEndpoint, PAGE_TOKEN_HEADER } from "./rpc.ts";
+import { appLabel, appLabelOfHost, nodeOrigin, processOfPath } from "./origins.ts";
+import { crossSiteRefusal, fromBrowser } from "./cross_site.ts";
 import { readLimited } from "./body.ts";
 import { SESSION_SECONDS } from "./auth.ts";
 import type { HttpServerModule } from "./mod.ts";
@@ -29,7 +33,20 @@ export function makeApp(m: HttpServerModule) {
   const our = m.k.our;
   const login = () => m.login!;
 
-  const hostOf = (c: C) => c.env.target.hostname;
+  // An app's origin serves that app's paths (bound.ts), /our and /our.js, the hand-off, and nothing of the node's.
+  app.use("*", async (c, next) => {
+    const label = appLabelOfHost(c.env.target.hostname);
+    if (label === null) return await next();
+    const { pathname, search, host } = c.env.target;
+    if (pathname === "/our" || pathname === "/our.js" || isUpgrade(c.env.head)) return await next();
+    if (pathname === "/session") return await landHandOff(c, label);
+    // Apps send browsers to "/login" and "/" as they did on the node's origin: those are the node's.
+    if (pathname === "/login" || pathname === "/") return c.redirect(`${nodeOrigin(host)}${pathname}${search}`, 302);
+    return c.json(
+      { error: `nothing at ${pathname} on an app's origin: the node's pages are at ${nodeOrigin(host)}` },
+      404,
+    );
+  });
 
   app.get("/our", (c) => c.text(our));
   app.get("/our.js", (c) => {
@@ -37,44 +54,123 @@ export function makeApp(m: HttpServerModule) {
     return c.body(`window.our = {};\nwindow.our.node = ${JSON.stringify(our)};\n`);
   });
 
-  app.get("/login", (c) => c.html(loginPage(our, safeRedirect(c.req.query("redirect")), null)));
+  app.get("/login", async (c) => {
+    const redirect = safeRedirect(c.req.query("redirect"));
+    const process = processOfPath(redirect);
+    if (process && await nodeSession(m, c.env)) return toApp(c, process, redirect);
+    return nodePage(c, loginPage(our, redirect, null, await login().formToken()));
+  });
   app.post("/login", async (c) => {
-    const who = c.env.peer.hostname;
-    const wait = m.throttle.wait(who);
-    if (wait > 0) {
-      c.header("retry-after", String(Math.ceil(wait / 1000)));
-      return c.html(loginPage(our, "/", `Too many wrong passwords: try again in ${Math.ceil(wait / 1000)} s.`), 429);
-    }
+    const refusal = crossSiteRefusal(c.env.head, c.env.target.host);
+    if (refusal) return c.json({ error: `${refusal}: log in from ${c.env.target.host}/login` }, 403);
     const form = new URLSearchParams(new TextDecoder().decode(await readLimited(c.req.raw, 8192, "the login form")));
     const redirect = safeRedirect(form.get("redirect") ?? undefined);
-    if (!await login().checkPassword(form.get("password") ?? "")) {
-      const delay = m.throttle.failed(who);
-      m.k.print(1, `http: wrong password from ${who}; next attempt heard in ${delay} ms`);
-      return c.html(loginPage(our, redirect, "Wrong password."), 401);
+    const token = form.get("token");
+    // A browser's attempt counts only with the token of a form this node served: a foreign page has none.
+    const nonce = token === null ? null : await login().formNonce(token);
+    if (nonce === null && (token !== null || fromBrowser(c.env.head))) {
+      const again = loginPage(
+        our,
+        redirect,
+        "The login form had expired: enter the password again.",
+        await login().formToken(),
+      );
+      return nodePage(c, again, 403);
     }
-    m.throttle.succeeded(who);
-    const value = await login().issue(hostOf(c));
+    // Each form has its own back-off; scripts posting without one share theirs.
+    const key = nonce ?? "scripts";
+    const retry = token ?? await login().formToken();
+    const wait = m.throttle.wait(key);
+    if (wait > 0) {
+      c.header("retry-after", String(Math.ceil(wait / 1000)));
+      const text = `Too many wrong passwords: try again in ${Math.ceil(wait / 1000)} s.`;
+      return nodePage(c, loginPage(our, redirect, text, retry), 429);
+    }
+    if (!await login().checkPassword(form.get("password") ?? "")) {
+      const delay = m.throttle.failed(key);
+      const from = nonce ? "a login form" : "a script";
+      m.k.print(1, `http: wrong password from ${from} (${c.env.peer.hostname}); its next attempt heard in ${delay} ms`);
+      return nodePage(c, loginPage(our, redirect, "Wrong password.", retry), 401);
+    }
+    m.throttle.succeeded(key);
+    const value = await login().issue(c.env.target.hostname);
     c.header(
       "set-cookie",
       `${login().cookieName}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_SECONDS}`,
     );
+    const process = processOfPath(redirect);
+    if (process) return c.redirect(handOffUrl(m, process, c.env.target.host, redirect), 303);
     return c.redirect(redirect, 303);
   });
-  app.post("/logout", (c) => {
+  app.post("/logout", async (c) => {
+    const refusal = crossSiteRefusal(c.env.head, c.env.target.host);
+    if (refusal) return c.json({ error: refusal }, 403);
+    const session = await nodeSession(m, c.env);
+    if (session) {
+      // A browser logs out from the node's own page, which carries the session's token; a script holds the cookie.
+      const form = new URLSearchParams(new TextDecoder().decode(await readLimited(c.req.raw, 8192, "the form")));
+      if (fromBrowser(c.env.head) && !await login().checkPageToken(session, form.get("token"))) {
+        return c.json({ error: "log out from the node's home page" }, 403);
+      }
+      login().logOutEverywhere();
+    }
     c.header("set-cookie", `${login().cookieName}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`);
     return c.redirect("/login", 303);
   });
 
   app.get("/", async (c) => {
-    if (!await authed(m, c.env)) return toResponse(toLogin(c.env));
+    const session = await nodeSession(m, c.env);
+    if (!session) return toResponse(toLogin(c.env));
     c.header("cache-control", "no-store");
-    return c.html(homePage(our, m.homepage.list()));
+    return nodePage(c, homePage(our, m.homepage.list(), await login().pageToken(session)));
   });
 
   app.all(
     "/rpc:distro:sys/*",
-    (c) => localEndpoint(m.k, m.install, m.port, c.req.raw, c.env.peer, () => c.env.slot.proven()),
+    (c) =>
+      localEndpoint(m.k, m.install, m.port, c.req.raw, c.env.peer, () => c.env.slot.proven(), async () => {
+        const session = await nodeSession(m, c.env);
+        return session !== null && await login().checkPageToken(session, c.req.header(PAGE_TOKEN_HEADER) ?? null);
+      }),
   );
+
+  /** A page of the node's: never framed (an app's page cannot overlay the login form), no Referer out. */
+  const nodePage = (c: C, html: string, status: 200 | 401 | 403 | 429 = 200) => {
+    c.header("x-frame-options", "DENY");
+    c.header("content-security-policy", "frame-ancestors 'none'");
+    c.header("referrer-policy", "same-origin");
+    return c.html(html, status);
+  };
+
+  /** A logged-in browser on its way to `process`'s origin. */
+  const toApp = (c: C, process: string, path: string) => {
+    c.header("cache-control", "no-store");
+    c.header("referrer-policy", "no-referrer");
+    return c.redirect(handOffUrl(m, process, c.env.target.host, path), 302);
+  };
+
+  /** GET /session on an app's origin: a hand-off token from the node's origin becomes that app's own cookie. */
+  const landHandOff = async (c: C, label: string) => {
+    c.header("cache-control", "no-store");
+    c.header("referrer-policy", "no-referrer");
+    const redirect = safeRedirect(c.req.query("redirect"));
+    const process = processOfPath(redirect);
+    if (c.req.method !== "GET" || !process || appLabel(process) !== label) {
+      return c.json({ error: "not a hand-off to this app's origin: open the app from the node's home page" }, 400);
+    }
+    if (!login().takeHandOff(c.req.query("token") ?? null, process)) {
+      return c.json(
+        { error: "this sign-in link was used or has expired: open the app from the node's home page" },
+        403,
+      );
+    }
+    const value = await login().issue(c.env.target.hostname, `app:${process}`);
+    c.header(
+      "set-cookie",
+      `${login().appCookieName}=${value}; Path=/${process}; HttpOnly; SameSite=Lax; Max-Age=${SESSION_SECONDS}`,
+    );
+    return c.redirect(redirect, 303);
+  };
 
   app.all("*", async (c) => {
     const { pathname } = c.env.target;

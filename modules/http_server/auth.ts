@@ -1,14 +1,20 @@
 /**
  * Login to the node's web side. The node's password (the one given at first
  * boot, which also encrypts its keys) is kept as a PBKDF2 verifier in
- * <home>/http/login.json, with a random key that signs session cookies.
+ * <home>/http/login.json, with a random key that signs what the server hands
+ * out:
  *
- * The cookie is the book's `hyperware-auth_<node>`: `<expiry>.<host>.<mac>`,
- * an HMAC-SHA256 over the expiry and the host it was issued for, so a cookie
- * from the main domain does not open an app's secure subdomain (host-only
- * cookies keep browsers from sending it there anyway). Wrong passwords are
- * slowed per client address: each failure doubles the wait before the next
- * attempt is heard (up to 30 s).
+ * - session cookies, the book's `<expiry>.<host>.<mac>`: the MAC covers the
+ *   host, a scope (the node's pages, or one app's origin) and the logout
+ *   generation, so a cookie opens only the host and scope it was issued for,
+ *   and logging out ends every session at once;
+ * - a per-session token the node's own pages carry in their forms (an app's
+ *   page, on another origin, cannot read them);
+ * - login form tokens: a browser's POST /login counts only with one, so a
+ *   foreign page posting the form gets no say, and wrong passwords are slowed
+ *   per form (per login session), under one overall limit;
+ * - one-time hand-off tokens that carry a logged-in browser from the node's
+ *   origin to an app's (origins.ts), where it gets a cookie of that app's own.
  */
 import { decodeBase64, encodeBase64 } from "../../runtime/bytes.ts";
 import { readJsonSync, writeFileAtomicSync } from "../../runtime/kernel/persist.ts";
@@ -18,11 +24,37 @@ const ITERATIONS = 100_000;
 export const SESSION_SECONDS = 7 * 24 * 3600;
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 30_000;
+/** Wrong passwords over all clients: this many at once, then one more each REFILL_MS (10 a minute). */
+const OVERALL_BURST = 10;
+const OVERALL_REFILL_MS = 6_000;
+const FORM_SECONDS = 3600;
+const HANDOFF_MS = 60_000;
+const MAX_HANDOFFS = 1000;
 
 interface Stored {
   salt: string;
   hash: string;
   session_key: string;
+  /** Bumped by each logout: every cookie signed under an older one is void. */
+  generation?: number;
+}
+
+/** Who a session cookie is for: the node's own pages, or one process's origin. */
+export type Scope = "node" | `app:${string}`;
+
+const enc = new TextEncoder();
+
+function base64url(bytes: Uint8Array): string {
+  return encodeBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function fromBase64url(s: string): Uint8Array<ArrayBuffer> | null {
+  try {
+    const b64 = s.replace(/-/g, "+").replace(/_/g, "/");
+    return decodeBase64(b64 + "=".repeat((4 - b64.length % 4) % 4));
+  } catch {
+    return null;
+  }
 }
 
 async function derive(password: string, salt: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
@@ -42,11 +74,18 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export class Login {
+  /** The app's cookie, host-only on the app's origin; never the node's. */
+  readonly appCookieName: string;
+  private handoffs = new Map<string, { process: string; until: number }>();
+
   private constructor(
     readonly cookieName: string,
+    private path: string,
     private stored: Stored,
     private mac: CryptoKey,
-  ) {}
+  ) {
+    this.appCookieName = cookieName.replace("hyperware-auth_", "hyperware-app_");
+  }
 
   /**
    * The node's login: made from `password` on first boot; on later boots a
@@ -63,8 +102,7 @@ export class Login {
         hash: encodeBase64(await derive(password, salt)),
         session_key: encodeBase64(crypto.getRandomValues(new Uint8Array(32))),
       };
-      writeFileAtomicSync(path, new TextEncoder().encode(JSON.stringify(stored)));
-      Deno.chmodSync(path, 0o600);
+      writeStored(path, stored);
     } else if (!sameBytes(await derive(password, decodeBase64(stored.salt)), decodeBase64(stored.hash))) {
       throw new WrongPassword(`wrong password for the node in ${home} (it does not match the one set at first boot)`);
     }
@@ -75,22 +113,33 @@ export class Login {
       false,
       ["sign", "verify"],
     );
-    return new Login(`hyperware-auth_${node}`, stored, mac);
+    return new Login(`hyperware-auth_${node}`, path, stored, mac);
   }
 
   async checkPassword(password: string): Promise<boolean> {
     return sameBytes(await derive(password, decodeBase64(this.stored.salt)), decodeBase64(this.stored.hash));
   }
 
-  /** A session cookie value for `host` (lower case, without port). */
-  async issue(host: string, now = Date.now()): Promise<string> {
-    const body = `${Math.floor(now / 1000) + SESSION_SECONDS}.${host}`;
-    const sig = new Uint8Array(await crypto.subtle.sign("HMAC", this.mac, new TextEncoder().encode(body)));
-    return `${body}.${encodeBase64(sig).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}`;
+  private async sign(text: string): Promise<Uint8Array> {
+    return new Uint8Array(await crypto.subtle.sign("HMAC", this.mac, enc.encode(text)));
   }
 
-  /** Whether `value` is a cookie this node issued for `host`, not expired. */
-  valid(value: string | undefined, host: string, now = Date.now()): Promise<boolean> {
+  private verify(sig: Uint8Array<ArrayBuffer>, text: string): Promise<boolean> {
+    return crypto.subtle.verify("HMAC", this.mac, sig, enc.encode(text));
+  }
+
+  private signed(body: string, scope: Scope): string {
+    return `${body}|${scope}|${this.stored.generation ?? 0}`;
+  }
+
+  /** A session cookie value for `host` (lower case, without port) and `scope`. */
+  async issue(host: string, scope: Scope = "node", now = Date.now()): Promise<string> {
+    const body = `${Math.floor(now / 1000) + SESSION_SECONDS}.${host}`;
+    return `${body}.${base64url(await this.sign(this.signed(body, scope)))}`;
+  }
+
+  /** Whether `value` is a cookie this node issued for `host` and `scope`, not expired nor logged out. */
+  valid(value: string | undefined, host: string, scope: Scope = "node", now = Date.now()): Promise<boolean> {
     const no = Promise.resolve(false);
     if (!value || value.length > 512) return no;
     const last = value.lastIndexOf(".");
@@ -99,38 +148,100 @@ export class Login {
     const body = value.slice(0, last);
     const [exp, forHost] = [value.slice(0, first), value.slice(first + 1, last)];
     if (forHost !== host || !/^\d+$/.test(exp) || Number(exp) * 1000 < now) return no;
-    let sig: Uint8Array<ArrayBuffer>;
-    try {
-      const b64 = value.slice(last + 1).replace(/-/g, "+").replace(/_/g, "/");
-      sig = decodeBase64(b64 + "=".repeat((4 - b64.length % 4) % 4));
-    } catch {
-      return no;
+    const sig = fromBase64url(value.slice(last + 1));
+    return sig ? this.verify(sig, this.signed(body, scope)) : no;
+  }
+
+  /** Ends every session, the node's and every app's, in every browser. */
+  logOutEverywhere() {
+    this.stored = { ...this.stored, generation: (this.stored.generation ?? 0) + 1 };
+    writeStored(this.path, this.stored);
+  }
+
+  /** The token the node's own pages put in their forms for the session `cookie` (POST /logout checks it). */
+  async pageToken(cookie: string): Promise<string> {
+    return base64url((await this.sign(`page|${cookie}`)).slice(0, 16));
+  }
+
+  async checkPageToken(cookie: string, token: string | null): Promise<boolean> {
+    return token !== null && sameBytes(enc.encode(await this.pageToken(cookie)), enc.encode(token));
+  }
+
+  /** A token for one login form: `<expiry>.<nonce>.<mac>`. Its nonce keys that form's back-off. */
+  async formToken(now = Date.now()): Promise<string> {
+    const body = `${Math.floor(now / 1000) + FORM_SECONDS}.${base64url(crypto.getRandomValues(new Uint8Array(12)))}`;
+    return `${body}.${base64url(await this.sign(`form|${body}`))}`;
+  }
+
+  /** The form's nonce when `token` is one of ours and not expired, else null. */
+  async formNonce(token: string | null, now = Date.now()): Promise<string | null> {
+    const parts = token?.split(".") ?? [];
+    if (parts.length !== 3 || !/^\d+$/.test(parts[0]) || Number(parts[0]) * 1000 < now) return null;
+    const sig = fromBase64url(parts[2]);
+    return sig && await this.verify(sig, `form|${parts[0]}.${parts[1]}`) ? parts[1] : null;
+  }
+
+  /** A one-time token that gets the bearer's browser a session on `process`'s origin, for a minute. */
+  handOff(process: string, now = Date.now()): string {
+    for (const [t, h] of this.handoffs) {
+      if (h.until < now || this.handoffs.size >= MAX_HANDOFFS) this.handoffs.delete(t);
     }
-    return crypto.subtle.verify("HMAC", this.mac, sig, new TextEncoder().encode(body));
+    const token = base64url(crypto.getRandomValues(new Uint8Array(24)));
+    this.handoffs.set(token, { process, until: now + HANDOFF_MS });
+    return token;
+  }
+
+  /** Whether `token` was handed off for `process` and not yet used (it is used now). */
+  takeHandOff(token: string | null, process: string, now = Date.now()): boolean {
+    const h = token ? this.handoffs.get(token) : undefined;
+    if (!h) return false;
+    this.handoffs.delete(token!);
+    return h.process === process && h.until >= now;
   }
 }
 
-/** Failed logins per client address: how long the next attempt must wait. */
+function writeStored(path: string, stored: Stored) {
+  writeFileAtomicSync(path, enc.encode(JSON.stringify(stored)));
+  Deno.chmodSync(path, 0o600);
+}
+
+/**
+ * Wrong passwords: each login form (or, for scripts that post without one,
+ * all of them together) waits twice as long after each (0.5 s up to 30 s),
+ * and all of them share one budget that bounds guessing overall.
+ */
 export class LoginThrottle {
   private fails = new Map<string, { count: number; until: number }>();
+  private budget = OVERALL_BURST;
+  private refilled = 0;
 
-  /** Milliseconds until `who` may try again (0: now). */
-  wait(who: string, now = Date.now()): number {
-    const f = this.fails.get(who);
-    return f ? Math.max(0, f.until - now) : 0;
+  /** Milliseconds until `key` may try again (0: now). */
+  wait(key: string, now = Date.now()): number {
+    this.refill(now);
+    const f = this.fails.get(key);
+    const own = f ? Math.max(0, f.until - now) : 0;
+    const overall = this.budget >= 1 ? 0 : Math.ceil((1 - this.budget) * OVERALL_REFILL_MS);
+    return Math.max(own, overall);
   }
 
-  failed(who: string, now = Date.now()): number {
-    const f = this.fails.get(who) ?? { count: 0, until: 0 };
+  failed(key: string, now = Date.now()): number {
+    this.refill(now);
+    this.budget -= 1;
+    const f = this.fails.get(key) ?? { count: 0, until: 0 };
     f.count++;
     const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (f.count - 1));
     f.until = now + delay;
-    this.fails.set(who, f);
+    this.fails.set(key, f);
     if (this.fails.size > 10_000) this.fails.delete(this.fails.keys().next().value!);
     return delay;
   }
 
-  succeeded(who: string) {
-    this.fails.delete(who);
+  succeeded(key: string) {
+    this.fails.delete(key);
+  }
+
+  private refill(now: number) {
+    if (this.refilled) this.budget = Math.min(OVERALL_BURST, this.budget + (now - this.refilled) / OVERALL_REFILL_MS);
+    this.refilled = now;
   }
 }

@@ -5,11 +5,21 @@
  * the server). Hono (app.ts) keeps the node's own pages and the WebSocket
  * upgrades, which share the gate below.
  *
- * Who gets through to a bound path: a SecureBind path only on its process's
- * own subdomain (`app-pkg-publisher.localhost:PORT`); a local_only path only
- * from a loopback peer (the socket's address, never a header); an
- * authenticated one only with this node's session cookie for this host —
- * browsers are sent to /login, API clients get 401.
+ * Where a path is served (origins.ts): a browser gets every process's paths
+ * on that process's own origin, `<label>.localhost:PORT`; navigating to
+ * `localhost:PORT/<process>/...` sends it there (through a one-time hand-off
+ * that gives it the app's own cookie when the path wants a login). On the
+ * node's host, scripts and the CLI (no Origin, no Sec-Fetch-*) keep reaching
+ * the paths with the node's cookie, and every answer there carries
+ * `Content-Security-Policy: sandbox`, so nothing an app answers ever runs as
+ * a page of the node's origin. A SecureBind path is served only on its
+ * origin; an app's origin serves only its own paths.
+ *
+ * Who gets through: cross-site browser requests to an authenticated or
+ * local_only path are refused (cross_site.ts); a local_only path only from a
+ * loopback peer (the socket's address, never a header); an authenticated one
+ * only with the session cookie of its host: the node's on the node's host,
+ * the app's own on its origin. Browsers are sent to /login, API clients get 401.
  */
 import type { Answer } from "../../runtime/sockets/http1_stream.ts";
 import { isUpgrade } from "../../runtime/sockets/websocket.ts";
@@ -20,12 +30,9 @@ import { forward } from "./forward.ts";
 import { isLoopback } from "./rpc.ts";
 import { serveForOwner } from "./owner.ts";
 import { OWNER_PREFIX } from "./local_only.ts";
+import { appLabel, appLabelOfHost, appOrigin, nodeOrigin } from "./origins.ts";
+import { crossSiteRefusal, isNavigation } from "./cross_site.ts";
 import type { HttpServerModule } from "./mod.ts";
-
-/** The subdomain a SecureBind process is served on: its id with every non-alphanumeric run as "-". */
-export function subdomainOf(process: ProcessId): string {
-  return process.toLowerCase().replace(/[^a-z0-9]+/g, "-");
-}
 
 /** The answer to a request for a bound path, or null when it is not one (Hono takes it then). */
 export function serveBound(m: HttpServerModule, env: ConnEnv): Promise<Reply> | null {
@@ -41,42 +48,95 @@ export function serveBound(m: HttpServerModule, env: ConnEnv): Promise<Reply> | 
 async function answer(m: HttpServerModule, env: ConnEnv, b: Binding, params: Record<string, string>): Promise<Reply> {
   const gate = await admit(m, env, b);
   if (gate) return gate;
-  if (b.static) return serveStatic(env, b);
-  return forward(m.k, b, params, env, m.login!.cookieName, m.timeoutSeconds);
+  const reply = b.static
+    ? serveStatic(env, b)
+    : await forward(m.k, b, params, env, [m.login!.cookieName, m.login!.appCookieName], m.timeoutSeconds);
+  return appLabelOfHost(env.target.hostname) === null ? confined(reply) : reply;
 }
 
-/** Whether the request may reach `b`: null, or the refusal. */
+/**
+ * An app's answer on the node's host: a browser that renders it anyway (one
+ * without Fetch Metadata, an <object>) runs it in an opaque origin, without
+ * the node's cookie or its pages.
+ */
+function confined(reply: Reply): Reply {
+  const csp = "sandbox";
+  if (reply instanceof Response) {
+    reply.headers.append("content-security-policy", csp);
+    reply.headers.set("x-content-type-options", "nosniff");
+    return reply;
+  }
+  const had = reply.headers["content-security-policy"];
+  const policies = had === undefined ? csp : [...(typeof had === "string" ? [had] : had), csp].join(", ");
+  return {
+    ...reply,
+    headers: { ...reply.headers, "content-security-policy": policies, "x-content-type-options": "nosniff" },
+  };
+}
+
+/** Whether the request may reach `b`: null, or the refusal (or where a browser goes instead). */
 export async function admit(m: HttpServerModule, env: ConnEnv, b: Binding): Promise<Answer | null> {
-  const host = env.target.hostname;
-  if (b.secure) {
-    const sub = subdomainOf(b.process);
-    if (!host.startsWith(`${sub}.`)) {
-      return jsonAnswer(403, { error: `${b.path} is served only on http://${sub}.localhost:${m.port}` });
-    }
-  } else if (host.split(".").length > 1 && !isIp(host) && host.endsWith(".localhost")) {
-    // An app's subdomain serves only that app's secure paths: others stay on the main host.
-    return jsonAnswer(403, { error: `${b.path} is not served on an app's subdomain` });
+  const { head, target } = env;
+  const label = appLabelOfHost(target.hostname);
+  const home = appOrigin(b.process, target.host);
+  if (label !== null && label !== appLabel(b.process)) {
+    return jsonAnswer(403, { error: `${b.path} is served on ${home}, not on another app's origin` });
+  }
+  if (label === null && (head.method === "GET" || head.method === "HEAD") && isNavigation(head) && !isUpgrade(head)) {
+    // A browser opens an app's page: on the app's origin, never the node's.
+    if (!b.authenticated) return redirect(`${home}${target.pathname}${target.search}`);
+    if (!await authed(m, env)) return toLogin(env);
+    return redirect(handOffUrl(m, b.process, target.host, target.pathname + target.search));
+  }
+  if (label === null && b.secure) return jsonAnswer(403, { error: `${b.path} is served only on ${home}` });
+  if (b.authenticated || b.localOnly) {
+    const refusal = crossSiteRefusal(head, target.host);
+    if (refusal) return jsonAnswer(403, { error: refusal });
   }
   if (b.localOnly && !isLoopback(env.peer)) return jsonAnswer(403, { error: `${b.path} answers only on localhost` });
-  if (b.authenticated && !await authed(m, env)) {
-    const accept = env.head.headers.get("accept") ?? "";
-    if (accept.includes("text/html") && env.head.method === "GET") return toLogin(env);
-    return jsonAnswer(401, { error: "log in first: POST /login", login: "/login" });
+  if (b.authenticated && !await authed(m, env, b.process)) {
+    if (head.method === "GET" && isNavigation(head) && !isUpgrade(head)) return toLogin(env);
+    return jsonAnswer(401, { error: "log in first: POST /login", login: `${nodeOrigin(target.host)}/login` });
   }
   return null;
 }
 
-/** Whether the request carries this node's session cookie for its host. */
-export async function authed(m: HttpServerModule, env: ConnEnv): Promise<boolean> {
-  const login = m.login!;
-  const cookie = parseCookies(env.head.headers.get("cookie") ?? undefined)[login.cookieName];
-  return await login.valid(cookie, env.target.hostname);
+/** Where a logged-in browser goes to get `process`'s own cookie and land on `path` of its origin. */
+export function handOffUrl(m: HttpServerModule, process: ProcessId, host: string, path: string): string {
+  const token = m.login!.handOff(process);
+  return `${appOrigin(process, host)}/session?token=${token}&redirect=${encodeURIComponent(path)}`;
 }
 
-/** A browser without a session goes to /login, and comes back here after it. */
+/**
+ * Whether the request carries the session cookie of its host: on the node's
+ * host the node's, on an app's origin that app's own (`process`).
+ */
+export async function authed(m: HttpServerModule, env: ConnEnv, process?: ProcessId): Promise<boolean> {
+  const login = m.login!;
+  const cookies = parseCookies(env.head.headers.get("cookie") ?? undefined);
+  const host = env.target.hostname;
+  if (appLabelOfHost(host) === null) return await login.valid(cookies[login.cookieName], host, "node");
+  return process !== undefined && await login.valid(cookies[login.appCookieName], host, `app:${process}`);
+}
+
+/** The node's session cookie, when the request carries a valid one. */
+export async function nodeSession(m: HttpServerModule, env: ConnEnv): Promise<string | null> {
+  const value = parseCookies(env.head.headers.get("cookie") ?? undefined)[m.login!.cookieName];
+  const ok = appLabelOfHost(env.target.hostname) === null &&
+    await m.login!.valid(value, env.target.hostname, "node");
+  return ok ? value! : null;
+}
+
+/** A browser without a session goes to the node's /login, and comes back here after it. */
 export function toLogin(env: ConnEnv): Answer {
   const back = encodeURIComponent(env.target.pathname + env.target.search);
-  return { status: 302, headers: { location: `/login?redirect=${back}` }, body: null };
+  const onApp = appLabelOfHost(env.target.hostname) !== null;
+  const node = onApp ? nodeOrigin(env.target.host) : "";
+  return redirect(`${node}/login?redirect=${back}`);
+}
+
+function redirect(location: string): Answer {
+  return { status: 302, headers: { location, "cache-control": "no-store" }, body: null };
 }
 
 function serveStatic(env: ConnEnv, b: Binding): Answer {
@@ -98,11 +158,7 @@ export function jsonAnswer(status: number, value: unknown): Answer {
   return { status, headers: { "content-type": "application/json" }, body: encoder.encode(JSON.stringify(value)) };
 }
 
-function isIp(host: string): boolean {
-  return /^[\d.]+$/.test(host) || host.includes(":") || host.startsWith("[");
-}
-
-function parseCookies(header: string | undefined): Record<string, string> {
+export function parseCookies(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (header ?? "").split(";")) {
     const eq = part.indexOf("=");

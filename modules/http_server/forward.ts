@@ -20,7 +20,7 @@ export async function forward(
   binding: Binding,
   params: Record<string, string>,
   env: ConnEnv,
-  cookieName: string,
+  cookieNames: string[],
   timeoutSeconds: number,
 ): Promise<Reply> {
   const { head, target, peer } = env;
@@ -33,8 +33,8 @@ export async function forward(
   );
   const headers: Record<string, string> = {};
   head.headers.forEach((v, name) => {
-    // The session cookie opens every authenticated path of the node: it is not the app's to see.
-    headers[name] = name === "cookie" ? stripCookie(v, cookieName) : v;
+    // Session cookies open authenticated paths: they are not the app's to see.
+    headers[name] = name === "cookie" ? stripCookies(v, cookieNames) : v;
   });
   if (headers.cookie === "") delete headers.cookie;
   const incoming: IncomingHttpRequest = {
@@ -145,6 +145,7 @@ export function parseHttpResponse(body: Uint8Array): HttpResponse | string {
   return { status: r.status!, headers: r.headers as Record<string, string>, body_file: r.body_file ?? null };
 }
 
-function stripCookie(header: string, name: string): string {
-  return header.split(";").map((c) => c.trim()).filter((c) => c && !c.startsWith(`${name}=`)).join("; ");
+function stripCookies(header: string, names: string[]): string {
+  return header.split(";").map((c) => c.trim()).filter((c) => c && !names.some((n) => c.startsWith(`${n}=`)))
+    .join("; ");
 }

@@ -31,5 +31,6 @@ export async function serveForOwner(m: HttpServerModule, env: ConnEnv): Promise<
   // has to arrive.
   env.slot.proven();
   const target = { ...env.target, pathname: path, href: new URL(env.target.href).origin + path + env.target.search };
-  return await forward(m.k, found.binding, found.params, { ...env, target }, m.login!.cookieName, m.timeoutSeconds);
+  const cookies = [m.login!.cookieName, m.login!.appCookieName];
+  return await forward(m.k, found.binding, found.params, { ...env, target }, cookies, m.timeoutSeconds);
 }

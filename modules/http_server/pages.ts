@@ -40,7 +40,8 @@ function page(title: string, body: string): string {
 <style>${STYLE}</style></head><body>${body}</body></html>`;
 }
 
-export function loginPage(node: string, redirect: string, error: string | null): string {
+/** The login form; `token` (auth.ts formToken) is what makes a browser's POST count. */
+export function loginPage(node: string, redirect: string, error: string | null, token: string): string {
   return page(
     `Log in · ${node}`,
     `<form class="login" method="post" action="/login">
@@ -49,11 +50,16 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ""}
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" autofocus required>
 <input type="hidden" name="redirect" value="${escapeHtml(redirect)}">
+<input type="hidden" name="token" value="${escapeHtml(token)}">
 <button class="primary" type="submit">Log in</button></form>`,
   );
 }
 
-export function homePage(node: string, apps: HomepageApp[]): string {
+/**
+ * The home page. A tile links to its app's path on the node, which sends the
+ * browser on to the app's own origin; `pageToken` goes with the logout form.
+ */
+export function homePage(node: string, apps: HomepageApp[], pageToken: string): string {
   const tiles = apps.map((a) => {
     const href = `/${a.process}${a.path && a.path !== "/" ? a.path : "/"}`;
     const icon = a.icon ? `<img src="${escapeHtml(a.icon)}" alt="">` : escapeHtml(a.label.slice(0, 1).toUpperCase());
@@ -69,7 +75,8 @@ export function homePage(node: string, apps: HomepageApp[]): string {
   return page(
     node,
     `<header><h1>hyperdeno <span class="node">${escapeHtml(node)}</span></h1>
-<form method="post" action="/logout"><button type="submit">Log out</button></form></header>
+<form method="post" action="/logout"><input type="hidden" name="token" value="${escapeHtml(pageToken)}">
+<button type="submit">Log out</button></form></header>
 <main><h2>Apps</h2>${
       tiles
         ? `<nav class="apps">${tiles}</nav>`

@@ -1,7 +1,9 @@
 /**
  * The local endpoints the CLI uses: POST /rpc:distro:sys/message (inject-message)
  * and /rpc:distro:sys/install (start-package). They act with the node's
- * authority, so only a loopback peer that passes local_only.ts gets in.
+ * authority, so only a loopback peer that passes local_only.ts gets in, and a
+ * browser (one that says where the request comes from) only from the node's
+ * own origin, with the node's session and its page token.
  */
 import type { KernelHandle } from "../../runtime/kernel/module.ts";
 import { parseAddress, ParseError, parseProcessId, type SendError, utf8 } from "../../runtime/types.ts";
@@ -13,6 +15,8 @@ import { readLimited } from "./body.ts";
 
 /** The largest request body the local endpoints accept: room for a real package's files, base64-encoded. */
 export const MAX_BODY = 64 * 1024 * 1024;
+/** The header a node page's script would send its page token in (auth.ts pageToken). */
+export const PAGE_TOKEN_HEADER = "x-hyperdeno-page-token";
 
 export interface Installer {
   (packageId: string, files: Record<string, Uint8Array>): unknown;
@@ -30,11 +34,18 @@ export async function localEndpoint(
   req: Request,
   peer: Deno.NetAddr,
   prove: () => void,
+  ownPage: () => Promise<boolean>,
 ): Promise<Response> {
   const path = new URL(req.url).pathname;
   if (!isLoopback(peer)) throw new HttpError(403, "this endpoint answers only on localhost");
   if (req.method !== "POST") throw new HttpError(405, "use POST");
   checkLocalCaller(req.headers, port);
+  if ((req.headers.has("origin") || req.headers.has("sec-fetch-site")) && !await ownPage()) {
+    throw new HttpError(
+      403,
+      `a browser page may call ${path} only from the node's own pages, logged in, with the session's ${PAGE_TOKEN_HEADER}`,
+    );
+  }
   const bytes = await readLimited(
     req,
     MAX_BODY,

@@ -16,6 +16,8 @@ export interface Target {
   search: string;
   /** Lowercase, as URL.hostname. */
   hostname: string;
+  /** Lowercase, with the port if one was named, as URL.host. */
+  host: string;
 }
 
 /** Path characters the URL parser keeps as they are in an http URL. */
@@ -27,7 +29,7 @@ const PLAIN_QUERY = /^\?[A-Za-z0-9\-._~:@!$&()*+,;=\/?%]*$/;
 const HOST = /^[A-Za-z0-9.\-:\[\]]+$/;
 
 /** Host header → the parsed origin and hostname. Bounded: a client sending a new Host each time only misses. */
-const hosts = new Map<string, { origin: string; hostname: string }>();
+const hosts = new Map<string, { origin: string; hostname: string; host: string }>();
 const MAX_HOSTS = 256;
 
 export function targetOf(head: RequestHead, peer: Deno.NetAddr): Target {
@@ -43,11 +45,17 @@ export function targetOf(head: RequestHead, peer: Deno.NetAddr): Target {
   let h = hosts.get(host);
   if (!h) {
     const u = parse(`http://${host}/`);
-    h = { origin: u.origin, hostname: u.hostname };
+    h = { origin: u.origin, hostname: u.hostname, host: u.host };
     if (hosts.size >= MAX_HOSTS) hosts.clear();
     hosts.set(host, h);
   }
-  return { href: h.origin + t, pathname: path, search: search === "?" ? "" : search, hostname: h.hostname };
+  return {
+    href: h.origin + t,
+    pathname: path,
+    search: search === "?" ? "" : search,
+    hostname: h.hostname,
+    host: h.host,
+  };
 }
 
 function hostOf(head: RequestHead, peer: Deno.NetAddr): string {
@@ -61,7 +69,7 @@ function parsed(head: RequestHead, peer: Deno.NetAddr): Target {
   if (/^https?:\/\//i.test(head.target)) u = parse(head.target);
   else if (head.target.startsWith("/")) u = parse(`http://${hostOf(head, peer)}${head.target}`);
   else throw bad();
-  return { href: u.href, pathname: u.pathname, search: u.search, hostname: u.hostname };
+  return { href: u.href, pathname: u.pathname, search: u.search, hostname: u.hostname, host: u.host };
 }
 
 function parse(url: string): URL {

@@ -10,6 +10,16 @@
  * HttpClientRequest (the message in the blob).
  */
 
+import { HTTP_CLIENT } from "./processes.ts";
+
+/**
+ * The params of http-client's capability to reach local addresses (loopback,
+ * private, link-local, ...); without it a process reaches only the internet.
+ * A manifest asks for it as LOCAL_NETWORK_REQUEST, and the install lists it.
+ */
+export const LOCAL_NETWORK = "local-network";
+export const LOCAL_NETWORK_REQUEST = { process: HTTP_CLIENT, params: LOCAL_NETWORK } as const;
+
 /** The book's WsMessageType (http-server's, re-exported by the client in the book's process_lib). */
 export type WsMessageType = "Text" | "Binary" | "Ping" | "Pong" | "Close";
 export const WS_MESSAGE_TYPES: readonly WsMessageType[] = ["Text", "Binary", "Ping", "Pong", "Close"];
@@ -43,6 +53,13 @@ export type HttpClientError =
   | { BadUrl: { url: string } }
   | { BadVersion: { version: string } }
   | { RequestFailed: { error: string } }
+  /**
+   * Not in the book: the URL's host is (or resolves to) an address the
+   * process may not reach, refused before any connection: a local one
+   * without the local-network capability, or the node's own port. `reason`
+   * is one line saying which and what would allow it.
+   */
+  | { AddressRefused: { url: string; address: string; reason: string } }
   | { WsOpenFailed: { url: string } }
   | { WsPushFailed: { req: string } }
   | { WsCloseFailed: { channel_id: number } };

@@ -13,7 +13,8 @@ import {
   parseProcessId,
   validateOnExit,
 } from "../types.ts";
-import { KERNEL, moduleAddress } from "../api/processes.ts";
+import { HTTP_CLIENT, KERNEL, moduleAddress } from "../api/processes.ts";
+import { LOCAL_NETWORK } from "../api/http_client.ts";
 
 export type CapRequest = string | { process: string; params: unknown };
 
@@ -109,7 +110,7 @@ export function describeRequest(e: {
   request_capabilities: CapRequest[];
   grant_capabilities: CapRequest[];
 }): string {
-  const name = (c: CapRequest) => typeof c === "string" ? c : `${c.process} ${JSON.stringify(c.params)}`;
+  const name = (c: CapRequest) => typeof c === "string" ? c : `${meaningKey(c)}${MEANINGS.get(meaningKey(c)) ?? ""}`;
   const parts = [
     e.root ? "ROOT (every capability the terminal holds)" : "",
     e.request_networking ? "networking" : "",
@@ -119,6 +120,15 @@ export function describeRequest(e: {
   ].filter(Boolean);
   return parts.length ? parts.join("; ") : "nothing";
 }
+
+/** What a capability with params means, said where the install lists it, for those a user must weigh. */
+const meaningKey = (c: { process: string; params: unknown }) => `${c.process} ${JSON.stringify(c.params)}`;
+const MEANINGS = new Map([
+  [
+    meaningKey({ process: HTTP_CLIENT, params: LOCAL_NETWORK }),
+    " (may reach this machine and its local networks: loopback, private and link-local addresses)",
+  ],
+]);
 
 export interface ScriptEntry {
   root: boolean;

@@ -11,6 +11,11 @@
  *   if (req?.method === "GET") sendResponse(200, { "content-type": "application/json" }, "[]");
  * }
  * ```
+ *
+ * Browsers reach a process's paths on its own origin, `<label>.localhost:PORT`
+ * (README, The web side): a UI's relative URLs, `/our.js` and a WebSocket at
+ * `location.host` work there as they are; the node's pages and other apps'
+ * paths are another site's.
  */
 import { HTTP_SERVER } from "../api/processes.ts";
 import { HOMEPAGE } from "../api/http.ts";

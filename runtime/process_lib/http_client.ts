@@ -12,8 +12,12 @@
  *
  * The process needs http-client's capability ("http-client:distro:sys" in its
  * manifest's request_capabilities); without it every call here fails with a
- * SendError (Offline) and the node logs what to add. The module's refusals
- * throw HttpClientError carrying the book's variant.
+ * SendError (Offline) and the node logs what to add. It reaches the internet;
+ * local addresses (this machine, as `localhost` above, and private or
+ * link-local networks) only with `{"process": "http-client:distro:sys",
+ * "params": "local-network"}` in request_capabilities too, else the call
+ * throws HttpClientError AddressRefused. The module's refusals throw
+ * HttpClientError carrying the book's variant.
  */
 import { HTTP_CLIENT } from "../api/processes.ts";
 import type {

@@ -1,0 +1,187 @@
+/**
+ * The node's origin and its apps' origins, and login, attacked with plain
+ * HTTP requests carrying what a browser would send (Origin, Sec-Fetch-*,
+ * cookies, Host): who gets a session where, what answers whom, and how wrong
+ * passwords are slowed without one client locking out another.
+ */
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { APP, appSession, logIn, PASSWORD, raw, RIVAL, withApp } from "./http_helpers.ts";
+import { appLabel } from "../modules/http_server/origins.ts";
+
+/** A login form as the node serves it: its token, read off the page. */
+async function formToken(base: string): Promise<string> {
+  const html = await (await fetch(`${base}/login`)).text();
+  return /name="token" value="([^"]+)"/.exec(html)![1];
+}
+
+function postLogin(base: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
+  return fetch(`${base}/login`, {
+    method: "POST",
+    body: new URLSearchParams({ redirect: "/", ...fields }),
+    headers,
+    redirect: "manual",
+  });
+}
+
+Deno.test("origins attack: wrong passwords from scripts or a foreign page never delay a login form; all are bounded", async () => {
+  await withApp(async (n, base) => {
+    const own = { origin: `http://127.0.0.1:${n.port}`, "sec-fetch-site": "same-origin" };
+    // A page elsewhere posting the form: refused before the password is looked at, counted nowhere.
+    for (let i = 0; i < 5; i++) {
+      const foreign = await postLogin(base, { password: `guess${i}` }, {
+        origin: "http://localhost:1234",
+        "sec-fetch-site": "same-site",
+      });
+      assertEquals(foreign.status, 403);
+      await foreign.body?.cancel();
+    }
+    // Even from our own origin, a browser's POST without a form this node served does not count.
+    const tokenless = await postLogin(base, { password: "guess" }, own);
+    assertEquals(tokenless.status, 403);
+    assertMatch(await tokenless.text(), /expired/);
+    // A script without a form token: wrong, then too soon.
+    const script = await postLogin(base, { password: "nope" });
+    assertEquals(script.status, 401);
+    await script.body?.cancel();
+    const soon = await postLogin(base, { password: "nope" });
+    assertEquals(soon.status, 429);
+    await soon.body?.cancel();
+    // None of that delays the owner's form.
+    const ok = await postLogin(base, { password: PASSWORD, token: await formToken(base) }, own);
+    assertEquals(ok.status, 303);
+    await ok.body?.cancel();
+    // A form of its own backs off after a wrong password; another form does not wait for it.
+    const mine = await formToken(base);
+    assertEquals((await postLogin(base, { password: "x", token: mine }, own).then(drain)).status, 401);
+    assertEquals((await postLogin(base, { password: "x", token: mine }, own).then(drain)).status, 429);
+    // Brute force with a fresh form each time: the overall budget (10 wrong passwords, then 1 per 6 s) ends it.
+    let refused = 0;
+    for (let i = 0; i < 12 && !refused; i++) {
+      const r = await postLogin(base, { password: `g${i}`, token: await formToken(base) });
+      await r.body?.cancel();
+      if (r.status === 429) refused = i + 1;
+      else assertEquals(r.status, 401);
+    }
+    assert(refused > 0 && refused <= 10, `fresh forms were refused only at attempt ${refused}`);
+    // A forged token counts for nothing.
+    const forged = (await formToken(base)).replace(/.$/, (c) => c === "A" ? "B" : "A");
+    assertEquals((await postLogin(base, { password: PASSWORD, token: forged }).then(drain)).status, 403);
+  });
+});
+
+Deno.test("origins attack: the node's pages and /rpc answer only the node's own page; apps' answers never run there", async () => {
+  await withApp(async (n, base) => {
+    const cookie = await logIn(base);
+    const rpc = (headers: Record<string, string>) =>
+      fetch(`${base}/rpc:distro:sys/message`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ process: `${APP}`, body: "{}", expects_response: null }),
+      }).then(drain);
+    // The CLI: no cookie, no browser headers.
+    assertEquals((await rpc({})).status, 200);
+    // A browser on the node's own origin, logged in, but without the page's token: refused.
+    const same = { origin: `http://127.0.0.1:${n.port}`, "sec-fetch-site": "same-origin" };
+    assertEquals((await rpc({ ...same, cookie })).status, 403);
+    // With the token the node's home page carries, its own page may.
+    const home = await (await fetch(`${base}/`, { headers: { cookie } })).text();
+    const pageToken = /name="token" value="([^"]+)"/.exec(home)![1];
+    assertEquals((await rpc({ ...same, cookie, "x-hyperdeno-page-token": pageToken })).status, 200);
+    // From an app's origin: the node's endpoints are not there.
+    const appHost = `${appLabel(APP)}.localhost:${n.port}`;
+    const fromApp = await raw(
+      n.port,
+      `POST /rpc:distro:sys/install HTTP/1.1\r\nHost: ${appHost}\r\nOrigin: http://${appHost}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+    );
+    assertEquals(fromApp.status, 404);
+    assertMatch(fromApp.text, /not served|app's origin/);
+
+    // Logout from a browser needs the page's token; a cross-site one is refused outright.
+    const crossOut = await fetch(`${base}/logout`, {
+      method: "POST",
+      headers: { cookie, origin: "http://evil.example", "sec-fetch-site": "cross-site" },
+      redirect: "manual",
+    }).then(drain);
+    assertEquals(crossOut.status, 403);
+    const noToken = await fetch(`${base}/logout`, { method: "POST", headers: { cookie, ...same }, redirect: "manual" })
+      .then(drain);
+    assertEquals(noToken.status, 403);
+    assertEquals((await fetch(`${base}/`, { headers: { cookie } }).then(drain)).status, 200, "still logged in");
+
+    // A browser navigating to an app's page on the node's host is sent to the app's origin.
+    const nav = { "sec-fetch-mode": "navigate", "sec-fetch-dest": "document", "sec-fetch-site": "none" };
+    const open = await fetch(`${base}/${APP}/public`, { headers: nav, redirect: "manual" }).then(drain);
+    assertEquals([open.status, open.headers.get("location")], [302, `http://${appHost}/${APP}/public`]);
+    const authed = await fetch(`${base}/${APP}/`, { headers: { ...nav, cookie }, redirect: "manual" }).then(drain);
+    assertMatch(authed.headers.get("location")!, new RegExp(`^http://${appHost}/session\\?token=`));
+    // What an app answers on the node's host cannot run as one of its pages.
+    const page = await fetch(`${base}/${APP}/`, { headers: { cookie } }).then(drain);
+    assertEquals(page.status, 200);
+    assertEquals(page.headers.get("content-security-policy"), "sandbox");
+    assertEquals(page.headers.get("x-content-type-options"), "nosniff");
+    const echo = await fetch(`${base}/${APP}/public`).then(drain);
+    assertEquals(echo.headers.get("content-security-policy"), "sandbox");
+
+    // A hand-off token is good once, and only for its own app's origin.
+    const subCookie = await appSession(base, cookie, APP, `/${APP}/`);
+    const r = await fetch(`${base}/login?redirect=${encodeURIComponent(`/${APP}/`)}`, {
+      headers: { cookie },
+      redirect: "manual",
+    }).then(drain);
+    const token = new URL(r.headers.get("location")!).searchParams.get("token")!;
+    const rivalHost = `${appLabel(RIVAL)}.localhost:${n.port}`;
+    const land = (host: string) =>
+      raw(
+        n.port,
+        `GET /session?token=${token}&redirect=${encodeURIComponent(`/${APP}/`)} HTTP/1.1\r\nHost: ${host}\r\n` +
+          `Connection: close\r\n\r\n`,
+      );
+    assertEquals((await land(rivalHost)).status, 400, "another app's origin takes no hand-off for this one");
+    assertEquals((await land(appHost)).status, 303);
+    assertEquals((await land(appHost)).status, 403, "a hand-off is used once");
+    // On its own origin the app's cookie opens its paths, WebSockets included, and the app never sees it.
+    const echoed = await raw(
+      n.port,
+      `POST /${APP}/api/echo HTTP/1.1\r\nHost: ${appHost}\r\nCookie: ${subCookie}; theirs=1\r\n` +
+        `Origin: http://${appHost}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi`,
+    );
+    assertEquals(echoed.status, 200);
+    assertMatch(echoed.text, /"cookie":"theirs=1"/);
+    // Another site's page on the app's origin's paths: refused like on the node's.
+    const cross = await raw(
+      n.port,
+      `POST /${APP}/api/echo HTTP/1.1\r\nHost: ${appHost}\r\nCookie: ${subCookie}\r\n` +
+        `Origin: http://localhost:${n.port}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi`,
+    );
+    assertEquals(cross.status, 403);
+    // The node's pages are not served on an app's origin: its /login and / lead to the node's.
+    const login = await raw(
+      n.port,
+      `GET /login?redirect=%2F HTTP/1.1\r\nHost: ${appHost}\r\nConnection: close\r\n\r\n`,
+    );
+    assertEquals(login.status, 302);
+    assertMatch(login.text, new RegExp(`location: http://localhost:${n.port}/login\\?redirect=%2F`, "i"));
+    const logout = await raw(n.port, `POST /logout HTTP/1.1\r\nHost: ${appHost}\r\nContent-Length: 0\r\n\r\n`);
+    assertEquals(logout.status, 404);
+
+    // Logging out (a script holding the cookie) ends every session: the node's and the app's.
+    assertEquals(
+      (await fetch(`${base}/logout`, { method: "POST", headers: { cookie }, redirect: "manual" })
+        .then(drain)).status,
+      303,
+    );
+    assertEquals((await fetch(`${base}/`, { headers: { cookie }, redirect: "manual" }).then(drain)).status, 302);
+    const after = await raw(
+      n.port,
+      `POST /${APP}/api/echo HTTP/1.1\r\nHost: ${appHost}\r\nCookie: ${subCookie}\r\nContent-Length: 0\r\n` +
+        `Connection: close\r\n\r\n`,
+    );
+    assertEquals(after.status, 401);
+  });
+});
+
+async function drain(r: Response): Promise<Response> {
+  await r.body?.cancel();
+  return r;
+}
