@@ -1,6 +1,13 @@
 /** Talking to a running node's local endpoints, with errors that say what to do. */
 import { UsageError } from "./flags.ts";
 
+/** Nothing listens on `port`: say how to start a node there or pick another. */
+export function noNode(port: number): UsageError {
+  return new UsageError(
+    `no node answers on port ${port}: start one with \`hyperdeno boot-fake-node -p ${port}\`, or pass -p PORT`,
+  );
+}
+
 export async function postToNode(
   port: number,
   path: string,
@@ -14,9 +21,7 @@ export async function postToNode(
       body: JSON.stringify(body),
     });
   } catch {
-    throw new UsageError(
-      `no node answers on port ${port}: start one with \`hyperdeno boot-fake-node -p ${port}\`, or pass -p PORT`,
-    );
+    throw noNode(port);
   }
   const text = await resp.text();
   try {

@@ -33,6 +33,11 @@ export class PipedProcess {
     this.done = Promise.all([pump(this.child.stdout), pump(this.child.stderr)]).then(() => {});
   }
 
+  /** Its OS process id (to read its memory from /proc). */
+  get pid(): number {
+    return this.child.pid;
+  }
+
   async type(line: string) {
     await this.writer.write(new TextEncoder().encode(line + "\n"));
   }

@@ -28,6 +28,8 @@ import type { Binding } from "./bindings.ts";
 import type { ConnEnv, Reply } from "./connection.ts";
 import { forward } from "./forward.ts";
 import { isLoopback } from "./rpc.ts";
+import { serveForOwner } from "./owner.ts";
+import { OWNER_PREFIX } from "./local_only.ts";
 import { appLabel, appLabelOfHost, appOrigin, nodeOrigin } from "./origins.ts";
 import { crossSiteRefusal, isNavigation } from "./cross_site.ts";
 import type { HttpServerModule } from "./mod.ts";
@@ -35,6 +37,7 @@ import type { HttpServerModule } from "./mod.ts";
 /** The answer to a request for a bound path, or null when it is not one (Hono takes it then). */
 export function serveBound(m: HttpServerModule, env: ConnEnv): Promise<Reply> | null {
   const { target, head } = env;
+  if (target.pathname.startsWith(`${OWNER_PREFIX}/`) && !isUpgrade(head)) return serveForOwner(m, env);
   // The CLI's endpoints come first, whatever is bound; an upgrade goes to a WebSocket binding.
   if (isUpgrade(head) || target.pathname.startsWith("/rpc:distro:sys/")) return null;
   const found = m.bindings.match(target.pathname);

@@ -11,14 +11,40 @@
  * - its Content-Type is application/json, which a page can only send after a
  *   CORS preflight that this node never approves.
  *
- * The CLI (`inject-message`, `start-package`) meets all three.
+ * The CLI (`inject-message`, `start-package`) meets all three. Its way into
+ * an app's bound paths (owner.ts) carries raw bodies instead of JSON, so it
+ * asks for a header of our own in place of the Content-Type: any header a
+ * page adds makes the browser ask first (CORS preflight), which this node
+ * never approves.
  */
 import { HttpError } from "../../runtime/sockets/http1.ts";
 
-const FIX = "the local endpoints serve only the hyperdeno CLI (deno task inject-message / start-package) " +
+const FIX = "the local endpoints serve only the hyperdeno CLI (inject-message, start-package, send, get, ls) " +
   "or a local client that POSTs Content-Type: application/json to Host 127.0.0.1:PORT without a foreign Origin";
 
 export function checkLocalCaller(headers: Headers, port: number) {
+  checkLocalOrigin(headers, port);
+  const type = headers.get("content-type")?.split(";")[0].trim().toLowerCase();
+  if (type !== "application/json") {
+    throw new HttpError(415, `Content-Type must be application/json, not ${type ?? "(none)"}; ${FIX}`);
+  }
+}
+
+/** Where the CLI reaches an app's bound path as the node's owner: this, then the bound path (owner.ts). */
+export const OWNER_PREFIX = "/rpc:distro:sys/app";
+/** The header the CLI sends to reach an app's bound paths as the node's owner (owner.ts). */
+export const OWNER_HEADER = "x-hyperdeno-cli";
+
+/** Whether a request for an app's path as the owner comes from the CLI: our Host, no foreign site, our header. */
+export function checkOwnerCaller(headers: Headers, port: number) {
+  checkLocalOrigin(headers, port);
+  if (headers.get(OWNER_HEADER) !== "1") {
+    throw new HttpError(403, `${OWNER_HEADER}: 1 is missing; ${FIX}`);
+  }
+}
+
+/** Host is this node's loopback address; no Origin but ours; no cross-site Sec-Fetch-Site. */
+function checkLocalOrigin(headers: Headers, port: number) {
   const ours = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
   const host = headers.get("host")?.toLowerCase();
   if (!host || !ours.includes(host)) {
@@ -31,10 +57,6 @@ export function checkLocalCaller(headers: Headers, port: number) {
   const site = headers.get("sec-fetch-site");
   if (site !== null && site !== "same-origin" && site !== "none") {
     throw new HttpError(403, `cross-site request refused: Sec-Fetch-Site ${site}; ${FIX}`);
-  }
-  const type = headers.get("content-type")?.split(";")[0].trim().toLowerCase();
-  if (type !== "application/json") {
-    throw new HttpError(415, `Content-Type must be application/json, not ${type ?? "(none)"}; ${FIX}`);
   }
 }
 

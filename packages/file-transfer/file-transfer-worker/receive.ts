@@ -288,7 +288,8 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   await loop;
   await Promise.all(writes).catch(() => {});
   if (outcome.outcome !== "done") await (file as vfs.File | null)?.close().catch(() => {});
-  if (outcome.outcome === "interrupted" && peer) Request.to(peer).json({ Fail: "receiver stopped" }).send();
+  // The sender hears why, so its node's table (and a waiting `hyperdeno send`) can say it.
+  if (outcome.outcome !== "done" && peer) Request.to(peer).json({ Fail: outcome.error ?? "receiver stopped" }).send();
   const stats = {
     total_ms: Math.round(performance.now() - T.t0),
     before_first_byte_ms: Math.round((T.offer || performance.now()) - T.t0),

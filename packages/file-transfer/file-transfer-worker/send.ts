@@ -66,7 +66,8 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
     return; // the receiver went away before it started
   }
 
-  const report = (bytes: number, stats?: Record<string, number>, stopped?: string) => {
+  /** `done`: the receiver verified the whole file; only then is the upload done in this node's table. */
+  const report = (bytes: number, stats?: Record<string, number>, stopped?: string, done?: boolean) => {
     const p: ProgressRequest = {
       name,
       progress: size ? Math.floor(bytes / size * 100) : 100,
@@ -75,17 +76,26 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
       sha256,
       transfer: me.process,
     };
-    Request.to(parent).json({ Progress: { ...p, peer: peerNode, direction: "upload", stats, stopped } }).send();
+    Request.to(parent).json({ Progress: { ...p, peer: peerNode, direction: "upload", stats, stopped, done } }).send();
   };
 
   const file = await vfs.openFile(path, false);
   const verdict = deferred<void>();
-  // The receiver's Recheck (after a hash mismatch) and Done arrive as requests.
+  /** The receiver's word at the end: "Done" (verified), or why it stopped ({"Fail"}). */
+  let confirmed = false;
+  let refused: string | null = null;
+  // The receiver's Recheck (after a hash mismatch), Done and Fail arrive as requests.
   const loop = pump((msg: Message) => {
     if (msg.source.toString() !== peer || !msg.isRequest()) return;
     const body = safeJson(msg);
-    if (body === "Done") verdict.resolve();
-    else if (body === "Alive") Response.to(msg).json("Alive").send();
+    if (body === "Done") {
+      confirmed = true;
+      verdict.resolve();
+    } else if (body && typeof body === "object" && "Fail" in body) {
+      const why = String((body as { Fail: unknown }).Fail).slice(0, 300);
+      refused = why.startsWith(`${peerNode} `) || why.startsWith(`${peerNode}:`) ? why : `${peerNode}: ${why}`;
+      verdict.resolve();
+    } else if (body === "Alive") Response.to(msg).json("Alive").send();
     else if (body === "Recheck") {
       new vfs.File(path).hash().then(
         (h) => Response.to(msg).json({ Recheck: { sha256: toHex(h) } }).send(),
@@ -130,17 +140,22 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
     }
     T.hash = performance.now() - th;
     Request.to(peer).json({ Digest: { sha256 } }).send();
-    report(size, {
+    const stats = {
       total_ms: Math.round(performance.now() - T.t0),
       hash_ms: Math.round(T.hash),
       read_wait_ms: Math.round(T.read),
       window_wait_ms: Math.round(T.room),
-    });
+    };
     // Wait for the verdict, answering a Recheck meanwhile.
-    await Promise.race([verdict.promise, new Promise((r) => setTimeout(r, VERDICT_MS))]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([verdict.promise, new Promise((r) => timer = setTimeout(r, VERDICT_MS))]);
+    clearTimeout(timer);
+    if (confirmed) report(size, stats, undefined, true);
+    else report(size, stats, refused ?? `${peerNode} did not confirm ${name} within ${VERDICT_MS / 1000} s`);
   } catch (e) {
     let why = `${peerNode} stopped acknowledging (it went away, or refused a chunk)`;
-    if (e instanceof Shorter) why = `${name} changed on ${me.node} during the transfer (it is shorter now)`;
+    if (refused) why = refused;
+    else if (e instanceof Shorter) why = `${name} changed on ${me.node} during the transfer (it is shorter now)`;
     else if (e instanceof Changed) why = `${name} changed on ${me.node} during the transfer`;
     else if (e instanceof vfs.VfsError) why = `${name} could not be read on ${me.node}`;
     else why = `${why}: ${e instanceof Error ? e.message.slice(0, 200) : String(e)}`;

@@ -135,6 +135,10 @@ export default async function init(_our: string) {
           return answer({ PushOffer: { Err: refusal(me.node, msg.source.node, "push", pkg) } });
         }
         const name = cleanName((arg as { name: string }).name);
+        // Said to the pusher now, not by a download that fails here unseen.
+        if (await vfs.metadata(`${drive}/${name}`).then((m) => m.file_type === "File", () => false)) {
+          return answer({ PushOffer: { Err: `${name} already exists on ${me.node}: send it under another name` } });
+        }
         downloads.request(`${msg.source.node}@${msg.source.process}`, name, false);
         return answer({ PushOffer: { Ok: null } });
       }
@@ -184,12 +188,15 @@ interface UploadProgress extends ProgressRequest {
   peer: string;
   /** Set when the sending worker stopped before the end: why. */
   stopped?: string;
+  /** Set on the last report, once the receiver said it verified the whole file. */
+  done?: boolean;
 }
 
 /** A sending worker's report: uploads are kept for the record and the status line. */
 function upload(transfers: Transfers, p: UploadProgress) {
   const id = String(p.transfer);
-  const done = p.size !== undefined && p.bytes === p.size;
+  // Done once the receiver has verified the file, not when the last byte left.
+  const done = p.done === true;
   if (!transfers.get(id)) {
     const now = Date.now();
     transfers.add({

@@ -11,6 +11,7 @@
  *   PUT  api/upload?name=         the body becomes the file (over 64 MiB it arrives as a file: renamed in)
  *   GET  api/file?name=           a file of this node, streamed to the browser
  *   POST api/delete {name}        removes a file or folder of this node
+ *   POST api/push {node,name}     offers a file of this node to another, which downloads it if it allows us
  */
 import {
   addToHomepage,
@@ -36,7 +37,19 @@ import { listFiles } from "../api/listing.ts";
 import { ask, mainAddress } from "../api/script_call.ts";
 import type { Transfers } from "./transfers.ts";
 
-const API = ["files", "remote", "download", "cancel", "retry", "transfers", "allow", "upload", "file", "delete"];
+const API = [
+  "files",
+  "remote",
+  "download",
+  "cancel",
+  "retry",
+  "transfers",
+  "allow",
+  "upload",
+  "file",
+  "delete",
+  "push",
+];
 /** How often the WebSocket carries what changed (progress arrives per chunk, far more often). */
 const PUSH_EVERY_MS = 250;
 /** A JSON request body larger than this is not one of ours. */
@@ -181,6 +194,19 @@ export class Web {
         );
         return { status: 200 };
       }
+      case "push": {
+        want("POST");
+        const b = jsonBody(req);
+        const node = nodeName(b.node);
+        if (node === this.me.node) throw new HttpError(400, `${node} is this node: push to another node`);
+        await this.known(node);
+        const r = await this.self<{ Push?: { Err?: string }; Err?: string }>({
+          Push: { name: cleanName(b.name), target: node },
+        }, 30);
+        const err = r.Err ?? r.Push?.Err;
+        if (err !== undefined) throw new HttpError(pushStatus(err), err);
+        return { status: 202, body: { pushed: cleanName(b.name), node } };
+      }
       case "delete": {
         want("POST");
         const name = cleanName(jsonBody(req).name);
@@ -257,8 +283,8 @@ export class Web {
   }
 
   /** Sends this process one of its own JSON requests (the terminal's API) and returns the answer. */
-  private async self<T = unknown>(body: unknown): Promise<T> {
-    return (await Request.to(String(this.me)).json(body).sendAndAwaitResponse(15)).json<T>();
+  private async self<T = unknown>(body: unknown, seconds = 15): Promise<T> {
+    return (await Request.to(String(this.me)).json(body).sendAndAwaitResponse(seconds)).json<T>();
   }
 
   private flush() {
@@ -296,6 +322,15 @@ function transferId(v: unknown): string {
     throw new HttpError(400, "a transfer id is needed");
   }
   return v;
+}
+
+/** The HTTP status of a push's refusal, read from its reason (main.ts says them). */
+function pushStatus(err: string): number {
+  if (/^no file named/.test(err)) return 404;
+  if (/ may not /.test(err)) return 403;
+  if (/already exists/.test(err)) return 409;
+  if (/offline|did not answer/.test(err)) return 504;
+  return 400;
 }
 
 function allowOf(r: unknown) {

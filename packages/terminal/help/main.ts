@@ -26,8 +26,9 @@ export default script((_our, args) => {
   const w = Math.max(...rows.map(([u]) => u.length));
   return [
     ...rows.map(([usage, what]) => `  ${usage.padEnd(w)}  ${what}`),
-    ...(only
-      ? []
-      : ["Any installed script runs as <name>:<package>:<publisher> <ARGS>; `<command> --help` for details."]),
+    ...(only ? [] : [
+      "Any installed script runs as <name> <ARGS> (e.g. list-files), or <name>:<package>:<publisher> <ARGS> when " +
+      "two packages have one of that name; `<command> --help` for details.",
+    ]),
   ].join("\n");
 });

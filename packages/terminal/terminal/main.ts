@@ -3,6 +3,10 @@
  * node's console arrive here from terminal:distro:sys; each is a script call,
  * `<script-or-alias> <args>`, run as its own short-lived process with the
  * capabilities its package's scripts.json asked for when it was installed.
+ * A script's bare name (`list-files`) runs it when exactly one installed
+ * package has a script of that name; when several do, the line is refused
+ * with their full names. Resolved at each line from the install records, so
+ * it follows installs and removals with nothing to keep in step.
  */
 import {
   awaitMessage,
@@ -133,15 +137,45 @@ async function runLine(line: string, aliases: Record<string, string>) {
   const space = trimmed.search(/\s/);
   const head = space < 0 ? trimmed : trimmed.slice(0, space);
   const args = space < 0 ? "" : trimmed.slice(space + 1).trim();
-  const script = aliases[head] ?? (head.split(":").length === 3 ? head : null);
+  const script = aliases[head] ?? (head.split(":").length === 3 ? head : await installedScript(head));
   if (!script) {
     throw new Error(
       `'${head}' is not a script or an alias. Try: ${
         Object.keys(aliases).sort().join(", ")
-      }, or name:package:publisher`,
+      }, an installed script's name, or name:package:publisher`,
     );
   }
   await runScript(script, args);
+}
+
+/** Where the installer records each package's scripts (runtime/packages/install.ts SCRIPT_RECORDS_DRIVE). */
+const SCRIPT_RECORDS = "/distro:sys/scripts";
+
+/** `name:package:publisher` for a bare script name that one installed package has; null when none has it. */
+async function installedScript(name: string): Promise<string | null> {
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) return null;
+  const dir = await vfsAsk<{ ReadDir?: { path: string }[] }>({ path: SCRIPT_RECORDS, action: "ReadDir" });
+  const owners: string[] = [];
+  for (const e of dir.ReadDir ?? []) {
+    const pkg = e.path.slice(e.path.lastIndexOf("/") + 1).replace(/\.json$/, "");
+    const r = await vfsAsk<{ ReadToString?: string }>({ path: `/${e.path}`, action: "ReadToString" });
+    try {
+      const all = JSON.parse(r.ReadToString ?? "{}") as Record<string, unknown>;
+      if (`${name}.js` in all || `${name}.wasm` in all) owners.push(`${name}:${pkg}`);
+    } catch { /* a record we cannot read names nothing */ }
+  }
+  if (owners.length > 1) {
+    throw new Error(
+      `'${name}' is a script of ${owners.length} packages: type one in full (${owners.join(", ")}), ` +
+        `or make one the default: alias ${name} ${owners[0]}`,
+    );
+  }
+  return owners[0] ?? null;
+}
+
+async function vfsAsk<T>(request: unknown): Promise<T> {
+  const resp = await Request.to(moduleAddress(our().node, VFS)).json(request).sendAndAwaitResponse(5);
+  return resp.json<T>();
 }
 
 const kernelAddress = () => moduleAddress(our().node, KERNEL);
@@ -197,10 +231,7 @@ async function runScript(script: string, args: string) {
  */
 async function scriptConfig(pkg: string, name: string): Promise<ScriptConfig> {
   const path = `/distro:sys/scripts/${pkg}.json`;
-  const resp = await Request.to(moduleAddress(our().node, VFS))
-    .json({ path, action: "ReadToString" })
-    .sendAndAwaitResponse(5);
-  const r = resp.json<{ ReadToString?: string; Err?: unknown }>();
+  const r = await vfsAsk<{ ReadToString?: string; Err?: unknown }>({ path, action: "ReadToString" });
   if (!r.ReadToString) {
     throw new Error(`no scripts were installed with package ${pkg} (install it again to run its scripts)`);
   }
