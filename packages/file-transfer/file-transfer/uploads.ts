@@ -54,6 +54,7 @@ export class Uploads {
   private waiting: Waiting[] = [];
   /** Offers awaiting an answer and sending workers, by the worker's process id. */
   private serving = new Map<string, Serving>();
+  private spawning: Promise<unknown> = Promise.resolve();
 
   private me: ProcessAddress;
   private drive: string;
@@ -157,7 +158,13 @@ export class Uploads {
     }
     this.heard(worker);
     const start = { offset, size: meta.len, version, ...(typeof chunk === "number" ? { chunk } : {}) };
-    await startDownload(this.me, ask.receiver, ask.name, ask.receiver, false, { start }, name);
+    // One spawn at a time: a process host starts each thread on its main thread, blocking it, and a burst of
+    // them (several receivers answering at once) held its other threads' pings long enough to be taken for stuck.
+    const spawned = this.spawning.then(() =>
+      startDownload(this.me, ask.receiver, ask.name, ask.receiver, false, { start }, name)
+    );
+    this.spawning = spawned.catch(() => {});
+    await spawned;
   }
 
   /** Workers silent too long have gone; requests waiting too long are told to try again later. */
