@@ -378,6 +378,14 @@ export class ReferencePeer {
     return encode([1, this.name, ints(this.sign(new TextEncoder().encode(target + router))), target]);
   }
 
+  /** Reaches indirect node `target` through its router at 127.0.0.1:`port`, as Hyperdrive's init_routed does. */
+  async dialThrough(router: string, port: number, target: string, keyOf: KeyOf): Promise<RefLink> {
+    const t = tcpTransport(await Deno.connect({ hostname: "127.0.0.1", port }));
+    this.closers.push(() => t.close());
+    await t.sendFrame(this.routingRequest(target, router));
+    return await this.initiate(t, keyOf(target)!);
+  }
+
   // ---------------------------------------------------------------- as a Hyperdrive router
 
   /**

@@ -7,9 +7,9 @@
  * connection at once when the answer is Rejected.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { decode } from "@msgpack/msgpack";
+import { decode, encode } from "@msgpack/msgpack";
 import { bootNet, type Net } from "./net_helpers.ts";
-import { type KeyOf, ReferencePeer, type RefMessage } from "./reference_peer.ts";
+import { encodeRequest, type KeyOf, ReferencePeer, type RefMessage } from "./reference_peer.ts";
 import { injectJson, startChain, waitFor } from "../runtime/testing.ts";
 
 const NU = "netuser:netuser:test.os";
@@ -21,10 +21,11 @@ const answerTo = (ref: ReferencePeer, id: bigint): unknown => {
 };
 const printed = (net: Net, node: string, re: RegExp) => net.nodes[node].lines.some((l) => re.test(l));
 
-Deno.test("routing: a hyperdeno indirect node asks its reference router with proxy_request and is reached through it", async () => {
+Deno.test("routing: a hyperdeno indirect node asks its reference router with proxy_request, is reached through it, and takes ConnectionRequests only from it", async () => {
   const chain = await startChain();
   const ref = await ReferencePeer.listening(chain, "ref.dev");
   let net: Net | null = null;
+  let evil: ReferencePeer | null = null;
   try {
     const keyOf: KeyOf = (n) => net?.nodes["b.dev"].net?.keyOf(n) ?? null;
     ref.serveAsRouter(keyOf);
@@ -43,7 +44,29 @@ Deno.test("routing: a hyperdeno indirect node asks its reference router with pro
     const id = await ref.askToConnect("c.dev", "b.dev");
     await waitFor("c.dev's Rejected", () => answerTo(ref, id) !== undefined);
     assertEquals(answerTo(ref, id), { Rejected: "b.dev" });
+
+    // Another node reaches c.dev through its router and sends what only routers and the chain may: refused, unanswered.
+    evil = await ReferencePeer.listening(chain, "evil.dev");
+    await waitFor("evil.dev known", () => ["b.dev", "c.dev"].every((n) => net!.nodes[n].net!.hns.has("evil.dev")));
+    const link = await evil.dialThrough("ref.dev", ref.port, "c.dev", keyOf);
+    const netOf = (n: string) => `${n}@net:distro:sys`;
+    const update = ["c.dev", "0x" + "00".repeat(32), ["127.0.0.1"], { tcp: 1 }, []];
+    for (const body of [{ ConnectionRequest: "b.dev" }, { HnsUpdate: update }]) {
+      await link.send(encodeRequest(1n, netOf("evil.dev"), netOf("c.dev"), encode(body)));
+    }
+    await waitFor(
+      "c.dev's refusals",
+      () =>
+        printed(net!, "c.dev", /refused ConnectionRequest from evil\.dev: it is not one of our routers/) &&
+        printed(net!, "c.dev", /refused HnsUpdate from evil\.dev/),
+    );
+    assert(
+      !net.nodes["c.dev"].lines.some((l) => l.includes("evil.dev\x1b[0m: ")),
+      "nothing of it is printed as a hello",
+    );
+    assertEquals(net.nodes["c.dev"].net!.hns.get("c.dev")!.ports, {}, "c.dev's registry is the chain's");
   } finally {
+    evil?.close();
     ref.close();
     await net?.close();
     await chain.stop();
