@@ -5,7 +5,7 @@
  * and no fresh install the UI built last time (ui/dist/) is used, said in one line.
  */
 import { isFile } from "../runtime/fs.ts";
-import { UsageError } from "./flags.ts";
+import { BuildFailed } from "../runtime/errors.ts";
 
 /** Written into ui/node_modules/ after an install: the hash of the package.json and lockfile it installed. */
 const STAMP = "node_modules/.hyperdeno-installed";
@@ -58,7 +58,7 @@ export async function installUi(dir: string, say: (line: string) => void): Promi
   const out = await npm(ui, [ci ? "ci" : "install", "--prefer-offline", "--no-audit", "--no-fund"]);
   const dist = isFile(`${ui}/dist/index.html`);
   if (!out) {
-    if (!dist) throw new UsageError(`${NO_NPM}, or build with --no-ui`);
+    if (!dist) throw new BuildFailed(`${NO_NPM}, or build with --no-ui`);
     say(`ui: ${NO_NPM}; using the UI built before, ui/dist/`);
     return false;
   }
@@ -67,12 +67,12 @@ export async function installUi(dir: string, say: (line: string) => void): Promi
     const offline = OFFLINE.exec(err)?.[1];
     if (offline) {
       const why = `npm cannot reach its registry (${offline})`;
-      if (!dist) throw new UsageError(`ui: ${why} and no UI was built before (ui/dist/): connect and build again`);
+      if (!dist) throw new BuildFailed(`ui: ${why} and no UI was built before (ui/dist/): connect and build again`);
       say(`ui: ${why}; using the UI built before, ui/dist/ (connect and build again to rebuild it)`);
       return false;
     }
     console.error(err.trimEnd());
-    throw new UsageError(`ui: npm ${ci ? "ci" : "install"} failed (above): fix ui/package.json and build again`);
+    throw new BuildFailed(`ui: npm ${ci ? "ci" : "install"} failed (above): fix ui/package.json and build again`);
   }
   Deno.writeTextFileSync(`${ui}/${STAMP}`, await installHash(ui));
   return true;
@@ -83,14 +83,14 @@ export async function buildUi(dir: string, say: (line: string) => void) {
   const ui = `${dir}/ui`;
   say("ui: npm run build (ui/dist/)");
   const out = await npm(ui, ["run", "build"]);
-  if (!out) throw new UsageError(NO_NPM);
+  if (!out) throw new BuildFailed(NO_NPM);
   if (!out.success) {
     const dec = new TextDecoder();
     console.error(`${dec.decode(out.stdout)}${dec.decode(out.stderr)}`.trimEnd());
-    throw new UsageError("ui: npm run build failed (its errors above): fix ui/ and build again");
+    throw new BuildFailed("ui: npm run build failed (its errors above): fix ui/ and build again");
   }
   if (!isFile(`${ui}/dist/index.html`)) {
-    throw new UsageError("ui: npm run build wrote no ui/dist/index.html: its build must put the UI in ui/dist/");
+    throw new BuildFailed("ui: npm run build wrote no ui/dist/index.html: its build must put the UI in ui/dist/");
   }
 }
 
