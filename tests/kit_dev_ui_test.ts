@@ -82,7 +82,7 @@ Deno.test("dev-ui refuses a package without ui/package.json, saying what to do i
   const made = new PipedProcess(Deno.execPath(), [...RUN_FLAGS, "new", `${dir}/plain`, "--plain-ui"]);
   assertEquals((await made.exited()).code, 0);
   const dev = new PipedProcess(Deno.execPath(), [...RUN_FLAGS, "dev-ui", `${dir}/plain`]);
-  assertEquals((await dev.exited()).code, 1);
+  assertEquals((await dev.exited()).code, 2);
   assertMatch(dev.output, /has no ui\/package\.json: dev-ui serves a Vite UI, as `hyperdeno new --ui` makes/);
   assertEquals(dev.output.trim().split("\n").length, 1, dev.output);
   await Deno.remove(dir, { recursive: true });
