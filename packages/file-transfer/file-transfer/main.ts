@@ -92,6 +92,7 @@ export default async function init(_our: string) {
           const refused = await downloadRefusal(me.node, d.target, cleanName(d.name), Boolean(d.overwrite), drive);
           if (refused) return answer({ Download: { Err: refused } });
           const t = downloads.request(d.target, d.name, Boolean(d.overwrite), chunk);
+          await save(); // acknowledged once a restart would resume it
           return answer({ Download: { Ok: null }, transfer: t.id });
         }
         // A peer's worker asks us to serve a file.
@@ -136,6 +137,7 @@ export default async function init(_our: string) {
         }
         const name = cleanName((arg as { name: string }).name);
         downloads.request(`${msg.source.node}@${msg.source.process}`, name, false);
+        await save();
         return answer({ PushOffer: { Ok: null } });
       }
       case "Allow":
@@ -145,7 +147,7 @@ export default async function init(_our: string) {
         if (!isPermission(action)) return answer({ Err: `action must be list, download or push, not ${action}` });
         if (typeof node !== "string" || !NODE.test(node)) return answer({ Err: `not a node name: ${node}` });
         change(allow, node, action, kind === "Allow");
-        save();
+        await save();
         return answer({ AllowList: allow });
       }
       case "AllowList":
@@ -155,11 +157,12 @@ export default async function init(_our: string) {
       case "Resume":
         if (!local) return;
         return answer({ Resumed: downloads.resume((arg as { id?: string } | null)?.id) });
-      case "Cancel":
+      case "Cancel": {
         if (!local) return;
-        return answer(
-          downloads.cancel(String((arg as { id?: string } | null)?.id)) ? "Ok" : { Err: "no such transfer" },
-        );
+        const cancelled = downloads.cancel(String((arg as { id?: string } | null)?.id));
+        if (cancelled) await save();
+        return answer(cancelled ? "Ok" : { Err: "no such transfer" });
+      }
       default:
         if (msg.expectsResponse() !== null) answer({ Err: `unknown request ${JSON.stringify(body).slice(0, 80)}` });
     }
@@ -240,25 +243,28 @@ function loadState(): Saved {
   }
 }
 
-/** Saves what `snapshot` gives, one write at a time, the latest last. */
-function saver(snapshot: () => Saved): () => void {
-  let writing = false;
-  let again = false;
-  const run = async () => {
-    writing = true;
-    do {
-      again = false;
-      try {
-        await setState(new TextEncoder().encode(JSON.stringify(snapshot())));
-      } catch (e) {
-        println(`could not save the transfers (${(e as Error).message}): they will not resume after a restart`);
-      }
-    } while (again);
-    writing = false;
+/**
+ * Saves what `snapshot` gives, one write at a time, the latest last. Each call
+ * resolves once a write begun after it is on disk (calls made while one is
+ * being written share the next), so an answer sent after it survives kill -9.
+ */
+function saver(snapshot: () => Saved): () => Promise<void> {
+  let writing: Promise<void> | null = null;
+  let next: Promise<void> | null = null;
+  const write = (): Promise<void> => {
+    const w = setState(new TextEncoder().encode(JSON.stringify(snapshot()))).catch((e) => {
+      println(`could not save the transfers (${(e as Error).message}): they will not resume after a restart`);
+    });
+    writing = w;
+    w.then(() => writing === w && (writing = null));
+    return w;
   };
   return () => {
-    if (writing) again = true;
-    else void run();
+    if (!writing) return write();
+    return next ??= writing.then(() => {
+      next = null;
+      return write();
+    });
   };
 }
 
