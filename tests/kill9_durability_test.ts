@@ -3,11 +3,11 @@
  * their own, their whole process group SIGKILLed at seeded random moments
  * during writes, installs and a 300 MiB download, then booted again on the
  * same home. KILL9_ROUNDS=20 runs the issue's count of each (the everyday
- * suite runs fewer); KILL9_SEED replays a failure; KILL9_ONLY=storage|install|ft-ack|download runs one.
+ * suite runs fewer); KILL9_SEED replays a failure; KILL9_ONLY=storage|interrupted-write|install|ft-ack|download runs one.
  */
 import { startChain } from "../runtime/testing.ts";
 import { roundsWanted } from "./kill9_helpers.ts";
-import { storageRounds } from "./kill9_storage.ts";
+import { interruptedWriteRound, storageRounds } from "./kill9_storage.ts";
 import { installRounds } from "./kill9_install.ts";
 import { downloadRounds } from "./kill9_download.ts";
 import { acknowledgedRounds } from "./kill9_ft_ack.ts";
@@ -29,6 +29,11 @@ Deno.test("kill -9 of a node's whole process group loses no acknowledged write a
     if (!only || only === "storage") {
       await t.step("VFS, KV and SQLite writes: every acknowledged record is back, none torn", async () => {
         summary("storage", await storageRounds(chain, roundsWanted(3)));
+      });
+    }
+    if (!only || only === "interrupted-write") {
+      await t.step("a whole-file Write killed half way leaves nothing the app cannot see or remove", async () => {
+        await interruptedWriteRound(chain);
       });
     }
     if (!only || only === "install") {

@@ -82,3 +82,55 @@ export function storageRounds(chain: TestChain, rounds: number): Promise<number[
     return times;
   });
 }
+
+/** Files under `home` whose path says they are a write's temporary bytes. */
+function temps(home: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    let entries: Deno.DirEntry[] = [];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch { /* gone meanwhile */ }
+    for (const e of entries) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory) walk(path);
+      else if (path.includes("vfs-tmp")) out.push(path.slice(home.length + 1));
+    }
+  };
+  walk(home);
+  return out;
+}
+
+/**
+ * A 200 MiB whole-file Write killed half way: after the boot nothing of it is
+ * left where the app cannot see it, so the folder it sees empty can be removed.
+ */
+export function interruptedWriteRound(chain: TestChain): Promise<void> {
+  return withRebooting("kill9-tidy.dev", chain, async (n) => {
+    assertEquals((await cli("build", `${FIXTURES}scribe`)).code, 0);
+    assertEquals((await cli("start-package", `${FIXTURES}scribe`, "-p", String(n.port))).code, 0);
+    let answered: unknown = null;
+    const writing = inject({ port: n.port }, SCRIBE, { Big: { mib: 200 } }, { timeout: 120 }).then(
+      (r) => answered = r,
+      () => null,
+    );
+    // The write is under way once its temporary bytes are on disk (beside the file, or in the runtime's own folder).
+    const where = [`${n.home}/vfs/scribe:test.os/big/pending`, `${n.home}/kernel/vfs-tmp`];
+    await waitFor("the write to begin", () => {
+      if (answered) throw new Error(`the write ended before it was seen: ${JSON.stringify(answered)}`);
+      return where.some((d) => {
+        try {
+          return [...Deno.readDirSync(d)].some((e) => e.name.includes("vfs-tmp") || d.endsWith("vfs-tmp"));
+        } catch {
+          return false;
+        }
+      });
+    }, 60_000);
+    await n.crash();
+    await writing;
+    await n.boot();
+    const tidy = await askRunning<{ listed: string[]; removed: true | string }>(n.port, SCRIBE, { Tidy: null });
+    assertEquals(tidy, { listed: [], removed: true }, "the app removes the folder it sees empty");
+    assertEquals(temps(n.home), [], "a killed write's bytes are gone after the boot");
+  });
+}
