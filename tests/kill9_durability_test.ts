@@ -43,7 +43,7 @@ Deno.test("kill -9 of a node's whole process group loses no acknowledged write a
     }
     if (!only || only === "ft-ack") {
       await t.step("Kino Files: a download, an allow or a cancel it answered survives a kill right after", async () => {
-        await acknowledgedRounds(chain, roundsWanted(3));
+        summary("acknowledgements", await acknowledgedRounds(chain, roundsWanted(3)));
       });
     }
     if (!only || only === "download") {

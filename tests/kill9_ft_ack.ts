@@ -13,15 +13,17 @@ import { injectJson, registerOnChain, type TestChain } from "../runtime/testing.
 import type { AllowList, TransferView } from "../packages/file-transfer/api/types.ts";
 import { askRunning, withRebooting } from "./kill9_helpers.ts";
 
-export async function acknowledgedRounds(chain: TestChain, rounds: number) {
+export async function acknowledgedRounds(chain: TestChain, rounds: number): Promise<number[]> {
   const provider = "kill9-absent.dev";
   await registerOnChain(chain, provider, crypto.getRandomValues(new Uint8Array(32)));
+  const times: number[] = [];
   await withRebooting("kill9-acker.dev", chain, async (n) => {
     const at = { port: n.port };
     assertEquals((await cli("build", FT_PKG)).code, 0);
     assertEquals((await cli("start-package", FT_PKG, "-p", String(n.port))).code, 0);
     const expected = { downloads: new Map<string, string>(), allowed: [] as string[] };
     for (let round = 0; round < rounds; round++) {
+      const t0 = performance.now();
       // Each round one of the three, and the kill the moment its answer is here.
       const kind = ["download", "allow", "cancel"][round % 3];
       if (kind === "download") {
@@ -56,6 +58,8 @@ export async function acknowledgedRounds(chain: TestChain, rounds: number) {
         [...expected.allowed].sort(),
         `round ${round} (${kind}): the allow-list`,
       );
+      times.push(performance.now() - t0);
     }
   });
+  return times;
 }

@@ -49,7 +49,7 @@ export default async function init(_our: string) {
 
   const saved = loadState();
   const allow: AllowList = { ...defaultAllowList(), ...saved.allow };
-  const save = saver(() => ({ allow, transfers: transfers.saved() }));
+  const { save, onDisk } = saver(() => ({ allow, transfers: transfers.saved() }));
   const transfers = new Transfers(save);
   transfers.load(saved.transfers ?? []);
   const downloads = new Downloads(me, transfers);
@@ -92,7 +92,7 @@ export default async function init(_our: string) {
           const refused = await downloadRefusal(me.node, d.target, cleanName(d.name), Boolean(d.overwrite), drive);
           if (refused) return answer({ Download: { Err: refused } });
           const t = downloads.request(d.target, d.name, Boolean(d.overwrite), chunk);
-          await save(); // acknowledged once a restart would resume it
+          await onDisk(); // acknowledged once a restart would resume it
           return answer({ Download: { Ok: null }, transfer: t.id });
         }
         // A peer's worker asks us to serve a file.
@@ -137,7 +137,7 @@ export default async function init(_our: string) {
         }
         const name = cleanName((arg as { name: string }).name);
         downloads.request(`${msg.source.node}@${msg.source.process}`, name, false);
-        await save();
+        await onDisk();
         return answer({ PushOffer: { Ok: null } });
       }
       case "Allow":
@@ -147,7 +147,8 @@ export default async function init(_our: string) {
         if (!isPermission(action)) return answer({ Err: `action must be list, download or push, not ${action}` });
         if (typeof node !== "string" || !NODE.test(node)) return answer({ Err: `not a node name: ${node}` });
         change(allow, node, action, kind === "Allow");
-        await save();
+        save();
+        await onDisk();
         return answer({ AllowList: allow });
       }
       case "AllowList":
@@ -160,7 +161,7 @@ export default async function init(_our: string) {
       case "Cancel": {
         if (!local) return;
         const cancelled = downloads.cancel(String((arg as { id?: string } | null)?.id));
-        if (cancelled) await save();
+        await onDisk();
         return answer(cancelled ? "Ok" : { Err: "no such transfer" });
       }
       default:
@@ -244,12 +245,13 @@ function loadState(): Saved {
 }
 
 /**
- * Saves what `snapshot` gives, one write at a time, the latest last. Each call
- * resolves once a write begun after it is on disk (calls made while one is
- * being written share the next), so an answer sent after it survives kill -9.
+ * Saves what `snapshot` gives, one write at a time, the latest last: `save`
+ * after each change; `onDisk` resolves once every change saved so far is
+ * written and fsynced, so an answer sent after it survives kill -9.
  */
-function saver(snapshot: () => Saved): () => Promise<void> {
+function saver(snapshot: () => Saved): { save: () => void; onDisk: () => Promise<void> } {
   let writing: Promise<void> | null = null;
+  /** The write after the running one: it takes its snapshot when it starts, so it covers every save meanwhile. */
   let next: Promise<void> | null = null;
   const write = (): Promise<void> => {
     const w = setState(new TextEncoder().encode(JSON.stringify(snapshot()))).catch((e) => {
@@ -259,12 +261,15 @@ function saver(snapshot: () => Saved): () => Promise<void> {
     w.then(() => writing === w && (writing = null));
     return w;
   };
-  return () => {
-    if (!writing) return write();
-    return next ??= writing.then(() => {
-      next = null;
-      return write();
-    });
+  return {
+    save: () => {
+      if (!writing) return void write();
+      next ??= writing.then(() => {
+        next = null;
+        return write();
+      });
+    },
+    onDisk: () => next ?? writing ?? Promise.resolve(),
   };
 }
 
