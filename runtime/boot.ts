@@ -9,6 +9,7 @@ import { SANDBOX_MODES, type SandboxMode } from "./kernel/sandbox.ts";
 import { readJsonSync, removeStaleTemps, writeFileAtomicSync } from "./kernel/persist.ts";
 import { buildPackage, processDirs } from "./packages/build.ts";
 import {
+  finishInstalls,
   installDurably,
   installPackage,
   type InstallResult,
@@ -161,8 +162,9 @@ export class Node {
       kernel.registerModule(m);
     }
 
-    recoverPkgDrives(home);
+    const interrupted = recoverPkgDrives(home);
     kernel.processes.load();
+    await finishInstalls(kernel, interrupted);
     const firstBoot = kernel.processes.ids().length === 0;
     kernel.bootPersisted();
     await installDistro(kernel, firstBoot);

@@ -47,9 +47,9 @@ export interface Injected {
   error?: string;
 }
 
-/** Sends a message the way `inject-message` does: over the node's HTTP port. */
+/** Sends a message the way `inject-message` does: over the node's HTTP port (a node in this process or another). */
 export async function inject(
-  node: Node,
+  node: Pick<Node, "port">,
   process: string,
   body: unknown,
   opts: { timeout?: number | null; blob?: Uint8Array; nodeName?: string } = {},
@@ -69,7 +69,12 @@ export async function inject(
 }
 
 /** Sends `body` as JSON and parses the JSON answer. */
-export async function injectJson<T = unknown>(node: Node, process: string, body: unknown, timeout = 10): Promise<T> {
+export async function injectJson<T = unknown>(
+  node: Pick<Node, "port">,
+  process: string,
+  body: unknown,
+  timeout = 10,
+): Promise<T> {
   const r = await inject(node, process, JSON.stringify(body), { timeout });
   if (r.status !== 200) throw new Error(`inject to ${process} failed: ${r.status} ${r.error}`);
   return JSON.parse(r.body!) as T;

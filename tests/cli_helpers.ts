@@ -18,7 +18,7 @@ export async function cli(...args: string[]): Promise<{ code: number; out: strin
 
 /** A command whose stdin is a pipe we type into and whose output we read as it comes. */
 export class PipedProcess {
-  private child: Deno.ChildProcess;
+  protected child: Deno.ChildProcess;
   private writer: WritableStreamDefaultWriter<Uint8Array>;
   output = "";
   private done: Promise<void>;

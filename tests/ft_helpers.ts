@@ -37,7 +37,7 @@ export async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
 
 /** Starts a download the way the JSON API does; resolves with the transfer id. */
 export async function download(
-  node: TestNode,
+  node: Pick<TestNode, "port">,
   name: string,
   from: string,
   opts: { overwrite?: boolean; process?: string; chunk?: number } = {},
@@ -55,11 +55,11 @@ export async function download(
   return r.transfer!;
 }
 
-export async function transfers(node: TestNode, process = FT): Promise<TransferView[]> {
+export async function transfers(node: Pick<TestNode, "port">, process = FT): Promise<TransferView[]> {
   return (await injectJson<{ Transfers: TransferView[] }>(node, process, "Transfers")).Transfers;
 }
 
-export async function transfer(node: TestNode, id: string, process = FT): Promise<TransferView> {
+export async function transfer(node: Pick<TestNode, "port">, id: string, process = FT): Promise<TransferView> {
   const t = (await transfers(node, process)).find((t) => t.id === id);
   if (!t) throw new Error(`no transfer ${id}`);
   return t;
@@ -67,7 +67,7 @@ export async function transfer(node: TestNode, id: string, process = FT): Promis
 
 /** Waits until transfer `id` reaches one of `statuses`; returns it. */
 export async function until(
-  node: TestNode,
+  node: Pick<TestNode, "port">,
   id: string,
   statuses: TransferView["status"][],
   ms = 30_000,

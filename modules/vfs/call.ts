@@ -24,6 +24,8 @@ export interface Vfs {
   readonly files: OpenFiles;
   readonly zip: ZipUnpacker;
   readonly hashes: Hashes;
+  /** The runtime's folder for whole-file writes under way (emptied at boot: what a crash left there is garbage). */
+  readonly scratch: string;
   /** Refuses a path any of whose existing parts is a symlink. */
   noSymlinks(p: VfsPath): Promise<void>;
   /** The file `source` holds open at `p`, opened now if it holds none. */

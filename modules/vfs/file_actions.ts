@@ -4,15 +4,40 @@ import { readWhole, writeAll } from "./file_io.ts";
 import { VfsFailure } from "./failure.ts";
 import { fileType, needBytes, ok, type VfsActionHandler } from "./call.ts";
 
+/**
+ * Whole-file writes replace atomically: the bytes go to a file of the
+ * runtime's scratch folder, renamed over the target, so a crash leaves the old
+ * file or the new one, and half-written bytes only where the next boot clears
+ * them (never beside the file, where a folder the app sees empty would not
+ * go). A drive on another filesystem gets its temporary file beside the
+ * target (ReadDir hides it).
+ */
+async function writeReplacing(scratch: string, host: string, bytes: Uint8Array) {
+  const id = crypto.randomUUID().slice(0, 8);
+  let tmp = `${scratch}/${id}`;
+  try {
+    await Deno.writeFile(tmp, bytes);
+    try {
+      await Deno.rename(tmp, host);
+    } catch (e) {
+      if (!/cross-device|os error 18/i.test(String(e))) throw e;
+      await Deno.remove(tmp);
+      tmp = `${host}.vfs-tmp-${id}`;
+      await Deno.writeFile(tmp, bytes);
+      await Deno.rename(tmp, host);
+    }
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
 export const FILE_ACTIONS: Record<string, VfsActionHandler> = {
   Write: async (vfs, c) => {
     const { source, p, host } = c;
     const bytes = needBytes(c);
     await vfs.noSymlinks(p);
-    // Whole-file writes replace atomically: a crash leaves the old file or the new one.
-    const tmp = `${host}.vfs-tmp-${crypto.randomUUID().slice(0, 8)}`;
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, host);
+    await writeReplacing(vfs.scratch, host, bytes);
     vfs.files.close(source, p.path);
     return ok();
   },

@@ -72,10 +72,19 @@ export class VfsModule implements RuntimeModule, Vfs {
   readonly zip: ZipUnpacker;
   /** SHA-256 off the kernel's thread, and the running hashes of files written in order. */
   readonly hashes: Hashes;
+  readonly scratch: string;
 
   constructor(private k: KernelHandle) {
     this.root = `${k.home}/vfs`;
     Deno.mkdirSync(this.root, { recursive: true });
+    // Nothing writes yet: whatever is there is from a run that was killed mid-write.
+    this.scratch = `${k.home}/kernel/vfs-tmp`;
+    try {
+      Deno.removeSync(this.scratch, { recursive: true });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    Deno.mkdirSync(this.scratch, { recursive: true });
     this.zip = new ZipUnpacker(this.root);
     this.hashes = new Hashes();
   }

@@ -49,7 +49,7 @@ export default async function init(_our: string) {
 
   const saved = loadState();
   const allow: AllowList = { ...defaultAllowList(), ...saved.allow };
-  const save = saver(() => ({ allow, transfers: transfers.saved() }));
+  const { save, onDisk } = saver(() => ({ allow, transfers: transfers.saved() }));
   const transfers = new Transfers(save);
   transfers.load(saved.transfers ?? []);
   const downloads = new Downloads(me, transfers);
@@ -95,6 +95,7 @@ export default async function init(_our: string) {
           const refused = await downloadRefusal(me.node, d.target, cleanName(d.name), Boolean(d.overwrite), drive);
           if (refused) return answer({ Download: { Err: refused } });
           const t = downloads.request(d.target, d.name, Boolean(d.overwrite), chunk);
+          await onDisk(); // acknowledged once a restart would resume it
           return answer({ Download: { Ok: null }, transfer: t.id });
         }
         // A peer's worker asks us to serve a file.
@@ -169,6 +170,7 @@ export default async function init(_our: string) {
         } catch (e) {
           return answer({ PushOffer: { Err: `${me.node}: ${(e as Error).message}` } });
         }
+        await onDisk();
         return answer({ PushOffer: { Ok: null } });
       }
       case "Allow":
@@ -179,6 +181,7 @@ export default async function init(_our: string) {
         if (typeof node !== "string" || !NODE.test(node)) return answer({ Err: `not a node name: ${node}` });
         change(allow, node, action, kind === "Allow");
         save();
+        await onDisk();
         return answer({ AllowList: allow });
       }
       case "AllowList":
@@ -188,11 +191,12 @@ export default async function init(_our: string) {
       case "Resume":
         if (!local) return;
         return answer({ Resumed: downloads.resume((arg as { id?: string } | null)?.id) });
-      case "Cancel":
+      case "Cancel": {
         if (!local) return;
-        return answer(
-          downloads.cancel(String((arg as { id?: string } | null)?.id)) ? "Ok" : { Err: "no such transfer" },
-        );
+        const cancelled = downloads.cancel(String((arg as { id?: string } | null)?.id));
+        await onDisk();
+        return answer(cancelled ? "Ok" : { Err: "no such transfer" });
+      }
       default:
         if (msg.expectsResponse() !== null) answer({ Err: `unknown request ${JSON.stringify(body).slice(0, 80)}` });
     }
@@ -277,25 +281,32 @@ function loadState(): Saved {
   }
 }
 
-/** Saves what `snapshot` gives, one write at a time, the latest last. */
-function saver(snapshot: () => Saved): () => void {
-  let writing = false;
-  let again = false;
-  const run = async () => {
-    writing = true;
-    do {
-      again = false;
-      try {
-        await setState(new TextEncoder().encode(JSON.stringify(snapshot())));
-      } catch (e) {
-        println(`could not save the transfers (${(e as Error).message}): they will not resume after a restart`);
-      }
-    } while (again);
-    writing = false;
+/**
+ * Saves what `snapshot` gives, one write at a time, the latest last: `save`
+ * after each change; `onDisk` resolves once every change saved so far is
+ * written and fsynced, so an answer sent after it survives kill -9.
+ */
+function saver(snapshot: () => Saved): { save: () => void; onDisk: () => Promise<void> } {
+  let writing: Promise<void> | null = null;
+  /** The write after the running one: it takes its snapshot when it starts, so it covers every save meanwhile. */
+  let next: Promise<void> | null = null;
+  const write = (): Promise<void> => {
+    const w = setState(new TextEncoder().encode(JSON.stringify(snapshot()))).catch((e) => {
+      println(`could not save the transfers (${(e as Error).message}): they will not resume after a restart`);
+    });
+    writing = w;
+    w.then(() => writing === w && (writing = null));
+    return w;
   };
-  return () => {
-    if (writing) again = true;
-    else void run();
+  return {
+    save: () => {
+      if (!writing) return void write();
+      next ??= writing.then(() => {
+        next = null;
+        return write();
+      });
+    },
+    onDisk: () => next ?? writing ?? Promise.resolve(),
   };
 }
 
