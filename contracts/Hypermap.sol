@@ -11,9 +11,11 @@ import {HyperAccount} from "./HyperAccount.sol";
  * against the real ABI reads this one unchanged. Writes follow Hypermap's model too: only an entry's token-bound
  * account (TBA) may mint under it or write its notes, and an owner acts through its TBA's execute().
  *
- * Left out (HNS does not need them): ERC-721 (tokens, Transfer/Approval, transfers), ERC-6551's registry and
- * counterfactual addresses (a TBA here is a CREATE2 child of this contract, salt = its namehash), upgrades, roles,
- * and genes beyond recording one and emitting Gene (a gene does not choose the TBA code of descendants).
+ * Of ERC-721, only transferFrom (token id = the namehash, as the real one): on a dev chain a fake name moves to the
+ * account of the node that boots it next. Left out (HNS does not need them): the rest of ERC-721 (balances,
+ * approvals, safe transfers, metadata), ERC-6551's registry and counterfactual addresses (a TBA here is a CREATE2
+ * child of this contract, salt = its namehash), upgrades, roles, and genes beyond recording one and emitting Gene (a
+ * gene does not choose the TBA code of descendants).
  *
  * Installed with anvil_setCode, so no constructor runs: the one piece of setup is initialize(admin), once.
  */
@@ -30,6 +32,7 @@ contract Hypermap {
     event Fact(bytes32 indexed parenthash, bytes32 indexed facthash, bytes indexed labelhash, bytes label, bytes data);
     event Gene(bytes32 indexed entry, address indexed gene);
     event Zero(address indexed zeroTba);
+    event Transfer(address indexed from, address indexed to, uint256 indexed tokenId);
 
     error NotParent();
     error NameAlreadyExists();
@@ -39,6 +42,7 @@ contract Hypermap {
     error FactAlreadyExists();
     error GeneAlreadySet();
     error AlreadyInitialized();
+    error NotOwner();
 
     mapping(bytes32 => Entry) private entries;
     mapping(address => bytes32) private entryOfTba;
@@ -95,6 +99,14 @@ contract Hypermap {
         if (entries[entry].gene != address(0)) revert GeneAlreadySet();
         entries[entry].gene = _gene;
         emit Gene(entry, _gene);
+    }
+
+    /** ERC-721's transferFrom, by the name's owner itself (there are no approvals): `to` owns it and its TBA from now. */
+    function transferFrom(address from, address to, uint256 tokenId) external {
+        Entry storage e = entries[bytes32(tokenId)];
+        if (e.tba == address(0) || e.owner != from || msg.sender != from || to == address(0)) revert NotOwner();
+        e.owner = to;
+        emit Transfer(from, to, tokenId);
     }
 
     /** A name: (its TBA, its owner, empty); a note or fact: (0, 0, its bytes); nothing: (0, 0, empty). */
