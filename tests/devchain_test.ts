@@ -2,10 +2,10 @@
  * Dev-chain names belong to their nodes: a fake node's name is owned by its own account, so account #0 (unlocked
  * for anyone who reaches the chain's RPC) cannot rewrite its notes; a second boot of a running node's name is
  * refused and leaves nothing behind; a --persist home boots again as the owner; two nodes that find no chain agree
- * on which one started it; fake-net's refusals name its own flags.
+ * on which one started it; fake-net's refusals name its own flags; a connection cut on our side is told in plain words.
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "./assert.ts";
-import { cli, freePort, NodeProcess } from "./cli_helpers.ts";
+import { freePort, NodeProcess, RUN_FLAGS } from "./cli_helpers.ts";
 import { bootNet } from "./net_helpers.ts";
 import {
   bootNode,
@@ -178,12 +178,25 @@ Deno.test("boot: a boot refused for a busy port leaves no home and binds no name
   }
 });
 
+/** fake-net expected to refuse: one that boots nodes instead is stopped after a minute (and the test fails). */
+async function fakeNet(...args: string[]) {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [...RUN_FLAGS, "fake-net", ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const d = new TextDecoder();
+  return { code: r.code, out: d.decode(r.stdout), err: d.decode(r.stderr) };
+}
+
 Deno.test("fake-net: a busy port or a name held by a running node is refused naming fake-net's own flags", async () => {
   const chain = await startChain();
   const holder = await bootNode({ name: "fake2.dev", network: { chainPort: chain.port } });
   const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
-    const held = await cli("fake-net", "-c", String(chain.port), "-p", String(freePort()));
+    const held = await fakeNet("-c", String(chain.port), "-p", String(freePort()));
     assertEquals(held.code, 1, held.err);
     assertMatch(
       held.err,
@@ -192,7 +205,7 @@ Deno.test("fake-net: a busy port or a name held by a running node is refused nam
       ),
     );
     const port = (busy.addr as Deno.NetAddr).port;
-    const taken = await cli("fake-net", "-c", String(chain.port), "-p", String(port));
+    const taken = await fakeNet("-c", String(chain.port), "-p", String(port));
     assertEquals(taken.code, 1, taken.err);
     assertMatch(
       taken.err,
@@ -204,4 +217,33 @@ Deno.test("fake-net: a busy port or a name held by a running node is refused nam
     await removeHome(holder);
     await chain.stop();
   }
+});
+
+Deno.test("net: a connection cut by its handshake deadline or by shutdown is told in plain words, not Deno's", async () => {
+  const chain = await startChain();
+  const n = await bootNode({ name: "cut.dev", verbosity: 2, network: { chainPort: chain.port } });
+  const conns: Deno.TcpConn[] = [];
+  try {
+    conns.push(await Deno.connect({ hostname: "127.0.0.1", port: n.net!.tcpPort }));
+    const cut = /net: refused a connection from tcp:127\.0\.0\.1:\d+: the connection was closed on this side/;
+    await waitFor(
+      "the handshake deadline to cut the silent connection",
+      () => n.lines.some((l) => cut.test(l)),
+      30_000,
+    );
+    // One more, mid-frame, for shutdown to cut.
+    conns.push(await Deno.connect({ hostname: "127.0.0.1", port: n.net!.tcpPort }));
+    await conns[1].write(new Uint8Array([0, 32]));
+  } finally {
+    await n.shutdown();
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+    await removeHome(n);
+    await chain.stop();
+  }
+  const raw = n.lines.filter((l) => /operation canceled|Bad resource ID/i.test(l));
+  assertEquals(raw, [], n.lines.join("\n"));
 });
