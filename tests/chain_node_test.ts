@@ -12,17 +12,19 @@ import {
   registerTestName,
   removeHome,
   startChain,
+  testOwner,
   waitFor,
 } from "../runtime/testing.ts";
 import { bootNet } from "./net_helpers.ts";
 import { FIXTURES } from "./helpers.ts";
 import { NodeProcess } from "./cli_helpers.ts";
 import { freePort } from "./cli_helpers.ts";
-import { HomeInUse } from "../runtime/errors.ts";
+import { HomeInUse, RegistrationError } from "../runtime/errors.ts";
 import { HYPERMAP, hypermapAbi, namehash } from "../chain/hypermap.ts";
 import { NOTE_TOPIC } from "../chain/indexer.ts";
 import { decodeFunctionResult, encodeFunctionData } from "viem";
-import { devOwnerKey } from "../chain/dev_owner.ts";
+import { addressOf, devOwnerKey } from "../chain/dev_owner.ts";
+import { getEntry } from "../chain/deploy.ts";
 
 const NU = "netuser:netuser:test.os";
 type Call = { ok?: unknown; err?: string };
@@ -178,6 +180,21 @@ Deno.test("chain: on a chain that is not a dev chain a node registers nothing, c
       routers: [],
     });
     await waitFor("me.dev on chain", () => n!.net!.hns.get("me.dev")?.ports.tcp === n!.net!.tcpPort);
+    // A name held by another account is never taken over off the dev chain (anvil would impersonate on any chain).
+    const stranger = `0x${"77".repeat(32)}` as const;
+    await assertRejects(
+      () =>
+        registerTestName(client, {
+          name: "there.dev",
+          publicKey: new Uint8Array(32).fill(5),
+          ips: ["127.0.0.1"],
+          ports: {},
+          routers: [],
+        }, stranger),
+      RegistrationError,
+      "not a dev chain",
+    );
+    assertEquals((await getEntry(client, namehash("there.dev")))[1], addressOf(testOwner("there.dev")));
   } finally {
     if (n) {
       await n.shutdown();
