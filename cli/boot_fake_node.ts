@@ -5,6 +5,7 @@ import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { fakeNodeName, readyText } from "./first_run.ts";
 import { stoppingText } from "./stopping.ts";
 import { checkHyperdriveVersion, hyperdriveVersionFlag } from "./hyperdrive_version.ts";
+import { encodeIp } from "../chain/hypermap.ts";
 
 export const spec: CommandSpec = {
   name: "boot-fake-node",
@@ -46,6 +47,12 @@ export const spec: CommandSpec = {
     { long: "tcp-port", default: "0", value: "PORT", help: "Port for TCP links (0: any free port)" },
     { long: "ws-port", default: "0", value: "PORT", help: "Port for WebSocket links (0: any free port)" },
     { long: "routers", value: "NODES", help: "Comma-separated routers: boot an indirect node reachable through them" },
+    {
+      long: "ip",
+      default: "127.0.0.1",
+      value: "IP",
+      help: "The address this node listens on for links and publishes on chain as its ~ip (direct nodes)",
+    },
     {
       long: "sandbox",
       default: "processes",
@@ -102,6 +109,7 @@ export async function run(argv: string[]): Promise<number> {
       tcpPort: portFlag(flags["tcp-port"], "--tcp-port"),
       wsPort: portFlag(flags["ws-port"], "--ws-port"),
       routers: flags.routers ? String(flags.routers).split(",").map((r) => r.trim()).filter(Boolean) : [],
+      ip: ipFlag(String(flags.ip)),
     },
   });
   for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => stop(0));
@@ -110,6 +118,16 @@ export async function run(argv: string[]): Promise<number> {
   // stdin closed (a pipe ended): keep serving until a signal stops the node.
   await new Promise(() => {});
   return 0;
+}
+
+/** An address the ~ip note can hold (IPv4 or IPv6). */
+function ipFlag(ip: string): string {
+  try {
+    encodeIp(ip);
+  } catch {
+    throw new UsageError(`--ip must be an IPv4 or IPv6 address such as 10.0.0.2: ${ip}`);
+  }
+  return ip;
 }
 
 function rpcFlag(url: string): string {

@@ -10,6 +10,7 @@ import { readPackageDir } from "./package_dir.ts";
 import { absolutePath, resolveApis } from "./api_files.ts";
 import { zipPkg } from "./pkg_zip.ts";
 import { isFile as exists } from "../runtime/fs.ts";
+import { buildNpmUi, hasNpmUi } from "./vite_ui.ts";
 
 export const BUILD_FLAGS: CommandSpec["flags"] = [
   { long: "no-ui", bool: true, help: "If set, do NOT build the web UI for the process; no-op if passed with UI_ONLY" },
@@ -107,6 +108,9 @@ export async function buildWithFlags(rawDir: string, flags: Flags): Promise<stri
   // As kit's: each of --no-ui and --ui-only is a no-op when passed with the other.
   const uiOnly = Boolean(flags["ui-only"] && !flags["no-ui"]);
   const noUi = Boolean(flags["no-ui"] && !flags["ui-only"]);
+  // A UI with ui/package.json (`new --ui`) is built with npm into ui/dist/ first; copyUi then takes dist/.
+  const npmUi = !noUi && hasNpmUi(dir);
+  if (npmUi) await buildNpmUi(dir, (line) => console.log(line));
   if (!uiOnly) {
     say(
       `build: resolving APIs of ${pkg.packageId}${
@@ -136,7 +140,7 @@ export async function buildWithFlags(rawDir: string, flags: Flags): Promise<stri
     if (api) lines.push(`API pkg/api/ (${api} files)`);
   }
   if (uiOnly) copyUi(dir);
-  if (!noUi && isDir(`${dir}/ui`)) lines.push("UI pkg/ui/");
+  if (!noUi && isDir(`${dir}/ui`)) lines.push(npmUi ? "UI pkg/ui/ (from ui/dist/)" : "UI pkg/ui/");
   const zip = await zipPkg(dir, pkg.packageId);
   console.log(
     `built ${pkg.packageId} in ${Math.round(performance.now() - t)} ms: ${lines.filter(Boolean).join("; ")}\n` +

@@ -8,6 +8,7 @@ import {
   LANGUAGES,
   templateExists,
   TEMPLATES,
+  type UiKind,
 } from "./templates.ts";
 
 export const spec: CommandSpec = {
@@ -49,7 +50,16 @@ export const spec: CommandSpec = {
         TEMPLATES.join(", ")
       }, or an example app of packages/ such as ping]`,
     },
-    { long: "ui", bool: true, help: "If set, use the template with UI (chat has one)" },
+    {
+      long: "ui",
+      bool: true,
+      help: "If set, use the template with UI (chat has one): Vite + React + TypeScript in ui/, built with npm",
+    },
+    {
+      long: "plain-ui",
+      bool: true,
+      help: "If set, use the template with UI as plain static files: nothing to install, no Node.js needed",
+    },
   ],
 };
 
@@ -84,8 +94,9 @@ export async function run(argv: string[]): Promise<number> {
       }`,
     );
   }
-  if (flags.ui && !hasUiVersion(template)) {
-    throw new UsageError(`the ${template} template has no UI version; --ui works with chat`);
+  const ui: UiKind = flags["plain-ui"] ? "plain" : flags.ui ? "vite" : false;
+  if (ui && !hasUiVersion(template)) {
+    throw new UsageError(`the ${template} template has no UI version; --ui and --plain-ui work with chat`);
   }
   try {
     if ([...Deno.readDirSync(dir)].length > 0) {
@@ -95,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   const files = fillTemplate(template, {
-    ui: Boolean(flags.ui),
+    ui,
     packageName,
     publisher,
     language: language as Language,
@@ -110,8 +121,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const hasTests = [...files.keys()].includes("test/tests.toml");
   console.log(
-    `created ${dir}: ${template}${flags.ui ? " with UI" : ""} in ${language}, package ${packageName}:${publisher}\n` +
+    `created ${dir}: ${template}${
+      ui ? ` with ${ui === "vite" ? "a Vite + React UI" : "a plain UI"}` : ""
+    } in ${language}, package ${packageName}:${publisher}\n` +
       `next: hyperdeno build ${dir} && hyperdeno start-package ${dir}` +
+      (ui === "vite"
+        ? `\n      hyperdeno dev-ui ${dir}    (its UI with hot reloading, proxied to the node on 8080)`
+        : "") +
       (hasTests
         ? `\n      hyperdeno run-tests ${dir}    (its tests, in ${dir}/test/; stop fake nodes on 8080/8081 first)`
         : ""),

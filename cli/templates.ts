@@ -2,7 +2,8 @@
  * The templates `new` writes, in templates/<language>/<template>/: files whose
  * paths and text say __PACKAGE__ and __PUBLISHER__, filled in with the new
  * package's names. A template's UI version is its folder plus <template>-ui/
- * laid over it; _shared/ holds what every template has (metadata.json, a
+ * laid over it: its ui/ is the book's Vite + React + TypeScript app (package.json with its package-lock.json,
+ * built by `build` with npm), or, as `--plain-ui`, <template>-plain-ui/'s static files (nothing to install); _shared/ holds what every template has (metadata.json, a
  * .gitignore for build outputs, and its test package's metadata and tester_lib.ts). JavaScript is made from the
  * TypeScript by erasing the types (node:module's stripTypeScriptTypes), so
  * both read the same; the API in api/ stays TypeScript: it is the types
@@ -24,6 +25,9 @@ export const TEMPLATES = ["blank", "chat", "echo", "fibonacci", "file-transfer"]
 export function templateExists(name: string): boolean {
   return isDir(`${ROOT}${name}`) || examplePackage(name) !== null;
 }
+
+/** Which UI a new package gets: none, the Vite app (`--ui`), or plain static files (`--plain-ui`). */
+export type UiKind = false | "vite" | "plain";
 
 export function hasUiVersion(name: string): boolean {
   return isDir(`${ROOT}${name}-ui`);
@@ -82,7 +86,7 @@ function fillFromPackage(
 /** The new package's files: the template (with its UI overlay), the shared files, names filled in. */
 export function fillTemplate(
   template: string,
-  opts: { ui: boolean; packageName: string; publisher: string; language: Language },
+  opts: { ui: UiKind; packageName: string; publisher: string; language: Language },
 ): Map<string, Uint8Array> {
   const example = isDir(`${ROOT}${template}`) ? null : examplePackage(template);
   if (example) {
@@ -95,7 +99,16 @@ export function fillTemplate(
   const add = (from: string, to: string) =>
     files.set(fill(to), new TextEncoder().encode(fill(Deno.readTextFileSync(from))));
   walk(`${ROOT}${template}`, (rel) => add(`${ROOT}${template}/${rel}`, rel));
-  if (opts.ui) walk(`${ROOT}${template}-ui`, (rel) => add(`${ROOT}${template}-ui/${rel}`, rel));
+  if (opts.ui) {
+    walk(`${ROOT}${template}-ui`, (rel) => {
+      // A developer's npm run in the template leaves its install and build beside the sources: never copied.
+      if (opts.ui === "plain" && rel.startsWith("ui/") || /^ui\/(node_modules|dist)\//.test(rel)) return;
+      add(`${ROOT}${template}-ui/${rel}`, rel);
+    });
+    if (opts.ui === "plain") {
+      walk(`${ROOT}${template}-plain-ui`, (rel) => add(`${ROOT}${template}-plain-ui/${rel}`, rel));
+    }
+  }
   add(`${ROOT}_shared/metadata.json`, "metadata.json");
   add(`${ROOT}_shared/gitignore`, ".gitignore");
   const testPkg = `test/${opts.packageName}-test`;
@@ -120,7 +133,8 @@ function toJavaScript(files: Map<string, Uint8Array>): Map<string, Uint8Array> {
   const dec = new TextDecoder();
   const enc = new TextEncoder();
   for (const [path, bytes] of files) {
-    if (!path.endsWith(".ts") || path.startsWith("api/") || path.endsWith(".d.ts")) {
+    // The Vite UI stays TypeScript, as the book's is: tsc checks it when it is built.
+    if (!path.endsWith(".ts") || path.startsWith("api/") || path.startsWith("ui/") || path.endsWith(".d.ts")) {
       out.set(path, bytes);
       continue;
     }

@@ -66,6 +66,8 @@ export interface NetworkOptions extends ChainOptions {
   wsPort?: number;
   /** Make this an indirect node, reachable through these routers. */
   routers?: string[];
+  /** The address a direct node listens on and publishes as its ~ip (default 127.0.0.1). */
+  ip?: string;
   /** Close links idle this long (default 30 minutes). */
   idleMs?: number;
   /** Transports to publish (default both, TCP first). */
@@ -184,6 +186,7 @@ export class Node {
           tcpPort: opts.network.tcpPort ?? 0,
           wsPort: opts.network.wsPort ?? 0,
           routers: opts.network.routers ?? [],
+          ip: opts.network.ip,
           idleMs: opts.network.idleMs ?? 30 * 60_000,
           publish: opts.network.publish ?? ["tcp", "ws"],
         });

@@ -75,9 +75,13 @@ export class PipedProcess {
   }
 }
 
-/** A node in its own OS process, with its terminal on a pipe. */
+/**
+ * A node in its own OS process, with its terminal on a pipe; `prefix` runs it
+ * under another command (e.g. `ip netns exec NS`).
+ */
 export class NodeProcess extends PipedProcess {
-  constructor(args: string[]) {
-    super(Deno.execPath(), [...RUN_FLAGS, "boot-fake-node", ...args]);
+  constructor(args: string[], prefix: string[] = []) {
+    const node = [Deno.execPath(), ...RUN_FLAGS, "boot-fake-node", ...args];
+    super([...prefix, ...node][0], [...prefix, ...node].slice(1));
   }
 }

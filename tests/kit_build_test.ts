@@ -28,7 +28,8 @@ Deno.test("build type-checks: a type error fails the build with the checker's me
 Deno.test("build's flags: include/exclude, features, ui-only, force, and a zip whose hash depends only on pkg/", async () => {
   const dir = await tmp("flags");
   const pkg = `${dir}/app`;
-  assertEquals((await cli("new", pkg, "--ui")).code, 0);
+  // The plain UI: no npm install (the Vite UI's build is tests/kit_ui_template_test.ts's).
+  assertEquals((await cli("new", pkg, "--plain-ui")).code, 0);
   // --ui-only copies the UI and bundles nothing.
   const ui = await cli("build", pkg, "--ui-only");
   assertEquals(ui.code, 0, ui.err);

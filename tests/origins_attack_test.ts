@@ -185,3 +185,96 @@ async function drain(r: Response): Promise<Response> {
   await r.body?.cancel();
   return r;
 }
+
+Deno.test("origins attack: a page on a foreign name rebound to 127.0.0.1 gets nothing of the node (local_only, login, WebSocket)", async () => {
+  await withApp(async (n) => {
+    // What a browser sends once evil.example resolves to 127.0.0.1: its own name in Host, its own origin as Origin,
+    // same-origin Fetch Metadata. The peer is loopback, so local_only alone would let it in.
+    const P = n.port;
+    const rebound = (host: string, request: string) =>
+      raw(
+        P,
+        `${request} HTTP/1.1\r\nHost: ${host}\r\nOrigin: http://${host}\r\nSec-Fetch-Site: same-origin\r\n` +
+          `Content-Length: 0\r\nConnection: close\r\n\r\n`,
+      );
+    for (const host of [`evil.example:${P}`, `EVIL.example.:${P}`, `a.b.localhost:${P}`, `localhost.:${P}`]) {
+      const local = await rebound(host, `POST /${APP}/local`);
+      assertEquals(local.status, 421, `${host} reached a local_only path: ${local.text}`);
+      assertMatch(local.text, /is not this node/);
+      // The login form's token would let it spend the overall budget of wrong passwords, locking the owner out.
+      const form = await rebound(host, "GET /login");
+      assertEquals(form.status, 421, `${host} got a login form`);
+      assert(!form.text.includes('name="token"'));
+      assertEquals((await rebound(host, "GET /our")).status, 421);
+      const ws = await raw(
+        P,
+        `GET /${APP}/open-ws HTTP/1.1\r\nHost: ${host}\r\nOrigin: http://${host}\r\nUpgrade: websocket\r\n` +
+          `Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+      assertEquals(ws.status, 421, `${host} opened a WebSocket`);
+    }
+    // The node's own names still answer: localhost, its addresses, an app's origin.
+    for (const host of [`localhost:${P}`, `127.0.0.1:${P}`, `[::1]:${P}`, `${appLabel(APP)}.localhost:${P}`]) {
+      assertEquals((await rebound(host, "GET /our")).status, 200, host);
+    }
+    assertEquals((await rebound(`127.0.0.1:${P}`, `POST /${APP}/local`)).status, 200);
+  });
+});
+
+Deno.test("origins attack: the login's redirect never leaves the node's origin (tabs, backslashes, dot segments)", async () => {
+  await withApp(async (n, base) => {
+    const own = `http://localhost:${n.port}`;
+    for (
+      const evil of ["/\t/evil.example", "/\n/evil.example", "/\\evil.example", "/.//evil.example", "/\t\\evil.example"]
+    ) {
+      // Logging in from a link such as /login?redirect=%2F%09%2Fevil.example: the form carries it back.
+      const page = await (await fetch(`${base}/login?redirect=${encodeURIComponent(evil)}`)).text();
+      const carried = /name="redirect" value="([^"]*)"/.exec(page)![1];
+      const r = await postLogin(base, { password: PASSWORD, redirect: evil }).then(drain);
+      assertEquals(r.status, 303);
+      // Where Chromium goes: the WHATWG URL of the Location against the page it answered.
+      const to = new URL(r.headers.get("location")!, own);
+      assertEquals(
+        to.origin,
+        own,
+        `${JSON.stringify(evil)} (the form carried ${JSON.stringify(carried)}) led to ${to}`,
+      );
+    }
+  });
+});
+
+Deno.test("origins attack: a local script spending the overall login budget does not lock out a browser that logged in before", async () => {
+  await withApp(async (_n, base) => {
+    const own = { origin: base, "sec-fetch-site": "same-origin" };
+    // The owner's browser logged in once (and out again): whatever the node gave it to keep, it keeps.
+    const first = await postLogin(base, { password: PASSWORD, token: await formToken(base) }, own).then(drain);
+    assertEquals(first.status, 303);
+    const kept = first.headers.getSetCookie().map((c) => c.split(";")[0]).filter((c) =>
+      !c.startsWith("hyperware-auth_")
+    );
+    // A local script takes a fresh form for every guess (or a page on a rebound name would): 10 wrong ones spend
+    // the overall budget, and one more every 6 s keeps it spent.
+    let spent = false;
+    for (let i = 0; i < 12 && !spent; i++) {
+      const r = await postLogin(base, { password: `g${i}`, token: await formToken(base) }).then(drain);
+      spent = r.status === 429;
+    }
+    assert(spent, "the overall budget was never spent");
+    // A browser that never logged in waits with everyone else: guessing stays bounded overall.
+    const stranger = await postLogin(base, { password: PASSWORD, token: await formToken(base) }, own).then(drain);
+    assertEquals(stranger.status, 429);
+    // The owner's browser, sending what it kept, logs in at once.
+    const owner = await postLogin(base, { password: PASSWORD, token: await formToken(base) }, {
+      ...own,
+      cookie: kept.join("; "),
+    }).then(drain);
+    assertEquals(owner.status, 303, "the owner was locked out by someone else's guesses");
+    // Its own wrong password backs it off, but it is never waiting on the stranger's budget.
+    const wrong = await postLogin(base, { password: "typo", token: await formToken(base) }, {
+      ...own,
+      cookie: kept.join("; "),
+    })
+      .then(drain);
+    assertEquals(wrong.status, 401);
+  });
+});

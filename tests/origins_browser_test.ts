@@ -119,12 +119,13 @@ Deno.test({
       // The hostile page ran on its own origin.
       assertEquals(new URL(page.url()).host, `${appLabel(ATTACKER)}.localhost:${n.port}`);
       // Chromium holds each session host-only on its own host: the node's on localhost, Kino Files' on its origin
-      // for its paths; the hostile origin got none.
+      // for its paths; the hostile origin got none. The device cookie goes only to the node's /login.
       const cookies = await page.context().cookies();
       const where = cookies.map((c) => `${c.name} ${c.domain} ${c.path}`).sort();
       assertEquals(where, [
         `hyperware-app_fake.dev ${appLabel(FT)}.localhost /${FT}`,
         "hyperware-auth_fake.dev localhost /",
+        "hyperware-device_fake.dev localhost /login",
       ]);
       assert(!cookies.some((c) => c.domain.startsWith(".")), "no cookie is shared with subdomains");
       // The owner's own use of Kino Files is untouched: its page lists the file, on Kino Files' origin.
@@ -229,6 +230,32 @@ Deno.test({
       } finally {
         await foreign.close();
       }
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "origins browser: an app's answer on the node's host cannot set cookies there (session overwritten, cookie bomb)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await withVictim(async (n, browser) => {
+      const page = await ownerPage(browser, n);
+      const session = (await page.context().cookies()).find((c) => c.name === "hyperware-auth_fake.dev")!;
+      // The app's page submits a form to its own path on the node's host: a top-level POST, whose answer's cookies
+      // Chromium stores for localhost (every port's).
+      await page.goto(`http://localhost:${n.port}/${ATTACKER}/toss.html`);
+      await page.waitForURL(`http://localhost:${n.port}/${ATTACKER}/toss`, { timeout: 30_000 });
+      // The owner's home page answers (over 16 KiB of cookies would make every request to localhost a 431)...
+      const home = await page.goto(`http://localhost:${n.port}/`);
+      assertEquals(home?.status(), 200);
+      assertMatch(await page.textContent("header h1") ?? "", /fake\.dev/);
+      // ... with the session it had: the app set no cookie on the node's host.
+      const onNode = (await page.context().cookies()).filter((c) => c.domain === "localhost" && c.path === "/");
+      assertEquals(onNode.map((c) => `${c.name}=${c.value.slice(0, 40)}`), [
+        `${session.name}=${session.value.slice(0, 40)}`,
+      ]);
     });
   },
 });

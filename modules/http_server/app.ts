@@ -14,13 +14,13 @@ import { acceptUpgrade, isUpgrade, upgradeProblem } from "../../runtime/sockets/
 import type { Binding } from "./bindings.ts";
 import type { ConnEnv } from "./connection.ts";
 import { errorResponse } from "./connection.ts";
-import { admit, handOffUrl, nodeSession, toLogin } from "./bound.ts";
+import { admit, handOffUrl, nodeSession, parseCookies, toLogin } from "./bound.ts";
 import { homePage, loginPage } from "./pages.ts";
 import { localEndpoint, PAGE_TOKEN_HEADER } from "./rpc.ts";
 import { appLabel, appLabelOfHost, nodeOrigin, processOfPath } from "./origins.ts";
 import { crossSiteRefusal, fromBrowser } from "./cross_site.ts";
 import { readLimited } from "./body.ts";
-import { SESSION_SECONDS } from "./auth.ts";
+import { DEVICE_SECONDS, SESSION_SECONDS } from "./auth.ts";
 import type { HttpServerModule } from "./mod.ts";
 
 type C = Context<{ Bindings: ConnEnv }>;
@@ -77,18 +77,20 @@ export function makeApp(m: HttpServerModule) {
       );
       return nodePage(c, again, 403);
     }
-    // Each form has its own back-off; scripts posting without one share theirs.
-    const key = nonce ?? "scripts";
+    // Each form has its own back-off; scripts posting without one share theirs; a device that logged in before
+    // has its own, outside the overall budget.
+    const device = await login().deviceNonce(parseCookies(c.req.header("cookie"))[login().deviceCookieName]);
+    const key = device ? `device ${device}` : nonce ?? "scripts";
     const retry = token ?? await login().formToken();
-    const wait = m.throttle.wait(key);
+    const wait = m.throttle.wait(key, device !== null);
     if (wait > 0) {
       c.header("retry-after", String(Math.ceil(wait / 1000)));
       const text = `Too many wrong passwords: try again in ${Math.ceil(wait / 1000)} s.`;
       return nodePage(c, loginPage(our, redirect, text, retry), 429);
     }
     if (!await login().checkPassword(form.get("password") ?? "")) {
-      const delay = m.throttle.failed(key);
-      const from = nonce ? "a login form" : "a script";
+      const delay = m.throttle.failed(key, device !== null);
+      const from = device ? "a known device" : nonce ? "a login form" : "a script";
       m.k.print(1, `http: wrong password from ${from} (${c.env.peer.hostname}); its next attempt heard in ${delay} ms`);
       return nodePage(c, loginPage(our, redirect, "Wrong password.", retry), 401);
     }
@@ -97,6 +99,13 @@ export function makeApp(m: HttpServerModule) {
     c.header(
       "set-cookie",
       `${login().cookieName}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_SECONDS}`,
+    );
+    // Sent only to /login: no app's path ever sees it.
+    c.header(
+      "set-cookie",
+      `${login().deviceCookieName}=${await login().deviceToken()}; Path=/login; HttpOnly; SameSite=Strict; ` +
+        `Max-Age=${DEVICE_SECONDS}`,
+      { append: true },
     );
     const process = processOfPath(redirect);
     if (process) return c.redirect(handOffUrl(m, process, c.env.target.host, redirect), 303);
@@ -210,9 +219,22 @@ export function makeApp(m: HttpServerModule) {
   return app;
 }
 
-/** Only a path on this node: never "//evil.example" or "https://...". */
+const HERE = "http://here.invalid";
+
+/**
+ * Only a path on this node: never "//evil.example" or "https://...", nor what
+ * a browser makes one of when it reads the Location (it drops tabs and
+ * newlines, reads "\\" as "/", resolves "/.//x" to "//x"), so the path is
+ * the URL parser's own, and stays on this origin.
+ */
 function safeRedirect(r: string | undefined): string {
-  return r && r.startsWith("/") && !r.startsWith("//") && !r.startsWith("/\\") ? r : "/";
+  if (!r?.startsWith("/")) return "/";
+  try {
+    const u = new URL(r, HERE);
+    return u.origin === HERE && !u.pathname.startsWith("//") ? u.pathname + u.search : "/";
+  } catch {
+    return "/";
+  }
 }
 
 function toResponse(a: Answer): Response {

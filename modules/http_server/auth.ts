@@ -14,7 +14,11 @@
  *   foreign page posting the form gets no say, and wrong passwords are slowed
  *   per form (per login session), under one overall limit;
  * - one-time hand-off tokens that carry a logged-in browser from the node's
- *   origin to an app's (origins.ts), where it gets a cookie of that app's own.
+ *   origin to an app's (origins.ts), where it gets a cookie of that app's own;
+ * - device cookies, kept by a browser that logged in (across logouts): its
+ *   attempts are slowed on their own and never wait on the overall limit, so
+ *   whoever spends that limit (a local script fetching fresh forms) cannot
+ *   lock the owner out of a browser it used before (OWASP's "device cookies").
  */
 import { decodeBase64, encodeBase64 } from "../../runtime/bytes.ts";
 import { readJsonSync, writeFileAtomicSync } from "../../runtime/kernel/persist.ts";
@@ -28,6 +32,7 @@ const MAX_DELAY_MS = 30_000;
 const OVERALL_BURST = 10;
 const OVERALL_REFILL_MS = 6_000;
 const FORM_SECONDS = 3600;
+export const DEVICE_SECONDS = 365 * 24 * 3600;
 const HANDOFF_MS = 60_000;
 const MAX_HANDOFFS = 1000;
 
@@ -76,6 +81,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export class Login {
   /** The app's cookie, host-only on the app's origin; never the node's. */
   readonly appCookieName: string;
+  /** A browser that logged in keeps this (auth.ts deviceToken), host-only on the node's host, Path=/login. */
+  readonly deviceCookieName: string;
   private handoffs = new Map<string, { process: string; until: number }>();
 
   private constructor(
@@ -85,6 +92,7 @@ export class Login {
     private mac: CryptoKey,
   ) {
     this.appCookieName = cookieName.replace("hyperware-auth_", "hyperware-app_");
+    this.deviceCookieName = cookieName.replace("hyperware-auth_", "hyperware-device_");
   }
 
   /**
@@ -168,17 +176,35 @@ export class Login {
   }
 
   /** A token for one login form: `<expiry>.<nonce>.<mac>`. Its nonce keys that form's back-off. */
-  async formToken(now = Date.now()): Promise<string> {
-    const body = `${Math.floor(now / 1000) + FORM_SECONDS}.${base64url(crypto.getRandomValues(new Uint8Array(12)))}`;
-    return `${body}.${base64url(await this.sign(`form|${body}`))}`;
+  formToken(now = Date.now()): Promise<string> {
+    return this.nonceToken("form", FORM_SECONDS, now);
   }
 
   /** The form's nonce when `token` is one of ours and not expired, else null. */
-  async formNonce(token: string | null, now = Date.now()): Promise<string | null> {
+  formNonce(token: string | null, now = Date.now()): Promise<string | null> {
+    return this.nonceOf("form", token, now);
+  }
+
+  /** The value of a device cookie, for a browser that just logged in. */
+  deviceToken(now = Date.now()): Promise<string> {
+    return this.nonceToken("device", DEVICE_SECONDS, now);
+  }
+
+  /** The device's nonce when `token` is a device cookie of ours and not expired, else null. */
+  deviceNonce(token: string | null | undefined, now = Date.now()): Promise<string | null> {
+    return this.nonceOf("device", token ?? null, now);
+  }
+
+  private async nonceToken(kind: string, seconds: number, now: number): Promise<string> {
+    const body = `${Math.floor(now / 1000) + seconds}.${base64url(crypto.getRandomValues(new Uint8Array(12)))}`;
+    return `${body}.${base64url(await this.sign(`${kind}|${body}`))}`;
+  }
+
+  private async nonceOf(kind: string, token: string | null, now: number): Promise<string | null> {
     const parts = token?.split(".") ?? [];
     if (parts.length !== 3 || !/^\d+$/.test(parts[0]) || Number(parts[0]) * 1000 < now) return null;
     const sig = fromBase64url(parts[2]);
-    return sig && await this.verify(sig, `form|${parts[0]}.${parts[1]}`) ? parts[1] : null;
+    return sig && await this.verify(sig, `${kind}|${parts[0]}.${parts[1]}`) ? parts[1] : null;
   }
 
   /** A one-time token that gets the bearer's browser a session on `process`'s origin, for a minute. */
@@ -208,25 +234,27 @@ function writeStored(path: string, stored: Stored) {
 /**
  * Wrong passwords: each login form (or, for scripts that post without one,
  * all of them together) waits twice as long after each (0.5 s up to 30 s),
- * and all of them share one budget that bounds guessing overall.
+ * and all of them share one budget that bounds guessing overall. A known
+ * device (auth.ts deviceToken) has only its own wait: it neither spends nor
+ * waits on the shared budget.
  */
 export class LoginThrottle {
   private fails = new Map<string, { count: number; until: number }>();
   private budget = OVERALL_BURST;
   private refilled = 0;
 
-  /** Milliseconds until `key` may try again (0: now). */
-  wait(key: string, now = Date.now()): number {
+  /** Milliseconds until `key` may try again (0: now); `device`: a known device's key. */
+  wait(key: string, device = false, now = Date.now()): number {
     this.refill(now);
     const f = this.fails.get(key);
     const own = f ? Math.max(0, f.until - now) : 0;
-    const overall = this.budget >= 1 ? 0 : Math.ceil((1 - this.budget) * OVERALL_REFILL_MS);
+    const overall = device || this.budget >= 1 ? 0 : Math.ceil((1 - this.budget) * OVERALL_REFILL_MS);
     return Math.max(own, overall);
   }
 
-  failed(key: string, now = Date.now()): number {
+  failed(key: string, device = false, now = Date.now()): number {
     this.refill(now);
-    this.budget -= 1;
+    if (!device) this.budget -= 1;
     const f = this.fails.get(key) ?? { count: 0, until: 0 };
     f.count++;
     const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (f.count - 1));

@@ -57,20 +57,26 @@ async function answer(m: HttpServerModule, env: ConnEnv, b: Binding, params: Rec
 /**
  * An app's answer on the node's host: a browser that renders it anyway (one
  * without Fetch Metadata, an <object>) runs it in an opaque origin, without
- * the node's cookie or its pages.
+ * the node's cookie or its pages. It sets no cookie there either: the node's
+ * host's cookies are the node's, and a browser stores what a POST navigation
+ * or a same-site fetch answers, so an app could overwrite the owner's session
+ * or send enough large cookies that every later request to localhost (any
+ * port) is too big to serve.
  */
 function confined(reply: Reply): Reply {
   const csp = "sandbox";
   if (reply instanceof Response) {
     reply.headers.append("content-security-policy", csp);
     reply.headers.set("x-content-type-options", "nosniff");
+    reply.headers.delete("set-cookie");
     return reply;
   }
-  const had = reply.headers["content-security-policy"];
+  const { "set-cookie": _dropped, ...headers } = reply.headers;
+  const had = headers["content-security-policy"];
   const policies = had === undefined ? csp : [...(typeof had === "string" ? [had] : had), csp].join(", ");
   return {
     ...reply,
-    headers: { ...reply.headers, "content-security-policy": policies, "x-content-type-options": "nosniff" },
+    headers: { ...headers, "content-security-policy": policies, "x-content-type-options": "nosniff" },
   };
 }
 

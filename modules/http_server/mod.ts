@@ -21,7 +21,9 @@ import { Login, LoginThrottle } from "./auth.ts";
 import { HomepageModule } from "./homepage.ts";
 import { type Installer, MAX_BODY } from "./rpc.ts";
 import { makeApp } from "./app.ts";
-import { serveBound } from "./bound.ts";
+import { jsonAnswer, serveBound } from "./bound.ts";
+import { isOwnHostname, nodeOrigin } from "./origins.ts";
+import type { ConnEnv } from "./connection.ts";
 import { handleAction } from "./actions.ts";
 
 export { MAX_BODY };
@@ -42,6 +44,13 @@ export const HTTP_LIMITS: ListenerLimits = {
 export interface HttpServerOptions {
   /** The node's password (login); the one given at first boot is kept. */
   password?: string;
+}
+
+/** A request for a name that is not this node's (origins.ts isOwnHostname): none of it is served. */
+function foreignHost(env: ConnEnv) {
+  const { hostname, host } = env.target;
+  const error = `Host ${hostname} is not this node (DNS rebinding?): open ${nodeOrigin(host)}/`;
+  return Promise.resolve(jsonAnswer(421, { error }));
 }
 
 export class HttpServerModule implements RuntimeModule {
@@ -72,7 +81,11 @@ export class HttpServerModule implements RuntimeModule {
       (slot) =>
         serveConnection(
           slot,
-          { direct: (env) => serveBound(this, env), fetch: app.fetch, log: (v, t) => this.k.print(v, t) },
+          {
+            direct: (env) => isOwnHostname(env.target.hostname) ? serveBound(this, env) : foreignHost(env),
+            fetch: app.fetch,
+            log: (v, t) => this.k.print(v, t),
+          },
           HTTP_LIMITS.pendingTimeoutMs,
         ),
       (v, t) => this.k.print(v, t),

@@ -47,6 +47,18 @@ export function appLabelOfHost(hostname: string): string | null {
   return label && !label.includes(".") ? label : null;
 }
 
+/**
+ * Whether a request for `hostname` can have come to this node: the node
+ * listens on loopback, where browsers arrive by `localhost`, an app's
+ * `<label>.localhost` or an address. Any other name is DNS rebinding: a
+ * foreign page whose name now resolves to 127.0.0.1 is the same origin as
+ * what it fetches, so Origin checks pass, and the socket's peer is loopback.
+ */
+export function isOwnHostname(hostname: string): boolean {
+  return hostname === "localhost" || appLabelOfHost(hostname) !== null || hostname.startsWith("[") ||
+    /^\d+\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
 /** The ":PORT" a Host names ("" for none): apps' origins use the port the browser used. */
 function portPart(host: string): string {
   return /:\d+$/.exec(host)?.[0] ?? "";

@@ -3,7 +3,8 @@
  * MessagePack (as the book says) or, typed at a terminal, as JSON; the
  * answer uses the same encoding. Only local processes may ask for peers,
  * diagnostics or signatures; only runtime modules may update the registry;
- * only our routers may send a ConnectionRequest.
+ * only our routers may send a ConnectionRequest, which is answered Accepted
+ * or Rejected within 5 s.
  */
 import { sign, verify } from "../../runtime/keys.ts";
 import { concat } from "../../runtime/bytes.ts";
@@ -46,35 +47,59 @@ function identity(net: NetModule, name: string): Identity | null {
   };
 }
 
+type Reply = (v: NetResponse) => void;
+
+/**
+ * A request from another node. As in the reference, only a MessagePack
+ * NetAction counts as one: a ConnectionRequest from one of our routers is
+ * served, registry updates and ConnectionRequests from anyone else are
+ * refused (no answer), and anything else is a hello.
+ */
+function remoteRequest(
+  net: NetModule,
+  km: KernelMessage,
+  req: { body: Uint8Array; expects_response: number | null },
+  reply: Reply,
+) {
+  const node = nodeOf(km.source);
+  let wire: unknown;
+  try {
+    wire = decodeNetBody(req.body);
+  } catch { /* a hello */ }
+  const [name, arg] = (!Array.isArray(wire) && parseVariant(wire)) || [null, undefined];
+  const refuse = (why: string) =>
+    net.k.print(1, `net: refused ${name} from ${node}: ${why}`, { source: node, kind: `remote ${name}` });
+  if (name === "ConnectionRequest" && typeof arg === "string") {
+    if (!net.indirect) return refuse("we are a direct node and need no router");
+    if (!net.opts.routers.includes(node)) return refuse("it is not one of our routers");
+    net.peers.acceptThroughRouter(node, arg).then(
+      () => reply({ Accepted: arg }),
+      (e) => {
+        net.k.print(1, `net: could not take ${arg}'s connection through ${node}: ${e.message}`);
+        reply({ Rejected: arg });
+      },
+    );
+    return;
+  }
+  if (name === "HnsUpdate" || name === "HnsBatchUpdate") return refuse("the registry is updated from the chain only");
+  // The hello protocol: anything else from another node is shown as text, escaped by the
+  // console, under the sender's name on every line, and collapsed if the node floods.
+  const text = fromUtf8(req.body.subarray(0, HELLO_MAX)) + (req.body.length > HELLO_MAX ? " …" : "");
+  net.k.print(0, text, { source: node, kind: "hello", label: node, bold: true });
+  if (req.expects_response !== null) net.k.respond(km, ACK);
+}
+
 export function handleNetAction(net: NetModule, km: KernelMessage) {
   const req = (km.message as { Request: { body: Uint8Array; expects_response: number | null } }).Request;
   const parsed = parse(req.body);
   const local = nodeOf(km.source) === net.k.our;
-  const [name, arg] = (!Array.isArray(parsed?.value) && parseVariant(parsed?.value)) || [null, undefined];
+  const [name] = (!Array.isArray(parsed?.value) && parseVariant(parsed?.value)) || [null, undefined];
   const reply = (v: NetResponse, blob: Uint8Array | null = null) => {
     if (req.expects_response === null) return;
     net.k.respond(km, parsed?.json ? jsonBytes(v) : encodeNetResponse(v), blob ? { mime: null, bytes: blob } : null);
   };
 
-  if (!local) {
-    if (name === "ConnectionRequest" && typeof arg === "string" && net.opts.routers.includes(nodeOf(km.source))) {
-      net.peers.acceptThroughRouter(nodeOf(km.source), arg).then(
-        () => reply({ Accepted: arg }),
-        (e) => {
-          net.k.print(1, `net: could not take ${arg}'s connection through ${nodeOf(km.source)}: ${e.message}`);
-          reply({ Rejected: arg });
-        },
-      );
-      return;
-    }
-    // The hello protocol: anything else from another node is shown as text, escaped by the
-    // console, under the sender's name on every line, and collapsed if the node floods.
-    const text = fromUtf8(req.body.subarray(0, HELLO_MAX)) + (req.body.length > HELLO_MAX ? " …" : "");
-    const node = nodeOf(km.source);
-    net.k.print(0, text, { source: node, kind: "hello", label: node, bold: true });
-    if (req.expects_response !== null) net.k.respond(km, ACK);
-    return;
-  }
+  if (!local) return remoteRequest(net, km, req, reply);
 
   let action: NetAction;
   try {

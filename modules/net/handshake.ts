@@ -46,13 +46,13 @@ function newHandshake(us: Us, initiator: boolean): HandshakeState {
   );
 }
 
-/** The peer's name and whether it offered the bin byte form. */
+/** The peer's name, whether it offered the bin byte form, and whether it asked us to route for it. */
 function checkPayload(
   bytes: Uint8Array,
   hs: HandshakeState,
   lookup: KeyLookup,
   expected?: string,
-): { name: string; offersBin: boolean } {
+): { name: string; offersBin: boolean; proxyRequest: boolean } {
   let p, offersBin;
   try {
     ({ payload: p, offersBin } = decodeHandshake(bytes));
@@ -70,24 +70,30 @@ function checkPayload(
   if (!verify(key, hs.rs!, p.signature)) {
     throw new HandshakeError(`${p.name}'s handshake is not signed by its registered key`);
   }
-  return { name: p.name, offersBin };
+  return { name: p.name, offersBin, proxyRequest: p.proxy_request };
 }
 
 const formWith = (us: Us, offersBin: boolean): ByteForm => (us.offerBin ?? true) && offersBin ? "bin" : "ints";
 
+/**
+ * Runs the initiator's side. `proxyRequest`: ask the peer to route for us (an
+ * indirect node toward its routers sets it, as the reference's does; a router
+ * passes connections on only to peers whose handshake asked).
+ */
 export async function initiate(
   ch: FrameChannel,
   us: Us,
   peer: string,
   lookup: KeyLookup,
   timeoutMs: number,
+  proxyRequest = false,
 ): Promise<Link> {
   return await withTimeout(
     (async () => {
       const hs = newHandshake(us, true);
       await ch.send([hs.writeMessage(new Uint8Array())]);
       const them = checkPayload(hs.readMessage(await ch.recv()), hs, lookup, peer);
-      await ch.send([hs.writeMessage(ourPayload(us, hs))]);
+      await ch.send([hs.writeMessage(ourPayload(us, hs, proxyRequest))]);
       const [out, inn] = hs.split();
       return new Link(ch, peer, out, inn, true, formWith(us, them.offersBin));
     })(),
@@ -136,7 +142,7 @@ export async function respond(
       await ch.send([hs.writeMessage(ourPayload(us, hs))]);
       const them = checkPayload(hs.readMessage(await ch.recv()), hs, lookup);
       const [inn, out] = hs.split();
-      return new Link(ch, them.name, out, inn, false, formWith(us, them.offersBin));
+      return new Link(ch, them.name, out, inn, false, formWith(us, them.offersBin), them.proxyRequest);
     })(),
     timeoutMs,
     () => new HandshakeError("inbound handshake timed out"),
@@ -178,6 +184,8 @@ export class Link {
     readonly initiatedByUs: boolean,
     /** How `Vec<u8>` fields travel on this link: "bin" only when both sides offered it. */
     readonly form: ByteForm = "ints",
+    /** The peer dialed us and its handshake set proxy_request: it asked us to be its router. */
+    readonly proxyRequest = false,
   ) {}
 
   get transport() {

@@ -50,6 +50,8 @@ export interface NetOptions {
   publish: ("tcp" | "ws")[];
   /** Speak only the reference's byte form, never offering bin to other hyperdeno nodes (benchmarks, interop checks). */
   referenceOnly?: boolean;
+  /** The address a direct node listens on and publishes as its ~ip (default 127.0.0.1). */
+  ip?: string;
 }
 
 export class NetModule implements RuntimeModule {
@@ -80,7 +82,7 @@ export class NetModule implements RuntimeModule {
     this.peers = new Peers(this.us, this.hns, (n) => this.keyOf(n), {
       onLink: (l) => this.readLoop(l),
       log: (v, t) => k.print(v, t),
-    });
+    }, opts.routers);
     this.router = new Router(this);
   }
 
@@ -139,20 +141,20 @@ export class NetModule implements RuntimeModule {
   listen(): Promise<Omit<HnsUpdate, "public_key">> {
     if (this.indirect) return Promise.resolve({ name: this.k.our, ips: [], ports: {}, routers: this.opts.routers });
     const log = (v: number, t: string) => this.k.print(v, t);
-    this.tcp = guardedListen(this.opts.tcpPort, linkLimits("net tcp"), (slot) => {
-      this.inbound(new TcpFrames(slot.conn, () => slot.close()), slot);
-    }, log);
+    const ip = this.opts.ip ?? "127.0.0.1";
+    const onTcp = (slot: Slot) => this.inbound(new TcpFrames(slot.conn, () => slot.close()), slot);
+    const onWs = (slot: Slot) =>
+      acceptWebSocket(slot.conn, () => slot.heard = true, () => slot.close()).then(
+        (ch) => this.inbound(ch, slot),
+        (e) => {
+          this.k.print(2, `net: ws ${slot.remote}: ${(e as Error).message}`);
+          slot.close();
+        },
+      );
+    this.tcp = guardedListen(this.opts.tcpPort, linkLimits("net tcp"), onTcp, log, ip);
     this.tcpPort = this.tcp.port;
     try {
-      this.ws = guardedListen(this.opts.wsPort, linkLimits("net ws"), (slot) => {
-        acceptWebSocket(slot.conn, () => slot.heard = true, () => slot.close()).then(
-          (ch) => this.inbound(ch, slot),
-          (e) => {
-            this.k.print(2, `net: ws ${slot.remote}: ${(e as Error).message}`);
-            slot.close();
-          },
-        );
-      }, log);
+      this.ws = guardedListen(this.opts.wsPort, linkLimits("net ws"), onWs, log, ip);
     } catch (e) {
       this.tcp.close();
       throw e;
@@ -161,7 +163,7 @@ export class NetModule implements RuntimeModule {
     const ports: Record<string, number> = {};
     if (this.opts.publish.includes("tcp")) ports.tcp = this.tcpPort;
     if (this.opts.publish.includes("ws")) ports.ws = this.wsPort;
-    return Promise.resolve({ name: this.k.our, ips: ["127.0.0.1"], ports, routers: [] });
+    return Promise.resolve({ name: this.k.our, ips: [ip], ports, routers: [] });
   }
 
   /** Background duties: close idle links; as an indirect node, stay connected to our routers. */
@@ -193,7 +195,7 @@ export class NetModule implements RuntimeModule {
         slot.proven();
         this.peers.add(link);
       } else {
-        this.router.request(ch, decodeRouting(first));
+        await this.router.request(ch, decodeRouting(first));
         slot.proven();
       }
     } catch (e) {
@@ -226,6 +228,8 @@ export class NetModule implements RuntimeModule {
           throw new ParseError(`${link.peer} sent a message claiming to be from ${nodeOf(km.source)}`);
         }
         if (nodeOf(km.target) !== this.k.our) throw new ParseError(`${link.peer} sent a message for ${km.target}`);
+        // An answer to a ConnectionRequest we sent as a router is ours, not the kernel's.
+        if ("Response" in km.message && processOf(km.target) === NET && this.router.answer(km)) continue;
         this.k.deliverRemote(km);
       }
     } catch (e) {
@@ -242,6 +246,11 @@ export class NetModule implements RuntimeModule {
     if (nodeOf(km.target) !== this.k.our) return void this.sendRemote(km);
     if (processOf(km.target) !== NET || !("Request" in km.message)) return;
     handleNetAction(this, km);
+  }
+
+  /** Sends `km` on this very link (a router's ConnectionRequest goes on the link its target asked on). */
+  sendOn(link: Link, km: KernelMessage): Promise<void> {
+    return link.send(encodeKernelMessage(km, link.form, this.caps.signatureFor));
   }
 
   private async sendRemote(km: KernelMessage) {

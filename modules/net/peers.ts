@@ -37,6 +37,8 @@ export class Peers {
     private hns: Map<string, HnsUpdate>,
     private lookup: KeyLookup,
     private events: PeerEvents,
+    /** Our routers, when we are an indirect node. */
+    private ourRouters: string[] = [],
   ) {}
 
   /** The link messages to `peer` go on, if one is up. */
@@ -84,13 +86,22 @@ export class Peers {
   private async dial(peer: string): Promise<Link> {
     const id = this.hns.get(peer);
     if (!id) throw new OfflineError(`${peer} is not in the registry`);
-    if (id.routers.length === 0) {
-      const link = await this.dialDirect(id, null);
-      this.add(link);
-      return link;
-    }
     const errors: string[] = [];
-    for (const router of id.routers) {
+    if (id.routers.length === 0) {
+      // Toward one of our routers the handshake asks it to route for us (proxy_request), as the reference's does.
+      try {
+        const link = await this.dialDirect(id, null, this.ourRouters.includes(peer));
+        this.add(link);
+        return link;
+      } catch (e) {
+        // An indirect node may reach nothing but its routers: a router passes a connection to a direct node on.
+        if (!this.ourRouters.length || this.ourRouters.includes(peer)) throw e;
+        errors.push(`direct: ${(e as Error).message}`);
+      }
+    }
+    const routers = id.routers.length ? id.routers : this.ourRouters;
+    for (const router of routers) {
+      if (router === this.us.name) continue; // we cannot route through ourselves
       const r = this.hns.get(router);
       if (!r || r.routers.length) {
         errors.push(`${router}: not a direct node`);
@@ -104,7 +115,9 @@ export class Peers {
         errors.push(`${router}: ${(e as Error).message}`);
       }
     }
-    throw new OfflineError(`${peer} is unreachable through its routers (${errors.join("; ")})`);
+    throw new OfflineError(
+      `${peer} is unreachable${id.routers.length ? " through its routers" : ""} (${errors.join("; ") || "no routers"})`,
+    );
   }
 
   /** Opens a channel to a direct node, in the book's priority order: TCP, then WebSocket. */
@@ -134,11 +147,11 @@ export class Peers {
    * Dials a direct node and handshakes with it; with `routedTo`, asks it (a
    * router) to pass the connection through to that indirect node instead.
    */
-  async dialDirect(id: HnsUpdate, routedTo: string | null): Promise<Link> {
+  async dialDirect(id: HnsUpdate, routedTo: string | null, proxyRequest = false): Promise<Link> {
     const ch = await this.open(id);
     try {
       if (routedTo) await ch.send([this.routingRequest(routedTo, id.name)]);
-      return await initiate(ch, this.us, routedTo ?? id.name, this.lookup, CONNECT_TIMEOUT_MS);
+      return await initiate(ch, this.us, routedTo ?? id.name, this.lookup, CONNECT_TIMEOUT_MS, proxyRequest);
     } catch (e) {
       ch.close();
       if (e instanceof HandshakeError) throw new OfflineError(e.message);
@@ -156,20 +169,30 @@ export class Peers {
     });
   }
 
-  /** As an indirect node: a router says `peer` wants us. Connect back through it and answer the handshake. */
+  /**
+   * As an indirect node: a router says `peer` wants us. Connect back through
+   * it and answer the handshake, all within 5 s (as the reference gives it).
+   */
   async acceptThroughRouter(router: string, peer: string): Promise<Link> {
     const r = this.hns.get(router);
     if (!r) throw new OfflineError(`router ${router} is not in the registry`);
-    const ch = await this.open(r);
+    if (!this.hns.has(peer)) throw new OfflineError(`${peer} is not in the registry`);
+    let ch: FrameChannel | null = null;
     try {
-      await ch.send([this.routingRequest(peer, router)]);
-      const first = await withTimeout(ch.recv(), CONNECT_TIMEOUT_MS);
-      const link = await respond(ch, first, this.us, this.lookup, CONNECT_TIMEOUT_MS);
+      const link = await withTimeout(
+        (async () => {
+          ch = await this.open(r);
+          await ch.send([this.routingRequest(peer, router)]);
+          return await respond(ch, await ch.recv(), this.us, this.lookup, CONNECT_TIMEOUT_MS);
+        })(),
+        CONNECT_TIMEOUT_MS,
+        () => new OfflineError(`${router} did not pass ${peer}'s connection on within 5 s`),
+      );
       if (link.peer !== peer) throw new HandshakeError(`expected ${peer} through ${router}, got ${link.peer}`);
       this.add(link);
       return link;
     } catch (e) {
-      ch.close();
+      (ch as FrameChannel | null)?.close();
       throw e;
     }
   }

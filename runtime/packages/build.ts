@@ -16,6 +16,7 @@ import { pathToFileURL } from "node:url";
 import { ParseError } from "../types.ts";
 import { parseMetadata } from "./manifest.ts";
 import { BuildFailed } from "../errors.ts";
+import { isFile } from "../fs.ts";
 import repoConfig from "../../deno.json" with { type: "json" };
 
 const PROCESS_LIB = new URL("../process_lib/mod.ts", import.meta.url);
@@ -151,13 +152,13 @@ function selectProcesses(dir: string, opts: BuildOptions): { name: string; entry
 }
 
 /**
- * A package's web UI is plain static files: `ui/` is copied as it is to
- * `pkg/ui/` (replacing what was there), where process_lib's serveUi finds it
- * in the pkg drive. Nothing to install, no bundler: a UI made with a
- * framework puts its build output in `ui/`.
+ * A package's web UI is static files, copied to `pkg/ui/` (replacing what
+ * was there), where process_lib's serveUi finds it in the pkg drive: `ui/`
+ * as it is, or, for a UI with a `ui/package.json` (the Vite template), its
+ * build output `ui/dist/`, which `hyperdeno build` makes with npm first.
  */
 export function copyUi(dir: string) {
-  const from = `${dir}/ui`;
+  const from = isFile(`${dir}/ui/package.json`) ? `${dir}/ui/dist` : `${dir}/ui`;
   try {
     if (!Deno.statSync(from).isDirectory) return;
   } catch {

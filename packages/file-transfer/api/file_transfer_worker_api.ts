@@ -27,6 +27,10 @@ export * from "./types.ts";
  * requestor's worker receives `name` from `target`; the provider's worker
  * sends `name` to the requestor's worker, which is `source` (the Download
  * came from it). Resolves with the worker's address once it has accepted.
+ *
+ * A provider that has offered the file itself and holds the receiver's Start
+ * passes it as `extra.start` (the worker then streams at once), and names the
+ * worker (`processName`) as its offer did.
  */
 export async function startDownload(
   our: ProcessAddress,
@@ -34,10 +38,11 @@ export async function startDownload(
   name: string,
   target: string,
   isRequestor: boolean,
-  extra: Pick<DownloadRequest, "overwrite" | "transfer" | "sha256" | "version" | "chunk"> = {},
+  extra: Pick<DownloadRequest, "overwrite" | "transfer" | "sha256" | "version" | "chunk" | "start"> = {},
+  processName: string | null = null,
 ): Promise<string> {
   const worker = await spawn(
-    null,
+    processName,
     `${our.packageId()}/pkg/${WORKER_NAME}.js`,
     "None",
     await ourCapabilities(),

@@ -49,3 +49,38 @@ export const OFFER_MS = 120_000;
 export const IDLE_MS = 30_000;
 /** How often a worker tells its parent how far it is. */
 export const PROGRESS_MS = 200;
+
+/*
+ * What peers may hold of this node's file transfer. The kernel runs at most
+ * 64 processes per package (runtime/limits.ts): the main process, the owner's
+ * own downloads (OWN_ACTIVE workers), peers' downloads (PEERS_ACTIVE senders,
+ * PEER_ACTIVE of them for any one node), files this node pushed (PUSHES_ACTIVE)
+ * and a few scripts fit within it, so peers can never take the workers the
+ * owner's own transfers need.
+ */
+/** The owner's downloads that move at once; the rest wait their turn. */
+export const OWN_ACTIVE = 16;
+/** One node's downloads from here in flight at once: offers awaiting its answer, and sending workers. */
+export const PEER_ACTIVE = 8;
+/** One node's downloads waiting for a place beyond those; past this its requests are refused (Busy). */
+export const PEER_QUEUE = 32;
+/** All peers' downloads in flight at once, and waiting. */
+export const PEERS_ACTIVE = 32;
+export const PEERS_QUEUE = 256;
+/** Downloads of files this node pushed (a grant the owner gave), in flight at once. */
+export const PUSHES_ACTIVE = 8;
+/** How long an offer waits for the receiver's Start (seconds); its place is then given to the next request. */
+export const OFFER_EXPIRY_S = 20;
+/** How long a request may wait for a place (ms) before it is told to try again later (within the receiver's OFFER_MS). */
+export const QUEUED_MS = 90_000;
+/** A sending worker tells its parent it is alive this often (ms); one silent for SENDER_SILENT_MS has gone. */
+export const SENDER_BEAT_MS = 5_000;
+export const SENDER_SILENT_MS = 30_000;
+/** A receiver waits this long (ms) after its Start for the sender's first word (the provider starts its worker then). */
+export const START_MS = 30_000;
+
+/** The most entries (files and folders) a folder download may hold, and how deep its folders may nest. */
+export const FOLDER_MAX_ENTRIES = 1000;
+export const FOLDER_MAX_DEPTH = 16;
+/** The most open (not finished) downloads this node keeps; beyond, a new one is refused until some finish. */
+export const OWN_QUEUE = 2000;

@@ -4,6 +4,7 @@
  *
  *   file-transfer         ListFiles → {"ListFiles": [{name, size, is_dir}]}
  *   file-transfer-worker  {"Download": {name, target, is_requestor}} → {"Download": {"Ok": null} | {"Err": "..."}}
+ *                         (a provider's refusal also says why, typed, beside it: "refused": DownloadRefusal)
  *                         {"Progress": {name, progress, ...}} (worker → its parent)
  *   between workers       {"Offer"}, {"Start"}, {"Chunk"} + blob, {"Digest"}, "Hashing", "Alive", "Recheck", "Done", {"Fail"}
  */
@@ -29,7 +30,8 @@ export type TransferRequest =
   | { Cancel: { id: string } };
 
 export type TransferResponse =
-  | { ListFiles: FileInfo[] }
+  /** `more`: the listing stopped at its bound (listing.ts MAX_ENTRIES); a folder of it lists the rest. */
+  | { ListFiles: FileInfo[]; more?: true }
   | { Err: string }
   | { Push: { Ok: null } | { Err: string } }
   | { PushOffer: { Ok: null } | { Err: string } }
@@ -57,7 +59,24 @@ export interface DownloadRequest {
   version?: string | null;
   /** Bytes per chunk to ask the sender for (default: tuning.ts); for measuring. */
   chunk?: number;
+  /**
+   * Set by a provider's main process, which made the offer itself: the
+   * receiver's Start, and what was offered. The sending worker (started only
+   * then) streams from there without offering again.
+   */
+  start?: { offset: number; chunk?: number; size: number; version: string };
 }
+
+/**
+ * Why a provider turned a Download away, beside the template's
+ * `{"Download": {"Err": "..."}}` as `"refused"`. Busy: the provider serves
+ * and queues as many of the requesting node's downloads (limit "node"), or
+ * of all peers' ("peers"), as it takes: try again later. FolderTooLarge: the
+ * folder passes a bound: download its parts.
+ */
+export type DownloadRefusal =
+  | { Busy: { limit: "node" | "peers"; max: number } }
+  | { FolderTooLarge: { bound: "entries" | "depth"; max: number } };
 
 export interface ProgressRequest {
   name: string;
@@ -88,6 +107,8 @@ export interface FinishedRequest {
   folder?: FileInfo[];
   /** Where the time went (milliseconds): for finding the bottleneck. */
   stats?: Record<string, number>;
+  /** A sending worker's end (its place is free): "upload". */
+  direction?: "upload";
 }
 
 export type WorkerRequest =
@@ -102,10 +123,12 @@ export type WorkerResponse = { Download: { Ok: null } | { Err: string } } | "Pro
  * SHA-256 unknown (null) when it hashes while the chunks flow, as ours does:
  * then the SHA-256 follows the last chunk (Digest), and "Hashing" says the
  * sender is alive while it finishes it. A receiver also takes an Offer that
- * carries the SHA-256.
+ * carries the SHA-256. A provider's main process makes the offer itself and
+ * starts its sending worker once the receiver answers: `sender` names that
+ * worker (on the same node), from which the chunks will come.
  */
 export type InternalRequest =
-  | { Offer: { name: string; size: number; sha256: string | null; version?: string } }
+  | { Offer: { name: string; size: number; sha256: string | null; version?: string; sender?: string } }
   | { Digest: { sha256: string } }
   | { Folder: FileInfo[] }
   | { Chunk: ChunkRequest }

@@ -5,8 +5,8 @@
  * worker receives the file (receive.ts), a provider's worker sends it
  * (send.ts). It reports to its parent and exits when the transfer ends.
  */
-import { awaitMessage, type Message, our, Response, SendError } from "@hyperdeno/process_lib";
-import type { DownloadRequest } from "../api/types.ts";
+import { awaitMessage, type Message, our, Request, Response, SendError } from "@hyperdeno/process_lib";
+import type { DownloadRequest, FinishedRequest } from "../api/types.ts";
 import { IDLE_MS } from "../api/tuning.ts";
 import { receive } from "./receive.ts";
 import { send } from "./send.ts";
@@ -17,8 +17,23 @@ export default async function init(_our: string) {
   if (!first) return; // nothing to do (e.g. restarted with the node): exit
   const [msg, req] = first;
   Response.to(msg).json({ Download: { Ok: null } }).send();
-  if (req.is_requestor) await receive(me, msg.source, req);
-  else await send(me, msg.source, req);
+  if (req.is_requestor) return await receive(me, msg.source, req);
+  try {
+    await send(me, msg.source, req);
+  } finally {
+    // The parent counts its senders: this one's place is free.
+    const f: FinishedRequest = {
+      transfer: me.process,
+      name: req.name,
+      outcome: "done",
+      error: null,
+      bytes: 0,
+      size: null,
+      sha256: null,
+      direction: "upload",
+    };
+    Request.to(msg.source).json({ Finished: f }).send();
+  }
 }
 
 /** The parent's Download request, or null when none comes within IDLE_MS. */

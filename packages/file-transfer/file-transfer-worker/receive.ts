@@ -21,10 +21,17 @@ import {
   SendError,
   vfs,
 } from "@hyperdeno/process_lib";
-import type { DownloadRequest, FileInfo, FinishedRequest, InternalRequest, ProgressRequest } from "../api/types.ts";
+import type {
+  DownloadRefusal,
+  DownloadRequest,
+  FileInfo,
+  FinishedRequest,
+  InternalRequest,
+  ProgressRequest,
+} from "../api/types.ts";
 import { cleanName } from "../api/names.ts";
-import { toHex } from "../api/listing.ts";
-import { OFFER_MS, PROBE_MS, PROBE_S, PROGRESS_MS, STALL_MS } from "../api/tuning.ts";
+import { folderListingTooLarge, toHex } from "../api/listing.ts";
+import { OFFER_MS, PROBE_MS, PROBE_S, PROGRESS_MS, STALL_MS, START_MS } from "../api/tuning.ts";
 import { deferred, pump } from "./inbox.ts";
 import { safeJson } from "./main.ts";
 
@@ -61,7 +68,9 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   const writes = new Set<Promise<unknown>>();
   let lastHeard = Date.now();
   let lastReport = 0;
-  let peer: string | null = null; // the sending worker, once it speaks
+  let peer: string | null = null; // the sending worker, once the offer names it
+  let offerFrom: string | null = null; // who offered: the sending worker, or the provider's main process
+  let heardSender = false; // the sending worker has spoken (a main process that offered starts it after our Start)
   const ended = deferred<Outcome>();
   const end = (o: Outcome) => ended.resolve(o);
   const failed = (error: string) => end({ outcome: "failed", error });
@@ -93,7 +102,10 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   // Chunks' bytes stay in the kernel: this worker only tells the VFS where they go.
   await keepIncomingBlobsInKernel(true);
 
-  const onOffer = async (msg: Message, offer: { size: number; sha256: string | null; version?: unknown }) => {
+  const onOffer = async (
+    msg: Message,
+    offer: { size: number; sha256: string | null; version?: unknown; sender?: unknown },
+  ) => {
     const offered = offer.sha256 ?? null;
     if (!Number.isSafeInteger(offer.size) || offer.size < 0 || (offered !== null && !SHA256.test(String(offered)))) {
       return failed(`${sourceNode} offered ${name} with a malformed size or SHA-256`);
@@ -114,7 +126,11 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
     if (had > offset) await file.setLen(offset);
     received = offset;
     startOffset = offset;
-    peer = msg.source.toString();
+    offerFrom = msg.source.toString();
+    // The chunks come from the worker the offer names, on the same node; else from whoever offered.
+    const sender = typeof offer.sender === "string" && offer.sender.startsWith(`${sourceNode}@`) ? offer.sender : null;
+    peer = sender ?? offerFrom;
+    heardSender = sender === null;
     T.offer = performance.now();
     if (offered !== null) onDigest(offered);
     report(true);
@@ -226,7 +242,9 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
       return failed("cancelled");
     }
     if (!msg.isRequest() || msg.source.node !== sourceNode) return;
-    if (peer !== null && msg.source.toString() !== peer) return;
+    const from = msg.source.toString();
+    if (peer !== null && from !== peer && from !== offerFrom) return;
+    if (from === peer) heardSender = true;
     lastHeard = Date.now();
     const body = safeJson(msg) as InternalRequest | null;
     if (!body) return;
@@ -236,12 +254,17 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
       onOffer(msg, body.Offer).catch((e) => failed(`could not start writing ${name}: ${describe(e)}`));
     } else if (typeof body === "object" && "Digest" in body) onDigest(body.Digest?.sha256);
     else if (typeof body === "object" && "Folder" in body) {
-      folder = Array.isArray(body.Folder) ? body.Folder : [];
+      const entries = Array.isArray(body.Folder) ? body.Folder : [];
+      // A listing past a folder download's bounds queues nothing here, whoever sent it.
+      const passed = folderListingTooLarge(sourceNode, name, entries);
+      if (passed) return failed(passed.error);
+      folder = entries;
       end({ outcome: "done", error: null });
     } else if (typeof body === "object" && "Fail" in body) {
-      // The sender's reason names its node already, or is prefixed with it.
+      // The sender's reason names its node already, or is prefixed with it; "busy:" says to try again later.
       const why = String(body.Fail).slice(0, 300);
-      failed(why.startsWith(`${sourceNode} `) ? why : `${sourceNode}: ${why}`);
+      const said = why.startsWith(`${sourceNode} `) || why.startsWith(`${sourceNode}:`) ? why : `${sourceNode}: ${why}`;
+      (why.startsWith("busy:") ? interrupted : failed)(said);
     }
   };
   let folder: FileInfo[] | undefined;
@@ -249,12 +272,13 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   const loop = pump(onMessage, ended.promise);
   let probing = false;
   const watchdog = setInterval(() => {
-    const limit = size === null ? OFFER_MS : STALL_MS;
+    // Before the sending worker's first word, the provider is starting it: a longer wait, and no probe yet.
+    const limit = size === null ? OFFER_MS : heardSender ? STALL_MS : START_MS;
     // Once every byte is in, the sender's SHA-256 is still to come (it sends "Hashing" while it works on it).
     const waiting = pendingBytes === 0 && (received !== size || !digest.settled);
     if (Date.now() - lastHeard > limit && waiting) {
       interrupted(`${sourceNode} went silent for ${limit / 1000} s`);
-    } else if (peer && waiting && !probing && Date.now() - lastHeard > PROBE_MS) {
+    } else if (peer && heardSender && waiting && !probing && Date.now() - lastHeard > PROBE_MS) {
       // A short silence: ask the sender. A node that is gone is known at once (Offline), not after STALL_MS.
       probing = true;
       Request.to(peer).json("Alive").sendAndAwaitResponse(PROBE_S).then(
@@ -272,9 +296,11 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   try {
     const r = await Request.to(source).json({ Download: { name, target: me.toString(), is_requestor: false } })
       .sendAndAwaitResponse(15);
-    const b = safeJson(r) as { Download?: { Err?: string }; Err?: string } | null;
+    const b = safeJson(r) as { Download?: { Err?: string }; Err?: string; refused?: DownloadRefusal } | null;
     const err = b?.Download?.Err ?? b?.Err;
-    if (err !== undefined) (String(err).startsWith("busy:") ? interrupted : failed)(String(err).slice(0, 300));
+    // A provider at its limits is asked again later (the retry pause grows); any other refusal stands.
+    const busy = (b?.refused && "Busy" in b.refused) || String(err).startsWith("busy:");
+    if (err !== undefined) (busy ? interrupted : failed)(String(err).slice(0, 300));
   } catch (e) {
     interrupted(
       e instanceof SendError

@@ -12,13 +12,27 @@
  * kernel keeps (readAtInKernel), sent on to the receiver with blobOf. Several
  * reads are in flight at once, at their own offsets.
  *
- * A folder is answered with its listing (the receiver's parent downloads each file).
+ * Its parent may have offered the file already (file-transfer's main process
+ * does, so that no worker waits on a receiver that never answers): then the
+ * receiver's Start comes with the Download request. Otherwise it offers the
+ * file itself, as the template's worker does.
+ *
+ * A folder is answered with its listing (the receiver's parent downloads each
+ * file), within the bounds a folder download has.
  */
 import { type Message, type ProcessAddress, Request, Response, vfs } from "@hyperdeno/process_lib";
 import type { DownloadRequest, InternalResponse, ProgressRequest } from "../api/types.ts";
 import { BadName, cleanName } from "../api/names.ts";
-import { listFiles, toHex } from "../api/listing.ts";
-import { ACK_S, chunkSize, HEARTBEAT_MS, PROGRESS_MS, windowBytes } from "../api/tuning.ts";
+import { fileVersion, folderTooLarge, listFiles, toHex } from "../api/listing.ts";
+import {
+  ACK_S,
+  chunkSize,
+  HEARTBEAT_MS,
+  OFFER_EXPIRY_S,
+  PROGRESS_MS,
+  SENDER_BEAT_MS,
+  windowBytes,
+} from "../api/tuning.ts";
 import { deferred, pump } from "./inbox.ts";
 import { safeJson } from "./main.ts";
 
@@ -43,7 +57,9 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
     return fail(peer, `${me.node} has no file named ${name}`);
   }
   if (meta.file_type === "Directory") {
-    Request.to(peer).json({ Folder: await listFiles(drive, name) }).send();
+    const passed = await folderTooLarge(me.node, drive, name);
+    if (passed) return fail(peer, passed.error);
+    Request.to(peer).json({ Folder: (await listFiles(drive, name)).files }).send();
     return;
   }
   if (meta.file_type !== "File") return fail(peer, `${name} on ${me.node} is not a file`);
@@ -51,20 +67,14 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
   const size = meta.len;
   const T = { read: 0, room: 0, t0: performance.now(), hash: 0 };
   let sha256: string | null = null;
-  let offset: number;
-  let chunk: number;
-  try {
-    // The version says at once whether a partial file from an earlier attempt still holds this file's bytes.
-    const version = `${meta.len}:${meta.modified ?? ""}`;
-    const r = await Request.to(peer).json({ Offer: { name, size, sha256, version } }).sendAndAwaitResponse(60);
-    const body = safeJson(r) as InternalResponse;
-    if (!body || typeof body !== "object" || !("Start" in body)) return;
-    offset = body.Start.offset;
-    chunk = chunkSize(body.Start.chunk);
-    if (!Number.isSafeInteger(offset) || offset < 0 || offset > size) return fail(peer, `bad start offset ${offset}`);
-  } catch {
-    return; // the receiver went away before it started
-  }
+  // The version says at once whether a partial file from an earlier attempt still holds this file's bytes.
+  const version = fileVersion(meta);
+  const start = req.start ?? await offer(peer, { name, size, sha256, version });
+  if (!start) return; // the receiver went away before it started
+  if (start.version !== version) return fail(peer, `${name} changed on ${me.node} since it was offered`);
+  const offset = start.offset;
+  const chunk = chunkSize(start.chunk);
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset > size) return fail(peer, `bad start offset ${offset}`);
 
   /** `done`: the receiver verified the whole file; only then is the upload done in this node's table. */
   const report = (bytes: number, stats?: Record<string, number>, stopped?: string, done?: boolean) => {
@@ -79,7 +89,13 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
     Request.to(parent).json({ Progress: { ...p, peer: peerNode, direction: "upload", stats, stopped, done } }).send();
   };
 
-  const file = await vfs.openFile(path, false);
+  let acked = offset;
+  // The parent keeps this worker's place while it hears from it (a worker that ended without a word frees it).
+  const beat = setInterval(() => report(acked), SENDER_BEAT_MS);
+  const file = await vfs.openFile(path, false).catch((e) => {
+    clearInterval(beat);
+    throw e;
+  });
   const verdict = deferred<void>();
   /** The receiver's word at the end: "Done" (verified), or why it stopped ({"Fail"}). */
   let confirmed = false;
@@ -108,7 +124,6 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
   const whole = offset > 0 ? new vfs.File(path).hash() : null;
   whole?.catch(() => {});
   let lastReport = 0;
-  let acked = offset;
   try {
     await stream(
       file,
@@ -163,11 +178,27 @@ export async function send(me: ProcessAddress, parent: ProcessAddress, req: Down
     if (!why.startsWith(peerNode)) fail(peer, why);
     report(acked, undefined, why);
   } finally {
+    clearInterval(beat);
     verdict.resolve();
     await loop;
     await file.close().catch(() => {});
   }
 }
+/** Offers the file to the receiver (the template's flow, without a main process that offered it): its Start, or null. */
+async function offer(
+  peer: string,
+  o: { name: string; size: number; sha256: string | null; version: string },
+): Promise<NonNullable<DownloadRequest["start"]> | null> {
+  try {
+    const r = await Request.to(peer).json({ Offer: o }).sendAndAwaitResponse(OFFER_EXPIRY_S);
+    const body = safeJson(r) as InternalResponse;
+    if (!body || typeof body !== "object" || !("Start" in body)) return null;
+    return { ...body.Start, size: o.size, version: o.version };
+  } catch {
+    return null;
+  }
+}
+
 /** The file gave fewer bytes than it had when offered. */
 class Shorter extends Error {}
 /** The file is not as it was when offered. */

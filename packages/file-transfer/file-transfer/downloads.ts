@@ -1,18 +1,20 @@
 /**
  * The requestor's side, kept by the main process: each download is a record
- * in Transfers and, while it moves, one worker. At most MAX_ACTIVE run at
- * once (a package may run 64 processes); the rest wait their turn. An
- * interrupted download is tried again with a growing pause, and whenever the
- * node starts; a folder becomes one download per file under it.
+ * in Transfers and, while it moves, one worker. At most OWN_ACTIVE run at
+ * once (a package may run 64 processes: tuning.ts shares them out), and at
+ * most OWN_QUEUE are open; the rest wait their turn. An interrupted download
+ * is tried again with a growing pause, and whenever the node starts; a folder
+ * becomes one download per file under it (the receiving worker has checked
+ * its listing against a folder download's bounds).
  */
 import { println, type ProcessAddress, Request } from "@hyperdeno/process_lib";
 import { startDownload } from "../api/file_transfer_worker_api.ts";
 import type { FinishedRequest, ProgressRequest, TransferView } from "../api/types.ts";
 import { cleanName } from "../api/names.ts";
 import { humanBytes, humanDuration } from "../api/format.ts";
+import { OWN_ACTIVE, OWN_QUEUE } from "../api/tuning.ts";
 import { isFinal, type Transfers } from "./transfers.ts";
 
-const MAX_ACTIVE = 16;
 const RETRY_MAX_MS = 4_000;
 /** A download whose worker has said nothing for this long is taken for dead and tried again. */
 const SILENT_MS = 45_000;
@@ -39,14 +41,18 @@ export class Downloads {
   request(peer: string, name: string, overwrite: boolean, chunk?: number): TransferView {
     const node = peer.split("@")[0];
     const clean = cleanName(name);
-    const same = this.transfers.list().find((t) =>
-      t.direction === "download" && t.peer === node && t.name === clean && !isFinal(t.status)
-    );
+    const open = this.transfers.list().filter((t) => t.direction === "download" && !isFinal(t.status));
+    const same = open.find((t) => t.peer === node && t.name === clean);
     if (same) {
       // Asked again to replace the file here: the next attempt will.
       if (overwrite && !same.overwrite) this.transfers.update(same.id, { overwrite: true }, true);
       if (same.status === "interrupted") this.resume(same.id);
       return same;
+    }
+    if (open.length >= OWN_QUEUE) {
+      throw new Error(
+        `${open.length} downloads are open here, the most this node keeps: let some finish (or cancel them)`,
+      );
     }
     const now = Date.now();
     const t: TransferView = {
@@ -99,7 +105,7 @@ export class Downloads {
   /** Starts waiting downloads while there is room. */
   pump() {
     const running = this.transfers.list().filter((t) => t.direction === "download" && t.status === "active").length;
-    let room = MAX_ACTIVE - running;
+    let room = OWN_ACTIVE - running;
     for (const t of this.transfers.list()) {
       if (room <= 0) break;
       if (t.direction !== "download" || t.status !== "pending") continue;

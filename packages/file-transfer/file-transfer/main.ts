@@ -21,13 +21,13 @@ import {
   setState,
   vfs,
 } from "@hyperdeno/process_lib";
-import { startDownload } from "../api/file_transfer_worker_api.ts";
 import type { AllowList, DownloadRequest, FinishedRequest, ProgressRequest, TransferView } from "../api/types.ts";
 import { cleanFolder, cleanName } from "../api/names.ts";
-import { listFiles } from "../api/listing.ts";
+import { folderTooLarge, listFiles } from "../api/listing.ts";
 import { change, defaultAllowList, isPermission, permits, refusal } from "./allow.ts";
 import { Transfers } from "./transfers.ts";
 import { Downloads } from "./downloads.ts";
+import { Uploads } from "./uploads.ts";
 import { downloadRefusal } from "./download_checks.ts";
 import { StatusLine } from "./status.ts";
 import { Web } from "./web.ts";
@@ -53,6 +53,7 @@ export default async function init(_our: string) {
   const transfers = new Transfers(save);
   transfers.load(saved.transfers ?? []);
   const downloads = new Downloads(me, transfers);
+  const uploads = new Uploads(me, drive);
   new StatusLine(me, transfers);
   const pushGrants = new Map<string, number>();
   const pushGranted = (node: string, name: string) => {
@@ -79,7 +80,9 @@ export default async function init(_our: string) {
           return answer({ Err: refusal(me.node, msg.source.node, "list", pkg) });
         }
         const folder = cleanFolder((arg as { path?: string } | null)?.path);
-        return answer({ ListFiles: await listFiles(drive, folder) });
+        const { files, more } = await listFiles(drive, folder);
+        // Beside the template's answer: the listing stopped at its bound.
+        return answer({ ListFiles: files, ...(more ? { more: true } : {}) });
       }
       case "Download": {
         const d = arg as DownloadRequest;
@@ -95,24 +98,46 @@ export default async function init(_our: string) {
           return answer({ Download: { Ok: null }, transfer: t.id });
         }
         // A peer's worker asks us to serve a file.
+        const node = msg.source.node;
         const name = cleanName(d.name);
-        if (!permits(allow, msg.source.node, "download") && !pushGranted(msg.source.node, name)) {
-          return answer({ Download: { Err: refusal(me.node, msg.source.node, "download", pkg) } });
+        const pushed = pushGranted(node, name);
+        if (!permits(allow, node, "download") && !pushed) {
+          return answer({ Download: { Err: refusal(me.node, node, "download", pkg) } });
         }
-        try {
-          await startDownload(me, msg.source, name, String(msg.source), false);
-        } catch (e) {
-          return answer({ Download: { Err: `busy: ${(e as Error).message}` } });
+        // Past its limits a node is told at once, before anything costs more than this.
+        const busy = uploads.refusal(node, pushed);
+        if (busy) return answer({ Download: { Err: busy.error }, refused: busy.refused });
+        const m = await vfs.metadata(`${drive}/${name}`).catch(() => null);
+        if (!m) return answer({ Download: { Err: `${me.node} has no file named ${name}` } });
+        if (m.file_type === "Directory") {
+          const passed = await folderTooLarge(me.node, drive, name);
+          if (passed) {
+            const { bound, max } = passed;
+            return answer({ Download: { Err: passed.error }, refused: { FolderTooLarge: { bound, max } } });
+          }
+          // A folder is its listing: no worker, no place in the queue (the requester downloads each file).
+          answer({ Download: { Ok: null } });
+          const { files } = await listFiles(drive, name);
+          return Request.to(String(msg.source)).json({ Folder: files }).send();
         }
-        return answer({ Download: { Ok: null } });
+        if (m.file_type !== "File") return answer({ Download: { Err: `${name} on ${me.node} is not a file` } });
+        // Checked again: other requests from the node may have been admitted while this one looked.
+        const late = uploads.refusal(node, pushed);
+        if (late) return answer({ Download: { Err: late.error }, refused: late.refused });
+        answer({ Download: { Ok: null } });
+        return uploads.admit({ node, receiver: String(msg.source), name, pushed });
       }
       case "Progress":
         if (!local) return;
-        if ((arg as { direction?: string }).direction === "upload") return upload(transfers, arg as UploadProgress);
+        if ((arg as { direction?: string }).direction === "upload") {
+          uploads.heard(msg.source.process);
+          return upload(transfers, arg as UploadProgress);
+        }
         return downloads.progress(arg as ProgressRequest);
       case "Finished":
-        if (local) downloads.finished(arg as FinishedRequest);
-        return;
+        if (!local) return;
+        if ((arg as FinishedRequest).direction === "upload") return uploads.finished(msg.source.process);
+        return downloads.finished(arg as FinishedRequest);
       case "Push": {
         if (!local) return answer({ Push: { Err: "only this node pushes its own files" } });
         const { name: raw, target } = arg as { name: string; target: string };
@@ -139,7 +164,11 @@ export default async function init(_our: string) {
         if (await vfs.metadata(`${drive}/${name}`).then((m) => m.file_type === "File", () => false)) {
           return answer({ PushOffer: { Err: `${name} already exists on ${me.node}: send it under another name` } });
         }
-        downloads.request(`${msg.source.node}@${msg.source.process}`, name, false);
+        try {
+          downloads.request(`${msg.source.node}@${msg.source.process}`, name, false);
+        } catch (e) {
+          return answer({ PushOffer: { Err: `${me.node}: ${(e as Error).message}` } });
+        }
         return answer({ PushOffer: { Ok: null } });
       }
       case "Allow":
@@ -223,7 +252,8 @@ function upload(transfers: Transfers, p: UploadProgress) {
   transfers.update(id, {
     bytes: p.bytes ?? 0,
     status: done ? "done" : "active",
-    ...(done ? { speed: 0, stats: p.stats } : {}),
+    // A sending worker's heartbeat after the end carries no stats: those of its last report stay.
+    ...(done ? { speed: 0, ...(p.stats ? { stats: p.stats } : {}) } : {}),
   });
 }
 

@@ -25,7 +25,8 @@ export class Transfers {
 
   /** Loads saved downloads; those that were moving are now interrupted (to resume). */
   load(saved: TransferView[]) {
-    for (const t of saved) {
+    // Kept in the order they started, so that list() need not sort (it is called for every report).
+    for (const t of [...saved].sort((a, b) => a.started - b.started)) {
       if (t.status === "active" || t.status === "pending") t.status = "interrupted";
       t.speed = 0;
       this.all.set(t.id, t);
@@ -36,8 +37,9 @@ export class Transfers {
     return this.all.get(id);
   }
 
+  /** Every transfer, in the order they started (a new one is added last). */
   list(): TransferView[] {
-    return [...this.all.values()].sort((a, b) => a.started - b.started);
+    return [...this.all.values()];
   }
 
   active(): TransferView[] {

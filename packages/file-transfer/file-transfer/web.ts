@@ -31,7 +31,7 @@ import {
   serveUi,
   vfs,
 } from "@hyperdeno/process_lib";
-import type { TransferView } from "../api/types.ts";
+import type { FileInfo, TransferView } from "../api/types.ts";
 import { BadName, cleanFolder, cleanName } from "../api/names.ts";
 import { listFiles } from "../api/listing.ts";
 import { ask, mainAddress } from "../api/script_call.ts";
@@ -129,13 +129,13 @@ export class Web {
     switch (path) {
       case "files":
         want("GET");
-        return { status: 200, body: { node: this.me.node, files: await this.list(cleanFolder(q.path)) } };
+        return { status: 200, body: { node: this.me.node, ...await this.list(cleanFolder(q.path)) } };
       case "remote": {
         want("GET");
         const node = nodeName(q.node);
         const folder = cleanFolder(q.path);
-        if (node === this.me.node) return { status: 200, body: { node, files: await this.list(folder) } };
-        return { status: 200, body: { node, files: await this.remote(node, folder) } };
+        if (node === this.me.node) return { status: 200, body: { node, ...await this.list(folder) } };
+        return { status: 200, body: { node, ...await this.remote(node, folder) } };
       }
       case "transfers":
         want("GET");
@@ -221,17 +221,19 @@ export class Web {
     }
   }
 
-  private async list(folder: string) {
+  /** This node's files under `folder`: `more` when the listing stopped at its bound. */
+  private async list(folder: string): Promise<{ files: FileInfo[]; more?: true }> {
     if (folder) {
       const m = await vfs.metadata(`${this.drive}/${folder}`).catch(() => null);
       if (m?.file_type !== "Directory") throw new HttpError(404, `no folder named ${folder} here`);
     }
-    return await listFiles(this.drive, folder);
+    const { files, more } = await listFiles(this.drive, folder);
+    return { files, ...(more ? { more: true as const } : {}) };
   }
 
   private async remote(node: string, folder: string) {
     await this.known(node);
-    let r: { ListFiles?: unknown; Err?: string };
+    let r: { ListFiles?: unknown; Err?: string; more?: unknown };
     try {
       r = await ask(mainAddress(this.me, node), { ListFiles: { path: folder } });
     } catch (e) {
@@ -239,7 +241,7 @@ export class Web {
     }
     if (r.Err !== undefined) throw new HttpError(403, r.Err);
     if (!Array.isArray(r.ListFiles)) throw new HttpError(502, `${node} answered something that is not a listing`);
-    return r.ListFiles;
+    return { files: r.ListFiles, ...(r.more === true ? { more: true } : {}) };
   }
 
   private async known(node: string) {

@@ -14,11 +14,12 @@ export default script(async (our, line) => {
   if (args[0] === "-h" || args[0] === "--help" || args.length > 2) return USAGE;
   const node = args[0] ?? our.node;
   try {
-    const r = await ask<{ ListFiles?: FileInfo[]; Err?: string }>(mainAddress(our, node), {
+    const r = await ask<{ ListFiles?: FileInfo[]; Err?: string; more?: true }>(mainAddress(our, node), {
       ListFiles: { path: args[1] ?? "" },
     });
     if (r.Err) return `list-files: ${r.Err}`;
-    return fileTable(args[1] ? `${node}:${args[1]}/` : node, r.ListFiles ?? []);
+    const table = fileTable(args[1] ? `${node}:${args[1]}/` : node, r.ListFiles ?? []);
+    return r.more ? `${table}\n(the first ${r.ListFiles?.length} entries: list a folder to see the rest)` : table;
   } catch (e) {
     return `list-files: ${(e as Error).message}`;
   }
