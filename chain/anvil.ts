@@ -52,6 +52,24 @@ export const localRpc = (port: number) => `http://127.0.0.1:${port}`;
  */
 const WATCHED = `exec 3<&0; "$0" "$@" 3<&- & a=$!; (read _ <&3; kill $a) >/dev/null 2>&1 & exec 3<&-; wait $a`;
 
+/**
+ * Reads anvil's output for the line it prints once its port is bound, then keeps reading (anvil logs every call, and
+ * a full pipe would stall it).
+ */
+function listening(out: ReadableStream<Uint8Array>): { seen: boolean } {
+  const state = { seen: false };
+  (async () => {
+    const dec = new TextDecoder();
+    let tail = "";
+    for await (const chunk of out) {
+      if (state.seen) continue;
+      tail = (tail + dec.decode(chunk, { stream: true })).slice(-4096);
+      if (/Listening on /.test(tail)) state.seen = true;
+    }
+  })().catch(() => {});
+  return state;
+}
+
 /** A running anvil this process started; stop() ends it. */
 export class Anvil {
   private constructor(
@@ -68,22 +86,27 @@ export class Anvil {
     return this.proc.pid;
   }
 
-  /** Starts anvil on 127.0.0.1:`port` (with anvil's `args`, e.g. another --chain-id) and waits until it answers. */
+  /**
+   * Starts anvil on 127.0.0.1:`port` (with anvil's `args`, e.g. another --chain-id) and waits until it answers.
+   * It counts as started only once it printed that it listens: a chain that answers on the port meanwhile may be
+   * another node's anvil, started a moment before (ours then exits with the port in use: PortInUse).
+   */
   static async start(port: number, args: string[] = []): Promise<Anvil> {
     const bin = await anvilPath();
     const proc = new Deno.Command("/bin/sh", {
-      args: ["-c", WATCHED, bin, "--port", String(port), "--host", "127.0.0.1", "--quiet", ...args],
+      args: ["-c", WATCHED, bin, "--port", String(port), "--host", "127.0.0.1", ...args],
       stdin: "piped",
-      stdout: "null",
+      stdout: "piped",
       stderr: "piped",
     }).spawn();
     const anvil = new Anvil(port, proc, proc.stdin.getWriter());
     let exited = false;
     const status = proc.status.then((s) => (exited = true, s));
     const err = new Response(proc.stderr).text();
+    const bound = listening(proc.stdout);
     const until = Date.now() + 10_000;
     while (Date.now() < until) {
-      if (await chainAnswers(anvil.url, 500)) return anvil;
+      if (bound.seen && await chainAnswers(anvil.url, 500)) return anvil;
       if (exited) {
         const text = (await err).trim();
         await status;

@@ -1,7 +1,8 @@
 /**
- * One EVM JSON-RPC endpoint (http or ws) through viem: raw requests with a deadline, and transactions signed
- * locally by a dev account, sent one at a time per endpoint from this process, retried when another process took
- * the nonce first.
+ * One EVM JSON-RPC endpoint (http or ws) through viem: raw requests with a deadline, and transactions sent one at a
+ * time per endpoint from this process, retried when another process took the nonce first. A transaction is signed
+ * here with a private key (eth_sendRawTransaction), or, given an address, by the chain for an account it holds
+ * unlocked or impersonates (eth_sendTransaction: a dev chain's account #0, or a takeover on the dev chain).
  */
 import {
   type Abi,
@@ -16,7 +17,7 @@ import {
   type WalletClient,
   webSocket,
 } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { type Account, privateKeyToAccount } from "viem/accounts";
 import { defineChain } from "viem";
 import { DEV_ACCOUNT_KEY } from "./hypermap.ts";
 import { withTimeout } from "../runtime/timeout.ts";
@@ -24,6 +25,9 @@ import { withTimeout } from "../runtime/timeout.ts";
 export class RpcError extends Error {
   override name = "RpcError";
 }
+
+/** Who sends a transaction: a 32-byte private key (signed here) or a 20-byte address (signed by the chain). */
+export type Sender = Hex;
 
 export class ChainClient {
   readonly public: PublicClient;
@@ -66,17 +70,23 @@ export class ChainClient {
   }
 
   /**
-   * Sends a call as dev account #0 and waits for its receipt; throws with the revert reason when it reverts.
-   * Sends from this process go one at a time, so they never race for a nonce among themselves.
+   * Sends a call as `from` (dev account #0 unless told) and waits for its receipt; throws with the revert reason
+   * when it reverts. Sends from this process go one at a time, so they never race for a nonce among themselves.
    */
-  send(to: Hex, abi: Abi, functionName: string, args: unknown[]): Promise<{ block: bigint; hash: Hex }> {
-    const run = this.queue.then(() => this.sendNow(to, abi, functionName, args));
+  send(
+    to: Hex,
+    abi: Abi,
+    functionName: string,
+    args: unknown[],
+    from: Sender = DEV_ACCOUNT_KEY,
+  ): Promise<{ block: bigint; hash: Hex }> {
+    const run = this.queue.then(() => this.sendNow(to, abi, functionName, args, from));
     this.queue = run.catch(() => {});
     return run;
   }
 
-  private async sendNow(to: Hex, abi: Abi, functionName: string, args: unknown[]) {
-    const account = privateKeyToAccount(DEV_ACCOUNT_KEY);
+  private async sendNow(to: Hex, abi: Abi, functionName: string, args: unknown[], from: Sender) {
+    const account: Account | Hex = from.length === 66 ? privateKeyToAccount(from) : from;
     if (!this.wallet) {
       const chain = defineChain({
         id: await this.chainId(),
@@ -84,7 +94,7 @@ export class ChainClient {
         nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
         rpcUrls: { default: { http: [this.url] } },
       });
-      this.wallet = createWalletClient({ account, chain, transport: this.transport });
+      this.wallet = createWalletClient({ chain, transport: this.transport });
     }
     for (let attempt = 0;; attempt++) {
       try {

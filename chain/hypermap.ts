@@ -27,7 +27,7 @@ export const ZEROTH_TBA = "0x809A598d9883f2Fb6B77382eBfC9473Fd6A857c9" as const;
 export const DOT_OS_TBA = "0x9b3853358ede717fc7D4806cF75d7A4d4517A9C9" as const;
 /** anvil's chain id; Base is 8453. */
 export const DEV_CHAIN_ID = 31337;
-/** anvil's account #0: it deploys the dev chain and owns every fake name. */
+/** anvil's account #0: it deploys the dev chain, owns `os` and `dev`, and mints fake names to their nodes' accounts. */
 export const DEV_ACCOUNT_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80" as const;
 /** First block worth reading on Base (Hypermap's deployment, minus one). */
 export const BASE_FIRST_BLOCK = 27_270_411n;

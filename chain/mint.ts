@@ -9,7 +9,7 @@
  * - a name that exists: the execute call, sent to the name's own account by its owner.
  */
 import { encodeFunctionData, type Hex, stringToHex, toHex as hexOf } from "viem";
-import { type ChainClient, revertName } from "./client.ts";
+import { type ChainClient, revertName, type Sender } from "./client.ts";
 import { sameAddress, writeAbi } from "./deploy.ts";
 import { HYPER_ACCOUNT, HYPERMAP, hypermapAbi, MULTICALL3, multicallAbi } from "./hypermap.ts";
 
@@ -69,7 +69,7 @@ export async function mintUnder(
   }
 }
 
-/** Rewrites a name's notes through its own account (the signer must own the name). */
-export function writeNotes(chain: ChainClient, tba: Hex, notes: Notes): Promise<Sent> {
-  return chain.send(tba, writeAbi, "execute", [MULTICALL3, 0n, notesAggregate(notes), 1]);
+/** Rewrites a name's notes through its own account, sent as `from` (dev account #0 unless told): it must own the name. */
+export function writeNotes(chain: ChainClient, tba: Hex, notes: Notes, from?: Sender): Promise<Sent> {
+  return chain.send(tba, writeAbi, "execute", [MULTICALL3, 0n, notesAggregate(notes), 1], from);
 }

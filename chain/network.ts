@@ -1,7 +1,8 @@
 /**
  * A node joins the network through a chain: the local dev chain by default (anvil started here, with Hypermap on
  * it, when nothing answers on its port, as kit does), or any EVM JSON-RPC endpoint (`--rpc`). On a dev chain the
- * node registers itself with the dev account; then the HNS indexer hands net every identity and keeps following.
+ * node registers its name to an account of its own (dev_owner.ts), taking it over from a holder that no longer runs
+ * and refusing to boot while one runs; then the HNS indexer hands net every identity and keeps following.
  */
 import type { NodeKeys } from "../runtime/keys.ts";
 import type { NetModule } from "../modules/net/mod.ts";
@@ -12,7 +13,9 @@ import { ChainClient, failure } from "./client.ts";
 import { deployHypermap, getEntry } from "./deploy.ts";
 import { DEV_CHAIN_ID, namehash } from "./hypermap.ts";
 import { HnsIndexer } from "./indexer.ts";
-import { registerName } from "./register.ts";
+import { type HeldName, registerName } from "./register.ts";
+import { devOwnerKey } from "./dev_owner.ts";
+import { provesName } from "../modules/net/probe.ts";
 
 export interface ChainOptions {
   /** The local dev chain's port (default 8545). */
@@ -56,6 +59,16 @@ async function oneLine<T>(what: string, p: Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A running holder proves it in a handshake at the address its notes give. An indirect holder (routers only) cannot
+ * be asked without an identity of our own, so it counts as gone.
+ */
+export async function holderRunning(held: HeldName): Promise<string | null> {
+  if (!held.publicKey || !held.ip) return null;
+  const where = await provesName(held.name, held.publicKey, held.ip, held.ports);
+  return where && `key 0x${toHex(held.publicKey).slice(0, 16)}…, ${where}`;
+}
+
 export async function joinChain(
   net: NetModule,
   keys: NodeKeys,
@@ -65,6 +78,7 @@ export async function joinChain(
   const port = opts.chainPort ?? DEFAULT_CHAIN_PORT;
   const anvil = opts.rpc ? null : await ensureLocalChain(port);
   if (anvil) say(0, `no chain answered on port ${port}: started anvil there (it stops with this node)`);
+  else if (!opts.rpc) say(0, `using the dev chain already on port ${port}`);
   const url = opts.rpc ?? localRpc(port);
   let chain: ChainClient | null = null;
   try {
@@ -82,8 +96,17 @@ export async function joinChain(
     const dev = id === DEV_CHAIN_ID;
     if (dev) await oneLine(`setting up Hypermap on ${url}`, deployHypermap(chain));
     const identity = await net.listen();
+    const owner = devOwnerKey(keys.secretKey);
     const register = async () => {
-      const { block, minted } = await registerName(chain!, { ...identity, publicKey: keys.publicKey });
+      const { block, minted, tookOverFrom } = await registerName(
+        chain!,
+        { ...identity, publicKey: keys.publicKey },
+        owner,
+        { holderRunning },
+      );
+      if (tookOverFrom) {
+        say(1, `hns: ${identity.name} was held by ${tookOverFrom}, whose node is not running: it is this node's now`);
+      }
       say(1, `hns: ${minted ? "minted" : "updated the notes of"} ${identity.name} in block ${block} of ${url}`);
     };
     if (dev) await oneLine(`registering ${identity.name} on ${url}`, register());

@@ -4,6 +4,10 @@
  * labelled by node. A line goes to the node last named with `@name`
  * (`@fake2.dev hi fake.dev hello!`, or `@fake2.dev` alone to switch).
  *
+ * The nodes' homes are <home>/fake.dev and <home>/fake2.dev, under a new temporary folder unless --home says
+ * where, so they never land on a node already running. Before it boots anything, fake-net checks what would make
+ * a node refuse (a busy port, a name held by a running node on the chain) and says which of its flags avoids it.
+ *
  * A node that dies (a crash, a kill while testing a transfer's resume) leaves
  * the other running and its home in place: `@name restart` starts it again on
  * that home. fake-net ends when every node has ended, or on Ctrl-C.
@@ -11,9 +15,13 @@
 import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { ensureLocalChain } from "../chain/network.ts";
 import { ChainClient } from "../chain/client.ts";
-import { deployHypermap } from "../chain/deploy.ts";
+import { deployHypermap, exists, getEntry } from "../chain/deploy.ts";
 import { localRpc } from "../chain/anvil.ts";
+import { namehash } from "../chain/hypermap.ts";
+import { readHeld } from "../chain/register.ts";
+import { holderRunning } from "../chain/network.ts";
 import { RUN_ARGS } from "./run_args.ts";
+import { NameHeld, PortInUse } from "../runtime/errors.ts";
 
 export const spec: CommandSpec = {
   name: "fake-net",
@@ -29,6 +37,12 @@ export const spec: CommandSpec = {
       help: "HTTP port of fake.dev; fake2.dev gets the next one",
     },
     { long: "fakechain-port", short: "c", default: "8545", value: "PORT", help: "Port of the dev chain" },
+    {
+      long: "home",
+      short: "o",
+      value: "DIR",
+      help: "Folder for the nodes' homes (DIR/fake.dev, DIR/fake2.dev) [default: a new temporary folder]",
+    },
     { long: "persist", bool: true, help: "Keep the nodes' homes after exit" },
     { long: "verbosity", default: "0", value: "VERBOSITY", help: "Verbosity of both nodes (0-3)" },
   ],
@@ -47,22 +61,46 @@ export async function run(argv: string[]): Promise<number> {
   const { flags } = parseFlags(spec, argv);
   const port = portFlag(flags.port);
   const chainPort = portFlag(flags["fakechain-port"], "--fakechain-port");
+  const names = ["fake.dev", "fake2.dev"];
+  for (const [i, name] of names.entries()) {
+    if (!portFree(port + i)) {
+      throw new PortInUse(`port ${port + i} (for ${name}) is in use: is another node running? Pick others with -p`);
+    }
+  }
   // As kit does: use the chain already on the port, or start one (it stops with fake-net).
   const chain = await ensureLocalChain(chainPort);
   console.log(chain ? `dev chain started on port ${chainPort}` : `using the chain already on port ${chainPort}`);
+  const client = new ChainClient(localRpc(chainPort));
   try {
-    await deployHypermap(new ChainClient(localRpc(chainPort)));
+    try {
+      await deployHypermap(client);
+    } catch (e) {
+      throw new UsageError(
+        `port ${chainPort} does not take Hypermap (${(e as Error).message.split("\n")[0]}): pick another with -c`,
+      );
+    }
+    for (const name of names) {
+      const running = await runningHolder(client, name);
+      if (running) {
+        throw new NameHeld(
+          `${name} is held by a running node (${running}) on the chain at port ${chainPort}: stop it, or run fake-net on a chain of its own with -c ${
+            chainPort + 1
+          }`,
+        );
+      }
+    }
   } catch (e) {
+    await client.close();
     await chain?.stop();
-    throw new UsageError(
-      `port ${chainPort} does not take Hypermap (${(e as Error).message.split("\n")[0]}): pick another with -c`,
-    );
+    throw e;
   }
-  const nodes = [["fake.dev", port, "/tmp/hyperdeno-fake-node-1"], [
-    "fake2.dev",
-    port + 1,
-    "/tmp/hyperdeno-fake-node-2",
-  ]] as const;
+  await client.close();
+  const made = !flags.home;
+  const root = flags.home
+    ? String(flags.home).replace(/\/+$/, "")
+    : await Deno.makeTempDir({ prefix: "hyperdeno-fake-net-" });
+  if (flags.persist) console.log(`homes under ${root}: \`fake-net --home ${root} --persist\` boots them again`);
+  const nodes = names.map((name, i) => [name, port + i, `${root}/${name}`] as const);
   const children = new Map<string, Child>();
   const enc = new TextEncoder();
   let stopping = false;
@@ -97,6 +135,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     await Promise.all([...children.values()].map((c) => c.proc.status));
     await chain?.stop();
+    // Each node removed its own home (unless --persist); the folder made for them goes too.
+    if (made && !flags.persist) await Deno.remove(root, { recursive: true }).catch(() => {});
     Deno.exit(0);
   };
   for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, stop);
@@ -140,4 +180,20 @@ export async function run(argv: string[]): Promise<number> {
   }
   await new Promise(() => {});
   return 0;
+}
+
+function portFree(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What a running node holding `name` on the chain proves of itself, or null. */
+async function runningHolder(client: ChainClient, name: string): Promise<string | null> {
+  const [tba, owner] = await getEntry(client, namehash(name));
+  if (!exists([tba, owner, "0x"])) return null;
+  return holderRunning(await readHeld(client, name, owner));
 }

@@ -30,7 +30,7 @@ import { NetModule } from "../modules/net/mod.ts";
 import { EthModule } from "../modules/eth/mod.ts";
 import { type ChainLink, type ChainOptions, joinChain } from "../chain/network.ts";
 import { HomeInUse, PortInUse } from "./errors.ts";
-import { isFile as exists } from "./fs.ts";
+import { exists as anythingAt, isFile as exists } from "./fs.ts";
 
 const PACKAGES_DIR = new URL("../packages/", import.meta.url).pathname;
 /** Packages every node carries, installed on first boot. */
@@ -103,12 +103,20 @@ export class Node {
     const started = performance.now();
     if (!isSafeNode(opts.name)) throw new ParseError(`bad node name "${opts.name}": use a-z, 0-9, - and .`);
     const home = opts.home.replace(/\/+$/, "");
+    // A boot refused for any reason (a busy port, a name held, ...) leaves no home it made: none to be mistaken
+    // later for a node's. A home that was there is someone's, and is left as it was.
+    const made = !anythingAt(home);
     Deno.mkdirSync(`${home}/kernel`, { recursive: true });
     const homeLock = lockHome(home);
     try {
       return await Node.bootLocked(opts, home, homeLock, started);
     } catch (e) {
       homeLock.close();
+      if (made) {
+        try {
+          Deno.removeSync(home, { recursive: true });
+        } catch { /* gone already */ }
+      }
       throw e;
     }
   }

@@ -44,3 +44,8 @@ export class RegistrationError extends Refusal {
 export class ChainUnavailable extends Refusal {
   override name = "ChainUnavailable";
 }
+
+/** A dev-chain name another running node holds. */
+export class NameHeld extends Refusal {
+  override name = "NameHeld";
+}

@@ -12,6 +12,7 @@ import { Anvil } from "../chain/anvil.ts";
 import { ChainClient } from "../chain/client.ts";
 import { deployHypermap } from "../chain/deploy.ts";
 import { type Publish, registerName } from "../chain/register.ts";
+import { type Hex, keccak256, stringToBytes } from "viem";
 
 export interface TestNode extends Node {
   lines: string[];
@@ -180,22 +181,31 @@ export async function bootNet(
   };
 }
 
+/** A test's account for a name: one key per name, so a test that writes a name again does so as its owner. */
+export const testOwner = (name: string): Hex => keccak256(stringToBytes(`hyperdeno test owner of ${name}`));
+
+/** Registers `p` on a dev chain as `owner` (the test's account for the name unless told). */
+export function registerTestName(client: ChainClient, p: Publish, owner: Hex = testOwner(p.name)) {
+  return registerName(client, p, owner);
+}
+
 /**
- * Registers an identity on the test chain as a node would (with the dev account), for a hand-made peer to speak
- * as: direct on 127.0.0.1 tcp 9 unless told otherwise.
+ * Registers an identity on the test chain as a node would, for a hand-made peer to speak as: direct on 127.0.0.1
+ * tcp 9 unless told otherwise, owned by the test's account for the name unless told.
  */
 export async function registerOnChain(
   chain: TestChain,
   name: string,
   publicKey: Uint8Array,
   where: Partial<Pick<Publish, "ips" | "ports" | "routers">> = {},
+  owner: Hex = testOwner(name),
 ): Promise<bigint> {
-  const { block } = await registerName(chain.client, {
+  const { block } = await registerTestName(chain.client, {
     name,
     publicKey,
     ips: where.ips ?? ["127.0.0.1"],
     ports: where.ports ?? { tcp: 9 },
     routers: where.routers ?? [],
-  });
+  }, owner);
   return block;
 }

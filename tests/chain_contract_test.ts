@@ -17,8 +17,8 @@ import {
 } from "../chain/hypermap.ts";
 import { MINT_TOPIC, NOTE_TOPIC } from "../chain/indexer.ts";
 import { DEV_ACCOUNT, getEntry, writeAbi } from "../chain/deploy.ts";
-import { registerName } from "../chain/register.ts";
-import { startChain } from "../runtime/testing.ts";
+import { registerTestName, startChain, testOwner } from "../runtime/testing.ts";
+import { addressOf, fund } from "../chain/dev_owner.ts";
 import {
   type AbiEvent,
   type AbiFunction,
@@ -85,7 +85,7 @@ Deno.test("hypermap on anvil: reads, log order, and who may write", async () => 
     // One transaction: Mint first, the token to Hypermap, the four notes filed under the new name, the token to its
     // owner (the reference's order).
     const key = new Uint8Array(32).fill(3);
-    const { block } = await registerName(c, {
+    const { block } = await registerTestName(c, {
       name: "fake.dev",
       publicKey: key,
       ips: ["127.0.0.1"],
@@ -108,7 +108,8 @@ Deno.test("hypermap on anvil: reads, log order, and who may write", async () => 
     ]);
     assertEquals(logs.slice(2, 6).map((l) => l.topics[1]), Array(4).fill(namehash("fake.dev")));
     assertEquals(logs[2].topics[3], labelhash("~net-key"));
-    assertEquals(logs[6].topics[2], pad(DEV_ACCOUNT.toLowerCase() as Hex));
+    // The token goes to the node's own account, not to account #0 that sent the mint.
+    assertEquals(logs[6].topics[2], pad(addressOf(testOwner("fake.dev")).toLowerCase() as Hex));
     const [, , data] = await getEntry(c, namehash("~tcp-port.fake.dev"));
     assertEquals(data, "0x2328");
     const [noteTba, noteOwner] = await getEntry(c, namehash("~net-key.fake.dev"));
@@ -178,16 +179,38 @@ Deno.test("hypermap on anvil: reads, log order, and who may write", async () => 
       functionName: "note",
       args: [stringToHex("net-key"), "0x01"],
     });
-    await assertRejects(() => c.send(fakeTba, writeAbi, "execute", [HYPERMAP, 0n, badNote, 0]), Error, "InvalidLabel");
+    // fake.dev's owner is the test's account for it, not the dev account.
+    const owner = testOwner("fake.dev");
+    await fund(c, addressOf(owner));
+    await assertRejects(
+      () => c.send(fakeTba, writeAbi, "execute", [HYPERMAP, 0n, badNote, 0]),
+      Error,
+      "NotOwner",
+    );
+    const asOwner = (call: `0x${string}`) => c.send(fakeTba, writeAbi, "execute", [HYPERMAP, 0n, call, 0], owner);
+    await assertRejects(() => asOwner(badNote), Error, "InvalidLabel");
     const fact = (d: `0x${string}`) =>
       encodeFunctionData({ abi: hypermapAbi, functionName: "fact", args: [stringToHex("!seen"), d] });
-    await assertRejects(() => c.send(fakeTba, writeAbi, "execute", [HYPERMAP, 0n, fact("0x"), 0]), Error, "EmptyFact");
-    await c.send(fakeTba, writeAbi, "execute", [HYPERMAP, 0n, fact("0x01"), 0]);
+    await assertRejects(() => asOwner(fact("0x")), Error, "EmptyFact");
+    await asOwner(fact("0x01"));
+    await assertRejects(() => asOwner(fact("0x02")), Error, "FactAlreadyExists");
+
+    // A name moves only when its owner sends it (ERC-721's transferFrom, token id = namehash): account #0 cannot.
+    const id = BigInt(namehash("fake.dev"));
+    const eveAddress = eve.account.address;
     await assertRejects(
-      () => c.send(fakeTba, writeAbi, "execute", [HYPERMAP, 0n, fact("0x02"), 0]),
+      () => c.send(HYPERMAP, hypermapAbi, "transferFrom", [addressOf(owner), eveAddress, id]),
       Error,
-      "FactAlreadyExists",
+      "ERC721InsufficientApproval",
     );
+    await assertRejects(
+      () => c.send(HYPERMAP, hypermapAbi, "transferFrom", [DEV_ACCOUNT, eveAddress, id]),
+      Error,
+      "ERC721InsufficientApproval",
+    );
+    await c.send(HYPERMAP, hypermapAbi, "transferFrom", [addressOf(owner), eveAddress, id], owner);
+    assertEquals((await getEntry(c, namehash("fake.dev")))[1], eveAddress);
+    await assertRejects(() => asOwner(fact("0x03")), Error, "NotOwner");
 
     // Multicall3 is at its address and reads several entries in one call.
     const calls = ["fake.dev", "~ip.fake.dev"].map((n) => ({

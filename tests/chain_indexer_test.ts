@@ -6,10 +6,9 @@
 import { assert, assertEquals } from "./assert.ts";
 import { HnsIndexer } from "../chain/indexer.ts";
 import { ChainClient } from "../chain/client.ts";
-import { registerName } from "../chain/register.ts";
 import { HYPERMAP, labelhash, leaf, namehash } from "../chain/hypermap.ts";
 import type { HnsUpdate } from "../runtime/api/net.ts";
-import { startChain, type TestChain, waitFor } from "../runtime/testing.ts";
+import { registerTestName, startChain, type TestChain, waitFor } from "../runtime/testing.ts";
 import { toHex } from "../runtime/bytes.ts";
 import { type Abi, encodeAbiParameters, type Hex, stringToHex, toHex as hexOf } from "viem";
 import rawLogger from "../contracts/out/RawLogger.json" with { type: "json" };
@@ -56,10 +55,10 @@ Deno.test("hns-indexer: identities from the chain's logs; a restart continues fr
   const dir = await Deno.makeTempDir({ prefix: "hyperdeno-chain-idx-" });
   try {
     const c = chain.client;
-    await registerName(c, direct("a.dev", 1));
-    await registerName(c, direct("r.dev", 2, { tcp: 9100 }));
-    await registerName(c, { name: "i.dev", publicKey: key(3), ips: [], ports: {}, routers: ["r.dev"] });
-    await registerName(c, direct("x.os", 4, { ws: 9300 }));
+    await registerTestName(c, direct("a.dev", 1));
+    await registerTestName(c, direct("r.dev", 2, { tcp: 9100 }));
+    await registerTestName(c, { name: "i.dev", publicKey: key(3), ips: [], ports: {}, routers: ["r.dev"] });
+    await registerTestName(c, direct("x.os", 4, { ws: 9300 }));
     const w = watch(new ChainClient(chain.url), `${dir}/hns.json`);
     await w.idx.start();
     assertEquals(w.known.get("a.dev"), {
@@ -74,17 +73,17 @@ Deno.test("hns-indexer: identities from the chain's logs; a restart continues fr
     assertEquals(w.known.get("x.os")?.ports, { ws: 9300 });
     assertEquals(w.idx.state.names[namehash("dev")], "dev");
     // A node moving from direct to indirect and back: the last notes win.
-    await registerName(c, { name: "a.dev", publicKey: key(1), ips: [], ports: {}, routers: ["r.dev"] });
+    await registerTestName(c, { name: "a.dev", publicKey: key(1), ips: [], ports: {}, routers: ["r.dev"] });
     await waitFor("a.dev indirect", () => w.known.get("a.dev")?.routers[0] === "r.dev");
     assertEquals(w.known.get("a.dev")?.ports, {});
-    await registerName(c, direct("a.dev", 1, { ws: 9002 }));
+    await registerTestName(c, direct("a.dev", 1, { ws: 9002 }));
     await waitFor("a.dev direct again", () => w.known.get("a.dev")?.ports.ws === 9002);
     assertEquals(w.known.get("a.dev")?.ports, { ws: 9002 }, "~tcp-port 0 means no TCP");
     w.idx.stop();
     const stopped = w.idx.lastBlock;
 
     // Restarted on the same file: what it knew at once, then only the blocks after the last it read.
-    await registerName(c, direct("b.dev", 5));
+    await registerTestName(c, direct("b.dev", 5));
     const again = watch(new ChainClient(chain.url), `${dir}/hns.json`);
     await again.idx.start();
     assert(again.known.has("a.dev") && again.known.has("b.dev"), [...again.known.keys()].join());
@@ -100,20 +99,20 @@ Deno.test("hns-indexer: a reorganization rolls back what the dropped blocks said
   const chain = await startChain();
   try {
     const c = chain.client;
-    await registerName(c, direct("keep.dev", 1));
+    await registerTestName(c, direct("keep.dev", 1));
     const w = watch(new ChainClient(chain.url), null);
     await w.idx.start();
     const snapshot = await c.request("evm_snapshot");
-    await registerName(c, direct("gone.dev", 2));
-    await registerName(c, direct("keep.dev", 3));
+    await registerTestName(c, direct("gone.dev", 2));
+    await registerTestName(c, direct("keep.dev", 3));
     await waitFor(
       "the blocks to be indexed",
       () => w.known.has("gone.dev") && w.known.get("keep.dev")?.public_key === toHex(key(3)),
     );
     // The chain drops those blocks, and other ones take their heights.
     assertEquals(await c.request("evm_revert", [snapshot]), true);
-    await registerName(c, direct("other.dev", 4));
-    await registerName(c, direct("other2.dev", 5));
+    await registerTestName(c, direct("other.dev", 4));
+    await registerTestName(c, direct("other2.dev", 5));
     await waitFor("the reorganization to be followed", () => w.known.has("other2.dev"));
     assertEquals(w.known.has("gone.dev"), false);
     assert(w.forgotten.includes("gone.dev"), w.forgotten.join());
@@ -206,7 +205,7 @@ Deno.test("hns-indexer: malformed logs and wrong-length notes are ignored; notes
 
 Deno.test("hns-indexer: an RPC answering garbage or errors leaves what was indexed, and is said once", async () => {
   const chain = await startChain();
-  await registerName(chain.client, direct("a.dev", 1));
+  await registerTestName(chain.client, direct("a.dev", 1));
   let mode: "proxy" | "garbage" | "shape" | "500" = "proxy";
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const body = await req.text();
@@ -235,7 +234,7 @@ Deno.test("hns-indexer: an RPC answering garbage or errors leaves what was index
     assert(w.lines.some((l) => l.includes('answered {"weird"')), w.lines.join("\n"));
     assertEquals([w.known.has("a.dev"), w.idx.lastBlock, w.forgotten], [true, before, []]);
     mode = "proxy";
-    await registerName(chain.client, direct("b.dev", 2));
+    await registerTestName(chain.client, direct("b.dev", 2));
     await w.idx.round();
     assert(w.idx.answering && w.known.has("b.dev"));
     assert(w.lines.some((l) => l.includes("answers again")), w.lines.join("\n"));

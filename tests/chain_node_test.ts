@@ -1,24 +1,35 @@
 /**
- * Nodes on the chain as a user runs them: a restart with a new home (a new key) takes the name back and peers use
- * the new key; a home is locked while a node runs on it (in one process, and from the CLI, where a refused second
+ * Nodes on the chain as a user runs them: a restart with a new home (a new key) takes the name back from its
+ * stopped node and peers use the new key; a home is locked while a node runs on it (in one process, and from the CLI, where a refused second
  * node must not delete the first one's home); a node reading the chain over ws://; eth:distro:sys for processes.
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "./assert.ts";
-import { bootNode, injectJson, install, registerOnChain, removeHome, startChain, waitFor } from "../runtime/testing.ts";
+import {
+  bootNode,
+  injectJson,
+  install,
+  registerOnChain,
+  registerTestName,
+  removeHome,
+  startChain,
+  testOwner,
+  waitFor,
+} from "../runtime/testing.ts";
 import { bootNet } from "./net_helpers.ts";
 import { FIXTURES } from "./helpers.ts";
 import { NodeProcess } from "./cli_helpers.ts";
 import { freePort } from "./cli_helpers.ts";
-import { HomeInUse } from "../runtime/errors.ts";
+import { HomeInUse, RegistrationError } from "../runtime/errors.ts";
 import { HYPERMAP, hypermapAbi, namehash } from "../chain/hypermap.ts";
 import { NOTE_TOPIC } from "../chain/indexer.ts";
-import { registerName } from "../chain/register.ts";
 import { decodeFunctionResult, encodeFunctionData } from "viem";
+import { addressOf, devOwnerKey } from "../chain/dev_owner.ts";
+import { getEntry } from "../chain/deploy.ts";
 
 const NU = "netuser:netuser:test.os";
 type Call = { ok?: unknown; err?: string };
 
-Deno.test("chain: a node restarted with a new home takes its name back; peers use its new key", async () => {
+Deno.test("chain: a node restarted with a new home takes its name back from the stopped one; peers use its new key", async () => {
   const net = await bootNet({ "a.dev": {}, "b.dev": {} });
   const a = net.nodes["a.dev"];
   let b2: Awaited<ReturnType<typeof bootNode>> | null = null;
@@ -35,6 +46,10 @@ Deno.test("chain: a node restarted with a new home takes its name back; peers us
     await waitFor("a to hear b.dev's new key", () => a.net!.hns.get("b.dev")!.public_key !== oldKey);
     assertEquals(a.net!.hns.get("b.dev")!.public_key, b2.net!.hns.get("b.dev")!.public_key);
     assert(a.lines.some((l) => l.includes("b.dev changed its networking key")), a.lines.join("\n"));
+    assert(
+      b2.lines.some((l) => /b\.dev was held by 0x[0-9a-fA-F]{40}, whose node is not running/.test(l)),
+      b2.lines.join("\n"),
+    );
     for (const [from, to] of [[a, "b.dev"], [b2, "a.dev"]] as const) {
       const r = await injectJson<Call>(from, NU, { Call: { target: `${to}@${NU}` } });
       assert(r.ok, `${from.name} → ${to}: ${JSON.stringify(r)}`);
@@ -55,15 +70,16 @@ Deno.test("chain: a ~net-key written on chain is the key from then on; links und
     assert((await injectJson<Call>(a, NU, { Call: { target: `b.dev@${NU}` } })).ok);
     assert(a.net!.peers.current("b.dev"), "a link to b.dev is up");
     const real = b.net!.hns.get("b.dev")!;
-    // b.dev's owner writes another key (one b.dev's node does not hold), keeping its address.
-    await registerOnChain(net.chain, "b.dev", new Uint8Array(32).fill(9), { ports: real.ports });
+    // b.dev's owner (its node's own account) writes another key (one b.dev's node does not hold), keeping its address.
+    const owner = devOwnerKey(b.net!.opts.keys.secretKey);
+    await registerOnChain(net.chain, "b.dev", new Uint8Array(32).fill(9), { ports: real.ports }, owner);
     await waitFor("a to take the new key", () => a.net!.hns.get("b.dev")!.public_key === "09".repeat(32));
     await waitFor("a's link made under the old key to close", () => !a.net!.peers.current("b.dev"));
     // a now expects the new key: the node at b.dev's address cannot prove it, so a refuses to talk.
     const refused = await injectJson<Call>(a, NU, { Call: { target: `b.dev@${NU}` } });
     assertEquals(refused.err, "Offline", JSON.stringify(refused));
     // The owner writes b.dev's real key back: a talks to it again.
-    await registerOnChain(net.chain, "b.dev", b.net!.opts.keys.publicKey, { ports: real.ports });
+    await registerOnChain(net.chain, "b.dev", b.net!.opts.keys.publicKey, { ports: real.ports }, owner);
     await waitFor("a to take the key back", () => a.net!.hns.get("b.dev")!.public_key === real.public_key);
     const r = await injectJson<Call>(a, NU, { Call: { target: `b.dev@${NU}` } });
     assert(r.ok, JSON.stringify(r));
@@ -141,7 +157,7 @@ Deno.test("chain: on a chain that is not a dev chain a node registers nothing, c
   let n: Awaited<ReturnType<typeof bootNode>> | null = null;
   try {
     await deployHypermap(client);
-    await registerName(client, {
+    await registerTestName(client, {
       name: "there.dev",
       publicKey: new Uint8Array(32).fill(4),
       ips: ["127.0.0.1"],
@@ -156,7 +172,7 @@ Deno.test("chain: on a chain that is not a dev chain a node registers nothing, c
     await waitFor("me.dev to read there.dev", () => n!.net!.hns.has("there.dev"));
     assertEquals(n.net!.hns.has("me.dev"), false, "nothing registered for it");
     // Its owner registers it: the node then knows itself as everyone does.
-    await registerName(client, {
+    await registerTestName(client, {
       name: "me.dev",
       publicKey: n.net!.opts.keys.publicKey,
       ips: ["127.0.0.1"],
@@ -164,6 +180,21 @@ Deno.test("chain: on a chain that is not a dev chain a node registers nothing, c
       routers: [],
     });
     await waitFor("me.dev on chain", () => n!.net!.hns.get("me.dev")?.ports.tcp === n!.net!.tcpPort);
+    // A name held by another account is never taken over off the dev chain (anvil would impersonate on any chain).
+    const stranger = `0x${"77".repeat(32)}` as const;
+    await assertRejects(
+      () =>
+        registerTestName(client, {
+          name: "there.dev",
+          publicKey: new Uint8Array(32).fill(5),
+          ips: ["127.0.0.1"],
+          ports: {},
+          routers: [],
+        }, stranger),
+      RegistrationError,
+      "not a dev chain",
+    );
+    assertEquals((await getEntry(client, namehash("there.dev")))[1], addressOf(testOwner("there.dev")));
   } finally {
     if (n) {
       await n.shutdown();
@@ -211,7 +242,7 @@ Deno.test("eth:distro:sys: requests, errors, log subscriptions, and no capabilit
     // Subscribe to Hypermap's Note logs: a node registering pushes them here.
     const params = { address: HYPERMAP, topics: [NOTE_TOPIC] };
     assertEquals(await eth({ SubscribeLogs: { sub_id: 7, chain_id: 31337, kind: "logs", params } }), "Ok");
-    await registerName(chain.client, {
+    await registerTestName(chain.client, {
       name: "pushed.dev",
       publicKey: new Uint8Array(32).fill(1),
       ips: ["127.0.0.1"],
@@ -223,7 +254,7 @@ Deno.test("eth:distro:sys: requests, errors, log subscriptions, and no capabilit
     assertEquals(pushes.map((p) => [p.Ok?.id, p.Ok?.result.topics[1]]), Array(4).fill([7, namehash("pushed.dev")]));
     assertEquals(await eth({ UnsubscribeLogs: 7 }), "Ok");
     assertEquals(await eth({ UnsubscribeLogs: 7 }), { Err: { SubscriptionClosed: 7 } });
-    await registerName(chain.client, {
+    await registerTestName(chain.client, {
       name: "quiet.dev",
       publicKey: new Uint8Array(32).fill(2),
       ips: ["127.0.0.1"],

@@ -38,10 +38,10 @@ import { MINT_TOPIC, NOTE_TOPIC } from "../chain/indexer.ts";
 import { HnsIndexer } from "../chain/indexer.ts";
 import { ChainClient } from "../chain/client.ts";
 import { mintCall } from "../chain/mint.ts";
-import { registerName } from "../chain/register.ts";
+import { addressOf } from "../chain/dev_owner.ts";
 import { Refusal, RegistrationError } from "../runtime/errors.ts";
 import type { HnsUpdate } from "../runtime/api/net.ts";
-import { bootNode, startChain, waitFor } from "../runtime/testing.ts";
+import { bootNode, registerTestName, startChain, testOwner, waitFor } from "../runtime/testing.ts";
 import registryArtifact from "../contracts/out/ERC6551Registry.json" with { type: "json" };
 import rawLogger from "../contracts/out/RawLogger.json" with { type: "json" };
 import {
@@ -248,40 +248,43 @@ Deno.test("dev chain: Hyperdrive's mint_local registers a name on our chain, and
   }
 });
 
-Deno.test("dev chain: our node registers with the reference's calls (mint at the `.os` account, HyperAccount)", async () => {
+Deno.test("dev chain: our node registers with the reference's calls (mint at the `.os` account, HyperAccount, to its own account)", async () => {
   const chain = await startChain();
   try {
     const c = chain.client;
     const publish = { name: "n.os", publicKey: new Uint8Array(32).fill(5), ips: ["127.0.0.1"], ports: { ws: 9400 } };
-    const { block } = await registerName(c, { ...publish, routers: [] });
+    const { block } = await registerTestName(c, { ...publish, routers: [] });
     const tx = await onlyTransaction(c, block);
     assertEquals(getAddress(tx.to), DOT_OS_TBA);
     const call = decodeFunctionData({ abi: minterAbi, data: tx.input });
     assertEquals(call.functionName, "mint");
     const [to, label, init, implementation] = call.args as [Hex, Hex, Hex, Hex];
-    assertEquals([to, label, implementation], [DEV_ACCOUNT, stringToHex("n"), HYPER_ACCOUNT]);
+    // Sent by account #0, minted to the node's own account.
+    assertEquals(getAddress(tx.from), DEV_ACCOUNT);
+    assertEquals([to, label, implementation], [addressOf(testOwner("n.os")), stringToHex("n"), HYPER_ACCOUNT]);
     const initCall = decodeFunctionData({ abi: writeAbi, data: init });
     assertEquals(initCall.functionName, "execute");
     assertEquals((initCall.args as unknown[])[0], MULTICALL3);
     assertEquals((initCall.args as unknown[])[3], 1);
-    // An update goes through the name's own account: execute(Multicall3, 0, aggregate, 1).
+    // An update goes through the name's own account, sent by its owner: execute(Multicall3, 0, aggregate, 1).
     const [tba] = await getEntry(c, namehash("n.os"));
-    const { block: again } = await registerName(c, { ...publish, ports: { ws: 9401 }, routers: [] });
+    const { block: again } = await registerTestName(c, { ...publish, ports: { ws: 9401 }, routers: [] });
     const update = await onlyTransaction(c, again);
     assertEquals(getAddress(update.to), tba);
+    assertEquals(getAddress(update.from), addressOf(testOwner("n.os")));
     assertEquals(decodeFunctionData({ abi: writeAbi, data: update.input }).functionName, "execute");
     assertEquals((await getEntry(c, namehash("~ws-port.n.os")))[2], "0x24b9");
     // `dev` names too: dev's account is an open minter like `.os`'s.
-    await registerName(c, { ...publish, name: "n.dev", routers: [] });
-    assertEquals((await getEntry(c, namehash("n.dev")))[1], DEV_ACCOUNT);
+    await registerTestName(c, { ...publish, name: "n.dev", routers: [] });
+    assertEquals((await getEntry(c, namehash("n.dev")))[1], addressOf(testOwner("n.dev")));
   } finally {
     await chain.stop();
   }
 });
 
-async function onlyTransaction(c: ChainClient, block: bigint): Promise<{ to: Hex; input: Hex }> {
+async function onlyTransaction(c: ChainClient, block: bigint): Promise<{ from: Hex; to: Hex; input: Hex }> {
   const b = await c.request("eth_getBlockByNumber", [`0x${block.toString(16)}`, true]) as {
-    transactions: { to: Hex; input: Hex }[];
+    transactions: { from: Hex; to: Hex; input: Hex }[];
   };
   assertEquals(b.transactions.length, 1);
   return b.transactions[0];
@@ -323,7 +326,7 @@ Deno.test("dev chain: the 9-character commit minter (commit, wait, mint) and its
     // Our registration reports the minter's refusal in one line.
     const err = await assertRejects(
       () =>
-        registerName(c, {
+        registerTestName(c, {
           name: "ab.commit",
           publicKey: new Uint8Array(32),
           ips: ["127.0.0.1"],
@@ -346,13 +349,14 @@ Deno.test("dev chain: an account follows its token; genes choose descendants' im
   const chain = await startChain();
   try {
     const c = chain.client;
-    await registerName(c, {
+    // Registered with account #0 as its node's key, so account #0 is the name's owner.
+    await registerTestName(c, {
       name: "t.os",
       publicKey: new Uint8Array(32).fill(1),
       ips: ["127.0.0.1"],
       ports: {},
       routers: [],
-    });
+    }, ACCOUNT_0_KEY);
     const [tba] = await getEntry(c, namehash("t.os"));
     const id = BigInt(namehash("t.os"));
     await c.send(HYPERMAP, hypermapAbi, "transferFrom", [DEV_ACCOUNT, ACCOUNT_1, id]);

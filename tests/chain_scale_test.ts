@@ -1,7 +1,6 @@
 /** A node booted after 200 others registered finds them all: how long the indexer takes, printed. */
 import { assert, assertEquals } from "./assert.ts";
-import { bootNode, removeHome, startChain, waitFor } from "../runtime/testing.ts";
-import { registerName } from "../chain/register.ts";
+import { bootNode, registerTestName, removeHome, startChain, waitFor } from "../runtime/testing.ts";
 import { HnsIndexer } from "../chain/indexer.ts";
 
 export const SCALE_NODES = 200;
@@ -13,7 +12,7 @@ Deno.test(`chain: a node booted after ${SCALE_NODES} registered others knows the
     for (let i = 0; i < SCALE_NODES; i++) {
       const publicKey = crypto.getRandomValues(new Uint8Array(32));
       const routers = i % 10 === 9 ? [`n${i - 1}.dev`] : [];
-      await registerName(chain.client, {
+      await registerTestName(chain.client, {
         name: `n${i}.dev`,
         publicKey,
         ips: routers.length ? [] : ["127.0.0.1"],

@@ -9,6 +9,9 @@ export function freePort(): number {
   return port;
 }
 
+/** Flags that keep a test's node off a developer's own: a chain port of its own and a name that is not fake.dev. */
+export const ownChain = (name: string): string[] => ["-c", String(freePort()), "-f", name];
+
 export async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const r = await new Deno.Command(Deno.execPath(), { args: [...RUN_FLAGS, ...args], stdout: "piped", stderr: "piped" })
     .output();

@@ -1,6 +1,6 @@
 /** Acknowledged writes survive `kill -9`; interrupted ones never read back as complete but wrong. */
 import { assert, assertEquals } from "./assert.ts";
-import { cli, freePort, NodeProcess } from "./cli_helpers.ts";
+import { cli, freePort, NodeProcess, ownChain } from "./cli_helpers.ts";
 import { bootNode, injectJson, removeHome } from "../runtime/testing.ts";
 import { FIXTURES } from "./helpers.ts";
 
@@ -9,7 +9,7 @@ const OWNER = "owner:store:test.os";
 Deno.test("storage: a node killed with SIGKILL mid-stream keeps every acknowledged write, untorn", async () => {
   const port = freePort();
   const home = await Deno.makeTempDir({ prefix: "hyperdeno-durable-" });
-  const node = new NodeProcess(["-p", String(port), "-o", home, "--persist"]);
+  const node = new NodeProcess(["-p", String(port), "-o", home, "--persist", ...ownChain("durable.dev")]);
   let acknowledged = 0;
   try {
     await node.waitFor(/node ready/);
@@ -35,7 +35,7 @@ Deno.test("storage: a node killed with SIGKILL mid-stream keeps every acknowledg
     node.kill("SIGKILL");
     await node.exited();
   }
-  const n = await bootNode({ home });
+  const n = await bootNode({ home, name: "durable.dev" });
   try {
     const kv = await injectJson<{ present: number; highest: number; bad: number[] }>(n, OWNER, {
       KvCheck: { n: 100_000 },

@@ -1,6 +1,6 @@
 /** Whole nodes: the user story from the README, restarts, and crashed homes. */
 import { assert, assertEquals, assertMatch, assertRejects } from "./assert.ts";
-import { cli, freePort, NodeProcess } from "./cli_helpers.ts";
+import { cli, freePort, NodeProcess, ownChain } from "./cli_helpers.ts";
 import { bootNode, inject, injectJson, install, removeHome, waitFor } from "../runtime/testing.ts";
 import { PACKAGES } from "./helpers.ts";
 import { ParseError } from "../runtime/types.ts";
@@ -11,7 +11,7 @@ Deno.test("user story: boot, build, start-package, inject-message, and the termi
   const port = freePort();
   const home = await Deno.makeTempDir({ prefix: "hyperdeno-cli-" });
   await Deno.remove(home);
-  const node = new NodeProcess(["-p", String(port), "-o", home, "-f", "fake.dev"]);
+  const node = new NodeProcess(["-p", String(port), "-o", home, ...ownChain("story.dev")]);
   try {
     await node.waitFor(/node ready in \d+ ms/);
     const built = await cli("build", `${PACKAGES}ping`);
@@ -98,7 +98,7 @@ Deno.test("a restarted node brings back its processes, capabilities and state", 
 Deno.test("a node killed with SIGKILL resumes from its home with nothing corrupted", async () => {
   const port = freePort();
   const home = await Deno.makeTempDir({ prefix: "hyperdeno-kill-" });
-  const node = new NodeProcess(["-p", String(port), "-o", home, "--persist"]);
+  const node = new NodeProcess(["-p", String(port), "-o", home, "--persist", ...ownChain("kill.dev")]);
   try {
     await node.waitFor(/node ready/);
     assertEquals((await cli("start-package", `${PACKAGES}ping`, "-p", String(port))).code, 0);
@@ -112,7 +112,7 @@ Deno.test("a node killed with SIGKILL resumes from its home with nothing corrupt
   }
   // A torn write from the crash: a half-written temp file beside the real one.
   await Deno.writeTextFile(`${home}/kernel/process_map.json.tmp-deadbeef`, '{"half": ');
-  const n = await bootNode({ home });
+  const n = await bootNode({ home, name: "kill.dev" });
   try {
     assertEquals(await injectJson(n, PING, "count"), { count: 5 });
     let tempGone = false;
@@ -127,9 +127,9 @@ Deno.test("a node killed with SIGKILL resumes from its home with nothing corrupt
   }
   // A corrupt process map is reported, never silently replaced.
   await Deno.writeTextFile(`${home}/kernel/process_map.json`, "{ not json");
-  await assertRejects(() => bootNode({ home }), SyntaxError);
+  await assertRejects(() => bootNode({ home, name: "kill.dev" }), SyntaxError);
   await Deno.writeTextFile(`${home}/kernel/process_map.json`, "[1,2]");
-  await assertRejects(() => bootNode({ home }), ParseError, "is not a process map");
+  await assertRejects(() => bootNode({ home, name: "kill.dev" }), ParseError, "is not a process map");
   await Deno.remove(home, { recursive: true });
 });
 
@@ -157,10 +157,14 @@ Deno.test("timer: SetTimer answers after the delay", async () => {
   }
 });
 
-Deno.test("fake-net: two nodes and a chain in one terminal; hi and m cross between them", async () => {
+Deno.test("fake-net: two nodes and a chain in one terminal, homes under --home; hi and m cross between them", async () => {
   const port = freePort(), chainPort = freePort();
+  const homes = await Deno.makeTempDir({ prefix: "hyperdeno-fake-net-" });
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...(await import("./cli_helpers.ts")).RUN_FLAGS, "fake-net", "-p", String(port), "-c", String(chainPort)],
+    args: [
+      ...(await import("./cli_helpers.ts")).RUN_FLAGS,
+      ...["fake-net", "-p", String(port), "-c", String(chainPort), "--home", homes],
+    ],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -184,6 +188,7 @@ Deno.test("fake-net: two nodes and a chain in one terminal; hi and m cross betwe
   try {
     await until(/\[fake\.dev\] fake\.dev: node ready/);
     await until(/\[fake2\.dev\] fake2\.dev: node ready/);
+    for (const name of ["fake.dev", "fake2.dev"]) assert(Deno.statSync(`${homes}/${name}/keys.json`).isFile, name);
     await type("@fake2.dev hi fake.dev hello!");
     await until(/\[fake\.dev\] .*fake2\.dev.*: hello!/);
     assertEquals((await cli("build", `${PACKAGES}ping`)).code, 0);
@@ -215,6 +220,8 @@ Deno.test("fake-net: two nodes and a chain in one terminal; hi and m cross betwe
     await done;
   }
   assertMatch(out, /dev chain started on port \d+/);
+  assertEquals([...Deno.readDirSync(homes)], [], "without --persist each node removed its home");
+  await Deno.remove(homes, { recursive: true });
 });
 
 Deno.test("state module: the runtime reads process state through state:distro:sys", async () => {

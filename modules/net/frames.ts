@@ -8,6 +8,23 @@ export class LinkClosed extends Error {
   override name = "LinkClosed";
 }
 
+/** The connection was closed on this side before a message's first byte went out: it may go on another link. */
+export class NotSent extends LinkClosed {
+  override name = "NotSent";
+}
+
+/**
+ * What a failed read or write says. A connection closed on this side (a deadline, an eviction, shutdown, a link
+ * let go) makes Deno's pending or later I/O fail with "operation canceled" or "Bad resource ID", which say nothing
+ * to a reader: they become one plain sentence. The peer's own errors (reset, broken pipe) keep their text.
+ */
+export function closedReason(e: unknown): string {
+  if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
+    return "the connection was closed on this side";
+  }
+  return (e as Error).message;
+}
+
 export interface FrameChannel {
   readonly transport: "tcp" | "ws";
   /** Sends frames, in order, in as few writes as the transport allows; TCP may put `head` before them, unframed. */
@@ -46,11 +63,12 @@ export class QueuedConn {
   /** Runs `task` once the writes queued before it are done; a failure closes the connection. */
   protected inTurn(task: () => Promise<void>): Promise<void> {
     this.writing = this.writing.then(async () => {
+      if (this.closed) throw new NotSent("the connection was closed on this side");
       try {
         await task();
       } catch (e) {
         this.close();
-        throw new LinkClosed((e as Error).message);
+        throw new LinkClosed(closedReason(e));
       }
     });
     return this.writing;
@@ -94,7 +112,7 @@ export class TcpFrames extends QueuedConn implements FrameChannel {
       try {
         got = await this.conn.read(this.buf.subarray(this.end));
       } catch (e) {
-        throw new LinkClosed((e as Error).message);
+        throw new LinkClosed(closedReason(e));
       }
       if (got === null) throw new LinkClosed("connection closed by peer");
       this.end += got;

@@ -102,6 +102,30 @@ export async function initiate(
   );
 }
 
+/**
+ * Whether the node answering on `ch` holds `name` with networking key `key`: the first two handshake messages only
+ * (the answerer's payload carries its name and its signature over its Noise static key), then we hang up, having
+ * proved nothing of ourselves. A boot uses it to tell a running holder of a dev-chain name from a gone one.
+ */
+export async function answersAs(ch: FrameChannel, name: string, key: Uint8Array, timeoutMs: number): Promise<boolean> {
+  try {
+    return await withTimeout(
+      (async () => {
+        const hs = new HandshakeState({ initiator: true });
+        await ch.send([hs.writeMessage(new Uint8Array())]);
+        checkPayload(hs.readMessage(await ch.recv()), hs, (n) => n === name ? key : null, name);
+        return true;
+      })(),
+      timeoutMs,
+      () => new HandshakeError(`no handshake answer within ${timeoutMs} ms`),
+    );
+  } catch {
+    return false;
+  } finally {
+    ch.close();
+  }
+}
+
 /** Answers a handshake whose first message (`-> e`, 32 bytes) was already read. */
 export async function respond(
   ch: FrameChannel,

@@ -11,7 +11,7 @@ import { fromHex, toHex } from "../../runtime/bytes.ts";
 import { type KernelMessage, nodeOf, ParseError, processOf } from "../../runtime/types.ts";
 import type { HnsUpdate } from "../../runtime/api/net.ts";
 import { NET } from "../../runtime/api/processes.ts";
-import { type FrameChannel, LinkClosed, TcpFrames } from "./frames.ts";
+import { type FrameChannel, LinkClosed, NotSent, TcpFrames } from "./frames.ts";
 import { type Link, respond, type Us } from "./handshake.ts";
 import { OfflineError, Peers } from "./peers.ts";
 import { guardedListen, GuardedListener, type ListenerLimits, type Slot } from "../../runtime/sockets/listener.ts";
@@ -199,13 +199,19 @@ export class NetModule implements RuntimeModule {
         slot.proven();
       }
     } catch (e) {
-      // At the default verbosity: a peer that breaks the protocol should be seen. The console
-      // collapses a flood from one address.
+      // At the default verbosity: a peer that breaks the protocol should be seen (the console collapses a flood
+      // from one address). One that hangs up, or that its deadline or our shutdown cut off, is not.
       const source = ch.remote.replace(/:\d+$/, "");
-      this.k.print(0, `net: refused a connection from ${ch.remote}: ${(e as Error).message}`, {
-        source,
-        kind: "refused connection",
-      });
+      if (!this.stopped) {
+        this.k.print(
+          e instanceof LinkClosed ? 1 : 0,
+          `net: refused a connection from ${ch.remote}: ${(e as Error).message}`,
+          {
+            source,
+            kind: "refused connection",
+          },
+        );
+      }
       ch.close();
     }
   }
@@ -257,8 +263,16 @@ export class NetModule implements RuntimeModule {
           );
       }
       if (!this.hns.has(peer)) throw new OfflineError(`${peer} is not in the registry`);
-      const link = await this.peers.get(peer);
-      await link.send(encodeKernelMessage(km, link.form, this.caps.signatureFor));
+      let link = await this.peers.get(peer);
+      try {
+        await link.send(encodeKernelMessage(km, link.form, this.caps.signatureFor));
+      } catch (e) {
+        // The link was let go as this message was queued on it (nothing of it left): it goes on a new one.
+        if (!(e instanceof NotSent)) throw e;
+        this.peers.remove(link);
+        link = await this.peers.get(peer);
+        await link.send(encodeKernelMessage(km, link.form, this.caps.signatureFor));
+      }
     } catch (e) {
       this.k.print(e instanceof OfflineError ? 1 : 0, `net: ${km.source} → ${km.target}: ${(e as Error).message}`);
       this.k.fail(km.id, "Offline");

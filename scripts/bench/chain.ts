@@ -5,8 +5,7 @@
  */
 import { type Hex, toHex } from "viem";
 import { Node } from "../../runtime/boot.ts";
-import { startChain } from "../../runtime/testing.ts";
-import { registerName } from "../../chain/register.ts";
+import { registerTestName, startChain } from "../../runtime/testing.ts";
 import { HnsIndexer, MINT_TOPIC, NOTE_TOPIC } from "../../chain/indexer.ts";
 import { HNS_NOTE_HASHES, HYPERMAP } from "../../chain/hypermap.ts";
 import { DEV_ACCOUNT } from "../../chain/deploy.ts";
@@ -33,7 +32,7 @@ export async function chainBench(): Promise<Row[]> {
     const reg: number[] = [], transfer: number[] = [];
     for (let i = 0; i < NODES; i++) {
       let t = performance.now();
-      await registerName(c, {
+      await registerTestName(c, {
         name: `n${i}.dev`,
         publicKey: crypto.getRandomValues(new Uint8Array(32)),
         ips: ["127.0.0.1"],
