@@ -2,11 +2,18 @@
 import { RUN_ARGS } from "../cli/run_args.ts";
 export const RUN_FLAGS = RUN_ARGS;
 
+const handedOut = new Set<number>();
+
+/** A loopback port free now and never handed out before in this test run (two calls once got the same one). */
 export function freePort(): number {
-  const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+  for (;;) {
+    const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /** Flags that keep a test's node off a developer's own: a chain port of its own and a name that is not fake.dev. */

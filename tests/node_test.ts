@@ -179,7 +179,8 @@ Deno.test("fake-net: two nodes and a chain in one terminal, homes under --home; 
   const stdin = child.stdin.getWriter();
   const type = (l: string) => stdin.write(new TextEncoder().encode(l + "\n"));
   const until = async (re: RegExp) => {
-    const t = Date.now() + 20_000;
+    // A bound for a hung run, not a speed check: a loaded machine boots two nodes slowly.
+    const t = Date.now() + 120_000;
     while (!re.test(out)) {
       if (Date.now() > t) throw new Error(`never saw ${re} in:\n${out}`);
       await new Promise((r) => setTimeout(r, 25));
