@@ -3,8 +3,9 @@
  *   hyperdeno new | build | start-package | inject-message | boot-fake-node | run-tests | chain | fake-net | ...
  * Installed with `deno task install` (a `hyperdeno` on PATH), or `deno task hyperdeno <command>` in the checkout.
  */
-import { helpText, UsageError } from "./cli/flags.ts";
+import { type CommandSpec, helpText, UsageError } from "./cli/flags.ts";
 import * as bootFakeNode from "./cli/boot_fake_node.ts";
+import * as bootRealNode from "./cli/boot_real_node.ts";
 import * as build from "./cli/build.ts";
 import * as buildStartPackage from "./cli/build_start_package.ts";
 import * as connect from "./cli/connect.ts";
@@ -24,6 +25,7 @@ import { Refusal } from "./runtime/errors.ts";
 
 const COMMANDS = {
   "boot-fake-node": bootFakeNode,
+  "boot-real-node": bootRealNode,
   "new": newPackage,
   "build": build,
   "start-package": startPackage,
@@ -41,6 +43,7 @@ const COMMANDS = {
 /** kit's short forms. */
 const ALIASES: Record<string, keyof typeof COMMANDS> = {
   f: "boot-fake-node",
+  e: "boot-real-node",
   n: "new",
   b: "build",
   s: "start-package",
@@ -75,15 +78,38 @@ async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS[(ALIASES[name] ?? name) as keyof typeof COMMANDS];
   if (!cmd) {
-    console.error(`hyperdeno: unknown command "${name}"; \`hyperdeno --help\` lists the commands`);
+    // Hyperdrive's form: `hyperdeno path/to/home --port ... --rpc ... --password ...` boots a real node there.
+    if (isHomePath(name)) return await runCommand(bootRealNode, rest, (argv) => bootRealNode.run(argv, name));
+    console.error(
+      `hyperdeno: unknown command "${name}"; \`hyperdeno --help\` lists the commands (a real node's home: ./${name})`,
+    );
     return 2;
   }
+  return await runCommand(cmd, rest, (argv) => cmd.run(argv));
+}
+
+/** A path to a node's home, as Hyperdrive takes it: one with a slash, or a folder here that holds a node. */
+function isHomePath(word: string): boolean {
+  if (word.startsWith("-")) return false;
+  if (word.includes("/")) return true;
+  try {
+    return Deno.statSync(`${word}/identity.json`).isFile;
+  } catch {
+    return false;
+  }
+}
+
+async function runCommand(
+  cmd: { spec: CommandSpec },
+  rest: string[],
+  run: (argv: string[]) => Promise<number>,
+): Promise<number> {
   if (rest.includes("--help") || rest.includes("-h")) {
     console.log(helpText(cmd.spec));
     return 0;
   }
   try {
-    return await cmd.run(rest);
+    return await run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`${cmd.spec.name}: ${e.message} (\`hyperdeno ${cmd.spec.name} --help\` for options)`);
