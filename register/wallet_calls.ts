@@ -114,10 +114,14 @@ export function resetTx(s: NameStatus, owner: Hex, p: Publish): Tx {
   return { to: s.tba, data: notesExecute(hnsNotes(p)) };
 }
 
-/** Would `tx` from `from` go through now? null if so, else the contract's error name (or the RPC's message). */
+/**
+ * Would `tx` from `from` go through in the next block? null if so, else the contract's error name (or the RPC's
+ * message). Asked of the pending block: a commit's age is counted in block time, and a chain that mines only on
+ * transactions (anvil) keeps its latest block's time until the next one.
+ */
 export async function simulate(chain: ChainClient, from: Hex, tx: Tx): Promise<string | null> {
   try {
-    await chain.request("eth_call", [{ from, to: tx.to, data: tx.data }, "latest"]);
+    await chain.request("eth_call", [{ from, to: tx.to, data: tx.data }, "pending"]);
     return null;
   } catch (e) {
     const data = revertData(e);

@@ -123,3 +123,15 @@ export async function openPages(context: BrowserContext, b: Booting, path = "/")
   await page.goto(`http://localhost:${b.setup.port}${path}`);
   return page;
 }
+
+/** Waits for `selector` to show; the page's own error, if it shows one first, is the failure. */
+export async function shows(page: Page, selector: string, ms = 120_000) {
+  await waitFor(`${selector} on the pages`, async () => {
+    if (await page.isVisible("#error")) {
+      throw new Error(
+        `the pages say: ${await page.textContent("#error")} (status: ${await page.textContent("#status")})`,
+      );
+    }
+    return await page.isVisible(selector);
+  }, ms);
+}
