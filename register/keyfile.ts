@@ -51,27 +51,22 @@ async function open(key: CryptoKey, sealed: Uint8Array): Promise<Uint8Array> {
   );
 }
 
-const PKCS8_V2_HEAD = [0x30, 0x53, 0x02, 0x01, 0x01, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
-const PKCS8_V1_HEAD = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+/** ring's Ed25519 PKCS#8 v2 template (what Hyperdrive's keys are): the seed at 16, `[1] { BIT STRING pub }` after. */
+const RING_V2_HEAD = [0x30, 0x53, 0x02, 0x01, 0x01, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+const RING_V2_PUBLIC = [0xa1, 0x23, 0x03, 0x21, 0x00];
+/** Any Ed25519 OneAsymmetricKey (v1 or v2) from byte 2: version, the algorithm, the seed's OCTET STRING. */
+const ED25519_BODY = [0x02, 0x01, -1, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
 
-/** An Ed25519 key as the PKCS#8 v2 document ring writes (seed and public key). */
+/** An Ed25519 key as the PKCS#8 v2 document ring writes and reads (seed and public key). */
 export function pkcs8(secretKey: Uint8Array): Uint8Array {
-  return new Uint8Array([
-    ...PKCS8_V2_HEAD,
-    ...secretKey,
-    0xa1,
-    0x23,
-    0x03,
-    0x21,
-    0x00,
-    ...ed25519.getPublicKey(secretKey),
-  ]);
+  return new Uint8Array([...RING_V2_HEAD, ...secretKey, ...RING_V2_PUBLIC, ...ed25519.getPublicKey(secretKey)]);
 }
 
-/** The seed of an Ed25519 PKCS#8 document (v1 or v2). */
+/** The seed of an Ed25519 PKCS#8 document (v1, ring's v2, or RFC 8410's v2). */
 export function seedOf(doc: Uint8Array): Uint8Array {
-  const head = (h: number[]) => h.every((b, i) => doc[i] === b);
-  if (doc.length >= 48 && (head(PKCS8_V2_HEAD) || head(PKCS8_V1_HEAD))) return doc.slice(16, 48);
+  const body = doc[0] === 0x30 && doc.length >= 48 &&
+    ED25519_BODY.every((b, i) => b === -1 ? doc[2 + i] <= 1 : doc[2 + i] === b);
+  if (body) return doc.slice(16, 48);
   throw new ParseError("the keyfile's networking key is not an Ed25519 PKCS#8 document");
 }
 
