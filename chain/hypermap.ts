@@ -29,8 +29,6 @@ export const DOT_OS_TBA = "0x9b3853358ede717fc7D4806cF75d7A4d4517A9C9" as const;
 export const DEV_CHAIN_ID = 31337;
 /** anvil's account #0: it deploys the dev chain, owns `os` and `dev`, and mints fake names to their nodes' accounts. */
 export const DEV_ACCOUNT_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80" as const;
-/** First block worth reading on Base (Hypermap's deployment, minus one). */
-export const BASE_FIRST_BLOCK = 27_270_411n;
 /** The parents a dev chain starts with: kit's `*.os` and the book's `*.dev`. */
 export const DEV_PARENTS = ["os", "dev"];
 

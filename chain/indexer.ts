@@ -10,7 +10,8 @@ import { decodeAbiParameters, type Hex, hexToBytes, hexToString, keccak256 } fro
 import type { HnsUpdate } from "../runtime/api/net.ts";
 import { readJsonSync, writeFileAtomicSync } from "../runtime/kernel/persist.ts";
 import { type ChainClient, RpcError, show } from "./client.ts";
-import { BASE_FIRST_BLOCK, HNS_NOTE_HASHES, HYPERMAP } from "./hypermap.ts";
+import { HNS_NOTE_HASHES, HYPERMAP } from "./hypermap.ts";
+import { firstBlock } from "./networks.ts";
 import { emptyState, type HnsLog, HnsState, ready, type Saved } from "./hns_state.ts";
 
 export const MINT_TOPIC = "0xb59dae5eda69178326b6517bb1aa33e208bf2ac347e30d3a5daf0ecb6249f7b1";
@@ -32,7 +33,7 @@ export interface IndexerOptions {
   log: (verbosity: number, text: string) => void;
   /** Between rounds (default 500 ms). */
   pollMs?: number;
-  /** The first block worth reading (default: Base's Hypermap deployment on chain 8453, else 0). */
+  /** The first block worth reading (default: the chain's in networks.ts, 0 for a chain not there). */
   startBlock?: number;
   /** Logs read per eth_getLogs at most (default 10,000 blocks). */
   window?: number;
@@ -198,7 +199,7 @@ export class HnsIndexer {
   }
 
   private startBlock(chainId: number): number {
-    return this.opts.startBlock ?? (chainId === 8453 ? Number(BASE_FIRST_BLOCK) : 0);
+    return this.opts.startBlock ?? firstBlock(chainId);
   }
 
   /** If the block we read up to is no longer on the chain, rolls back to the newest that is. */
@@ -217,7 +218,7 @@ export class HnsIndexer {
     }
     if (ancestor < 0) {
       this.opts.log(0, `hns: the chain reorganized deeper than ${heights.length} remembered blocks; indexing anew`);
-      this.state.s = emptyState(s.chain_id, s.genesis, this.opts.startBlock ?? 0);
+      this.state.s = emptyState(s.chain_id, s.genesis, this.startBlock(s.chain_id));
       for (const name of this.announced) this.forget(name);
     } else {
       this.opts.log(0, `hns: the chain reorganized after block ${ancestor}; rolled back from block ${s.last_block}`);

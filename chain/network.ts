@@ -24,6 +24,11 @@ export interface ChainOptions {
   rpc?: string;
   /** How often the indexer asks for new blocks (ms; default 500). */
   pollMs?: number;
+  /**
+   * The node's name was registered by its owner's wallet (the registration pages): even on a dev chain it registers
+   * nothing with the dev account, and checks its key on chain as on any other chain.
+   */
+  registered?: boolean;
 }
 
 /** What a node holds of its chain; stop() lets go of it (and of the anvil it started). */
@@ -109,7 +114,8 @@ export async function joinChain(
       }
       say(1, `hns: ${minted ? "minted" : "updated the notes of"} ${identity.name} in block ${block} of ${url}`);
     };
-    if (dev) await oneLine(`registering ${identity.name} on ${url}`, register());
+    const selfRegister = dev && !opts.registered;
+    if (selfRegister) await oneLine(`registering ${identity.name} on ${url}`, register());
     const link = new ChainLink(chain, id, anvil);
     const indexer = link.indexer = new HnsIndexer({
       chain,
@@ -119,7 +125,7 @@ export async function joinChain(
       log: say,
       pollMs: opts.pollMs,
       onNewChain: async () => {
-        if (!dev) return;
+        if (!selfRegister) return;
         await deployHypermap(chain!);
         await register();
         say(0, `hns: registered ${identity.name} again on the new chain at ${url}`);
@@ -136,7 +142,7 @@ export async function joinChain(
     net.refreshIdentities = () => indexer.round();
     // On a dev chain the node knows everyone when boot returns; a public chain's history is read meanwhile.
     await indexer.start({ wait: dev });
-    if (!dev) {
+    if (!selfRegister) {
       // As the real node checks at boot: the key on chain must be this node's.
       const [, , onChain] = await getEntry(chain, namehash(`~net-key.${identity.name}`));
       if (onChain.slice(2).toLowerCase() !== toHex(keys.publicKey)) {

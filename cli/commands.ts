@@ -13,6 +13,7 @@ export interface Command {
 /** The static specifiers keep `deno compile` embedding every command. */
 export const COMMANDS: Record<string, () => Promise<Command>> = {
   "boot-fake-node": () => import("./boot_fake_node.ts"),
+  "boot-real-node": () => import("./boot_real_node.ts"),
   "new": () => import("./new.ts"),
   "build": () => import("./build.ts"),
   "dev-ui": () => import("./dev_ui.ts"),
@@ -35,6 +36,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
 /** kit's short forms (and `node`, the task's name). */
 export const ALIASES: Record<string, string> = {
   f: "boot-fake-node",
+  e: "boot-real-node",
   n: "new",
   b: "build",
   d: "dev-ui",

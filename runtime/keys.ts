@@ -30,25 +30,51 @@ async function wrapKey(password: string, salt: Uint8Array<ArrayBuffer>): Promise
 /** Loads the node's keys, or makes and saves new ones on first boot. */
 export async function loadOrCreateKeys(home: string, password: string): Promise<NodeKeys> {
   const path = `${home}/keys.json`;
-  let stored: { public_key: string; salt: string; iv: string; secret: string } | null = null;
+  let stored: StoredKeys | null = null;
   try {
     stored = JSON.parse(Deno.readTextFileSync(path));
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw new ParseError(`${path} is unreadable: ${(e as Error).message}`);
   }
-  if (stored) {
-    const key = await wrapKey(password, decodeBase64(stored.salt));
-    let secretKey: Uint8Array;
-    try {
-      secretKey = new Uint8Array(
-        await crypto.subtle.decrypt({ name: "AES-GCM", iv: decodeBase64(stored.iv) }, key, decodeBase64(stored.secret)),
-      );
-    } catch {
-      throw new WrongPassword(`wrong password for the node in ${home} (its keys would not decrypt)`);
-    }
-    return { secretKey, publicKey: ed25519.getPublicKey(secretKey) };
-  }
+  if (stored) return await unlockKeys(stored, password, `the node in ${home}`);
   const secretKey = ed25519.utils.randomSecretKey();
+  await saveKeys(home, password, secretKey);
+  return { secretKey, publicKey: ed25519.getPublicKey(secretKey) };
+}
+
+/** What keys.json holds: the public key, and the secret key encrypted with the password. */
+export interface StoredKeys {
+  public_key: string;
+  salt: string;
+  iv: string;
+  secret: string;
+}
+
+/** The keys of a keys.json, decrypted with `password`; a wrong one is WrongPassword naming `whose`. */
+export async function unlockKeys(stored: StoredKeys, password: string, whose: string): Promise<NodeKeys> {
+  let secretKey: Uint8Array;
+  try {
+    const key = await wrapKey(password, decodeBase64(stored.salt));
+    secretKey = new Uint8Array(
+      await crypto.subtle.decrypt({ name: "AES-GCM", iv: decodeBase64(stored.iv) }, key, decodeBase64(stored.secret)),
+    );
+  } catch {
+    throw new WrongPassword(`wrong password for ${whose} (its keys would not decrypt)`);
+  }
+  return { secretKey, publicKey: ed25519.getPublicKey(secretKey) };
+}
+
+/** Whether `home` holds a node's keys. */
+export function hasKeys(home: string): boolean {
+  try {
+    return Deno.statSync(`${home}/keys.json`).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Keeps `secretKey` as the node's key in <home>/keys.json, encrypted with `password` (a registration's, an import's). */
+export async function saveKeys(home: string, password: string, secretKey: Uint8Array): Promise<NodeKeys> {
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const key = await wrapKey(password, salt);
@@ -57,7 +83,7 @@ export async function loadOrCreateKeys(home: string, password: string): Promise<
   );
   const publicKey = ed25519.getPublicKey(secretKey);
   writeFileAtomicSync(
-    path,
+    `${home}/keys.json`,
     new TextEncoder().encode(
       JSON.stringify({
         public_key: toHex(publicKey),

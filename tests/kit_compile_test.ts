@@ -14,7 +14,7 @@ const REPO = new URL("../", import.meta.url).pathname;
 
 Deno.test("deno task compile embeds what the CLI reads at run time and gets to the runtime stub", async () => {
   const task = (config.tasks as Record<string, string>).compile;
-  for (const dir of ["packages", "templates", "runtime/host/worker.ts", "runtime/host/factory.ts"]) {
+  for (const dir of ["packages", "templates", "register/ui", "runtime/host/worker.ts", "runtime/host/factory.ts"]) {
     assert(task.includes(`--include ${dir}`), `compile embeds ${dir}`);
   }
   const r = await new Deno.Command(Deno.execPath(), {

@@ -34,7 +34,7 @@ main{max-width:960px;margin:0 auto;padding:1.25rem}h2{font-size:.85rem;text-tran
 input{font:inherit;width:100%;padding:.6rem .75rem;border-radius:10px;border:1px solid var(--line);background:var(--bg);color:inherit;margin:.25rem 0 1rem}
 .error{color:#d9480f;margin:0 0 1rem}`;
 
-function page(title: string, body: string): string {
+export function page(title: string, body: string): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>
 <style>${STYLE}</style></head><body>${body}</body></html>`;
