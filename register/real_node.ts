@@ -174,6 +174,9 @@ async function boot(
     network: {
       rpc: o.rpc,
       registered: true,
+      // The notes say where others reach it (a public address, often not one of this machine's behind a NAT):
+      // a direct node listens on every interface, as the reference's does; an indirect one on loopback only.
+      ip: direct ? "0.0.0.0" : undefined,
       tcpPort: direct?.tcp ?? 0,
       wsPort: direct?.ws ?? 0,
       routers,
