@@ -103,8 +103,9 @@ Deno.test("resume names what it resumes, a cancelled download included; a folder
     // A folder: its row is the sum of its files, not 0 B/0 B.
     const folder = await download(a, "album", "fake2.dev");
     await until(a, folder, ["done"]);
-    const table = await typed(a, `transfers:${PKG}`, new RegExp(`^${folder} `));
-    assertMatch(table, /↓ album\/ from fake2\.dev: a folder of 2 files, 977 KiB$/);
+    const table = await typed(a, `transfers:${PKG}`, new RegExp(`^${folder} `, "m"));
+    const row = table.split("\n").find((l) => l.startsWith(folder)) ?? "";
+    assertMatch(row, /↓ album\/ from fake2\.dev: a folder of 2 files, 977 KiB$/);
     assert(!/0 B\/0 B/.test(table), table);
   } finally {
     await net.close();
