@@ -1,2 +1,2 @@
-/** hyperdeno's version, as `hyperdeno --version` prints it. */
-export const VERSION = "0.1.0";
+/** hyperdeno's version, as `hyperdeno --version` prints it (kept with the runtime, which shows it too). */
+export { VERSION } from "../runtime/version.ts";

@@ -185,20 +185,20 @@ Deno.test("a peer the allow-list does not admit is refused with a clear error", 
     await putFile(b, "private.txt", new TextEncoder().encode("not for you"));
     await injectJson(b, FT, { Disallow: { node: "*", action: "download" } });
     await injectJson(b, FT, { Disallow: { node: "*", action: "list" } });
-    const id = await download(a, "private.txt", "fake2.dev");
-    const t = await until(a, id, ["done", "failed"]);
-    assertEquals(t.status, "failed");
+    // Refused at the offer, before any transfer exists (the peer answers Has with its refusal).
+    const refused = await download(a, "private.txt", "fake2.dev").then(() => "", (e) => String(e));
     assert(
-      t.error!.includes("fake.dev may not download from fake2.dev") &&
-        t.error!.includes("allow:file-transfer:template.os download fake.dev"),
-      t.error!,
+      refused.includes("fake.dev may not download from fake2.dev") &&
+        refused.includes("allow:file-transfer:template.os download fake.dev"),
+      refused,
     );
+    assertEquals((await transfers(a)).length, 0);
     assert(!await exists(filePath(a, "private.txt")));
     a.terminal.command("list-files:file-transfer:template.os fake2.dev");
     await waitFor("the refusal", () => a.lines.some((l) => l.includes("fake.dev may not list files on fake2.dev")));
-    // Allowed by name, the failed download succeeds when resumed on request (the transfers script).
+    // Allowed by name, the download goes through.
     await injectJson(b, FT, { Allow: { node: "fake.dev", action: "download" } });
-    a.terminal.command(`transfers:file-transfer:template.os resume ${id}`);
+    const id = await download(a, "private.txt", "fake2.dev");
     assertEquals((await until(a, id, ["done"])).status, "done");
     assertEquals(await Deno.readTextFile(filePath(a, "private.txt")), "not for you");
   } finally {

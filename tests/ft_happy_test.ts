@@ -135,10 +135,9 @@ Deno.test("remote names stay inside the drive, and a file here is not overwritte
     const again = await download(a, "same.txt", "fake2.dev", { overwrite: true });
     assertEquals((await until(a, again, ["done", "failed"])).status, "done");
     assertEquals(await Deno.readTextFile(filePath(a, "same.txt")), "theirs");
-    // A peer asking for a file outside the drive is told no.
-    const missing = await download(a, "no-such-file", "fake2.dev");
-    const m = await until(a, missing, ["done", "failed"]);
-    assert(/no file named no-such-file/.test(m.error!), m.error!);
+    // A name the peer does not have: refused at once, before any transfer is made for it.
+    const missing = await download(a, "no-such-file", "fake2.dev").then(() => "", (e) => String(e));
+    assert(/fake2\.dev has no file named no-such-file/.test(missing), missing);
   } finally {
     await net.close();
   }

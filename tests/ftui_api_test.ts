@@ -56,7 +56,7 @@ Deno.test({
     const net = await bootFt();
     try {
       const [a, b] = [net.nodes["fake.dev"], net.nodes["fake2.dev"]];
-      for (const n of [a, b]) await waitFor("the web bindings", () => n.http.wsBindings.has(`/${FT}/ws`));
+      for (const n of [a, b]) await waitFor("the web bindings", () => n.http.wsBindings.has(`/${FT}/ws`), 120_000);
       const ca = await client(a.port);
       const cb = await client(b.port);
 
@@ -155,15 +155,13 @@ Deno.test({
       await untilStatus(cb, again, "done", 120_000);
       assertEquals((await Deno.stat(filePath(b, "huge.bin"))).size, 768 * 2 ** 20);
 
-      // A file that is not there: the transfer fails and says why.
+      // A file that is not there: refused at once, saying so, and no transfer row appears.
+      const before = ((await cb.get("transfers")).body.transfers as TransferView[]).length;
       r = await cb.post("download", { node: "fake.dev", name: "missing.bin" });
-      assertEquals(r.status, 202);
-      const mid = (r.body.transfer as TransferView).id;
-      await waitFor("the failure", async () => {
-        const t = await transferOf(cb, mid);
-        return t?.status === "failed" || t?.status === "interrupted";
-      }, 30_000);
-      assert((await transferOf(cb, mid))?.error, "a failed transfer carries its reason");
+      assertEquals(r.status, 404, r.text);
+      assertEquals(r.body.code, "missing");
+      assertEquals(r.body.error, "fake.dev has no file named missing.bin");
+      assertEquals(((await cb.get("transfers")).body.transfers as TransferView[]).length, before);
 
       // Bad input to download, cancel and retry.
       for (

@@ -38,11 +38,14 @@ Deno.test({
     const tmp = await Deno.makeTempDir({ prefix: "ftui-" });
     try {
       const [a, b] = [net.nodes["fake.dev"], net.nodes["fake2.dev"]];
-      for (const n of [a, b]) await waitFor("the web bindings", () => n.http.wsBindings.has(`/${FT}/ws`));
+      for (const n of [a, b]) await waitFor("the web bindings", () => n.http.wsBindings.has(`/${FT}/ws`), 120_000);
 
-      // fake.dev: the home page's tile opens Kino Files.
+      // fake.dev: the home page says what node this is, and its tile opens Kino Files.
       const baseA = `http://localhost:${a.port}`;
       const pa = await logIn(browser, baseA);
+      const info = pa.locator("#node-info");
+      assertMatch(await info.textContent() ?? "", /Namefake\.devVersionhyperdeno \d+\.\d+\.\d+Peers/);
+      await fitsPhone(pa, "the home page");
       const tile = pa.locator(".app", { hasText: "Kino Files" });
       assertEquals(await tile.count(), 1);
       // It opens on Kino Files' own origin, never the node's.
@@ -55,9 +58,12 @@ Deno.test({
       const original = randomBytes(5 * 2 ** 20 + 123) as Uint8Array<ArrayBuffer>;
       await Deno.writeFile(`${tmp}/holiday.mov`, original);
       await pa.setInputFiles("#upload", `${tmp}/holiday.mov`);
-      await pa.waitForSelector(`#uploads .transfer[data-name="holiday.mov"][data-status="done"]`, { timeout: 30_000 });
+      await pa.locator("#toast", { hasText: "Uploaded holiday.mov (5.00 MiB)" }).waitFor({ timeout: 30_000 });
       const row = pa.locator(`#mine .file[data-name="holiday.mov"]`);
       await row.waitFor();
+      // Once uploaded it shows once: in the list, not also as an upload row.
+      await waitFor("the upload row to go", () => pa.locator(`#uploads .transfer`).count().then((n) => n === 0));
+      assertEquals(await pa.locator(`[data-name="holiday.mov"]`).count(), 1);
       assertEquals(await row.locator(".size").textContent(), "5.00 MiB");
       assertEquals(await sha256(await Deno.readFile(filePath(a, "holiday.mov"))), await sha256(original));
       await fitsPhone(pa, "My files");
@@ -78,6 +84,12 @@ Deno.test({
       assertEquals(pb.url(), `http://${appLabel(FT)}.localhost:${b.port}/${FT}/`);
       await pb.waitForFunction(`document.getElementById("live").textContent === "live"`);
       await pb.click(`.tabs button[data-tab="browse"]`);
+      // Looking up this node itself: it says so, and offers nothing to download.
+      await pb.fill("#peer", "fake2.dev");
+      await pb.click(`#lookup button[type=submit]`);
+      await pb.locator("#remote-msg", { hasText: "That's this node" }).waitFor();
+      assertEquals(await pb.locator("#theirs button.get").count(), 0);
+      assert(await pb.locator("#remote-all").isHidden());
       await pb.fill("#peer", "fake.dev");
       await pb.click(`#lookup button[type=submit]`);
       const theirs = pb.locator(`#theirs .file[data-name="holiday.mov"]`);
@@ -97,7 +109,10 @@ Deno.test({
       await theirs.locator("button.get").click();
       const refused = pb.locator("#toast.bad");
       await refused.waitFor({ timeout: 30_000 });
-      assertMatch(await refused.textContent() ?? "", /already exists here/);
+      // Words for a page, not the terminal's advice; a way to dismiss it.
+      assertEquals(await refused.locator(".text").textContent(), "You already have holiday.mov.");
+      assert(!/overwrite/.test(await refused.textContent() ?? ""), await refused.textContent() ?? "");
+      assertEquals(await refused.locator("button.close").count(), 1);
       assertEquals(await Deno.readTextFile(filePath(b, "holiday.mov")), "my own edit");
       await refused.locator("button.replace").click();
       await pb.click(`.tabs button[data-tab="transfers"]`);
@@ -135,7 +150,13 @@ Deno.test({
       assertEquals(await pb.locator(`#active .transfer[data-name="huge.iso"]`).count(), 0);
       // The count on the tab follows what moves.
       assert(await pb.locator("#moving").isHidden());
+      // A stale cancelled row (a file of that name came meanwhile): its Retry gets the page's question, not a 400.
+      await Deno.writeTextFile(filePath(b, "huge.iso"), "came meanwhile");
       await cancelled.locator("button.retry").click();
+      const asked = pb.locator("#toast.bad");
+      await asked.locator("button.replace").waitFor({ timeout: 30_000 });
+      assertEquals(await asked.locator(".text").textContent(), "You already have huge.iso.");
+      await asked.locator("button.replace").click();
       await pb.waitForFunction(
         `[...document.querySelectorAll('#active .transfer[data-name="huge.iso"] .meta')]
           .some((e) => /\\d+% · .* of 1\\.00 GiB · .*\\/s · ETA /.test(e.textContent))`,
@@ -144,14 +165,19 @@ Deno.test({
       );
       await pb.locator(`#finished .transfer[data-name="huge.iso"][data-status="done"]`).waitFor({ timeout: 180_000 });
       assertEquals((await Deno.stat(filePath(b, "huge.iso"))).size, 1024 * 2 ** 20);
+      // A message left alone goes by itself.
+      await pb.locator(`.transfer[data-name="huge.iso"][data-status="cancelled"] button.retry`).click();
+      await asked.locator("button.replace").waitFor({ timeout: 30_000 });
+      await pb.mouse.move(0, 0); // a pointer resting on it keeps it
+      await asked.waitFor({ state: "hidden", timeout: 30_000 });
 
-      // A failed download shows with its reason.
-      await pb.evaluate(() =>
+      // A file fake.dev does not have: said at once, and no transfer row is made for it.
+      const status = await pb.evaluate(() =>
         fetch("api/download", { method: "POST", body: JSON.stringify({ node: "fake.dev", name: "gone.bin" }) })
+          .then((r) => r.status)
       );
-      const failed = pb.locator(`#finished .transfer[data-name="gone.bin"][data-status="failed"]`);
-      await failed.waitFor({ timeout: 30_000 });
-      assert((await failed.locator(".err").textContent() ?? "").length > 0, "the failure says why");
+      assertEquals(status, 404);
+      assertEquals(await pb.locator(`.transfer[data-name="gone.bin"]`).count(), 0);
       await fitsPhone(pb, "Transfers");
 
       // The allow-list: fake.dev allows fake2.dev to push, in the page.
@@ -163,6 +189,13 @@ Deno.test({
       await fitsPhone(pa, "Sharing");
       await pa.locator(`#allow .group[data-action="push"] .chip[data-node="fake2.dev"] button`).click();
       await pa.locator(`#allow .group[data-action="push"] .nobody`).waitFor();
+
+      // fake.dev's home page now lists fake2.dev among its peers.
+      await pa.goto(`${baseA}/`);
+      await pa.locator("#peers summary", { hasText: /^\d+ linked now$/ }).waitFor();
+      await pa.locator("#peers summary").click();
+      await pa.locator("#peers li", { hasText: "fake2.dev" }).waitFor();
+      await fitsPhone(pa, "the home page with its peers");
     } finally {
       await browser.close();
       await net.close();

@@ -16,6 +16,7 @@ import type { ConnEnv } from "./connection.ts";
 import { errorResponse } from "./connection.ts";
 import { admit, handOffUrl, nodeSession, parseCookies, toLogin } from "./bound.ts";
 import { homePage, loginPage } from "./pages.ts";
+import { nodeInfo } from "./node_info.ts";
 import { localEndpoint, PAGE_TOKEN_HEADER } from "./rpc.ts";
 import { appLabel, appLabelOfHost, nodeOrigin, processOfPath } from "./origins.ts";
 import { crossSiteRefusal, fromBrowser } from "./cross_site.ts";
@@ -131,7 +132,7 @@ export function makeApp(m: HttpServerModule) {
     const session = await nodeSession(m, c.env);
     if (!session) return toResponse(toLogin(c.env));
     c.header("cache-control", "no-store");
-    return nodePage(c, homePage(our, m.homepage.list(), await login().pageToken(session)));
+    return nodePage(c, homePage(our, m.homepage.list(), await login().pageToken(session), await nodeInfo(m.k)));
   });
 
   app.all(

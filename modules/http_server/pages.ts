@@ -6,6 +6,7 @@
  * script the home page.
  */
 import type { HomepageApp } from "../../runtime/api/http.ts";
+import type { NodeInfo } from "./node_info.ts";
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -32,7 +33,10 @@ main{max-width:960px;margin:0 auto;padding:1.25rem}h2{font-size:.85rem;text-tran
 .login{max-width:360px;margin:12vh auto;padding:1.5rem;background:var(--card);border:1px solid var(--line);border-radius:16px}
 .login h1{font-size:1.25rem;margin:0 0 .25rem}.login p{color:var(--mute);margin:0 0 1rem}
 input{font:inherit;width:100%;padding:.6rem .75rem;border-radius:10px;border:1px solid var(--line);background:var(--bg);color:inherit;margin:.25rem 0 1rem}
-.error{color:#d9480f;margin:0 0 1rem}`;
+.error{color:#d9480f;margin:0 0 1rem}
+.info{background:var(--card);border:1px solid var(--line);border-radius:14px;padding:.75rem 1rem;display:grid;grid-template-columns:auto 1fr;gap:.35rem 1rem;margin:0;font-size:.95rem}
+.info dt{color:var(--mute)}.info dd{margin:0;overflow-wrap:anywhere}.info details summary{cursor:pointer}
+.info ul{margin:.35rem 0 0;padding-left:1.1rem}`;
 
 export function page(title: string, body: string): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
@@ -59,7 +63,7 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ""}
  * The home page. A tile links to its app's path on the node, which sends the
  * browser on to the app's own origin; `pageToken` goes with the logout form.
  */
-export function homePage(node: string, apps: HomepageApp[], pageToken: string): string {
+export function homePage(node: string, apps: HomepageApp[], pageToken: string, info: NodeInfo): string {
   const tiles = apps.map((a) => {
     const href = `/${a.process}${a.path && a.path !== "/" ? a.path : "/"}`;
     const icon = a.icon ? `<img src="${escapeHtml(a.icon)}" alt="">` : escapeHtml(a.label.slice(0, 1).toUpperCase());
@@ -77,11 +81,24 @@ export function homePage(node: string, apps: HomepageApp[], pageToken: string): 
     `<header><h1>hyperdeno <span class="node">${escapeHtml(node)}</span></h1>
 <form method="post" action="/logout"><input type="hidden" name="token" value="${escapeHtml(pageToken)}">
 <button type="submit">Log out</button></form></header>
-<main><h2>Apps</h2>${
+<main><h2>This node</h2>${infoPanel(node, info)}<h2>Apps</h2>${
       tiles
         ? `<nav class="apps">${tiles}</nav>`
         : `<p class="empty">No apps have put themselves on the home page yet.</p>`
     }
 ${widgets ? `<h2>Widgets</h2><div class="widgets">${widgets}</div>` : ""}</main>`,
   );
+}
+
+/** The node's name, version and the peers linked now (their names listed under a fold, for a phone). */
+function infoPanel(node: string, info: NodeInfo): string {
+  const peers = info.peers === null
+    ? `<span class="empty">unknown (net did not answer)</span>`
+    : info.peers.length === 0
+    ? `<span class="empty">none linked now</span>`
+    : `<details><summary>${info.peers.length} linked now</summary><ul>${
+      info.peers.map((p) => `<li>${escapeHtml(p)}</li>`).join("")
+    }</ul></details>`;
+  return `<dl class="info" id="node-info"><dt>Name</dt><dd>${escapeHtml(node)}</dd>` +
+    `<dt>Version</dt><dd>hyperdeno ${escapeHtml(info.version)}</dd><dt>Peers</dt><dd id="peers">${peers}</dd></dl>`;
 }

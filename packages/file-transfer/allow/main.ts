@@ -10,8 +10,11 @@ import { ask, mainAddress, words } from "../api/script_call.ts";
 const USAGE = "usage: allow:file-transfer:template.os [--remove] list|download|push NODE|*";
 
 export default script(async (our, line) => {
-  const { args, flagged } = words(line, "--remove");
-  if (args.length !== 0 && args.length !== 2) return USAGE;
+  const { args, flagged, wrong } = words(line, USAGE, "--remove");
+  if (wrong) return wrong;
+  if (args.length !== 0 && args.length !== 2) {
+    return `allow takes an ACTION and a NODE (or nothing), not ${args.length} word(s); ${USAGE}`;
+  }
   try {
     const r = await ask<{ AllowList?: AllowList; Err?: string }>(
       mainAddress(our),

@@ -43,6 +43,12 @@ export function fileTable(node: string, files: FileInfo[]): string {
 export function progressLine(t: TransferView): string {
   const arrow = t.direction === "download" ? "↓" : "↑";
   const where = t.direction === "download" ? `from ${t.peer}` : `to ${t.peer}`;
+  if (t.files !== undefined) {
+    // A folder moves as its files, each a transfer of its own: its row says what it holds.
+    return `${arrow} ${t.name}/ ${where}: a folder of ${t.files} file${t.files === 1 ? "" : "s"}, ${
+      humanBytes(t.size ?? 0)
+    }`;
+  }
   if (t.size === null) return `${arrow} ${t.name} ${where}: ${t.status}`;
   const pct = t.size === 0 ? 100 : Math.floor((t.bytes / t.size) * 100);
   const eta = t.speed > 0 ? humanDuration((t.size - t.bytes) / t.speed) : "--";
@@ -51,10 +57,20 @@ export function progressLine(t: TransferView): string {
   }/s ETA ${eta}`;
 }
 
+/** `3 downloads: a from x, b from y, c from z` (the first three named, then how many more). */
+export function downloadsNamed(named: string[]): string {
+  const more = named.length > 3 ? `, and ${named.length - 3} more` : "";
+  return `${named.length} download${named.length === 1 ? "" : "s"}: ${named.slice(0, 3).join(", ")}${more}`;
+}
+
 /** The transfers script's table. */
 export function transferTable(ts: TransferView[]): string {
   if (ts.length === 0) return "no transfers";
-  return ts.map((t) => `${t.id}  ${t.status.padEnd(11)} ${progressLine(t)}${t.error ? `\n    ${t.error}` : ""}`).join(
-    "\n",
-  );
+  return ts.map((t) =>
+    `${t.id}  ${t.status.padEnd(11)} ${progressLine(t)}${t.error ? `\n    ${t.error}` : ""}${
+      t.status === "failed" && t.direction === "download"
+        ? `\n    ${t.resumable ? "resumable: the bytes received are kept" : "not resumable: resuming starts over"}`
+        : ""
+    }`
+  ).join("\n");
 }

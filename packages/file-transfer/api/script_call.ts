@@ -23,9 +23,29 @@ export async function ask<T>(to: string, body: unknown, seconds = 15): Promise<T
   }
 }
 
-/** The script's words, and whether `flag` was among them (removed). */
-export function words(line: string, flag?: string): { args: string[]; flagged: boolean } {
-  const all = splitArgs(line);
+/**
+ * The script's words, and whether `flag` was among them (removed). A line the
+ * script cannot read (an unknown `--flag`, an unclosed quote, `-h`) gives
+ * `wrong`: what is wrong, then `usage`, to print instead.
+ */
+export function words(
+  line: string,
+  usage: string,
+  flag?: string,
+): { args: string[]; flagged: boolean; wrong?: string } {
+  let all: string[];
+  try {
+    all = splitArgs(line);
+  } catch (e) {
+    return { args: [], flagged: false, wrong: `${(e as Error).message}; ${usage}` };
+  }
   const args = all.filter((a) => a !== flag);
-  return { args, flagged: args.length !== all.length };
+  const flagged = args.length !== all.length;
+  if (args.some((a) => a === "-h" || a === "--help")) return { args, flagged, wrong: usage };
+  const unknown = args.find((a) => a.startsWith("--"));
+  if (unknown) {
+    const known = flag ? ` (the one flag is ${flag})` : " (it takes no flags)";
+    return { args, flagged, wrong: `unknown flag ${unknown}${known}; ${usage}` };
+  }
+  return { args, flagged };
 }

@@ -20,6 +20,8 @@ export interface FileInfo {
 export type TransferRequest =
   | "ListFiles"
   | { ListFiles: { path?: string } }
+  /** Whether this node has `name` and lets the asker download it: {"Has": {"is_dir", "size"}} or {"Err": "..."}. */
+  | { Has: { name: string } }
   | { Push: { name: string; target: string } }
   | { PushOffer: { name: string; size: number } }
   | { Allow: { node: string; action: Permission } }
@@ -78,6 +80,17 @@ export type DownloadRefusal =
   | { Busy: { limit: "node" | "peers"; max: number } }
   | { FolderTooLarge: { bound: "entries" | "depth"; max: number } };
 
+/**
+ * Why this node will not start a download it was asked for, beside the
+ * answer's `{"Download": {"Err": "..."}}` as `"check"` (the web UI words each
+ * its own way): the file would come from this node, the node is unknown, a
+ * file of that name is here, the peer has no such file, or it refuses us.
+ */
+export interface DownloadCheck {
+  code: "self" | "unknown" | "exists" | "missing" | "refused";
+  error: string;
+}
+
 export interface ProgressRequest {
   name: string;
   /** Percent, as in the template. */
@@ -100,6 +113,8 @@ export interface FinishedRequest {
   /** done; interrupted (the peer or link went away: resume later); failed (it will not succeed as is). */
   outcome: "done" | "interrupted" | "failed";
   error: string | null;
+  /** Failed, and the partial file is kept to resume from (else it is removed: the failure is for good). */
+  kept?: boolean;
   bytes: number;
   size: number | null;
   sha256: string | null;
@@ -177,6 +192,12 @@ export interface TransferView {
   resumed_from?: number;
   /** Where the last attempt's time went (milliseconds), once it ended. */
   stats?: Record<string, number>;
+  /** Milliseconds the download spent moving, over all its attempts (not the time its peer was away). */
+  moving_ms?: number;
+  /** A folder: how many files under it (each became a download of its own); size is their sum. */
+  files?: number;
+  /** Failed with its partial file kept: resuming goes on from there (else a resume starts over). */
+  resumable?: boolean;
 }
 
 /** serde's Result as JSON. */

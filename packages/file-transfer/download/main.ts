@@ -9,8 +9,9 @@ import { ask, mainAddress, words } from "../api/script_call.ts";
 const USAGE = "usage: download:file-transfer:template.os NAME NODE [--overwrite]";
 
 export default script(async (our, line) => {
-  const { args, flagged } = words(line, "--overwrite");
-  if (args.length !== 2) return USAGE;
+  const { args, flagged, wrong } = words(line, USAGE, "--overwrite");
+  if (wrong) return wrong;
+  if (args.length !== 2) return `download takes a NAME and a NODE, not ${args.length} word(s); ${USAGE}`;
   const [name, node] = args;
   try {
     const r = await ask<{ Download?: { Ok?: null; Err?: string }; transfer?: string; Err?: string }>(

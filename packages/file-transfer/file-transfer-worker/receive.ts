@@ -73,7 +73,8 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   let heardSender = false; // the sending worker has spoken (a main process that offered starts it after our Start)
   const ended = deferred<Outcome>();
   const end = (o: Outcome) => ended.resolve(o);
-  const failed = (error: string) => end({ outcome: "failed", error });
+  /** `kept`: the partial file is worth resuming from (the failure was here, not in the bytes or the peer's word). */
+  const failed = (error: string, kept = false) => end({ outcome: "failed", error, ...(kept ? { kept } : {}) });
   const interrupted = (error: string) => end({ outcome: "interrupted", error });
 
   const report = (force = false) => {
@@ -184,7 +185,7 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
       const why = writeError(e, received, size!);
       // A full disk hurts everything else on the node: the partial file goes, to give the space back.
       if (why.startsWith("disk full")) await vfs.removeFile(partial).catch(() => {});
-      failed(why);
+      failed(why, !why.startsWith("disk full"));
     });
     writes.add(w);
     w.finally(() => writes.delete(w));
@@ -195,7 +196,7 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
 
   // Whatever goes wrong while verifying ends the transfer (nothing else would: every byte is in).
   const verify = () =>
-    checkAndPlace().catch((e) => failed(`could not verify ${name}: ${describe(e)}; the partial file is kept`));
+    checkAndPlace().catch((e) => failed(`could not verify ${name}: ${describe(e)}; the partial file is kept`, true));
   const checkAndPlace = async () => {
     report(true);
     const f = file!;
@@ -227,7 +228,7 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
     }
     Request.to(peer!).json("Done").send();
     if (!req.overwrite && await exists(finalPath)) {
-      return failed(`${name} appeared here during the transfer; the verified copy is kept as ${partial}`);
+      return failed(`${name} appeared here during the transfer; the verified copy is kept as ${partial}`, true);
     }
     const dir = name.includes("/") ? name.slice(0, name.lastIndexOf("/")) : "";
     if (dir) await vfs.openDir(`/${pkg}/files/${dir}`, true);

@@ -7,17 +7,19 @@
  * becomes one download per file under it (the receiving worker has checked
  * its listing against a folder download's bounds).
  */
-import { println, type ProcessAddress, Request } from "@hyperdeno/process_lib";
+import { println, type ProcessAddress, Request, vfs } from "@hyperdeno/process_lib";
 import { startDownload } from "../api/file_transfer_worker_api.ts";
 import type { FinishedRequest, ProgressRequest, TransferView } from "../api/types.ts";
 import { cleanName } from "../api/names.ts";
-import { humanBytes, humanDuration } from "../api/format.ts";
+import { downloadsNamed, humanBytes, humanDuration } from "../api/format.ts";
 import { OWN_ACTIVE, OWN_QUEUE } from "../api/tuning.ts";
 import { isFinal, type Transfers } from "./transfers.ts";
 
 const RETRY_MAX_MS = 4_000;
 /** A download whose worker has said nothing for this long is taken for dead and tried again. */
 const SILENT_MS = 45_000;
+/** A cancelled download's worker that has not said it stopped within this long is taken for gone. */
+const STOPPING_MS = 30_000;
 
 export class Downloads {
   private workers = new Map<string, string>();
@@ -27,6 +29,10 @@ export class Downloads {
   private lastBytes = new Map<string, number>();
   /** The last interruption said for each transfer. */
   private said = new Map<string, string | null>();
+  /** When each moving attempt last reported: the time between reports is time moving (durations count only that). */
+  private lastMoved = new Map<string, number>();
+  /** Cancelled downloads whose worker has not yet said it stopped (since when): resumed, they wait for it. */
+  private stopping = new Map<string, number>();
 
   private me: ProcessAddress;
   private transfers: Transfers;
@@ -77,19 +83,29 @@ export class Downloads {
     return t;
   }
 
-  /** Tries again now: interrupted and failed downloads (all of them, or one). */
-  resume(id?: string): number {
-    let n = 0;
+  /**
+   * Tries again now: interrupted and failed downloads (all of them, or one);
+   * one named by `id` also when it was cancelled (from nothing: its partial
+   * file went with the cancel). Returns those it resumed.
+   */
+  resume(id?: string): TransferView[] {
+    const resumed: TransferView[] = [];
     for (const t of this.transfers.list()) {
       if (t.direction !== "download" || (id && t.id !== id)) continue;
-      if (t.status !== "interrupted" && t.status !== "failed") continue;
+      const cancelled = id !== undefined && t.status === "cancelled";
+      if (t.status !== "interrupted" && t.status !== "failed" && !cancelled) continue;
       clearTimeout(this.retries.get(t.id));
       this.retries.delete(t.id);
-      this.transfers.update(t.id, { status: "pending", error: null }, true);
-      n++;
+      const afresh = cancelled || (t.status === "failed" && !t.resumable);
+      this.transfers.update(
+        t.id,
+        { status: "pending", error: null, ...(afresh ? { bytes: 0, resumable: false } : {}) },
+        true,
+      );
+      resumed.push(t);
     }
     this.pump();
-    return n;
+    return resumed;
   }
 
   cancel(id: string): boolean {
@@ -98,6 +114,8 @@ export class Downloads {
     clearTimeout(this.retries.get(id));
     const worker = this.workers.get(id);
     if (worker) Request.to(worker).json("Cancel").send();
+    // Its worker removes the partial file and says it stopped; a resume meanwhile waits for that.
+    if (this.workers.has(id)) this.stopping.set(id, Date.now());
     this.transfers.update(id, { status: "cancelled", speed: 0 }, true);
     return true;
   }
@@ -109,6 +127,9 @@ export class Downloads {
     for (const t of this.transfers.list()) {
       if (room <= 0) break;
       if (t.direction !== "download" || t.status !== "pending") continue;
+      const since = this.stopping.get(t.id);
+      if (since !== undefined && Date.now() - since < STOPPING_MS) continue;
+      this.stopping.delete(t.id);
       room--;
       this.start(t);
     }
@@ -116,6 +137,9 @@ export class Downloads {
 
   private start(t: TransferView) {
     this.transfers.update(t.id, { status: "active", attempts: t.attempts + 1, error: null }, true);
+    this.lastMoved.delete(t.id);
+    // Known at once, so that a cancel while the worker starts waits for it (the worker's address comes later).
+    this.workers.set(t.id, "");
     const address = t.peer.includes("@") ? t.peer : `${t.peer}@${this.me.process}`;
     startDownload(this.me, this.me, t.name, address, true, {
       transfer: t.id,
@@ -125,6 +149,7 @@ export class Downloads {
       chunk: t.chunk,
     }).then(
       (worker) => {
+        if (!this.workers.has(t.id)) return; // it has already finished
         this.workers.set(t.id, worker);
         // Cancelled while its worker was starting: the worker hears it now, or it would finish the file.
         if (this.transfers.get(t.id)?.status === "cancelled") Request.to(worker).json("Cancel").send();
@@ -139,7 +164,11 @@ export class Downloads {
     // Persisted when the SHA-256 or the version is first known: a restart must compare them.
     const newVersion = typeof p.version === "string" && p.version !== t.version;
     const first = (t.sha256 === null && p.sha256) || newVersion;
+    const now = Date.now();
+    const last = this.lastMoved.get(t.id);
+    this.lastMoved.set(t.id, now);
     this.transfers.update(t.id, {
+      ...(last !== undefined ? { moving_ms: (t.moving_ms ?? 0) + now - last } : {}),
       bytes: p.bytes ?? t.bytes,
       size: p.size ?? t.size,
       // Another version of the file: the SHA-256 known so far was the old one's.
@@ -152,13 +181,30 @@ export class Downloads {
   finished(f: FinishedRequest) {
     const t = this.transfers.get(f.transfer);
     this.workers.delete(f.transfer);
+    const last = this.lastMoved.get(f.transfer);
+    this.lastMoved.delete(f.transfer);
+    // A cancelled attempt's end: whatever the record says now (it may have been resumed) is not this worker's.
+    if (this.stopping.delete(f.transfer)) return this.pump();
     if (!t || t.status === "cancelled" || isFinal(t.status)) return this.pump();
     if (f.outcome !== "interrupted") this.forget(t.id);
-    const took = (Date.now() - t.started) / 1000;
+    // Time moving: the attempts' time between reports and, for an attempt that ended, up to its end (not a
+    // stall or a node that was away: an interrupted attempt's silence is not counted).
+    const moving_ms = (t.moving_ms ?? 0) + (last !== undefined && f.outcome !== "interrupted" ? Date.now() - last : 0);
+    if (t.moving_ms !== moving_ms) this.transfers.update(t.id, { moving_ms });
+    const took = moving_ms / 1000;
+    // Failed for good: its partial file goes (it would only take room), unless the worker kept it to resume.
+    if (f.outcome === "failed" && !f.kept) {
+      vfs.removeFile(`/${this.me.packageId()}/partial/${t.id}.part`).catch(() => {});
+    }
     if (f.folder) {
-      this.transfers.update(t.id, { status: "done", bytes: 0, size: 0, speed: 0 }, true);
       const files = f.folder.filter((e) => !e.is_dir);
-      println(`${t.name}/ from ${t.peer}: a folder of ${files.length} files; downloading each`);
+      const total = files.reduce((a, e) => a + (Number(e.size) || 0), 0);
+      this.transfers.update(t.id, { status: "done", bytes: total, size: total, files: files.length, speed: 0 }, true);
+      println(
+        `${t.name}/ from ${t.peer}: a folder of ${files.length} file${files.length === 1 ? "" : "s"} (${
+          humanBytes(total)
+        }); downloading each`,
+      );
       for (const e of files) {
         try {
           this.request(t.peer, e.name, t.overwrite);
@@ -206,8 +252,12 @@ export class Downloads {
       const delay = Math.min(RETRY_MAX_MS, 250 * 2 ** fails);
       this.retries.set(t.id, setTimeout(() => this.resume(t.id), delay));
     } else {
-      this.transfers.update(t.id, { status: "failed", error: f.error, speed: 0 }, true);
-      println(`${t.name} from ${t.peer}: failed: ${f.error}`);
+      const resumable = f.kept === true;
+      this.transfers.update(t.id, { status: "failed", error: f.error, speed: 0, resumable }, true);
+      const next = resumable
+        ? `; the ${humanBytes(f.bytes)} received are kept (transfers resume ${t.id} tries again from there)`
+        : "";
+      println(`${t.name} from ${t.peer}: failed: ${f.error}${next}`);
     }
     this.pump();
   }
@@ -228,10 +278,7 @@ export class Downloads {
         resumed.push(`${t.name} from ${t.peer}`);
       }
     }
-    if (resumed.length) {
-      const shown = resumed.slice(0, 3).join(", ") + (resumed.length > 3 ? `, and ${resumed.length - 3} more` : "");
-      println(`resuming ${resumed.length} download${resumed.length === 1 ? "" : "s"}: ${shown}`);
-    }
+    if (resumed.length) println(`resuming ${downloadsNamed(resumed)}`);
     this.pump();
   }
 

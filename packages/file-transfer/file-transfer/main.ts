@@ -84,6 +84,19 @@ export default async function init(_our: string) {
         // Beside the template's answer: the listing stopped at its bound.
         return answer({ ListFiles: files, ...(more ? { more: true } : {}) });
       }
+      case "Has": {
+        // Asked before a download is queued (download_checks.ts), so a missing file is said at once.
+        const node = msg.source.node;
+        const name = cleanName((arg as { name?: unknown } | null)?.name);
+        if (!local && !permits(allow, node, "download") && !pushGranted(node, name)) {
+          return answer({ Err: refusal(me.node, node, "download", pkg) });
+        }
+        const m = await vfs.metadata(`${drive}/${name}`).catch(() => null);
+        if (m?.file_type !== "File" && m?.file_type !== "Directory") {
+          return answer({ Err: `${me.node} has no file named ${name}` });
+        }
+        return answer({ Has: { is_dir: m.file_type === "Directory", size: m.len } });
+      }
       case "Download": {
         const d = arg as DownloadRequest;
         if (d.is_requestor) {
@@ -92,8 +105,15 @@ export default async function init(_our: string) {
             return answer({ Download: { Err: "Download needs a target" } });
           }
           const chunk = typeof d.chunk === "number" ? d.chunk : undefined;
-          const refused = await downloadRefusal(me.node, d.target, cleanName(d.name), Boolean(d.overwrite), drive);
-          if (refused) return answer({ Download: { Err: refused } });
+          const refused = await downloadRefusal(
+            me.node,
+            me.process.toString(),
+            d.target,
+            cleanName(d.name),
+            Boolean(d.overwrite),
+            drive,
+          );
+          if (refused) return answer({ Download: { Err: refused.error }, check: refused });
           const t = downloads.request(d.target, d.name, Boolean(d.overwrite), chunk);
           await onDisk(); // acknowledged once a restart would resume it
           return answer({ Download: { Ok: null }, transfer: t.id });
@@ -188,9 +208,20 @@ export default async function init(_our: string) {
         return local ? answer({ AllowList: allow }) : undefined;
       case "Transfers":
         return local ? answer({ Transfers: transfers.list() }) : undefined;
-      case "Resume":
+      case "Resume": {
         if (!local) return;
-        return answer({ Resumed: downloads.resume((arg as { id?: string } | null)?.id) });
+        const id = (arg as { id?: unknown } | null)?.id;
+        const t = typeof id === "string" ? transfers.get(id) : undefined;
+        const why = id === undefined || id === null ? null : resumeRefusal(String(id), t);
+        if (why) return answer({ Err: why });
+        // A cancelled download starts again from nothing: what stood in its way then may stand there now.
+        if (t?.status === "cancelled") {
+          const refused = await downloadRefusal(me.node, me.process.toString(), t.peer, t.name, t.overwrite, drive);
+          if (refused) return answer({ Err: refused.error, check: refused });
+        }
+        const resumed = downloads.resume(t?.id);
+        return answer({ Resumed: resumed.length, transfers: resumed });
+      }
       case "Cancel": {
         if (!local) return;
         const cancelled = downloads.cancel(String((arg as { id?: string } | null)?.id));
@@ -215,6 +246,18 @@ export default async function init(_our: string) {
       Response.to(msg).json(kind === "Download" ? { Download: err } : err).send();
     });
   }
+}
+
+/** Why transfer `id` (`t`, when there is one) cannot be resumed; null when it can. */
+function resumeRefusal(id: string, t: TransferView | undefined): string | null {
+  if (!t) return `no transfer ${id} (the transfers command lists them)`;
+  const what = `${t.name} from ${t.peer} (${id})`;
+  if (t.direction !== "download") return `${t.name} to ${t.peer} (${id}) is ${t.peer}'s download: theirs to resume`;
+  if (t.status === "done") return `${what} is done: nothing to resume`;
+  if (t.status === "active" || t.status === "pending") {
+    return `${what} is already ${t.status === "active" ? "moving" : "waiting its turn"}`;
+  }
+  return null;
 }
 
 interface UploadProgress extends ProgressRequest {

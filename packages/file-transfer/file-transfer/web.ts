@@ -21,7 +21,6 @@ import {
   httpServerRequest,
   incomingHttpRequest,
   type Message,
-  net,
   println,
   type ProcessAddress,
   Request,
@@ -31,7 +30,8 @@ import {
   serveUi,
   vfs,
 } from "@hyperdeno/process_lib";
-import type { FileInfo, TransferView } from "../api/types.ts";
+import type { DownloadCheck, FileInfo, TransferView } from "../api/types.ts";
+import { nodeRefusal } from "../api/nodes.ts";
 import { BadName, cleanFolder, cleanName } from "../api/names.ts";
 import { listFiles } from "../api/listing.ts";
 import { ask, mainAddress } from "../api/script_call.ts";
@@ -57,13 +57,24 @@ const MAX_JSON = 64 * 1024;
 const NODE = /^[a-z0-9][a-z0-9.-]{0,252}$/;
 const JSON_TYPE = { "content-type": "application/json" };
 
-/** A refusal with the HTTP status it deserves. */
+/**
+ * A refusal with the HTTP status it deserves, and beside the message a
+ * machine-readable `code` (DownloadCheck's) for a page to word its own way.
+ */
 class HttpError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  readonly code?: string;
+  constructor(status: number, message: string, code?: string) {
     super(message);
     this.status = status;
+    this.code = code;
   }
+}
+
+/** A download check's refusal as an HTTP answer. */
+function checkError(c: DownloadCheck): HttpError {
+  const status = { self: 400, unknown: 404, exists: 409, missing: 404, refused: 403 }[c.code] ?? 400;
+  return new HttpError(status, c.error, c.code);
 }
 
 type Req = NonNullable<ReturnType<typeof incomingHttpRequest>>;
@@ -112,7 +123,8 @@ export class Web {
     } catch (e) {
       const status = e instanceof HttpError ? e.status : e instanceof BadName ? 400 : 500;
       if (status === 500) println(`file-transfer web: ${req.method} ${req.path()}: ${(e as Error).message}`);
-      sendResponse(status, JSON_TYPE, JSON.stringify({ error: (e as Error).message }), msg);
+      const code = e instanceof HttpError ? e.code : undefined;
+      sendResponse(status, JSON_TYPE, JSON.stringify({ error: (e as Error).message, ...(code ? { code } : {}) }), msg);
     } finally {
       // A spooled body we did not keep is not left in the tmp drive.
       if (req.body_file) await vfs.removeFile(req.body_file).catch(() => {});
@@ -134,7 +146,8 @@ export class Web {
         want("GET");
         const node = nodeName(q.node);
         const folder = cleanFolder(q.path);
-        if (node === this.me.node) return { status: 200, body: { node, ...await this.list(folder) } };
+        // This node's own files, marked so: a page offers no download of them (the terminal refuses it too).
+        if (node === this.me.node) return { status: 200, body: { node, self: true, ...await this.list(folder) } };
         return { status: 200, body: { node, ...await this.remote(node, folder) } };
       }
       case "transfers":
@@ -144,13 +157,14 @@ export class Web {
         want("POST");
         const b = jsonBody(req);
         const node = nodeName(b.node);
-        if (node === this.me.node) throw new HttpError(400, "that file is already on this node");
-        await this.known(node);
-        const r = await this.self<{ Download?: { Err?: string }; transfer?: string; Err?: string }>({
+        const r = await this.self<
+          { Download?: { Err?: string }; transfer?: string; Err?: string; check?: DownloadCheck }
+        >({
           Download: { name: cleanName(b.name), target: node, is_requestor: true, overwrite: b.overwrite === true },
         });
+        if (r.check) throw checkError(r.check);
         const err = r.Err ?? r.Download?.Err;
-        if (err !== undefined) throw new HttpError(/already exists here/.test(err) ? 409 : 400, err);
+        if (err !== undefined) throw new HttpError(400, err);
         return { status: 202, body: { transfer: this.transfers.get(r.transfer!) } };
       }
       case "cancel": {
@@ -245,23 +259,21 @@ export class Web {
   }
 
   private async known(node: string) {
-    if (!await net.getPeer(node)) throw new HttpError(404, `no node named ${node} is known to this node`);
+    const unknown = await nodeRefusal(node);
+    if (unknown) throw new HttpError(404, unknown, "unknown");
   }
 
-  /** Tries a transfer again: an interrupted or failed download resumes; a cancelled one starts afresh. */
+  /**
+   * Tries a download again, as the terminal's `transfers resume ID` does: an
+   * interrupted or failed one resumes, a cancelled one starts afresh (in the
+   * same row), each checked as a new download is.
+   */
   private async retry(id: string) {
     const t = this.transfers.get(id);
     if (!t) throw new HttpError(404, `no such transfer: ${id}`);
-    if (t.direction !== "download") throw new HttpError(409, "only downloads can be tried again from here");
-    if (t.status === "cancelled") {
-      const r = await this.self<{ transfer?: string; Download?: { Err?: string } }>({
-        Download: { name: t.name, target: t.peer, is_requestor: true, overwrite: t.overwrite },
-      });
-      if (r.Download?.Err !== undefined) throw new HttpError(400, r.Download.Err);
-      return this.transfers.get(r.transfer!);
-    }
-    if (t.status !== "interrupted" && t.status !== "failed") throw new HttpError(409, `the transfer is ${t.status}`);
-    await this.self({ Resume: { id } });
+    const r = await this.self<{ Err?: string; check?: DownloadCheck }>({ Resume: { id } });
+    if (r.check) throw checkError(r.check);
+    if (r.Err !== undefined) throw new HttpError(409, r.Err);
     return this.transfers.get(id);
   }
 
@@ -270,7 +282,9 @@ export class Web {
     const path = `${this.drive}/${name}`;
     const there = await vfs.metadata(path).catch(() => null);
     if (there?.file_type === "Directory") throw new HttpError(409, `${name} is a folder here`);
-    if (there && !overwrite) throw new HttpError(409, `${name} exists here (upload with overwrite to replace it)`);
+    if (there && !overwrite) {
+      throw new HttpError(409, `${name} exists here (upload with overwrite to replace it)`, "exists");
+    }
     const slash = name.lastIndexOf("/");
     if (slash > 0) {
       const parent = await vfs.metadata(`${this.drive}/${name.slice(0, slash)}`).catch(() => null);

@@ -9,8 +9,9 @@ import { ask, mainAddress, words } from "../api/script_call.ts";
 const USAGE = "usage: push:file-transfer:template.os NAME NODE";
 
 export default script(async (our, line) => {
-  const { args } = words(line);
-  if (args.length !== 2) return USAGE;
+  const { args, wrong } = words(line, USAGE);
+  if (wrong) return wrong;
+  if (args.length !== 2) return `push takes a NAME and a NODE, not ${args.length} word(s); ${USAGE}`;
   const [name, node] = args;
   try {
     const r = await ask<{ Push?: { Ok?: null; Err?: string }; Err?: string }>(mainAddress(our), {

@@ -52,25 +52,29 @@ function when(ms) {
 }
 
 let toastTimer;
-function toast(text, bad = false, action = null) {
+/**
+ * A message at the bottom of the page, with `actions` ({label, class, run})
+ * as buttons and always a way to dismiss it. It hides by itself (later when
+ * it offers a choice, never while the pointer rests on it).
+ */
+function toast(text, bad = false, actions = []) {
   const t = $("toast");
-  t.replaceChildren(text);
-  // An action (e.g. Replace) stays until used or dismissed.
-  if (action) {
-    t.append(
-      " ",
-      h("button", {
-        class: `btn small ${action.class}`,
-        type: "button",
-        onclick: () => (t.hidden = true, action.run()),
-      }, action.label),
-      h("button", { class: "btn small", type: "button", onclick: () => (t.hidden = true) }, "Dismiss"),
-    );
-  }
+  const hide = () => (t.hidden = true, clearTimeout(toastTimer));
+  t.replaceChildren(h("span", { class: "text" }, text));
+  const buttons = actions.map((a) =>
+    h("button", { class: `btn small ${a.class}`, type: "button", onclick: () => (hide(), a.run()) }, a.label)
+  );
+  t.append(
+    h("span", { class: "acts" }, buttons),
+    h("button", { class: "close", type: "button", title: "Dismiss", "aria-label": "Dismiss", onclick: hide }, "×"),
+  );
   t.className = bad ? "toast bad" : "toast";
   t.hidden = false;
-  clearTimeout(toastTimer);
-  if (!action) toastTimer = setTimeout(() => (t.hidden = true), bad ? 6000 : 3000);
+  const wait = actions.length ? 12000 : bad ? 6000 : 3000;
+  const arm = () => (clearTimeout(toastTimer), toastTimer = setTimeout(hide, wait));
+  t.onmouseenter = () => clearTimeout(toastTimer);
+  t.onmouseleave = arm;
+  arm();
 }
 
 /** Calls the API; throws an Error carrying the server's message. */
@@ -86,7 +90,7 @@ async function api(path, body, method) {
     throw new Error("please log in");
   }
   const data = await r.json().catch(() => ({ error: `${r.status} ${r.statusText}` }));
-  if (!r.ok) throw new Error(data.error ?? `${r.status}`);
+  if (!r.ok) throw Object.assign(new Error(data.error ?? `${r.status}`), { code: data.code });
   return data;
 }
 
@@ -255,11 +259,17 @@ function upload(file, overwrite = false) {
       data = JSON.parse(xhr.responseText);
     } catch { /* not JSON: the status says it */ }
     if (xhr.status === 201) {
-      end("done", `${bytes(data.size)} · saved as ${data.name}`);
-      setTimeout(() => row.remove(), 8000);
+      // The file now shows in the list below: its upload row goes, so it is not shown twice.
+      row.remove();
+      toast(`Uploaded ${data.name} (${bytes(data.size)})`);
       loadMine();
     } else {
-      end("failed", data.error ?? `the node answered ${xhr.status}`);
+      end(
+        "failed",
+        data.code === "exists"
+          ? `A file named ${name} is already here.`
+          : data.error ?? `the node answered ${xhr.status}`,
+      );
       if (xhr.status === 409 && !overwrite) {
         acts.append(
           h(
@@ -312,19 +322,21 @@ async function loadTheirs() {
   $("theirs").replaceChildren();
   $("remote-bar").hidden = true;
   try {
-    const { files } = await api(
+    const { files, self } = await api(
       `remote?node=${encodeURIComponent(state.peer)}&path=${encodeURIComponent(state.remoteFolder)}`,
     );
-    msg.hidden = true;
-    renderTheirs(files);
+    // This node's own files: shown, but nothing to download (they are here already).
+    msg.hidden = !self;
+    if (self) msg.textContent = `That's this node. Your own files are under Files; look up another node to download.`;
+    renderTheirs(files, self === true);
   } catch (e) {
     msg.textContent = e.message;
   }
 }
 
-function renderTheirs(files) {
+function renderTheirs(files, self) {
   $("remote-bar").hidden = false;
-  $("remote-all").hidden = !state.remoteFolder;
+  $("remote-all").hidden = !state.remoteFolder || self;
   crumbs($("remote-crumbs"), state.peer, state.remoteFolder, (f) => {
     state.remoteFolder = f;
     loadTheirs();
@@ -336,7 +348,7 @@ function renderTheirs(files) {
   }
   $("theirs").replaceChildren(...shown.map((f) =>
     fileRow(f, () => ((state.remoteFolder = f.name), loadTheirs()), [
-      h(
+      self ? null : h(
         "button",
         { class: "btn small primary get", type: "button", onclick: () => get(state.peer, f.name) },
         "Download",
@@ -353,12 +365,24 @@ async function get(node, name, overwrite = false) {
     if (transfer) put(transfer);
     toast(`Downloading ${name} from ${node}`);
   } catch (e) {
-    // Refused before it started because a file of that name is here: offer to replace it.
-    const replace = !overwrite && /already exists here/.test(e.message)
-      ? { label: "Replace mine", class: "replace", run: () => get(node, name, true) }
-      : null;
-    toast(e.message, true, replace);
+    refused(e, node, name, overwrite);
   }
+}
+
+/** A download the node would not start, said for a page: a file of that name here is offered to be replaced. */
+function refused(e, node, name, overwrite) {
+  if (e.code === "exists" && !overwrite) {
+    return toast(`You already have ${baseName(name)}.`, true, [
+      { label: "Replace mine", class: "replace", run: () => get(node, name, true) },
+    ]);
+  }
+  const said = {
+    self: `That's this node: ${name} is already here.`,
+    unknown: `No node named ${node} is known to this node. Check the name.`,
+    missing: `${node} has no file named ${name}.`,
+    refused: `${node} does not let this node download from it.`,
+  }[e.code];
+  toast(said ?? e.message, true);
 }
 
 // ------------------------------------------------------------ transfers
@@ -395,9 +419,12 @@ function card(t) {
   const down = t.direction === "download";
   const pct = t.size ? Math.min(100, (100 * t.bytes) / t.size) : t.status === "done" ? 100 : 0;
   const parts = [down ? `from ${t.peer}` : `to ${t.peer}`];
-  if (t.status === "done") {
+  if (t.files !== undefined) {
+    parts.push(`a folder of ${t.files} file${t.files === 1 ? "" : "s"}`, bytes(t.size ?? 0), when(t.updated));
+  } else if (t.status === "done") {
     parts.push(bytes(t.size ?? t.bytes));
-    const secs = (t.updated - t.started) / 1000;
+    // The time it moved, not the time its peer was away.
+    const secs = (t.moving_ms ?? t.updated - t.started) / 1000;
     if (t.size && secs > 0) parts.push(`${bytes(Math.round(t.size / secs))}/s average`);
     parts.push(when(t.updated));
   } else if (t.size !== null) {
@@ -451,7 +478,8 @@ async function act(what, t) {
     const { transfer } = await api(what, { id: t.id });
     if (transfer) put(transfer);
   } catch (e) {
-    toast(e.message, true);
+    if (what === "retry") refused(e, t.peer, t.name, t.overwrite);
+    else toast(e.message, true);
   }
 }
 
