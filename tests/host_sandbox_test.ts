@@ -101,8 +101,9 @@ Deno.test("host: a process killed inside for(;;){} stops burning CPU; its siblin
     const before = await snapshot(n);
     assertEquals(await injectJson(n, SPINNER, "spin"), "spinning");
     await new Promise((r) => setTimeout(r, 300));
-    const busy = await ticksOver(1000, () => [before.stuckPid]);
-    assert(busy >= 40, `the spinner burns its core (${busy} ticks in 1 s)`);
+    // Its share of a core is what a busy machine leaves it; an idle host uses under 1 tick in 2 s.
+    const busy = await ticksOver(2000, () => [before.stuckPid]);
+    assert(busy >= 10, `the spinner burns CPU (${busy} ticks in 2 s)`);
 
     assertEquals(n.kernel.killProcess(SPINNER), true);
     await waitFor("the stuck host ends", async () => await cpuTicks(before.stuckPid) === null, 10_000);

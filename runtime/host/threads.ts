@@ -18,12 +18,15 @@
  * thread turning an empty event loop, with no event either way (measured on
  * Deno 2.9.6). So every thread is pinged: one whose heap limit was raised (V8
  * does that only to let a thread at its limit end) is ended as a crash; and a
- * process host reports stuck a thread killed that did not answer a ping first,
- * or one silent while its host uses no CPU, and the kernel ends the host.
+ * process host reports stuck a thread killed that did not answer a ping first
+ * (once it has burnt KILL_CPU_MS of CPU, or its host wanted no core for
+ * SILENT_MS), or one silent while its host wanted no core (activity.ts: a
+ * host starved of CPU on a busy machine is not a blocked one), and the kernel
+ * ends the host.
  */
-import process from "node:process";
 import { type TransferListItem, Worker as NodeWorker } from "node:worker_threads";
 import type { FromHost } from "./pipe.ts";
+import { cpuNow, HostActivity } from "./activity.ts";
 
 const BOOTSTRAP = new URL("./worker.ts", import.meta.url);
 /** Booting a node worker costs 100-300 ms; a few wait warm (unless told otherwise). */
@@ -31,12 +34,17 @@ const WARM = 2;
 const REFILL_DELAY_MS = 30;
 /** How often a thread is pinged. */
 const PING_MS = 1000;
-/** A thread killed that does not answer a ping this soon runs code terminate() cannot stop. */
+/** A thread killed is asked this often whether it still turns its event loop. */
 const KILL_PING_MS = 1000;
-/** A thread silent this long while its host was idle is blocked (its heap exhausted, or Atomics.wait). */
+/**
+ * A thread killed that burns this much CPU without answering runs code terminate() cannot stop.
+ * CPU, not wall time: on a busy machine a healthy thread finishing its turn waits for a core.
+ */
+const KILL_CPU_MS = 500;
+/** A thread silent this long while its host wanted no core is blocked (its heap exhausted, or Atomics.wait). */
 const SILENT_MS = 3000;
-/** Below this share of one core, the host is idle: no thread of it is computing. */
-const IDLE_CPU = 0.1;
+const SILENT_WHY = `its thread stopped answering for ${SILENT_MS / 1000} s while its host wanted no CPU: ` +
+  "it is blocked, most likely at its memory limit (heap exhausted in synchronous code)";
 
 /** A thread and the pool's end of its control port. */
 interface Thread {
@@ -69,9 +77,8 @@ export class ThreadPool {
   private live = new Map<number, Live>();
   private refill: ReturnType<typeof setTimeout> | null = null;
   private watcher: ReturnType<typeof setInterval> | null = null;
-  private cpu = cpuNow();
-  private ticked = Date.now();
-  /** When the host last used more than IDLE_CPU of a core over one ping period. */
+  private activity = new HostActivity();
+  /** When the host last wanted a core (computed, waited for one, or its watcher ran late). */
   private busyAt = Date.now();
 
   constructor(private opts: ThreadPoolOptions) {}
@@ -140,17 +147,26 @@ export class ThreadPool {
       l.w.terminate();
       return;
     }
-    // A thread that turns its event loop answers at once, and terminate() stops it.
-    const timer = setTimeout(() => {
+    // A thread that turns its event loop answers as soon as it gets a core, and terminate() stops it.
+    const cpu = cpuNow(), activity = new HostActivity();
+    let quietSince = Date.now();
+    const timer = setInterval(() => {
+      const now = Date.now();
+      if (activity.wanted(KILL_PING_MS)) quietSince = now;
+      const spinning = (cpuNow() - cpu) / 1000 >= KILL_CPU_MS, blocked = now - quietSince >= SILENT_MS;
+      if (!spinning && !blocked) return;
+      clearInterval(timer);
       l.w.terminate();
       this.opts.report({
         t: "stuck",
         thread,
-        why: "it was killed inside synchronous code, which stopping its thread cannot interrupt",
+        why: spinning
+          ? "it was killed inside synchronous code, which stopping its thread cannot interrupt"
+          : SILENT_WHY,
       });
     }, KILL_PING_MS);
     l.onPong = () => {
-      clearTimeout(timer);
+      clearInterval(timer);
       l.w.terminate();
     };
     l.control.postMessage({ t: "ping" });
@@ -167,12 +183,10 @@ export class ThreadPool {
     });
   }
 
-  /** Pings every thread; reports one silent for SILENT_MS while the host computed nothing. */
+  /** Pings every thread; reports one silent for SILENT_MS while the host wanted no core. */
   private watch() {
-    const now = Date.now(), cpu = cpuNow();
-    if (cpu - this.cpu > IDLE_CPU * (now - this.ticked) * 1000) this.busyAt = now;
-    this.cpu = cpu;
-    this.ticked = now;
+    const now = Date.now();
+    if (this.activity.wanted(PING_MS)) this.busyAt = now;
     for (const [thread, l] of this.live) {
       if (this.opts.watch && l.booted && now - l.heard > SILENT_MS && now - this.busyAt > SILENT_MS) {
         this.live.delete(thread);
@@ -180,8 +194,7 @@ export class ThreadPool {
         this.opts.report({
           t: "stuck",
           thread,
-          why: `its thread stopped answering for ${SILENT_MS / 1000} s while using no CPU: ` +
-            "it is blocked, most likely at its memory limit (heap exhausted in synchronous code)",
+          why: SILENT_WHY,
         });
         continue;
       }
@@ -195,10 +208,4 @@ export class ThreadPool {
       this.watcher = null;
     }
   }
-}
-
-/** CPU time this OS process has used, in microseconds (getrusage: no permission needed). */
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return u.user + u.system;
 }

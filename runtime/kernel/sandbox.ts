@@ -28,6 +28,7 @@ const BOOTSTRAP_FILES = [
   "factory.ts",
   "host.ts",
   "threads.ts",
+  "activity.ts",
   "pipe.ts",
   "worker.ts",
   "protocol.ts",
