@@ -48,7 +48,9 @@ Deno.test("http: authenticated paths want the session cookie: browsers go to /lo
     assertEquals([j.body, j.method], ["hello", "POST"]);
     assertEquals(j.cookie, null, "the session cookie is not handed to the app");
     // A forged or tampered cookie is refused.
-    const forged = cookie.replace(/.$/, (c) => c === "A" ? "B" : "A");
+    // A character inside the signature (the last one carries padding bits a decoder may ignore).
+    const at = cookie.length - 10;
+    const forged = cookie.slice(0, at) + (cookie[at] === "A" ? "B" : "A") + cookie.slice(at + 1);
     const bad = await fetch(`${base}/${APP}/api/echo`, { method: "POST", body: "x", headers: { cookie: forged } });
     assertEquals(bad.status, 401);
     await bad.body?.cancel();
