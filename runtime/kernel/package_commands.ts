@@ -10,12 +10,18 @@
  *     its processes stopped and gone from the map, its pkg drive and script record removed; its data drives stay
  */
 import type { Kernel } from "./kernel.ts";
+import type { KernelResponse } from "../api/kernel.ts";
 import { packageOf, ParseError, parsePackageId, type ProcessId } from "../types.ts";
 import { installDurably, readPkgDir, SCRIPT_RECORDS_DRIVE } from "../packages/install.ts";
 
 const SEGMENT = /^[A-Za-z0-9._:-]+$/;
 
-export async function packageCommand(k: Kernel, source: ProcessId, name: string, arg: unknown): Promise<unknown> {
+export async function packageCommand(
+  k: Kernel,
+  source: ProcessId,
+  name: string,
+  arg: unknown,
+): Promise<KernelResponse> {
   if (name === "InstallPackage") {
     const { package_id, path } = (arg ?? {}) as { package_id?: unknown; path?: unknown };
     if (typeof package_id !== "string") throw new ParseError("InstallPackage.package_id must be a string");

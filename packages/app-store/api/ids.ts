@@ -21,6 +21,12 @@ export function packageId(v: unknown): PackageId {
   return { package_name: o.package_name, publisher_node: o.publisher_node };
 }
 
+/** SHA-256 of bytes, in hex (a zip's code hash). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /** `chat:template.os` */
 export function idString(p: PackageId): string {
   return `${p.package_name}:${p.publisher_node}`;

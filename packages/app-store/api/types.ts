@@ -8,34 +8,8 @@
  * Fields hyperdeno adds beside the wit's are marked so.
  */
 
-/** The wit's standard package-id: `{"package_name": "chat", "publisher_node": "template.os"}`. */
-export interface PackageId {
-  package_name: string;
-  publisher_node: string;
-}
-
-/** chain's onchain-properties, as a published metadata.json holds them (code_hashes: [version, sha256] pairs). */
-export interface OnchainProperties {
-  package_name: string;
-  publisher: string;
-  current_version: string;
-  mirrors: string[];
-  code_hashes: [string, string][];
-  license?: string | null;
-  screenshots?: string[] | null;
-  wit_version?: number | null;
-  dependencies?: string[] | null;
-}
-
-/** chain's onchain-metadata. */
-export interface OnchainMetadata {
-  name?: string | null;
-  description?: string | null;
-  image?: string | null;
-  external_url?: string | null;
-  animation_url?: string | null;
-  properties: OnchainProperties;
-}
+import type { OnchainMetadata, PackageId } from "./chain.ts";
+export type { OnchainMetadata, OnchainProperties, PackageId } from "./chain.ts";
 
 // ---------------------------------------------------------------- main
 

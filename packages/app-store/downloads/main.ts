@@ -12,7 +12,16 @@ import { startDownload } from "../../file-transfer/api/file_transfer_worker_api.
 import type { DownloadRequest as WorkerDownload, WorkerRequest } from "../../file-transfer/api/types.ts";
 import { toHex } from "../../file-transfer/api/listing.ts";
 import type { DownloadError, DownloadRequest, DownloadResponse, Entry, PackageId } from "../api/types.ts";
-import { BadRequest, currentHash, idString, mirrorsOf, packageId, versionHash, zipName } from "../api/ids.ts";
+import {
+  BadRequest,
+  currentHash,
+  idString,
+  mirrorsOf,
+  packageId,
+  sha256Hex,
+  versionHash,
+  zipName,
+} from "../api/ids.ts";
 import { type Fetch, Fetches } from "./fetch.ts";
 
 /** Zips served to other nodes at once; past it a worker is told busy, and tries again later. */
@@ -106,7 +115,7 @@ export default async function init(_our: string) {
       const hash = versionHash(body.AddDownload.version_hash);
       const bytes = msg.blob()?.bytes;
       if (!bytes) return { Err: "BlobNotFound" };
-      const actual = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+      const actual = await sha256Hex(bytes);
       if (actual !== hash) return { Err: { HashMismatch: { desired: hash, actual } } };
       await vfs.openDir(`${drive}/${idString(p)}`, true);
       const f = await vfs.createFile(zipPath(p, hash));

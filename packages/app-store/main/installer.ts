@@ -6,7 +6,7 @@
  */
 import { KERNEL, Request, setState, vfs } from "@hyperdeno/process_lib";
 import type { OnchainMetadata, PackageId } from "../api/types.ts";
-import { idString, zipName } from "../api/ids.ts";
+import { idString, sha256Hex, zipName } from "../api/ids.ts";
 import { newRequests, requestedLines } from "../api/consent.ts";
 
 export interface Installed {
@@ -61,7 +61,7 @@ export class Installer {
     if (!have) {
       const zip = await new vfs.File(`${this.filesDrive}/${zipName(p, hash)}`).read().catch(() => null);
       if (!zip) throw new Error(`${idString(p)} version ${hash.slice(0, 12)}… is not downloaded: download it first`);
-      const actual = await sha256(zip);
+      const actual = await sha256Hex(zip);
       if (actual !== hash) throw new Error(`the zip of ${idString(p)} does not match its hash: download it again`);
       await vfs.removeDir(dir, true).catch(() => {});
       await vfs.openDir(dir, true);
@@ -106,9 +106,4 @@ export class Installer {
     this.installed.delete(idString(p));
     await this.save();
   }
-}
-
-export async function sha256(bytes: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -4,8 +4,8 @@
  */
 import { getBlob, KERNEL, Request, vfs } from "@hyperdeno/process_lib";
 import type { LocalRequest, LocalResponse, PackageId } from "../api/types.ts";
-import { idString, packageId, parseIdString, versionHash } from "../api/ids.ts";
-import { type Installer, sha256 } from "./installer.ts";
+import { idString, packageId, parseIdString, sha256Hex, versionHash } from "../api/ids.ts";
+import type { Installer } from "./installer.ts";
 
 export function isLocalRequest(body: unknown): body is LocalRequest {
   if (body === "Apis") return true;
@@ -26,7 +26,7 @@ export async function localRequest(
     const p = packageId(body.NewPackage.package_id);
     const zip = getBlob()?.bytes;
     if (!zip) return [{ NewPackageResponse: "NoBlob" }, null];
-    const hash = await sha256(zip);
+    const hash = await sha256Hex(zip);
     const r = await Request.to(`${node}@downloads:app-store:sys`)
       .json({ AddDownload: { package_id: p, version_hash: hash, mirror: Boolean(body.NewPackage.mirror) } })
       .blobBytes(zip, "application/zip").sendAndAwaitResponse(60);
