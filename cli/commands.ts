@@ -31,6 +31,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   "setup": () => import("./setup.ts"),
   "chain": () => import("./chain.ts"),
   "fake-net": () => import("./fake_net.ts"),
+  "publish": () => import("./publish.ts"),
 };
 
 /** kit's short forms (and `node`, the task's name). */
@@ -46,6 +47,7 @@ export const ALIASES: Record<string, string> = {
   i: "inject-message",
   t: "run-tests",
   v: "view-api",
+  p: "publish",
   node: "boot-fake-node",
 };
 

@@ -29,6 +29,9 @@ import { loadOrCreateKeys } from "./keys.ts";
 import { NetModule } from "../modules/net/mod.ts";
 import { EthModule } from "../modules/eth/mod.ts";
 import { type ChainLink, type ChainOptions, joinChain } from "../chain/network.ts";
+import { publishAsNode } from "../chain/app_publish.ts";
+import { devOwnerKey } from "../chain/dev_owner.ts";
+import { DEV_CHAIN_ID } from "../chain/hypermap.ts";
 import { HomeInUse, PortInUse } from "./errors.ts";
 import { exists as anythingAt, isFile as exists } from "./fs.ts";
 
@@ -195,6 +198,10 @@ export class Node {
         kernel.registerModule(net);
         chain = await joinChain(net, keys, opts.network, (v, t) => terminal!.print(v, t));
         kernel.registerModule(new EthModule(kernel, chain.chain, chain.chainId, opts.network.pollMs));
+        if (chain.chainId === DEV_CHAIN_ID) {
+          const link = chain.chain, ownerKey = devOwnerKey(keys.secretKey);
+          http.devPublisher = (r) => publishAsNode(link, ownerKey, kernel.our, r);
+        }
       }
     } catch (e) {
       await chain?.stop();

@@ -141,7 +141,7 @@ export function makeApp(m: HttpServerModule) {
       localEndpoint(m.k, m.install, m.port, c.req.raw, c.env.peer, () => c.env.slot.proven(), async () => {
         const session = await nodeSession(m, c.env);
         return session !== null && await login().checkPageToken(session, c.req.header(PAGE_TOKEN_HEADER) ?? null);
-      }),
+      }, m.devPublisher),
   );
 
   /** A page of the node's: never framed (an app's page cannot overlay the login form), no Referer out. */

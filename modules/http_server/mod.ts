@@ -19,7 +19,7 @@ import { BindingTable } from "./bindings.ts";
 import { Channels } from "./channels.ts";
 import { Login, LoginThrottle } from "./auth.ts";
 import { HomepageModule } from "./homepage.ts";
-import { type Installer, MAX_BODY } from "./rpc.ts";
+import { type DevPublisher, type Installer, MAX_BODY } from "./rpc.ts";
 import { makeApp } from "./app.ts";
 import { jsonAnswer, serveBound } from "./bound.ts";
 import { isOwnHostname, nodeOrigin } from "./origins.ts";
@@ -64,6 +64,8 @@ export class HttpServerModule implements RuntimeModule {
   login: Login | null = null;
   /** How long a process has to answer an HTTP request before the client gets 504. */
   timeoutSeconds = 20;
+  /** Set by boot on the dev chain: /rpc:distro:sys/publish writes this node's App Store notes. */
+  devPublisher: DevPublisher | null = null;
   private listener: GuardedListener | null = null;
   port = 0;
 

@@ -1,6 +1,7 @@
 /**
- * The local endpoints the CLI uses: POST /rpc:distro:sys/message (inject-message)
- * and /rpc:distro:sys/install (start-package). They act with the node's
+ * The local endpoints the CLI uses: POST /rpc:distro:sys/message (inject-message),
+ * /rpc:distro:sys/install (start-package) and, on the dev chain, /rpc:distro:sys/publish
+ * (publish -p: the node writes its own App Store notes). They act with the node's
  * authority, so only a loopback peer that passes local_only.ts gets in, and a
  * browser (one that says where the request comes from) only from the node's
  * own origin, with the node's session and its page token.
@@ -12,6 +13,7 @@ import { HTTP_SERVER } from "../../runtime/api/processes.ts";
 import { HttpError } from "../../runtime/sockets/http1.ts";
 import { checkJsonShape, checkLocalCaller } from "./local_only.ts";
 import { readLimited } from "./body.ts";
+import type { NodePublishRequest } from "../../chain/app_publish.ts";
 
 /** The largest request body the local endpoints accept: room for a real package's files, base64-encoded. */
 export const MAX_BODY = 64 * 1024 * 1024;
@@ -21,6 +23,9 @@ export const PAGE_TOKEN_HEADER = "x-hyperdeno-page-token";
 export interface Installer {
   (packageId: string, files: Record<string, Uint8Array>): unknown;
 }
+
+/** Publishes an app as this node (chain/app_publish.ts publishAsNode); null off the dev chain. */
+export type DevPublisher = (r: NodePublishRequest) => Promise<unknown>;
 
 export function isLoopback(peer: Deno.NetAddr): boolean {
   const h = peer.hostname;
@@ -35,6 +40,7 @@ export async function localEndpoint(
   peer: Deno.NetAddr,
   prove: () => void,
   ownPage: () => Promise<boolean>,
+  publish: DevPublisher | null = null,
 ): Promise<Response> {
   const path = new URL(req.url).pathname;
   if (!isLoopback(peer)) throw new HttpError(403, "this endpoint answers only on localhost");
@@ -64,6 +70,7 @@ export async function localEndpoint(
   try {
     if (path === "/rpc:distro:sys/message") return await inject(k, body);
     if (path === "/rpc:distro:sys/install") return Response.json(await installFrom(install, body));
+    if (path === "/rpc:distro:sys/publish") return await publishFrom(publish, body);
   } catch (e) {
     if (e instanceof ParseError) throw new HttpError(400, e.message);
     throw e;
@@ -107,6 +114,35 @@ async function inject(k: KernelHandle, b: Record<string, unknown>): Promise<Resp
   } catch (e) {
     const kind = (e as SendError).kind;
     return Response.json({ error: kind, target }, { status: kind === "Timeout" ? 504 : 502 });
+  }
+}
+
+/**
+ * POST /rpc:distro:sys/publish {"publisher", "package_name", "metadata_uri", "metadata_hash", "unpublish"}
+ * → {"kind": "mint"|"update"|"unpublish", "block", "hash", "app"} or 409 {"error": "<one line>"}
+ */
+async function publishFrom(publish: DevPublisher | null, b: Record<string, unknown>): Promise<Response> {
+  if (!publish) {
+    throw new HttpError(404, "this node publishes only on the dev chain: pass --keystore-path and --rpc instead");
+  }
+  const { publisher, package_name, metadata_uri, metadata_hash, unpublish } = b;
+  for (const v of [publisher, package_name, metadata_uri, metadata_hash]) {
+    if (typeof v !== "string") {
+      throw new ParseError("publisher, package_name, metadata_uri and metadata_hash are strings");
+    }
+  }
+  try {
+    return Response.json(
+      await publish({
+        publisher: publisher as string,
+        package_name: package_name as string,
+        metadata_uri: metadata_uri as string,
+        metadata_hash: metadata_hash as string,
+        unpublish: unpublish === true,
+      }),
+    );
+  } catch (e) {
+    return Response.json({ error: String((e as Error).message).split("\n")[0] }, { status: 409 });
   }
 }
 
