@@ -9,18 +9,10 @@ export const STORE_DIR = new URL("../packages/app-store", import.meta.url).pathn
 export const MAIN = "main:app-store:sys";
 export const DOWNLOADS = "downloads:app-store:sys";
 
-/**
- * Installs app-store:sys on a node. Until the chain process is in this branch, the manifest's chain entry is left
- * out of what is installed (the store then lists no apps; downloads and installs do not need it).
- */
+/** Installs app-store:sys on a node and waits for its page. */
 export async function installStore(node: TestNode) {
   await buildPackage(STORE_DIR, { onlyIfStale: true });
-  const files = readPkgDir(`${STORE_DIR}/pkg`);
-  if (!files["chain.js"]) {
-    const m = JSON.parse(new TextDecoder().decode(files["manifest.json"])) as { process_name: string }[];
-    files["manifest.json"] = new TextEncoder().encode(JSON.stringify(m.filter((e) => e.process_name !== "chain")));
-  }
-  node.install("app-store:sys", files);
+  node.install("app-store:sys", readPkgDir(`${STORE_DIR}/pkg`));
   await waitFor("the App Store's page", () => node.http.bindings.has(`/${MAIN}/api/install`), 30_000);
 }
 

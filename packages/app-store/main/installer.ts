@@ -28,6 +28,11 @@ export interface Consent {
   new_requests: string[] | null;
 }
 
+/** A version asked about that downloads does not hold (or holds with another hash). */
+export class NotDownloaded extends Error {
+  override name = "NotDownloaded";
+}
+
 export class Installer {
   readonly installed = new Map<string, Installed>();
 
@@ -60,9 +65,13 @@ export class Installer {
     const have = await vfs.metadata(`${dir}/manifest.json`).then(() => true, () => false);
     if (!have) {
       const zip = await new vfs.File(`${this.filesDrive}/${zipName(p, hash)}`).read().catch(() => null);
-      if (!zip) throw new Error(`${idString(p)} version ${hash.slice(0, 12)}… is not downloaded: download it first`);
+      if (!zip) {
+        throw new NotDownloaded(`${idString(p)} version ${hash.slice(0, 12)}… is not downloaded: download it first`);
+      }
       const actual = await sha256Hex(zip);
-      if (actual !== hash) throw new Error(`the zip of ${idString(p)} does not match its hash: download it again`);
+      if (actual !== hash) {
+        throw new NotDownloaded(`the zip of ${idString(p)} does not match its hash: download it again`);
+      }
       await vfs.removeDir(dir, true).catch(() => {});
       await vfs.openDir(dir, true);
       await vfs.addZip(dir, zip);

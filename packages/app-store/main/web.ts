@@ -25,7 +25,7 @@ import {
 } from "@hyperdeno/process_lib";
 import type { OnchainMetadata, PackageId } from "../api/types.ts";
 import { BadRequest, currentHash, idString, mirrorsOf, parseIdString, versionHash } from "../api/ids.ts";
-import type { Installer } from "./installer.ts";
+import { type Installer, NotDownloaded } from "./installer.ts";
 
 const API = [
   "apps",
@@ -91,7 +91,13 @@ export class Web {
       const body = await this.api(req.path().replace(/^\/api\//, ""), req.method, req.query_params, msg);
       sendResponse(200, JSON_TYPE, JSON.stringify(body), msg);
     } catch (e) {
-      const status = e instanceof HttpError ? e.status : e instanceof BadRequest ? 400 : 500;
+      const status = e instanceof HttpError
+        ? e.status
+        : e instanceof BadRequest
+        ? 400
+        : e instanceof NotDownloaded
+        ? 404
+        : 500;
       sendResponse(status, JSON_TYPE, JSON.stringify({ error: (e as Error).message }), msg);
     }
   }
