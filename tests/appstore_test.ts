@@ -2,9 +2,20 @@
  * The App Store's install side on real nodes: kit's start-package messages (NewPackage, Install) and view-api's (Apis,
  * GetApi) against main:app-store:sys; installs only with the owner's approval of what the manifest asks for.
  */
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { bootNode, inject, injectJson, removeHome, type TestNode, waitFor } from "../runtime/testing.ts";
-import { installStore, MAIN, newPackage, pkgRecord, storeClient, zipOf } from "./appstore_helpers.ts";
+import {
+  DOWNLOADS,
+  installStore,
+  MAIN,
+  newChat,
+  newPackage,
+  pkgRecord,
+  storeClient,
+  zipOf,
+} from "./appstore_helpers.ts";
+import { startPackage } from "../cli/start_package.ts";
+import { storeApi, storeApis } from "../cli/app_store_client.ts";
 
 const PING = new URL("../packages/ping", import.meta.url).pathname;
 
@@ -59,4 +70,36 @@ Deno.test("the web install grants nothing without the owner's approval of exactl
     const mine = (await c.get("installed")).json as unknown as { id: string; granted: string[] }[];
     assertEquals(mine.map((i) => [i.id, i.granted]), [[packageId, requested]]);
   });
+});
+
+Deno.test("hyperdeno start-package and view-api go through the App Store as kit's do; a node without one still installs", async () => {
+  const chat = await newChat("template.os");
+  try {
+    await zipOf(chat); // built
+    await withStore(async (n) => {
+      const said: string[] = [];
+      assertEquals(await startPackage(chat, n.port, (l) => said.push(l)), 0);
+      assertMatch(said[0], /^started chat:template\.os on port \d+ through its App Store \(code hash [0-9a-f]{64}\)$/);
+      await waitFor("chat running", () => n.kernel.processes.has("chat:chat:template.os"));
+      assert((await storeApis(n.port))!.includes("chat:template.os"));
+      const api = await storeApi(n.port, "chat:template.os");
+      assertEquals(Object.keys(api!), ["chat:template.os-v0.ts"]);
+      assertEquals(await storeApi(n.port, "nothing:template.os"), {});
+      // The zip is kept (and mirrored) by downloads, as kit's NewPackage asks.
+      const files = await injectJson<{ GetFiles: unknown[] }>(n, DOWNLOADS, { GetFiles: null });
+      assertEquals(files.GetFiles, [{ Dir: { name: "chat:template.os", mirroring: true } }]);
+    });
+    const bare = await bootNode();
+    try {
+      const said: string[] = [];
+      assertEquals(await startPackage(chat, bare.port, (l) => said.push(l)), 0);
+      assertMatch(said[0], /^started chat:template\.os on port \d+: chat:chat:template\.os/);
+      assertEquals(await storeApis(bare.port), null);
+    } finally {
+      await bare.shutdown();
+      await removeHome(bare);
+    }
+  } finally {
+    await Deno.remove(chat.replace(/\/chat$/, ""), { recursive: true });
+  }
 });
