@@ -3,7 +3,9 @@
  * GetApi) against main:app-store:sys; installs only with the owner's approval of what the manifest asks for.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { bootNode, inject, injectJson, removeHome, type TestNode, waitFor } from "../runtime/testing.ts";
+import { bootNode, inject, injectJson, install, removeHome, type TestNode, waitFor } from "../runtime/testing.ts";
+import { FIXTURES } from "./helpers.ts";
+import { logIn } from "./http_helpers.ts";
 import {
   DOWNLOADS,
   installStore,
@@ -102,4 +104,32 @@ Deno.test("hyperdeno start-package and view-api go through the App Store as kit'
   } finally {
     await Deno.remove(chat.replace(/\/chat$/, ""), { recursive: true });
   }
+});
+
+Deno.test("a package without the kernel's root cannot install through the kernel or the App Store", async () => {
+  await withStore(async (n) => {
+    await install(n, `${FIXTURES}store_climber`);
+    const r = await injectJson<{ kernel: { Err?: string }; main: { refused?: string } }>(
+      n,
+      "climber:store-climber:test.os",
+      "climb",
+      30,
+    );
+    assertMatch(r.kernel.Err ?? "", /InstallPackage needs the kernel's root capability/);
+    assert(r.main.refused !== undefined, JSON.stringify(r.main));
+    assert(!n.kernel.processes.has("evil:evil:test.os"), "nothing installed");
+  });
+});
+
+Deno.test("another site's page cannot drive the App Store's API with the owner's cookie", async () => {
+  await withStore(async (n) => {
+    const cookie = await logIn(`http://127.0.0.1:${n.port}`, "secret");
+    const r = await fetch(`http://127.0.0.1:${n.port}/${MAIN}/api/install`, {
+      method: "POST",
+      headers: { cookie, origin: "http://evil.example", "sec-fetch-site": "cross-site", "content-type": "text/plain" },
+      body: JSON.stringify({ id: "ping:template.os", version_hash: "00".repeat(32), approve: [] }),
+    });
+    await r.body?.cancel();
+    assertEquals(r.status, 403);
+  });
 });
