@@ -4,8 +4,8 @@
  * (nothing kept, nothing installed) and the next mirror tried.
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { bootNet, waitFor } from "../runtime/testing.ts";
-import { downloadEnded, installStore, newPackage, storeClient, zipOf } from "./appstore_helpers.ts";
+import { bootNet, inject, waitFor } from "../runtime/testing.ts";
+import { downloadEnded, DOWNLOADS, installStore, newPackage, storeClient, zipOf } from "./appstore_helpers.ts";
 
 const PING = new URL("../packages/ping", import.meta.url).pathname;
 const exists = (p: string) => Deno.stat(p).then(() => true, () => false);
@@ -50,13 +50,24 @@ Deno.test("a zip comes from its publisher, then from a mirror when the publisher
     assertEquals(refused.status, 404, refused.text);
     assert(!c.kernel.processes.has(`ping:${id}`));
 
+    // Peers ask for what is not served: a name outside the zips, a package not mirrored.
+    const ask = (name: string, node: string) =>
+      inject(c, DOWNLOADS, { Download: { name, target: "x", is_requestor: false } }, { nodeName: node });
+    const climb = JSON.parse((await ask("../../app-store:sys/pkg/manifest.json", "mirror.dev")).body!);
+    assertMatch(climb.Download.Err, /serves app zips named <package>\/<sha256>\.zip/);
+    const notMirrored = JSON.parse((await ask(`${id}/${hash}.zip`, "user.dev")).body!);
+    assertMatch(notMirrored.Download.Err, /^NotMirroring/);
+
+    // The liar now offers 200 MiB under the hash (a sparse file): refused at the offer, over the bound.
+    await Deno.truncate(zipAt(t.opts.home), 200 * 1024 * 1024);
     // The publisher stops: the liar is refused again, the mirror serves.
     await a.shutdown();
     await cc.post("download", { id, version_hash: hash, mirrors: ["pub.dev", "liar.dev", "mirror.dev"] });
     const got = await downloadEnded(cc, id, hash, 180_000);
     assertEquals([got.status, got.mirror], ["done", "mirror.dev"], JSON.stringify(got));
-    const tried = (got.tries as [string, string][]).map(([m]) => m);
-    assertEquals(tried, ["pub.dev", "liar.dev"]);
+    const tried = got.tries as [string, string][];
+    assertEquals(tried.map(([m]) => m), ["pub.dev", "liar.dev"]);
+    assertMatch(tried[1][1], /^TooLarge: liar\.dev offered 209715200 bytes/);
     assertEquals(await Deno.readFile(zipAt(c.opts.home)), zip);
 
     const consent = await cc.post("consent", { id, version_hash: hash });

@@ -4,13 +4,18 @@
  * Another hash (a tampered or wrong zip), a refusal or a mirror that stays away: the zip is removed and the next
  * mirror tried. An interrupted transfer resumes from its partial file, from the same mirror, a few times first.
  */
-import { type ProcessAddress, vfs } from "@hyperdeno/process_lib";
+import { type ProcessAddress, Request, vfs } from "@hyperdeno/process_lib";
 import { startDownload } from "../../file-transfer/api/file_transfer_worker_api.ts";
 import type { FinishedRequest, ProgressRequest } from "../../file-transfer/api/types.ts";
 import { toHex } from "../../file-transfer/api/listing.ts";
 import type { DownloadError, PackageId } from "../api/types.ts";
 import { idString, zipName } from "../api/ids.ts";
 
+/**
+ * The largest zip taken from a mirror: more is refused as soon as the mirror announces its size (a hostile mirror
+ * would otherwise fill the disk). The main process reads a zip whole to unpack it, and the VFS reads at most 256 MiB.
+ */
+export const MAX_ZIP_BYTES = 128 * 1024 * 1024;
 /** Resumes from one mirror before the next is tried. */
 const RESUMES = 3;
 const RESUME_PAUSE_MS = 1_000;
@@ -25,6 +30,10 @@ export interface Fetch {
   resumes: number;
   auto: boolean;
   transfer: string;
+  /** The worker fetching it now, once spawned. */
+  worker: string | null;
+  /** Why the worker was told to stop (then its end is this mirror's failure, not a reason to resume). */
+  stopped: string | null;
   bytes: number;
   size: number;
 }
@@ -64,6 +73,8 @@ export class Fetches {
       resumes: 0,
       auto,
       transfer: "",
+      worker: null,
+      stopped: null,
       bytes: 0,
       size: 0,
     };
@@ -81,10 +92,15 @@ export class Fetches {
     f.transfer = `as${f.hash.slice(0, 16)}${f.index}`;
     this.byTransfer.set(f.transfer, f);
     const name = zipName(f.package_id, f.hash);
+    f.worker = null;
+    f.stopped = null;
     startDownload(this.me, this.me, name, `${mirror}@downloads:app-store:sys`, true, {
       transfer: f.transfer,
       overwrite: true,
-    }).catch((e) => this.next(f, `could not start a worker: ${(e as Error).message}`));
+    }).then(
+      (worker) => f.worker = worker,
+      (e) => this.next(f, `could not start a worker: ${(e as Error).message}`),
+    );
   }
 
   private next(f: Fetch, why: DownloadError | string) {
@@ -102,6 +118,10 @@ export class Fetches {
     if (!f) return false;
     f.bytes = p.bytes ?? f.bytes;
     f.size = p.size ?? f.size;
+    if (f.size > MAX_ZIP_BYTES && !f.stopped && f.worker) {
+      f.stopped = `TooLarge: ${f.mirrors[f.index]} offered ${f.size} bytes, over the ${MAX_ZIP_BYTES} a zip may have`;
+      Request.to(f.worker).json("Cancel").send();
+    }
     this.onProgress(f);
     return true;
   }
@@ -110,7 +130,9 @@ export class Fetches {
   finished(r: FinishedRequest): boolean {
     const f = this.byTransfer.get(r.transfer);
     if (!f) return false;
-    if (r.outcome === "done") {
+    if (f.stopped) {
+      this.next(f, f.stopped);
+    } else if (r.outcome === "done") {
       this.verify(f).catch((e) => this.next(f, `VfsError: ${(e as Error).message}`));
     } else if (r.outcome === "interrupted" && f.resumes < RESUMES) {
       f.resumes++;
