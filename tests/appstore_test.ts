@@ -133,3 +133,17 @@ Deno.test("another site's page cannot drive the App Store's API with the owner's
     assertEquals(r.status, 403);
   });
 });
+
+Deno.test("a node booted with the App Store carries it as a distro package, with its tile and widget on the home page", async () => {
+  const n = await bootNode({ appStore: true });
+  try {
+    await waitFor("the App Store's tile", () => n.http.homepage.list().some((a) => a.label === "App Store"), 60_000);
+    const tile = n.http.homepage.list().find((a) => a.label === "App Store")!;
+    assertEquals([tile.process, tile.path], [MAIN, "/"]);
+    assertMatch(tile.widget ?? "", /0 installed/);
+    assert(n.kernel.processes.has("downloads:app-store:sys") && n.kernel.processes.has("chain:app-store:sys"));
+  } finally {
+    await n.shutdown();
+    await removeHome(n);
+  }
+});
