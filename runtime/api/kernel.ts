@@ -21,7 +21,10 @@ export type KernelCommand =
   | { RunProcess: ProcessId }
   | { KillProcess: ProcessId }
   | "Shutdown"
-  | { Debug: KernelPrint };
+  | { Debug: KernelPrint }
+  /** hyperdeno, root only (package_commands.ts): the App Store's install and uninstall through the runtime's installer. */
+  | { InstallPackage: { package_id: string; path: string } }
+  | { UninstallPackage: string };
 
 export type KernelPrint = "ProcessMap" | { Process: ProcessId } | { HasCap: { on: ProcessId; cap: Capability } };
 
@@ -49,6 +52,8 @@ export type KernelResponse =
   | "RunProcessError"
   | { KilledProcess: ProcessId }
   | { Debug: KernelPrintResponse }
+  | { InstalledPackage: { package_id: string; processes: ProcessId[]; scripts: string[]; requested: string[] } }
+  | { UninstalledPackage: ProcessId[] }
   /** hyperdeno: a command the kernel could not take, answered when its sender awaits an answer. */
   | { Err: string };
 

@@ -25,6 +25,7 @@ import type { Kernel } from "./kernel.ts";
 import { KERNEL, TERMINAL_APP } from "../api/processes.ts";
 import type { RuntimeModule } from "./module.ts";
 import { parseVariant } from "../api/variant.ts";
+import { packageCommand } from "./package_commands.ts";
 import type { KernelPrintResponse, KernelResponse, UserspacePersistedProcess } from "../api/kernel.ts";
 
 export class KernelCommands implements RuntimeModule {
@@ -95,6 +96,13 @@ export class KernelCommands implements RuntimeModule {
           return;
         case "Debug":
           return reply({ Debug: this.debug(arg) });
+        case "InstallPackage":
+        case "UninstallPackage":
+          if (!this.isRoot(source)) throw new ParseError(`${name} needs the kernel's root capability`);
+          return void packageCommand(this.k, source, name, arg).then(reply, (e) => {
+            this.k.print(0, `kernel: ${name} from ${source} failed: ${(e as Error).message}`);
+            reply({ Err: (e as Error).message });
+          });
         default:
           throw new ParseError(`unknown KernelCommand ${JSON.stringify(name)}`);
       }
@@ -102,6 +110,10 @@ export class KernelCommands implements RuntimeModule {
       this.k.print(0, `kernel: bad KernelCommand from ${source}: ${(e as Error).message}`);
       reply({ Err: `bad KernelCommand: ${(e as Error).message}` });
     }
+  }
+
+  private isRoot(source: ProcessId): boolean {
+    return this.k.isModule(source) || this.k.processes.hasCap(source, { issuer: this.k.addr(KERNEL), params: ROOT });
   }
 
   private initialize(source: ProcessId, a: Record<string, unknown>, blob?: Uint8Array) {
