@@ -5,7 +5,12 @@
  * reorganization undoes a publish; unpublish removes the app; a restart keeps the list without fetching again;
  * publish refuses what it must (keystore password, owner, chain, hashes, an unreachable URI) in one line.
  */
-import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { assert, assertEquals, assertMatch, assertRejects } from "./assert.ts";
+import { Anvil } from "../chain/anvil.ts";
+import { ChainClient } from "../chain/client.ts";
+import { deployHypermap } from "../chain/deploy.ts";
+import { firstBlock } from "../chain/networks.ts";
+import { HYPERMAP, hypermapAbi, namehash } from "../chain/hypermap.ts";
 import {
   bootNode,
   injectJson,
@@ -289,6 +294,28 @@ Deno.test("app store chain: hostile metadata and notes are kept unlisted with ty
       await waitFor("theirs to be gone", async () => !(await app(node, "theirs")), 60_000);
     });
 
+    await t.step(
+      "a foreign page cannot make the node publish (its Origin is refused before anything is sent)",
+      async () => {
+        const resp = await fetch(`http://127.0.0.1:${node.port}/rpc:distro:sys/publish`, {
+          method: "POST",
+          headers: { "content-type": "application/json", origin: "http://evil.example" },
+          body: JSON.stringify({
+            publisher: "pub.dev",
+            package_name: "evil",
+            metadata_uri: "http://evil.example/m.json",
+            metadata_hash: keccak256(new Uint8Array(1)),
+            unpublish: false,
+          }),
+        });
+        assertEquals(resp.status, 403, await resp.text());
+        const entry = await w.chain.client.read<[string, string, string]>(HYPERMAP, hypermapAbi, "get", [
+          namehash("evil.pub.dev"),
+        ]);
+        assertMatch(entry[0], /^0x0{40}$/);
+      },
+    );
+
     await t.step("the node still lists what is good", async () => {
       const good = await makePackage(w.root, "good", "pub.dev");
       w.files.files.set("/good.json", good.metadata);
@@ -298,5 +325,45 @@ Deno.test("app store chain: hostile metadata and notes are kept unlisted with ty
     });
   } finally {
     await close(w);
+  }
+});
+
+Deno.test("app store chain: on a public chain (Base's id) a metadata URI on this machine is not fetched", async () => {
+  const anvil = await Anvil.start(freePort(), ["--chain-id", "8453", "--number", String(firstBlock(8453))]);
+  const client = new ChainClient(anvil.url);
+  const root = await Deno.makeTempDir({ prefix: "hyperdeno-appstore-base-" });
+  const files = metadataServer();
+  let node: TestNode | null = null;
+  try {
+    await deployHypermap(client, ["dev"]);
+    node = await bootNode({ name: "base-node.dev", network: { rpc: anvil.url, pollMs: 100 } });
+    await install(node, await chainOnlyAppStore(root));
+    // A publisher on this chain: its name and its key, in a keystore, as kit publish --real takes them.
+    const key = generatePrivateKey();
+    await registerTestName(
+      client,
+      { name: "pubb.dev", publicKey: new Uint8Array(32).fill(3), ips: ["127.0.0.1"], ports: { tcp: 9 }, routers: [] },
+      key,
+    );
+    await client.request("anvil_setBalance", [privateKeyToAddress(key), "0xde0b6b3a7640000"]);
+    const keystore = `${root}/key.json`;
+    await Deno.writeTextFile(keystore, encryptKeystore(key, "pw", 2 ** 10));
+    const local = await makePackage(root, "local", "pubb.dev");
+    files.files.set("/local.json", local.metadata);
+    const args = ["-k", keystore, "--password", "pw", "-r", anvil.url, "--real", "-u", files.url("/local.json")];
+    assertEquals(await publishCli([...args, local.dir]), 0);
+    const cliFetches = files.hits.get("/local.json");
+    await waitFor("local to be refused", async () => Boolean(await refusal(node!, "local")), 60_000);
+    const reason = (await refusal(node, "local")) as { FetchFailed: string };
+    assertMatch(reason.FetchFailed, /AddressRefused/);
+    assertEquals(files.hits.get("/local.json"), cliFetches, "the node sent nothing to this machine");
+    assertEquals(await apps(node), []);
+  } finally {
+    await node?.shutdown();
+    if (node) await removeHome(node);
+    await files.close();
+    await client.close();
+    await anvil.stop();
+    await Deno.remove(root, { recursive: true }).catch(() => {});
   }
 });
