@@ -167,10 +167,24 @@ Deno.test("app store chain: publish -p lists the app verified; unpublish, a reor
         name: "pub.dev",
         network: { chainPort: w.chain.port, pollMs: 100 },
       });
+      await waitFor("the chain process to answer", () => apps(node).then(() => true, () => false), 30_000);
       assertEquals(await apps(node), before);
-      const status = await ask<{ GetStatus: { chain_id: number; last_block: number } }>(node, "GetStatus");
-      assertEquals(status.GetStatus.chain_id, 31337);
+      // Once it has read the chain to its head again, it has still fetched nothing: the list was kept, not rebuilt.
+      const head = Number(await w.chain.client.request("eth_blockNumber"));
+      await waitFor("the chain process to read to the head", async () => {
+        const status = await ask<{ GetStatus: { chain_id: number | null; last_block: number } }>(node, "GetStatus");
+        return status.GetStatus.chain_id === 31337 && status.GetStatus.last_block >= head;
+      }, 60_000);
       assertEquals(w.files.hits.get("/hello.json"), fetched);
+    });
+
+    await t.step("Reset drops the index and reads the chain again to the same list", async () => {
+      const before = await apps(node);
+      const fetched = w.files.hits.get("/hello.json")!;
+      assertEquals(await ask(node, "Reset"), "ResetOk");
+      await waitFor("the list to be read again", () => (w.files.hits.get("/hello.json") ?? 0) > fetched, 60_000);
+      await waitFor("hello to be listed again", async () => Boolean(await app(node, "hello")), 60_000);
+      assertEquals(await apps(node), before);
     });
 
     await t.step("unpublish empties the notes: the app is no longer listed", async () => {
