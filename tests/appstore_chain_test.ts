@@ -23,7 +23,7 @@ import {
 } from "../runtime/testing.ts";
 import type { TestNode } from "../runtime/testing.ts";
 import { PACKAGES } from "./helpers.ts";
-import { freePort } from "./cli_helpers.ts";
+import { cli, freePort } from "./cli_helpers.ts";
 import { run as publishCli } from "../cli/publish.ts";
 import { encryptKeystore } from "../cli/keystore.ts";
 import { UsageError } from "../cli/flags.ts";
@@ -333,7 +333,14 @@ Deno.test("app store chain: hostile metadata and notes are kept unlisted with ty
     await t.step("the node still lists what is good", async () => {
       const good = await makePackage(w.root, "good", "pub.dev");
       w.files.files.set("/good.json", good.metadata);
-      assertEquals(await publishCli(["-p", String(node.port), "-u", w.files.url("/good.json"), good.dir]), 0);
+      // As a user types it: the CLI in a process of its own.
+      const r = await cli("publish", "-p", String(node.port), "-u", w.files.url("/good.json"), good.dir);
+      assertEquals(r.code, 0, r.err);
+      assertMatch(r.out, /^published good\.pub\.dev in block \d+ \(0x[0-9a-f]{64}\)\n$/);
+      const refused = await cli("publish", "-p", String(node.port), "-u", w.files.url("/nothing-here.json"), good.dir);
+      assertEquals(refused.code, 2);
+      assertMatch(refused.err, /^publish: the metadata URI .* answered HTTP 404: put metadata\.json there first/);
+      assertEquals(refused.err.trim().split("\n").length, 1, refused.err);
       await waitFor("good to be listed", async () => Boolean(await app(node, "good")), 60_000);
       assertEquals((await unlisted(node)).length, 4);
     });
