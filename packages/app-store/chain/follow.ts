@@ -6,7 +6,7 @@
  * An entry's listing is a function of its newest notes: no URI (or an empty one) is not published; else the
  * metadata at the URI, verified against the hash, is listed, or the entry is kept unlisted with the reason.
  */
-import { our, printToTerminal, Request, timer } from "@hyperdeno/process_lib";
+import { dropCapabilities, our, printToTerminal, Request, timer } from "@hyperdeno/process_lib";
 import type { PackageId } from "../api/chain.ts";
 import { METADATA_HASH_NOTE, METADATA_URI_NOTE } from "../api/chain.ts";
 import { toOnchainMetadata } from "../api/metadata.ts";
@@ -24,6 +24,18 @@ const text = (hex: string) => {
   for (let i = 0; i < b.length; i++) b[i] = parseInt(s.slice(i * 2, i * 2 + 2), 16);
   return new TextDecoder().decode(b);
 };
+const DEV_CHAIN_ID = 31337;
+
+/**
+ * A localhost metadata URI is how apps are published on the dev chain. On a public chain anyone may publish, and a
+ * URI naming this machine or its network would make every node fetch there: the process gives the capability up,
+ * so http-client refuses such addresses (after resolving the name) and the app stays unlisted with that reason.
+ */
+async function dropLocalNetwork() {
+  const issuer = `${our().node}@http-client:distro:sys`;
+  await dropCapabilities([{ issuer, params: JSON.stringify("local-network") }]);
+}
+
 const bytesHex = (b: Uint8Array) => `0x${Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")}`;
 
 export class Follower {
@@ -71,6 +83,7 @@ export class Follower {
   /** Which chain, and whether it is the one the index was made from (a dev chain started anew is not). */
   private async start() {
     const chainId = await this.eth.connect();
+    if (chainId !== DEV_CHAIN_ID) await dropLocalNetwork();
     const genesis = await this.eth.blockHash(0) ?? "";
     const [savedId, savedGenesis] = [await this.store.meta("chain_id"), await this.store.meta("genesis")];
     if (savedId !== String(chainId) || savedGenesis !== genesis) {
