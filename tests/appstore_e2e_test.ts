@@ -119,6 +119,11 @@ Deno.test("app store e2e: publish, mirror, publisher offline, install from the m
     const history = await injectJson<{ History: { content: string }[] }>(b, CHAT_PROCESS, { History: "user.dev" });
     assertEquals(history.History.map((m) => m.content), ["hello from the store"]);
 
+    // Downloads says where it came from, and what the offline publisher did.
+    await page.goto(`${base}/${MAIN}/#/downloads`);
+    const row = await page.waitForSelector(`#downloads tr[data-app="${CHAT}"]:has-text("done")`);
+    assertMatch(await row.textContent() ?? "", /mirror\.dev.*pub\.dev: Offline/);
+
     // Auto-update on (My Apps); pub.dev comes back and publishes 0.2.0.
     await page.goto(`${base}/${MAIN}/#/installed`);
     await page.check(`[data-app="${CHAT}"] .auto-update`);
