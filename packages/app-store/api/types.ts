@@ -77,8 +77,9 @@ export interface ProgressUpdate {
   version_hash: string;
   downloaded: number;
   total: number;
-  /** hyperdeno: the mirror it comes from now. */
+  /** hyperdeno: the mirror it comes from now, and where this attempt started (over 0: it resumed). */
   mirror?: string;
+  resumed_from?: number;
 }
 
 export type DownloadRequest =

@@ -36,6 +36,8 @@ export interface Fetch {
   stopped: string | null;
   bytes: number;
   size: number;
+  /** Where the current attempt started: more than 0 when it resumed a partial file. */
+  offset: number;
 }
 
 export interface Outcome {
@@ -77,6 +79,7 @@ export class Fetches {
       stopped: null,
       bytes: 0,
       size: 0,
+      offset: 0,
     };
     this.byKey.set(key, f);
     this.attempt(f);
@@ -88,7 +91,8 @@ export class Fetches {
       const last = f.tries.at(-1)?.[1];
       return this.end(f, typeof last === "object" || last === "Offline" ? last : "Offline", null);
     }
-    // One partial file per mirror: bytes from one never resume another's.
+    // One partial file per mirror (the same name each time: an interrupted attempt resumes from it); bytes from one
+    // mirror never resume another's.
     f.transfer = `as${f.hash.slice(0, 16)}${f.index}`;
     this.byTransfer.set(f.transfer, f);
     const name = zipName(f.package_id, f.hash);
@@ -118,6 +122,7 @@ export class Fetches {
     if (!f) return false;
     f.bytes = p.bytes ?? f.bytes;
     f.size = p.size ?? f.size;
+    f.offset = p.offset ?? f.offset;
     if (f.size > MAX_ZIP_BYTES && !f.stopped && f.worker) {
       f.stopped = `TooLarge: ${f.mirrors[f.index]} offered ${f.size} bytes, over the ${MAX_ZIP_BYTES} a zip may have`;
       Request.to(f.worker).json("Cancel").send();
@@ -136,7 +141,8 @@ export class Fetches {
       this.verify(f).catch((e) => this.next(f, `VfsError: ${(e as Error).message}`));
     } else if (r.outcome === "interrupted" && f.resumes < RESUMES) {
       f.resumes++;
-      setTimeout(() => this.attempt(f), RESUME_PAUSE_MS);
+      // 1, 2, 4 s: a mirror that restarts is waited for; one that stays away gives way to the next.
+      setTimeout(() => this.attempt(f), RESUME_PAUSE_MS * 2 ** (f.resumes - 1));
     } else {
       this.next(f, r.outcome === "interrupted" ? "Offline" : String(r.error ?? "failed"));
     }
