@@ -106,10 +106,10 @@ Deno.test("hyperdeno start-package and view-api go through the App Store as kit'
   }
 });
 
-Deno.test("a package without the kernel's root cannot install through the kernel or the App Store", async () => {
+Deno.test("a package without the kernel's root cannot install through the kernel or the App Store, nor order downloads", async () => {
   await withStore(async (n) => {
     await install(n, `${FIXTURES}store_climber`);
-    const r = await injectJson<{ kernel: { Err?: string }; main: { refused?: string } }>(
+    const r = await injectJson<{ kernel: { Err?: string }; main: { refused?: string }; downloads: unknown }>(
       n,
       "climber:store-climber:test.os",
       "climb",
@@ -117,6 +117,7 @@ Deno.test("a package without the kernel's root cannot install through the kernel
     );
     assertMatch(r.kernel.Err ?? "", /InstallPackage needs the kernel's root capability/);
     assert(r.main.refused !== undefined, JSON.stringify(r.main));
+    assertEquals(r.downloads, { Err: "NoPackage" });
     assert(!n.kernel.processes.has("evil:evil:test.os"), "nothing installed");
   });
 });

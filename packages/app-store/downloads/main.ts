@@ -2,7 +2,7 @@
  * downloads:app-store:sys — fetches a version's zip from a mirror (fetch.ts), keeps the zips in its files drive,
  * and serves them to other nodes for the packages it mirrors (a per-app toggle, off until the owner turns it on).
  *
- * From our node only: LocalDownload, AutoUpdate, AddDownload (kit's NewPackage, blob: the zip), GetFiles,
+ * From the App Store's own processes (and the owner's CLI) only: LocalDownload, AutoUpdate, AddDownload (kit's NewPackage, blob: the zip), GetFiles,
  * RemoveFile, StartMirroring, StopMirroring, and its workers' Progress / Finished. From anyone: MirrorCheck,
  * RemoteDownload, and the file-transfer worker's {"Download": {name, target, is_requestor: false}}.
  * What happens to a download is told to main:app-store:sys (Progress, DownloadComplete, AutoDownloadComplete).
@@ -167,7 +167,11 @@ export default async function init(_our: string) {
     const answer = (v: unknown) => msg.expectsResponse() !== null && Response.to(msg).json(v).send();
     const body = json(msg) as (DownloadRequest & WorkerRequest) | null;
     if (!body || typeof body !== "object") return answer({ Err: "NoPackage" });
-    const fromUs = msg.source.node === me.node;
+    // downloads is public (peers' workers reach it), so anything else is taken from the App Store's own processes
+    // (main, chain, the workers downloads spawned) and the runtime's (the owner's CLI through http-server) only:
+    // another app of this node cannot start, stop, remove or fake them.
+    const fromUs = msg.source.node === me.node &&
+      (msg.source.packageId() === me.packageId() || msg.source.packageId() === "distro:sys");
     // The worker protocol, from a peer's worker (or our own worker's reports).
     if ("Download" in body) {
       const d = body.Download as WorkerDownload;
