@@ -44,6 +44,8 @@ export class Follower {
   private window = WINDOW;
   private resetWanted = false;
   private failing = "";
+  /** The newest block read and its hash (kept in memory: checked every round without asking SQLite). */
+  private newest: [number, string] | null = null;
 
   constructor(private store: Store, private pollMs: number) {}
 
@@ -82,6 +84,7 @@ export class Follower {
 
   /** Which chain, and whether it is the one the index was made from (a dev chain started anew is not). */
   private async start() {
+    this.newest = null;
     const chainId = await this.eth.connect();
     if (chainId !== DEV_CHAIN_ID) await dropLocalNetwork();
     const genesis = await this.eth.blockHash(0) ?? "";
@@ -125,6 +128,7 @@ export class Follower {
     if (!toHash) return false; // the chain went back under us: the next round finds out how far
     const hashes: [number, string][] = [[to, toHash], ...notes.map((n) => [n.block, n.blockHash] as [number, string])];
     await this.store.saveWindow(notes, hashes, to);
+    this.newest = [to, toHash];
     this.lastBlock = to;
     this.window = Math.min(WINDOW, this.window * 2);
     for (const parent of new Set(notes.map((n) => n.parent))) await this.settle(parent);
@@ -133,10 +137,11 @@ export class Follower {
 
   /** Rolls back to the newest kept block whose hash the chain still has. */
   private async checkReorg(head: number) {
-    const kept = await this.store.recentBlocks();
-    if (!kept.length) return;
-    const [newest, newestHash] = kept[0];
+    this.newest ??= (await this.store.recentBlocks())[0] ?? null;
+    if (!this.newest) return;
+    const [newest, newestHash] = this.newest;
     if (newest <= head && await this.eth.blockHash(newest) === newestHash) return;
+    const kept = await this.store.recentBlocks();
     let fork = this.first() - 1;
     for (const [n, h] of kept) {
       if (n <= head && await this.eth.blockHash(n) === h) {
@@ -146,6 +151,7 @@ export class Follower {
     }
     printToTerminal(0, `app-store chain: the chain reorganized above block ${fork}; undoing what was read after it`);
     const touched = await this.store.rollBack(fork);
+    this.newest = null;
     this.lastBlock = fork;
     for (const parent of touched) await this.settle(parent);
   }
