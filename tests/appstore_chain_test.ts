@@ -279,6 +279,14 @@ Deno.test("app store chain: hostile metadata and notes are kept unlisted with ty
         UsageError,
         "is unreachable",
       );
+      const edited = JSON.parse(new TextDecoder().decode(pkg.metadata));
+      edited.description = "not what the package says";
+      w.files.files.set("/edited.json", new TextEncoder().encode(JSON.stringify(edited)));
+      await assertRejects(
+        () => publishCli(["-p", String(node.port), "-u", w.files.url("/edited.json"), pkg.dir]),
+        UsageError,
+        "and the metadata at http://127.0.0.1:",
+      );
       const stale = await makePackage(w.root, "stale", "pub.dev");
       await Deno.writeTextFile(`${stale.dir}/pkg/stale.js`, "// changed after the hash was taken\n");
       w.files.files.set("/stale.json", stale.metadata);

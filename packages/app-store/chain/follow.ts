@@ -44,6 +44,7 @@ export class Follower {
   private window = WINDOW;
   private resetWanted = false;
   private failing = "";
+  private retryMs = 1000;
   /** The newest block read and its hash (kept in memory: checked every round without asking SQLite). */
   private newest: [number, string] | null = null;
 
@@ -71,13 +72,16 @@ export class Follower {
         const caughtUp = await this.round();
         if (this.failing) printToTerminal(0, "app-store chain: reading the chain again");
         this.failing = "";
+        this.retryMs = 1000;
         if (caughtUp) await timer.setAndAwaitTimer(this.pollMs);
       } catch (e) {
         const why = (e as Error).message;
         if (why !== this.failing) printToTerminal(0, `app-store chain: ${why}; trying again`);
         this.failing = why;
         this.window = Math.max(100, Math.floor(this.window / 2));
-        await timer.setAndAwaitTimer(Math.max(this.pollMs, 2000)).catch(() => {});
+        // A chain that keeps failing (none configured, an RPC down) is asked less and less often, at most every 30 s.
+        this.retryMs = Math.min(30_000, this.retryMs * 2);
+        await timer.setAndAwaitTimer(this.retryMs).catch(() => {});
       }
     }
   }
