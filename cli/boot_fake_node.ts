@@ -41,6 +41,7 @@ export const spec: CommandSpec = {
       help: "Any EVM JSON-RPC endpoint (http(s):// or ws(s)://) to read identities from instead of the local chain",
     },
     { long: "persist", bool: true, help: "If set, do not delete node home after exit" },
+    { long: "app-store", bool: true, help: "Install the App Store (app-store:sys), as a real node has it" },
     { long: "password", default: "secret", value: "PASSWORD", help: "Password to login" },
     { long: "verbosity", default: "0", value: "VERBOSITY", help: "Verbosity of node: higher is more verbose (0-3)" },
     { long: "label", value: "LABEL", help: "Prefix every printed line (used by fake-net)" },
@@ -103,6 +104,7 @@ export async function run(argv: string[]): Promise<number> {
     sandbox,
     label: flags.label ? String(flags.label) : undefined,
     onExit: () => stop(0),
+    appStore: Boolean(flags["app-store"]),
     network: {
       chainPort: portFlag(flags["fakechain-port"], "--fakechain-port"),
       rpc: flags.rpc ? rpcFlag(String(flags.rpc)) : undefined,

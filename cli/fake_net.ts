@@ -44,6 +44,7 @@ export const spec: CommandSpec = {
       help: "Folder for the nodes' homes (DIR/fake.dev, DIR/fake2.dev) [default: a new temporary folder]",
     },
     { long: "persist", bool: true, help: "Keep the nodes' homes after exit" },
+    { long: "app-store", bool: true, help: "Give both nodes the App Store (app-store:sys)" },
     { long: "verbosity", default: "0", value: "VERBOSITY", help: "Verbosity of both nodes (0-3)" },
   ],
 };
@@ -108,6 +109,7 @@ export async function run(argv: string[]): Promise<number> {
     const args = [...RUN_ARGS, "boot-fake-node", "-f", name, "-p", String(p), "-o", home, "-c", String(chainPort)];
     args.push("--label", `[${name}]`, "--verbosity", String(flags.verbosity));
     if (flags.persist) args.push("--persist");
+    if (flags["app-store"]) args.push("--app-store");
     const proc = new Deno.Command(Deno.execPath(), { args, stdin: "piped", stdout: "inherit", stderr: "inherit" })
       .spawn();
     const child: Child = { name, proc, stdin: proc.stdin.getWriter(), restart: () => launch(name, p, home) };

@@ -7,7 +7,7 @@
  */
 import type { CommandSpec } from "./flags.ts";
 import { parseFlags } from "./flags.ts";
-import { DISTRO_PACKAGES } from "../runtime/boot.ts";
+import { APP_STORE, DISTRO_PACKAGES } from "../runtime/boot.ts";
 
 export const spec: CommandSpec = {
   name: "reset-cache",
@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
       removed.push(`/tmp/${e.name}`);
     }
   }
-  for (const pkg of DISTRO_PACKAGES) {
+  for (const pkg of [...DISTRO_PACKAGES, APP_STORE]) {
     try {
       for (const e of Deno.readDirSync(`${DISTRO}${pkg}/pkg`)) {
         if (e.isFile && /\.js(\.map)?$/.test(e.name)) {

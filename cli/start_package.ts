@@ -5,6 +5,8 @@ import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { postToNode } from "./node_client.ts";
 import { readPackageDir } from "./package_dir.ts";
 import { processDirs } from "../runtime/packages/build.ts";
+import { zipPkg } from "./pkg_zip.ts";
+import { startThroughStore } from "./app_store_client.ts";
 
 export const spec: CommandSpec = {
   name: "start-package",
@@ -34,6 +36,16 @@ export async function startPackage(
         unbuilt[0].name
       }.js): run \`hyperdeno build ${rawDir}\` first, or \`hyperdeno bs ${rawDir}\``,
     );
+  }
+  // As kit's: the zip to the node's App Store (which keeps and mirrors it), then Install; a node without one
+  // installs through its own endpoint.
+  const meta = JSON.parse(Deno.readTextFileSync(`${dir}/metadata.json`));
+  const zipped = await zipPkg(dir, packageId);
+  const viaStore = await startThroughStore(port, packageId, meta, Deno.readFileSync(zipped.path), zipped.sha256);
+  if (viaStore !== null) {
+    say(`started ${packageId} on port ${port} through its App Store (code hash ${zipped.sha256})`);
+    for (const line of viaStore) say(`  granted ${line}`);
+    return 0;
   }
   const files = readPkgDir(`${dir}/pkg`);
   const encoded = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, encodeBase64(v)]));

@@ -6,6 +6,7 @@ import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { fetchApi, vfs } from "./api_files.ts";
 import { askNode } from "./node_client.ts";
 import { KERNEL } from "../runtime/api/processes.ts";
+import { storeApi, storeApis } from "./app_store_client.ts";
 
 export const spec: CommandSpec = {
   name: "view-api",
@@ -31,7 +32,12 @@ export async function run(argv: string[]): Promise<number> {
     if (!/^[a-z0-9-]+:[a-z0-9.-]+$/.test(packageId)) {
       throw new UsageError(`"${packageId}" is not a package id like my-chat-app:template.os`);
     }
-    const files = await fetchApi(packageId, port);
+    // As kit's: the App Store answers GetApi; a node without one is read through its VFS.
+    const viaStore = await storeApi(port, packageId);
+    const enc = new TextEncoder();
+    const files = viaStore === null
+      ? await fetchApi(packageId, port)
+      : Object.fromEntries(Object.entries(viaStore).map(([k, v]) => [k, enc.encode(v)]));
     if (!files || Object.keys(files).length === 0) {
       console.error(
         `view-api: ${packageId} publishes no API on the node at port ${port} (its api/ folder, built into pkg/api/)`,
@@ -45,7 +51,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const withApi: string[] = [];
-  for (const pkg of await installedPackages(port)) {
+  const viaStore = await storeApis(port);
+  for (const pkg of viaStore ?? await installedPackages(port)) {
     const listed = await vfs(port, { path: `/${pkg}/pkg/api`, action: "ReadDir" });
     const names = ((listed.ReadDir ?? []) as { path: string }[]).map((e) => e.path.slice(e.path.lastIndexOf("/") + 1));
     if (names.length) withApi.push(`${pkg}: ${names.join(", ")}`);

@@ -171,6 +171,7 @@ async function boot(
     write: o.write,
     sandbox: o.sandbox,
     onExit: o.onExit,
+    appStore: true,
     network: {
       rpc: o.rpc,
       registered: true,

@@ -38,6 +38,13 @@ import { exists as anythingAt, isFile as exists } from "./fs.ts";
 const PACKAGES_DIR = new URL("../packages/", import.meta.url).pathname;
 /** Packages every node carries, installed on first boot. */
 export const DISTRO_PACKAGES = ["terminal"];
+/**
+ * The App Store (app-store:sys), a distro package for the nodes that ask for it (NodeOptions.appStore): real nodes
+ * always, fake nodes with `--app-store`. Not on every node: measured on a dev-chain fake node (2026-12-07, a machine
+ * at load 28) it adds ~50 MiB RSS (125 → 172-178 MiB), 0.3-0.5 CPU-s to a boot and ~1% of a core while idle (its
+ * chain process reads the chain's head every second), which the suite's hundreds of node boots would pay.
+ */
+export const APP_STORE = "app-store";
 
 export interface NodeOptions {
   home: string;
@@ -62,6 +69,8 @@ export interface NodeOptions {
   onExit?: () => void;
   /** Networking; without it the node is alone and remote messages fail Offline. */
   network?: NetworkOptions;
+  /** Install the App Store with the distro packages (APP_STORE). */
+  appStore?: boolean;
 }
 
 /** chainPort (the local dev chain, started here if none answers) or rpc (any chain), and the indexer's pace. */
@@ -141,7 +150,7 @@ export class Node {
       home,
       print: (v, t, o) => terminal ? terminal.print(v, t, o) : early.push([v, t, o]),
       processHeapMb: opts.processHeapMb,
-      sandbox: { mode: opts.sandbox ?? sandboxFromEnv(), inNode: DISTRO_PACKAGES.map((p) => `${p}:sys`) },
+      sandbox: { mode: opts.sandbox ?? sandboxFromEnv(), inNode: distroOf(opts).map((p) => `${p}:sys`) },
     });
     terminal = new TerminalModule(kernel, {
       verbosity: opts.verbosity ?? 0,
@@ -178,7 +187,7 @@ export class Node {
     await finishInstalls(kernel, interrupted);
     const firstBoot = kernel.processes.ids().length === 0;
     kernel.bootPersisted();
-    await installDistro(kernel, firstBoot);
+    await installDistro(kernel, firstBoot, distroOf(opts));
 
     let net: NetModule | null = null;
     let chain: ChainLink | null = null;
@@ -287,8 +296,13 @@ function sameFiles(a: Record<string, Uint8Array>, b: Record<string, Uint8Array>)
   return ka.every((k) => b[k] && a[k].length === b[k].length && a[k].every((x, i) => x === b[k][i]));
 }
 
-async function installDistro(kernel: Kernel, firstBoot: boolean) {
-  for (const name of DISTRO_PACKAGES) {
+/** The distro packages a node with these options carries. */
+function distroOf(opts: NodeOptions): string[] {
+  return opts.appStore ? [...DISTRO_PACKAGES, APP_STORE] : DISTRO_PACKAGES;
+}
+
+async function installDistro(kernel: Kernel, firstBoot: boolean, packages: string[]) {
+  for (const name of packages) {
     const dir = `${PACKAGES_DIR}${name}`;
     let packageId: string;
     try {

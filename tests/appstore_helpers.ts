@@ -2,6 +2,7 @@
 import { buildPackage } from "../runtime/packages/build.ts";
 import { readPkgDir } from "../runtime/packages/install.ts";
 import { zipPkg } from "../cli/pkg_zip.ts";
+import { buildWithFlags } from "../cli/build.ts";
 import { inject, type TestNode, waitFor } from "../runtime/testing.ts";
 import { logIn } from "./http_helpers.ts";
 
@@ -16,9 +17,10 @@ export async function installStore(node: TestNode) {
   await waitFor("the App Store's page", () => node.http.bindings.has(`/${MAIN}/api/install`), 30_000);
 }
 
-/** A package built and zipped as kit's build does: its zip's bytes and SHA-256 (the code hash). */
+/** A package built and zipped as `hyperdeno build` does: its zip's bytes and SHA-256 (the code hash). */
 export async function zipOf(dir: string): Promise<{ packageId: string; zip: Uint8Array; sha256: string }> {
-  const { packageId } = await buildPackage(dir, { onlyIfStale: true });
+  const flags = { port: "0", include: [], exclude: [], "local-dependency": [], "add-to-api": [] };
+  const packageId = await buildWithFlags(dir, flags);
   const z = await zipPkg(dir, packageId);
   return { packageId, zip: Deno.readFileSync(z.path), sha256: z.sha256 };
 }
@@ -71,4 +73,18 @@ export async function downloadEnded(c: StoreClient, id: string, hash: string, ms
     return d?.status === "done" || d?.status === "failed";
   }, ms);
   return d!;
+}
+
+/** The templates' chat as `hyperdeno new DIR -t chat -u PUBLISHER` writes it, in a new temporary folder. */
+export async function newChat(publisher: string): Promise<string> {
+  const root = await Deno.makeTempDir({ prefix: "hyperdeno-store-chat-" });
+  const { run } = await import("../cli/new.ts");
+  const log = console.log;
+  console.log = () => {};
+  try {
+    await run([`${root}/chat`, "-t", "chat", "-u", publisher]);
+  } finally {
+    console.log = log;
+  }
+  return `${root}/chat`;
 }

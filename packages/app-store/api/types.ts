@@ -29,7 +29,8 @@ export type GetApiResponse = "Success" | "Failure";
 
 export type LocalResponse =
   | { NewPackageResponse: NewPackageResponse }
-  | { InstallResponse: InstallResponse }
+  /** hyperdeno: beside it, what each process and script was granted (the runtime installer's lines). */
+  | { InstallResponse: InstallResponse; requested?: string[] }
   | { UninstallResponse: UninstallResponse }
   | { ApisResponse: { apis: PackageId[] } }
   /** Blob on success: the package's API files, a zip (the reference sends its one WIT file). */
@@ -76,8 +77,9 @@ export interface ProgressUpdate {
   version_hash: string;
   downloaded: number;
   total: number;
-  /** hyperdeno: the mirror it comes from now. */
+  /** hyperdeno: the mirror it comes from now, and where this attempt started (over 0: it resumed). */
   mirror?: string;
+  resumed_from?: number;
 }
 
 export type DownloadRequest =

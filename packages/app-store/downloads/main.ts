@@ -54,6 +54,7 @@ export default async function init(_our: string) {
           downloaded: f.bytes,
           total: f.size,
           mirror: f.mirrors[f.index],
+          resumed_from: f.offset,
         },
       }),
     ({ fetch: f, err, from }) => {

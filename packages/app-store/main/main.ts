@@ -22,7 +22,10 @@ export default async function init(_our: string) {
     if ("Progress" in body) {
       const p = body.Progress;
       const d = web.downloads.get(`${idString(packageId(p.package_id))}/${p.version_hash}`);
-      if (d) Object.assign(d, { downloaded: p.downloaded, total: p.total, mirror: p.mirror ?? d.mirror });
+      if (d) {
+        Object.assign(d, { downloaded: p.downloaded, total: p.total, mirror: p.mirror ?? d.mirror });
+        d.resumed_from = p.resumed_from ?? d.resumed_from;
+      }
       return;
     }
     if ("DownloadComplete" in body) {

@@ -50,6 +50,8 @@ export interface DownloadView {
   status: "downloading" | "done" | "failed";
   error: string | null;
   tries: [string, string][];
+  /** Where the last attempt started: over 0 when it resumed a partial file. */
+  resumed_from: number;
 }
 
 class HttpError extends Error {
@@ -188,6 +190,7 @@ export class Web {
       status: "downloading",
       error: null,
       tries: [],
+      resumed_from: 0,
     });
     await this.ask("downloads", {
       LocalDownload: { package_id: p, download_from: first, desired_version_hash: hash, mirrors: rest },
