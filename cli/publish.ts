@@ -13,6 +13,7 @@ import { postToNode } from "./node_client.ts";
 import { readPackageDir } from "./package_dir.ts";
 import { zipPkg } from "./pkg_zip.ts";
 import { decryptKeystore, KeystoreError } from "./keystore.ts";
+import { promptPassword } from "./password_prompt.ts";
 import { ChainClient, failure } from "../chain/client.ts";
 import { planData, planPublish, PublishError } from "../chain/app_publish.ts";
 import { DEV_CHAIN_ID } from "../chain/hypermap.ts";
@@ -197,7 +198,7 @@ async function publishWithKey(
   } catch (e) {
     throw new UsageError(`--keystore-path ${o.keystorePath}: ${(e as Error).message.split("\n")[0]}`);
   }
-  const password = o.password ?? prompt("Enter password:") ?? "";
+  const password = o.password ?? await promptPassword("Enter password: ");
   let key: Hex;
   try {
     key = decryptKeystore(json, password);

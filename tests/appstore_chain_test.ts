@@ -23,7 +23,7 @@ import {
 } from "../runtime/testing.ts";
 import type { TestNode } from "../runtime/testing.ts";
 import { PACKAGES } from "./helpers.ts";
-import { cli, freePort } from "./cli_helpers.ts";
+import { cli, freePort, RUN_FLAGS } from "./cli_helpers.ts";
 import { run as publishCli } from "../cli/publish.ts";
 import { encryptKeystore } from "../cli/keystore.ts";
 import { UsageError } from "../cli/flags.ts";
@@ -248,6 +248,21 @@ Deno.test("app store chain: hostile metadata and notes are kept unlisted with ty
         UsageError,
         "wrong password",
       );
+      // Asked for at the prompt (here a pipe), as kit asks: read, not echoed, and checked the same way.
+      const asked = new Deno.Command(Deno.execPath(), {
+        args: [...RUN_FLAGS, "publish", "-k", keystore, "-r", rpc, "-u", url, pkg.dir],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const stdin = asked.stdin.getWriter();
+      await stdin.write(new TextEncoder().encode("not the password\n"));
+      await stdin.close();
+      const out = await asked.output();
+      const err = new TextDecoder().decode(out.stderr);
+      assertEquals(out.code, 2, err);
+      assertMatch(err, /^Enter password: \npublish: .*keystore\.json: wrong password for this keystore/);
+      assert(!err.includes("not the password"), "the password is not echoed");
       await assertRejects(
         () => publishCli(["-k", keystore, "--password", "right horse", "-r", rpc, "-u", url, pkg.dir]),
         UsageError,
@@ -263,6 +278,14 @@ Deno.test("app store chain: hostile metadata and notes are kept unlisted with ty
         () => publishCli(["-p", String(node.port), "-u", unreachable, pkg.dir]),
         UsageError,
         "is unreachable",
+      );
+      const edited = JSON.parse(new TextDecoder().decode(pkg.metadata));
+      edited.description = "not what the package says";
+      w.files.files.set("/edited.json", new TextEncoder().encode(JSON.stringify(edited)));
+      await assertRejects(
+        () => publishCli(["-p", String(node.port), "-u", w.files.url("/edited.json"), pkg.dir]),
+        UsageError,
+        "and the metadata at http://127.0.0.1:",
       );
       const stale = await makePackage(w.root, "stale", "pub.dev");
       await Deno.writeTextFile(`${stale.dir}/pkg/stale.js`, "// changed after the hash was taken\n");

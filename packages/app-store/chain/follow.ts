@@ -10,7 +10,18 @@ import { dropCapabilities, our, printToTerminal, Request, timer } from "@hyperde
 import type { PackageId } from "../api/chain.ts";
 import { METADATA_HASH_NOTE, METADATA_URI_NOTE } from "../api/chain.ts";
 import { toOnchainMetadata } from "../api/metadata.ts";
-import { decodeNote, Eth, FIRST_BLOCK, HYPERMAP, labelhash, NOTE_TOPIC, resolveName } from "./hypermap.ts";
+import {
+  decodeMint,
+  decodeNote,
+  Eth,
+  FIRST_BLOCK,
+  HYPERMAP,
+  labelhash,
+  MINT_TOPIC,
+  namehash,
+  NOTE_TOPIC,
+  ZERO_HASH,
+} from "./hypermap.ts";
 import type { Store } from "./store.ts";
 import { fetchAndVerify } from "./verify.ts";
 
@@ -44,6 +55,11 @@ export class Follower {
   private window = WINDOW;
   private resetWanted = false;
   private failing = "";
+  private retryMs = 1000;
+  /** Entries whose listing could not be worked out (the chain did not answer): tried again each round. */
+  private unsettled = new Set<string>();
+  /** The newest block read and its hash (kept in memory: checked every round without asking SQLite). */
+  private newest: [number, string] | null = null;
 
   constructor(private store: Store, private pollMs: number) {}
 
@@ -69,19 +85,23 @@ export class Follower {
         const caughtUp = await this.round();
         if (this.failing) printToTerminal(0, "app-store chain: reading the chain again");
         this.failing = "";
+        this.retryMs = 1000;
         if (caughtUp) await timer.setAndAwaitTimer(this.pollMs);
       } catch (e) {
         const why = (e as Error).message;
         if (why !== this.failing) printToTerminal(0, `app-store chain: ${why}; trying again`);
         this.failing = why;
         this.window = Math.max(100, Math.floor(this.window / 2));
-        await timer.setAndAwaitTimer(Math.max(this.pollMs, 2000)).catch(() => {});
+        // A chain that keeps failing (none configured, an RPC down) is asked less and less often, at most every 30 s.
+        this.retryMs = Math.min(30_000, this.retryMs * 2);
+        await timer.setAndAwaitTimer(this.retryMs).catch(() => {});
       }
     }
   }
 
   /** Which chain, and whether it is the one the index was made from (a dev chain started anew is not). */
   private async start() {
+    this.newest = null;
     const chainId = await this.eth.connect();
     if (chainId !== DEV_CHAIN_ID) await dropLocalNetwork();
     const genesis = await this.eth.blockHash(0) ?? "";
@@ -94,14 +114,18 @@ export class Follower {
     }
     const saved = await this.store.meta("last_block");
     this.lastBlock = saved === null ? this.first() - 1 : Number(saved);
-    // Entries whose metadata could not be fetched get another try each start.
-    for (const parent of await this.store.unlistedParents("FetchFailed")) await this.settle(parent);
+    // Entries whose metadata could not be fetched get another try each start, as do entries whose notes were saved
+    // but not yet worked out when the process stopped.
+    for (const parent of await this.store.unlistedParents("FetchFailed")) this.unsettled.add(parent);
+    for (const parent of await this.store.unsettledParents()) this.unsettled.add(parent);
+    await this.settleAll();
   }
 
   /** One round; true when the index reached the chain's head. */
   private async round(): Promise<boolean> {
     const head = await this.eth.blockNumber();
     await this.checkReorg(head);
+    if (this.unsettled.size) await this.settleAll();
     if (head <= this.lastBlock) return true;
     const from = this.lastBlock + 1, to = Math.min(head, from + this.window - 1);
     const raw = await this.eth.logs({
@@ -121,22 +145,55 @@ export class Follower {
         printToTerminal(1, `app-store chain: a malformed Note log skipped: ${(e as Error).message}`);
       }
     }
+    const names = await this.mintedNames(from, to);
     const toHash = await this.eth.blockHash(to);
     if (!toHash) return false; // the chain went back under us: the next round finds out how far
     const hashes: [number, string][] = [[to, toHash], ...notes.map((n) => [n.block, n.blockHash] as [number, string])];
-    await this.store.saveWindow(notes, hashes, to);
+    await this.store.saveWindow(notes, hashes, to, names);
+    this.newest = [to, toHash];
     this.lastBlock = to;
     this.window = Math.min(WINDOW, this.window * 2);
-    for (const parent of new Set(notes.map((n) => n.parent))) await this.settle(parent);
+    for (const parent of notes.map((n) => n.parent)) this.unsettled.add(parent);
+    await this.settleAll();
     return to === head;
+  }
+
+  /**
+   * The names the window's Mint logs make, parents before children, each checked by hashing it: an entry's name is
+   * then known here without a query over the whole history (which public RPCs refuse). A name never changes its
+   * namehash, so a Mint a reorganization undoes leaves nothing wrong behind.
+   */
+  private async mintedNames(from: number, to: number): Promise<[string, string][]> {
+    const logs = await this.eth.logs({
+      address: HYPERMAP,
+      topics: [MINT_TOPIC],
+      fromBlock: toHex(from),
+      toBlock: toHex(to),
+    });
+    const found = new Map<string, string>();
+    for (const l of logs) {
+      if (l.removed) continue;
+      let m;
+      try {
+        m = decodeMint(l);
+      } catch {
+        continue;
+      }
+      const parent = m.parent === ZERO_HASH ? "" : found.get(m.parent) ?? await this.store.name(m.parent);
+      if (parent === null || !/^[a-z0-9-]{1,63}$/.test(m.label)) continue;
+      const name = parent ? `${m.label}.${parent}` : m.label;
+      if (namehash(name) === m.child) found.set(m.child, name);
+    }
+    return [...found];
   }
 
   /** Rolls back to the newest kept block whose hash the chain still has. */
   private async checkReorg(head: number) {
-    const kept = await this.store.recentBlocks();
-    if (!kept.length) return;
-    const [newest, newestHash] = kept[0];
+    this.newest ??= (await this.store.recentBlocks())[0] ?? null;
+    if (!this.newest) return;
+    const [newest, newestHash] = this.newest;
     if (newest <= head && await this.eth.blockHash(newest) === newestHash) return;
+    const kept = await this.store.recentBlocks();
     let fork = this.first() - 1;
     for (const [n, h] of kept) {
       if (n <= head && await this.eth.blockHash(n) === h) {
@@ -146,8 +203,22 @@ export class Follower {
     }
     printToTerminal(0, `app-store chain: the chain reorganized above block ${fork}; undoing what was read after it`);
     const touched = await this.store.rollBack(fork);
+    this.newest = null;
     this.lastBlock = fork;
-    for (const parent of touched) await this.settle(parent);
+    for (const parent of touched) this.unsettled.add(parent);
+    await this.settleAll();
+  }
+
+  /** Works out every entry waiting; one that fails waits for the next round, the others go on. */
+  private async settleAll() {
+    for (const parent of [...this.unsettled]) {
+      try {
+        await this.settle(parent);
+        this.unsettled.delete(parent);
+      } catch (e) {
+        printToTerminal(1, `app-store chain: ${parent} waits for the next round: ${(e as Error).message}`);
+      }
+    }
   }
 
   /** Works out entry `parent`'s listing from its newest notes. */
@@ -157,7 +228,7 @@ export class Follower {
     const uri = uriNote ? text(uriNote.data) : "";
     const hash = hashNote ? text(hashNote.data) : "";
     if (!uri) return await this.store.drop(parent);
-    const name = await this.nameOf(parent);
+    const name = await this.store.name(parent);
     const dot = name?.indexOf(".") ?? -1;
     if (!name || dot < 1) {
       printToTerminal(1, `app-store chain: notes under ${parent}, which is no <package>.<publisher> entry`);
@@ -193,13 +264,5 @@ export class Follower {
       // As the reference: a new version of an app we auto-update goes to downloads.
       Request.to(`${our().node}@downloads:app-store:sys`).json({ AutoUpdate: { package_id, metadata } }).send();
     }
-  }
-
-  private async nameOf(hash: string): Promise<string | null> {
-    const known = await this.store.name(hash);
-    if (known !== null) return known;
-    const name = await resolveName(this.eth, hash, this.first(), (h) => this.store.name(h));
-    if (name !== null) await this.store.setName(hash, name);
-    return name;
   }
 }

@@ -1,7 +1,6 @@
 /**
  * What chain:app-store:sys reads from Hypermap, through eth:distro:sys: JSON-RPC calls, the Note and Mint logs
- * (decoded by hand: one `bytes` field or two, no ABI library in the bundle), an entry's account (`get`), and the
- * name behind a namehash, found by walking Mint logs up to the root and checked by hashing it again.
+ * (decoded by hand: one `bytes` field or two, no ABI library in the bundle), an entry's account (`get`), namehash.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { our, Request } from "@hyperdeno/process_lib";
@@ -9,7 +8,7 @@ import { our, Request } from "@hyperdeno/process_lib";
 export const HYPERMAP = "0x000000000044c6b8cb4d8f0f889a3e47664eaeda";
 export const NOTE_TOPIC = "0xe40d9f1ec78dfc3c5a94c3edae28058ba092a8f65ce8a199731840a3d20f82f4";
 export const MINT_TOPIC = "0xb59dae5eda69178326b6517bb1aa33e208bf2ac347e30d3a5daf0ecb6249f7b1";
-const ZERO_HASH = `0x${"00".repeat(32)}`;
+export const ZERO_HASH = `0x${"00".repeat(32)}`;
 /** The first block worth reading per chain (Hypermap's deployment; networks.ts has the same table). */
 export const FIRST_BLOCK: Record<number, number> = { 31337: 0, 8453: 27_270_411 };
 /** The chains tried, in order, when asking eth:distro:sys which one it serves. */
@@ -148,7 +147,7 @@ export function decodeNote(l: RawLog): NoteLog {
 }
 
 /** Mint(bytes32 indexed parenthash, bytes32 indexed childhash, bytes indexed labelhash, bytes label). */
-function decodeMint(l: RawLog): { parent: string; child: string; label: string } {
+export function decodeMint(l: RawLog): { parent: string; child: string; label: string } {
   const t = l.topics ?? [];
   if (t[0]?.toLowerCase() !== MINT_TOPIC || t.length !== 4) throw new EthCallError("not a Mint log");
   return {
@@ -156,47 +155,6 @@ function decodeMint(l: RawLog): { parent: string; child: string; label: string }
     child: t[2].toLowerCase(),
     label: new TextDecoder().decode(abiBytes(hexBytes(l.data ?? "0x"), 0)),
   };
-}
-
-/**
- * The name whose namehash is `hash`, from the Mint logs that made it and its parents (a namehash never changes its
- * name, so what is found is cached for good by the caller); null when no Mint made it.
- */
-export async function resolveName(
-  eth: Eth,
-  hash: string,
-  fromBlock: number,
-  known: (hash: string) => Promise<string | null>,
-): Promise<string | null> {
-  const labels: string[] = [];
-  let at = hash.toLowerCase();
-  for (let depth = 0; depth < 16; depth++) {
-    if (at === ZERO_HASH) break;
-    const cached = await known(at);
-    if (cached !== null) {
-      labels.push(cached);
-      break;
-    }
-    const logs = await eth.logs({
-      address: HYPERMAP,
-      topics: [MINT_TOPIC, null, at],
-      fromBlock: `0x${fromBlock.toString(16)}`,
-      toBlock: "latest",
-    });
-    const mint = logs.map((l) => {
-      try {
-        return decodeMint(l);
-      } catch {
-        return null;
-      }
-    }).find((m) => m?.child === at);
-    if (!mint) return null;
-    labels.push(mint.label);
-    at = mint.parent;
-  }
-  const name = labels.join(".");
-  // The walk is only as good as the logs: the name must hash to what was asked.
-  return namehash(name) === hash.toLowerCase() ? name : null;
 }
 
 /** EIP-55 mixed-case address. */

@@ -88,6 +88,7 @@ export class Store {
     notes: { block: number; index: number; blockHash: string; parent: string; label: string; data: string }[],
     hashes: [number, string][],
     last: number,
+    names: [string, string][] = [],
   ): Promise<void> {
     const tx = await this.db.beginTx();
     for (const n of notes) {
@@ -99,6 +100,9 @@ export class Store {
     }
     for (const [n, h] of hashes) {
       await this.db.write("INSERT OR REPLACE INTO blocks (number, hash) VALUES (?, ?)", [n, h], tx);
+    }
+    for (const [hash, name] of names) {
+      await this.db.write("INSERT OR REPLACE INTO names (hash, name) VALUES (?, ?)", [hash, name], tx);
     }
     await this.db.write("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_block', ?)", [String(last)], tx);
     // The newest 128 blocks' hashes are enough to find where a reorganization starts.
@@ -137,8 +141,13 @@ export class Store {
     return { block: Number(r.block), index: Number(r.log_index), label: String(r.label), data: String(r.data) };
   }
 
-  async allParents(): Promise<string[]> {
-    return (await this.db.read("SELECT DISTINCT parent FROM notes")).map((r) => String(r.parent));
+  /** Entries with notes but neither listed nor unlisted: unpublished ones, or ones not worked out yet. */
+  async unsettledParents(): Promise<string[]> {
+    const rows = await this.db.read(
+      `SELECT DISTINCT parent FROM notes WHERE parent NOT IN (SELECT parent FROM listings)
+         AND parent NOT IN (SELECT parent FROM unlisted)`,
+    );
+    return rows.map((r) => String(r.parent));
   }
 
   // ------------------------------------------------------------ names
