@@ -21,7 +21,14 @@ import {
   setState,
   vfs,
 } from "@hyperdeno/process_lib";
-import type { AllowList, DownloadRequest, FinishedRequest, ProgressRequest, TransferView } from "../api/types.ts";
+import {
+  type AllowList,
+  type DownloadRequest,
+  type FinishedRequest,
+  type ProgressRequest,
+  STATUS_IDS,
+  type TransferView,
+} from "../api/types.ts";
 import { cleanFolder, cleanName } from "../api/names.ts";
 import { folderTooLarge, listFiles } from "../api/listing.ts";
 import { change, defaultAllowList, isPermission, permits, refusal } from "./allow.ts";
@@ -208,6 +215,16 @@ export default async function init(_our: string) {
         return local ? answer({ AllowList: allow }) : undefined;
       case "Transfers":
         return local ? answer({ Transfers: transfers.list() }) : undefined;
+      case "Counts":
+        return local ? answer({ Counts: transfers.counts() }) : undefined;
+      case "Status": {
+        if (!local) return;
+        const ids = (arg as { ids?: unknown } | null)?.ids;
+        if (!Array.isArray(ids) || ids.length > STATUS_IDS || !ids.every((id) => typeof id === "string")) {
+          return answer({ Err: `Status takes {"ids": [...]}, at most ${STATUS_IDS} transfer ids (strings)` });
+        }
+        return answer({ Status: transfers.status(ids) });
+      }
       case "Resume": {
         if (!local) return;
         const id = (arg as { id?: unknown } | null)?.id;
