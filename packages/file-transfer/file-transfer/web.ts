@@ -153,6 +153,9 @@ export class Web {
       case "transfers":
         want("GET");
         return { status: 200, body: { transfers: this.transfers.list() } };
+      case "counts":
+        want("GET");
+        return { status: 200, body: { counts: this.transfers.counts() } };
       case "download": {
         want("POST");
         const b = jsonBody(req);
