@@ -60,3 +60,17 @@ Deno.test("a resumed download leaves its finished state and is counted where it 
   // Cancelled counts how many times a download got there; pending is what waits now.
   assertEquals([c.cancelled, c.pending], [1, 1]);
 });
+
+Deno.test("the finished counts come back with the saved downloads after a restart", () => {
+  const t = new Transfers(() => {});
+  t.add(view("a", "a.bin"));
+  t.update("a", { status: "done" });
+  const again = new Transfers(() => {});
+  again.load(t.saved(), t.counts());
+  assertEquals(again.counts().download.done, 1);
+  assertEquals(again.status(["a"]), { a: "done" });
+  // Counts from outside the process's own state are taken only as counts.
+  const hostile = new Transfers(() => {});
+  hostile.load([], { download: { done: -5, failed: 1.5 }, upload: null } as never);
+  assertEquals([hostile.counts().download.done, hostile.counts().download.failed], [0, 0]);
+});

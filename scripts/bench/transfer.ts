@@ -101,10 +101,13 @@ export class BenchNode {
       out += dec.decode(value);
     }
     reader.releaseLock();
-    // Keep reading so the node never blocks on a full pipe.
+    // Keep reading so the node never blocks on a full pipe; FT_BENCH_LOG=DIR keeps what it prints in DIR/NAME.log.
+    const logDir = env("FT_BENCH_LOG");
+    const log = logDir ? await Deno.open(`${logDir}/${this.name}.log`, { append: true, create: true }) : null;
+    await log?.write(new TextEncoder().encode(out));
     (async () => {
-      for await (const _ of this.child.stdout) { /* drop */ }
-    })().catch(() => {});
+      for await (const chunk of this.child.stdout) await log?.write(chunk);
+    })().catch(() => {}).finally(() => log?.close());
   }
 
   async install() {

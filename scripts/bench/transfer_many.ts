@@ -109,7 +109,13 @@ async function ftMany(a: BenchNode, b: BenchNode, n: number): Promise<Run> {
     }
   }));
   while (true) {
-    const now = ended((await a.call<{ Counts: TransferCounts }>("Counts")).Counts);
+    // A node this loaded may not answer in time: the downloads go on (and resume should a process restart).
+    const counts = await a.call<{ Counts: TransferCounts }>("Counts").catch((e) => {
+      say(`  Counts: ${e.message}; asking again`);
+      return null;
+    });
+    if (!counts) continue;
+    const now = ended(counts.Counts);
     if (now.other > before.other) {
       const { Status } = await a.call<{ Status: Record<string, string | null> }>({ Status: { ids } });
       throw new Error(`downloads ended other than done: ${JSON.stringify(Status)}`);

@@ -52,10 +52,10 @@ export const STATUS_IDS = 10_000;
 
 /**
  * Transfers by direction and state. pending, active and interrupted: how many
- * are in that state now. done, failed and cancelled: how many got there since
- * the main process started (a count that only grows, whatever the list of
- * transfers keeps), so a tool that started N downloads can tell when all have
- * ended from two readings, without polling the list.
+ * are in that state now. done, failed and cancelled: how many ever got there
+ * (counts that only grow, whatever the list of transfers keeps, saved with the
+ * downloads so a restart keeps them), so a tool that started N downloads can
+ * tell when all have ended from two readings, without polling the list.
  */
 export interface TransferCounts {
   download: Record<TransferStatus, number>;

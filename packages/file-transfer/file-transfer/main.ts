@@ -27,6 +27,7 @@ import {
   type FinishedRequest,
   type ProgressRequest,
   STATUS_IDS,
+  type TransferCounts,
   type TransferView,
 } from "../api/types.ts";
 import { cleanFolder, cleanName } from "../api/names.ts";
@@ -42,6 +43,7 @@ import { Web } from "./web.ts";
 interface Saved {
   allow?: AllowList;
   transfers?: TransferView[];
+  counts?: TransferCounts;
 }
 
 /** How long a push offer lets the receiver download what was offered. */
@@ -56,9 +58,9 @@ export default async function init(_our: string) {
 
   const saved = loadState();
   const allow: AllowList = { ...defaultAllowList(), ...saved.allow };
-  const { save, onDisk } = saver(() => ({ allow, transfers: transfers.saved() }));
+  const { save, onDisk } = saver(() => ({ allow, transfers: transfers.saved(), counts: transfers.counts() }));
   const transfers = new Transfers(save);
-  transfers.load(saved.transfers ?? []);
+  transfers.load(saved.transfers ?? [], saved.counts);
   const downloads = new Downloads(me, transfers);
   const uploads = new Uploads(me, drive);
   new StatusLine(me, transfers);

@@ -39,14 +39,20 @@ export class Transfers {
     this.persist = persist;
   }
 
-  /** Loads saved downloads; those that were moving are now interrupted (to resume). */
-  load(saved: TransferView[]) {
+  /** Loads saved downloads (those that were moving are now interrupted, to resume) and the saved finished counts. */
+  load(saved: TransferView[], counts?: TransferCounts) {
+    for (const dir of ["download", "upload"] as const) {
+      for (const s of ["done", "failed", "cancelled"] as const) {
+        const n = counts?.[dir]?.[s];
+        if (Number.isSafeInteger(n) && n! >= 0) this.tally[dir][s] = n!;
+      }
+    }
     // Kept in the order they started, so that list() need not sort (it is called for every report).
     for (const t of [...saved].sort((a, b) => a.started - b.started)) {
       if (t.status === "active" || t.status === "pending") t.status = "interrupted";
       t.speed = 0;
       this.all.set(t.id, t);
-      // Counts of finished transfers start with this process: those loaded finished before it.
+      // Finished ones are in the saved counts already.
       if (isFinal(t.status)) this.finishedOrder.add(t.id);
       else this.enter(t);
     }
@@ -65,7 +71,7 @@ export class Transfers {
     return this.list().filter((t) => t.status === "active" || t.status === "pending");
   }
 
-  /** How many transfers are in each state now; done, failed and cancelled: how many got there since this process started. */
+  /** How many transfers are in each state now; done, failed and cancelled: how many ever got there (saved with the downloads). */
   counts(): TransferCounts {
     return { download: { ...this.tally.download }, upload: { ...this.tally.upload } };
   }
