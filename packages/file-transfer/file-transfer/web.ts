@@ -44,6 +44,7 @@ const API = [
   "cancel",
   "retry",
   "transfers",
+  "counts",
   "allow",
   "upload",
   "file",
