@@ -64,20 +64,13 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   await syncDirOf(path);
 }
 
-/**
- * What to write: the bytes, null to remove the file, or a function that makes
- * the bytes when the write starts (a snapshot saved on every change is then
- * serialized once per write, not once per change).
- */
-export type Contents = Uint8Array | null | (() => Uint8Array);
-
 /** Coalescing writer: the latest value for each path wins, one write at a time. */
 export class LatestWriter {
-  private queued = new Map<string, Contents>();
+  private queued = new Map<string, Uint8Array | null>();
   private running = new Map<string, Promise<void>>();
 
   /** Queues `bytes` for `path` (null removes the file); resolves when durable. */
-  write(path: string, bytes: Contents): Promise<void> {
+  write(path: string, bytes: Uint8Array | null): Promise<void> {
     this.queued.set(path, bytes);
     const prev = this.running.get(path);
     if (prev) return prev.then(() => this.drain(path));
@@ -89,9 +82,8 @@ export class LatestWriter {
     if (existing) return existing;
     const run = (async () => {
       while (this.queued.has(path)) {
-        const queued = this.queued.get(path)!;
+        const bytes = this.queued.get(path)!;
         this.queued.delete(path);
-        const bytes = typeof queued === "function" ? queued() : queued;
         if (bytes === null) {
           await Deno.remove(path).then(() => syncDirOf(path), (e) => {
             if (!(e instanceof Deno.errors.NotFound)) throw e;

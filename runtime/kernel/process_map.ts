@@ -164,8 +164,7 @@ export class ProcessMap {
       return Promise.resolve();
     }
     this.held = false;
-    // Serialized when written: a burst of spawns and exits saves many times and writes a few.
-    return this.writer.write(this.path, () => new TextEncoder().encode(JSON.stringify(this.toJSON(), null, 1)));
+    return this.writer.write(this.path, new TextEncoder().encode(JSON.stringify(this.toJSON(), null, 1)));
   }
 
   flush(): Promise<void> {
