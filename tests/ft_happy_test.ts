@@ -18,7 +18,11 @@ import {
   transfer,
   until,
 } from "./ft_helpers.ts";
-import type { FileInfo } from "../packages/file-transfer/api/types.ts";
+import type { FileInfo, TransferCounts } from "../packages/file-transfer/api/types.ts";
+
+async function counts(node: Parameters<typeof injectJson>[0]): Promise<TransferCounts> {
+  return (await injectJson<{ Counts: TransferCounts }>(node, FT, "Counts")).Counts;
+}
 
 Deno.test("the seeds' usage: list-files and download in fake.dev's terminal fetch fake2.dev's file byte for byte", async () => {
   const net = await bootFt();
@@ -67,12 +71,30 @@ Deno.test("downloads run in both directions and several at once", async () => {
       await putFile(a, `a${i}.bin`, toB);
       files.push([a, b, `b${i}.bin`, toA], [b, a, `a${i}.bin`, toB]);
     }
+    const before = await counts(a);
     const ids = await Promise.all(files.map(([to, from, name]) => download(to, name, from.name)));
+    // A tool that started downloads learns when they have all ended from Counts, without the list.
+    await waitFor("fake.dev's four downloads to be counted done", async () => {
+      const now = await counts(a);
+      assertEquals(now.download.failed + now.download.cancelled, before.download.failed + before.download.cancelled);
+      return now.download.done - before.download.done === 4;
+    }, 60_000);
+    const mine = ids.filter((_, i) => files[i][0] === a);
+    const status = await injectJson<{ Status: Record<string, string | null> }>(a, FT, {
+      Status: { ids: [...mine, "no-such-id"] },
+    });
+    assertEquals(status.Status, { ...Object.fromEntries(mine.map((id) => [id, "done"])), "no-such-id": null });
+    const bad = await injectJson<{ Err?: string }>(a, FT, { Status: { ids: "all" } });
+    assert(bad.Err?.includes("at most"), JSON.stringify(bad));
     for (const [i, [to, , name, bytes]] of files.entries()) {
       const t = await until(to, ids[i], ["done", "failed"]);
       assertEquals(t.status, "done", `${name}: ${t.error}`);
       assertEquals(await Deno.readFile(filePath(to, name)), bytes, name);
     }
+    const after = await counts(a);
+    assertEquals([after.download.active, after.download.pending], [0, 0]);
+    // What fake.dev sent fake2.dev is counted as its senders report the end.
+    await waitFor("fake.dev's four uploads to be counted done", async () => (await counts(a)).upload.done === 4);
     // Each side also kept a record of what it sent.
     const sent = await injectJson<{ Transfers: { direction: string; status: string }[] }>(b, FT, "Transfers");
     assert(sent.Transfers.some((t) => t.direction === "upload" && t.status === "done"));

@@ -10,7 +10,7 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { inject, waitFor } from "../runtime/testing.ts";
 import { logIn } from "./http_helpers.ts";
 import { bootFt, exists, filePath, FT, putFile, randomBytes, sha256 } from "./ft_helpers.ts";
-import type { FileInfo, TransferView } from "../packages/file-transfer/api/types.ts";
+import type { FileInfo, TransferCounts, TransferView } from "../packages/file-transfer/api/types.ts";
 
 const PASSWORD = "secret"; // bootNet's nodes keep the default
 
@@ -134,6 +134,9 @@ Deno.test({
       const id = (r.body.transfer as TransferView).id;
       await untilStatus(cb, id, "done");
       assertEquals(await sha256(await Deno.readFile(filePath(b, "docs/report.bin"))), await sha256(small));
+      // Counted: done since the process started, nothing open now.
+      const counts = (await cb.get("counts")).body.counts as TransferCounts;
+      assertEquals([counts.download.done, counts.download.active, counts.download.pending], [1, 0, 0]);
       // fake.dev saw the upload side of it.
       assert(((await ca.get("transfers")).body.transfers as TransferView[]).some((t) => t.direction === "upload"));
 

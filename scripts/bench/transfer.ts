@@ -5,8 +5,9 @@
  * final name — against scp of the same file through an sshd started here (its
  * own config, host key and client key in a temp dir, stopped afterwards), with
  * chacha20-poly1305 and aes128-gcm. Also the peak RSS of each node (its
- * process hosts included), 100 concurrent 1 MiB downloads, and resuming a
- * 1 GiB transfer cut at 50% (the provider SIGKILLed and started again).
+ * process hosts included), and resuming a 1 GiB transfer cut at 50% (the
+ * provider SIGKILLed and started again). Many small downloads at once are
+ * transfer_many.ts's.
  *
  * FT_BENCH_MIB sets the big file's size (default 1024) for quicker runs.
  */
@@ -29,7 +30,7 @@ function env(name: string): string | undefined {
 }
 /**
  * FT_BENCH_PROFILE=1: the big download alone, printing each process's CPU seconds and both nodes' V8 profiles;
- * FT_BENCH_PROFILE=many: the same for the 100 small downloads (after the big one, with no scp or sweep).
+ * FT_BENCH_PROFILE=many: nodes listening for profilers, for transfer_many.ts (here: no scp or sweep).
  */
 const PROFILE = env("FT_BENCH_PROFILE") === "1";
 const PROFILE_MANY = env("FT_BENCH_PROFILE") === "many";
@@ -50,7 +51,7 @@ function sizeMiB(): number {
   }
 }
 
-function freePort(): number {
+export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -58,7 +59,7 @@ function freePort(): number {
 }
 
 /** A node in its own OS process (as a user starts it), with file-transfer installed. */
-class BenchNode {
+export class BenchNode {
   child!: Deno.ChildProcess;
   port = freePort();
   /** Peak RSS of the node's own process, and of it with its process hosts. */
@@ -100,10 +101,13 @@ class BenchNode {
       out += dec.decode(value);
     }
     reader.releaseLock();
-    // Keep reading so the node never blocks on a full pipe.
+    // Keep reading so the node never blocks on a full pipe; FT_BENCH_LOG=DIR keeps what it prints in DIR/NAME.log.
+    const logDir = env("FT_BENCH_LOG");
+    const log = logDir ? await Deno.open(`${logDir}/${this.name}.log`, { append: true, create: true }) : null;
+    await log?.write(new TextEncoder().encode(out));
     (async () => {
-      for await (const _ of this.child.stdout) { /* drop */ }
-    })().catch(() => {});
+      for await (const chunk of this.child.stdout) await log?.write(chunk);
+    })().catch(() => {}).finally(() => log?.close());
   }
 
   async install() {
@@ -143,6 +147,24 @@ class BenchNode {
       this.child.kill("SIGINT");
     } catch { /* gone */ }
     await this.child.status;
+  }
+}
+
+/** Returns once `a` has listed `b`'s files: the peers know each other. */
+export async function linked(a: BenchNode, b: BenchNode) {
+  for (let i = 0;; i++) {
+    try {
+      await a.call({ ListFiles: {} }, 5);
+      const r = await fetch(`http://127.0.0.1:${a.port}/rpc:distro:sys/message`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ process: FT, node: b.name, body: '"ListFiles"', expects_response: 5 }),
+      });
+      await r.body?.cancel();
+      if (r.status === 200) return;
+    } catch { /* not yet */ }
+    if (i > 100) throw new Error(`${a.name} never reached ${b.name}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -219,7 +241,7 @@ function sampleRss(nodes: BenchNode[]): () => Promise<void> {
 }
 
 /** Writes `mib` MiB of random bytes to `path`; returns their SHA-256. */
-async function randomFile(path: string, mib: number): Promise<string> {
+export async function randomFile(path: string, mib: number): Promise<string> {
   await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
   const f = await Deno.open(path, { write: true, create: true, truncate: true });
   const h = createHash("sha256");
@@ -236,7 +258,7 @@ async function randomFile(path: string, mib: number): Promise<string> {
   return h.digest("hex");
 }
 
-async function fileSha(path: string): Promise<string> {
+export async function fileSha(path: string): Promise<string> {
   const h = createHash("sha256");
   for await (const c of (await Deno.open(path)).readable) h.update(c);
   return h.digest("hex");
@@ -378,21 +400,7 @@ export async function transferBench(): Promise<Row[]> {
     say(`writing ${mib} MiB of random bytes`);
     const src = `${b.home}/vfs/${DRIVE}/big.bin`;
     const sha = await randomFile(src, mib);
-    // The peers know each other once a listing goes through.
-    for (let i = 0;; i++) {
-      try {
-        await a.call({ ListFiles: {} }, 5);
-        const r = await fetch(`http://127.0.0.1:${a.port}/rpc:distro:sys/message`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ process: FT, node: "fake2.dev", body: '"ListFiles"', expects_response: 5 }),
-        });
-        await r.body?.cancel();
-        if (r.status === 200) break;
-      } catch { /* not yet */ }
-      if (i > 100) throw new Error("fake.dev never reached fake2.dev");
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await linked(a, b);
 
     say(`downloading ${mib} MiB fake2.dev → fake.dev`);
     const idle = await treeRss([a.child.pid, b.child.pid]);
@@ -533,52 +541,6 @@ export async function transferBench(): Promise<Row[]> {
         });
       }
     }
-    say("100 concurrent 1 MiB downloads");
-    for (let i = 0; i < 100; i++) await randomFile(`${b.home}/vfs/${DRIVE}/small/s${i}.bin`, 1);
-    const manyProfilers = PROFILE_MANY ? [new Profiler(a.inspect), new Profiler(b.inspect)] : [];
-    for (const p of manyProfilers) await p.start();
-    const children = PROFILE_MANY ? await profileChildren([a, b]) : [];
-    const manyCpu0 = PROFILE_MANY ? await treeCpu([a.child.pid, b.child.pid]) : new Map();
-    const t1 = performance.now();
-    // Requested one after another over HTTP (each answers at once), moving all at the same time.
-    const ids = [];
-    for (let i = 0; i < 100; i++) {
-      ids.push(
-        await a.call<{ transfer: string }>({
-          Download: { name: `small/s${i}.bin`, target: "fake2.dev", is_requestor: true },
-        }),
-      );
-    }
-    for (const r of ids) await waitDone(a, r.transfer);
-    const manyMs = performance.now() - t1;
-    say(`100 concurrent 1 MiB downloads: ${(manyMs / 1000).toFixed(2)} s`);
-    if (PROFILE_MANY) {
-      for (const line of usedBetween(manyCpu0, await treeCpu([a.child.pid, b.child.pid]))) say(`  ${line}`);
-      say(`receiver's main thread:\n${await manyProfilers[0].stop(40)}`);
-      say(`provider's main thread:\n${await manyProfilers[1].stop(40)}`);
-      for (const [label, p] of children) say(`${label}:\n${await p.stop(25)}`);
-      return rows;
-    }
-    if (env("FT_BENCH_STATS") === "1") {
-      const { Transfers } = await a.call<{ Transfers: (View & { stats?: Record<string, number>; name: string })[] }>(
-        "Transfers",
-      );
-      const small = Transfers.filter((t) => t.name.startsWith("small/") && t.stats);
-      for (const k of Object.keys(small[0]?.stats ?? {})) {
-        const v = small.map((t) => t.stats![k]).sort((x, y) => x - y);
-        say(`  100 small, receiver's ${k}: median ${v[v.length >> 1]}, max ${v[v.length - 1]}`);
-      }
-    }
-    const oneMs = oursMs / mib; // the big download's time per MiB
-    rows.push({
-      name: "100 concurrent 1 MiB downloads, total time",
-      ours: `${(manyMs / 1000).toFixed(2)} s`,
-      baseline: `${((oneMs * 100) / 1000).toFixed(2)} s (100 MiB at the big download's rate)`,
-      ratio: manyMs / (oneMs * 100),
-      target: "report",
-      pass: true,
-    });
-
     say(`resume: cutting a ${mib} MiB download at 50%`);
     await Deno.remove(dst);
     let cut = false;

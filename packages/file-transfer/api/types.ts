@@ -28,6 +28,10 @@ export type TransferRequest =
   | { Disallow: { node: string; action: Permission } }
   | "AllowList"
   | "Transfers"
+  /** How many transfers are in each state: {"Counts": TransferCounts}. */
+  | "Counts"
+  /** The state of each of these transfers (at most STATUS_IDS): {"Status": {"<id>": TransferStatus | null}}. */
+  | { Status: { ids: string[] } }
   | { Resume: { id?: string } }
   | { Cancel: { id: string } };
 
@@ -39,7 +43,24 @@ export type TransferResponse =
   | { PushOffer: { Ok: null } | { Err: string } }
   | { AllowList: AllowList }
   | { Transfers: TransferView[] }
+  | { Counts: TransferCounts }
+  | { Status: Record<string, TransferStatus | null> }
   | "Ok";
+
+/** The most ids one Status request may ask about. */
+export const STATUS_IDS = 10_000;
+
+/**
+ * Transfers by direction and state. pending, active and interrupted: how many
+ * are in that state now. done, failed and cancelled: how many ever got there
+ * (counts that only grow, whatever the list of transfers keeps, saved with the
+ * downloads so a restart keeps them), so a tool that started N downloads can
+ * tell when all have ended from two readings, without polling the list.
+ */
+export interface TransferCounts {
+  download: Record<TransferStatus, number>;
+  upload: Record<TransferStatus, number>;
+}
 
 /** What a peer may do here. `*` admits every node. */
 export type Permission = "list" | "download" | "push";

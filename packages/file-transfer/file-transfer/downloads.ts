@@ -47,17 +47,17 @@ export class Downloads {
   request(peer: string, name: string, overwrite: boolean, chunk?: number): TransferView {
     const node = peer.split("@")[0];
     const clean = cleanName(name);
-    const open = this.transfers.list().filter((t) => t.direction === "download" && !isFinal(t.status));
-    const same = open.find((t) => t.peer === node && t.name === clean);
+    const same = this.transfers.openDownload(node, clean);
     if (same) {
       // Asked again to replace the file here: the next attempt will.
       if (overwrite && !same.overwrite) this.transfers.update(same.id, { overwrite: true }, true);
       if (same.status === "interrupted") this.resume(same.id);
       return same;
     }
-    if (open.length >= OWN_QUEUE) {
+    const open = this.transfers.openDownloads();
+    if (open >= OWN_QUEUE) {
       throw new Error(
-        `${open.length} downloads are open here, the most this node keeps: let some finish (or cancel them)`,
+        `${open} downloads are open here, the most this node keeps: let some finish (or cancel them)`,
       );
     }
     const now = Date.now();
@@ -122,11 +122,10 @@ export class Downloads {
 
   /** Starts waiting downloads while there is room. */
   pump() {
-    const running = this.transfers.list().filter((t) => t.direction === "download" && t.status === "active").length;
-    let room = OWN_ACTIVE - running;
-    for (const t of this.transfers.list()) {
+    let room = OWN_ACTIVE - this.transfers.counts().download.active;
+    if (room <= 0) return;
+    for (const t of this.transfers.pending()) {
       if (room <= 0) break;
-      if (t.direction !== "download" || t.status !== "pending") continue;
       const since = this.stopping.get(t.id);
       if (since !== undefined && Date.now() - since < STOPPING_MS) continue;
       this.stopping.delete(t.id);

@@ -21,7 +21,15 @@ import {
   setState,
   vfs,
 } from "@hyperdeno/process_lib";
-import type { AllowList, DownloadRequest, FinishedRequest, ProgressRequest, TransferView } from "../api/types.ts";
+import {
+  type AllowList,
+  type DownloadRequest,
+  type FinishedRequest,
+  type ProgressRequest,
+  STATUS_IDS,
+  type TransferCounts,
+  type TransferView,
+} from "../api/types.ts";
 import { cleanFolder, cleanName } from "../api/names.ts";
 import { folderTooLarge, listFiles } from "../api/listing.ts";
 import { change, defaultAllowList, isPermission, permits, refusal } from "./allow.ts";
@@ -35,6 +43,7 @@ import { Web } from "./web.ts";
 interface Saved {
   allow?: AllowList;
   transfers?: TransferView[];
+  counts?: TransferCounts;
 }
 
 /** How long a push offer lets the receiver download what was offered. */
@@ -49,9 +58,9 @@ export default async function init(_our: string) {
 
   const saved = loadState();
   const allow: AllowList = { ...defaultAllowList(), ...saved.allow };
-  const { save, onDisk } = saver(() => ({ allow, transfers: transfers.saved() }));
+  const { save, onDisk } = saver(() => ({ allow, transfers: transfers.saved(), counts: transfers.counts() }));
   const transfers = new Transfers(save);
-  transfers.load(saved.transfers ?? []);
+  transfers.load(saved.transfers ?? [], saved.counts);
   const downloads = new Downloads(me, transfers);
   const uploads = new Uploads(me, drive);
   new StatusLine(me, transfers);
@@ -208,6 +217,16 @@ export default async function init(_our: string) {
         return local ? answer({ AllowList: allow }) : undefined;
       case "Transfers":
         return local ? answer({ Transfers: transfers.list() }) : undefined;
+      case "Counts":
+        return local ? answer({ Counts: transfers.counts() }) : undefined;
+      case "Status": {
+        if (!local) return;
+        const ids = (arg as { ids?: unknown } | null)?.ids;
+        if (!Array.isArray(ids) || ids.length > STATUS_IDS || !ids.every((id) => typeof id === "string")) {
+          return answer({ Err: `Status takes {"ids": [...]}, at most ${STATUS_IDS} transfer ids (strings)` });
+        }
+        return answer({ Status: transfers.status(ids) });
+      }
       case "Resume": {
         if (!local) return;
         const id = (arg as { id?: unknown } | null)?.id;

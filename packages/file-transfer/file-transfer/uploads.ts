@@ -55,6 +55,10 @@ export class Uploads {
   /** Offers awaiting an answer and sending workers, by the worker's process id. */
   private serving = new Map<string, Serving>();
   private spawning: Promise<unknown> = Promise.resolve();
+  /** Each node's requests here, waiting and served: a refusal is decided without walking them. */
+  private perNode = new Map<string, number>();
+  /** Peers' requests waiting (not files this node pushed). */
+  private peersWaiting = 0;
 
   private me: ProcessAddress;
   private drive: string;
@@ -67,8 +71,7 @@ export class Uploads {
 
   /** Why `node` may not have another request here now, or null. */
   refusal(node: string, pushed: boolean): Refusal | null {
-    const mine = this.waiting.filter((w) => w.node === node).length +
-      [...this.serving.values()].filter((s) => s.node === node).length;
+    const mine = this.perNode.get(node) ?? 0;
     if (mine >= PEER_ACTIVE + PEER_QUEUE) {
       return busy(
         "node",
@@ -76,7 +79,7 @@ export class Uploads {
         `${this.me.node} has queued as many of ${node}'s downloads as it takes from one node (${PEER_ACTIVE} in flight, ${PEER_QUEUE} waiting)`,
       );
     }
-    if (!pushed && this.waiting.filter((w) => !w.pushed).length >= PEERS_QUEUE) {
+    if (!pushed && this.peersWaiting >= PEERS_QUEUE) {
       return busy(
         "peers",
         PEERS_QUEUE,
@@ -89,6 +92,8 @@ export class Uploads {
   /** Queues a request `refusal` let through; it is offered in turn. */
   admit(ask: Ask) {
     this.waiting.push({ ...ask, since: Date.now() });
+    this.perNode.set(ask.node, (this.perNode.get(ask.node) ?? 0) + 1);
+    if (!ask.pushed) this.peersWaiting++;
     this.pump();
   }
 
@@ -100,7 +105,23 @@ export class Uploads {
 
   /** A sending worker ended: its place goes to the next request. */
   finished(worker: string) {
-    if (this.serving.delete(worker)) this.pump();
+    if (this.end(worker)) this.pump();
+  }
+
+  /** `worker`'s request leaves: whether it was served here. */
+  private end(worker: string): boolean {
+    const s = this.serving.get(worker);
+    if (!s) return false;
+    this.serving.delete(worker);
+    this.gone(s);
+    return true;
+  }
+
+  /** A request that leaves gives its node's place back. */
+  private gone(ask: Ask) {
+    const n = (this.perNode.get(ask.node) ?? 1) - 1;
+    if (n > 0) this.perNode.set(ask.node, n);
+    else this.perNode.delete(ask.node);
   }
 
   /** Offers the next waiting requests while their node and their class have room. */
@@ -115,6 +136,7 @@ export class Uploads {
       if ((byNode.get(w.node) ?? 0) >= PEER_ACTIVE) continue;
       if (w.pushed ? pushes >= PUSHES_ACTIVE : peers >= PEERS_ACTIVE) continue;
       this.waiting.splice(i--, 1);
+      if (!w.pushed) this.peersWaiting--;
       byNode.set(w.node, (byNode.get(w.node) ?? 0) + 1);
       if (w.pushed) pushes++;
       else peers++;
@@ -172,10 +194,14 @@ export class Uploads {
     const now = Date.now();
     let freed = false;
     for (const [worker, s] of this.serving) {
-      if (s.heard > 0 && now - s.heard > SENDER_SILENT_MS) freed = this.serving.delete(worker) || freed;
+      if (s.heard > 0 && now - s.heard > SENDER_SILENT_MS) freed = this.end(worker) || freed;
     }
     const stale = this.waiting.filter((w) => now - w.since > QUEUED_MS);
     if (stale.length) this.waiting = this.waiting.filter((w) => now - w.since <= QUEUED_MS);
+    for (const w of stale) {
+      this.gone(w);
+      if (!w.pushed) this.peersWaiting--;
+    }
     for (const w of stale) fail(w.receiver, `busy: ${this.me.node} could not serve ${w.name} in time: try again later`);
     if (freed) this.pump();
   }

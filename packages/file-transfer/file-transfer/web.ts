@@ -44,6 +44,7 @@ const API = [
   "cancel",
   "retry",
   "transfers",
+  "counts",
   "allow",
   "upload",
   "file",
@@ -153,6 +154,9 @@ export class Web {
       case "transfers":
         want("GET");
         return { status: 200, body: { transfers: this.transfers.list() } };
+      case "counts":
+        want("GET");
+        return { status: 200, body: { counts: this.transfers.counts() } };
       case "download": {
         want("POST");
         const b = jsonBody(req);
