@@ -1,14 +1,17 @@
 /**
  * The kernel's side of one process host (runtime/host/host.ts): a child
- * `deno run` that runs one package's process threads. Each thread gets a
- * port that looks like a MessagePort to Running, relayed over the host's
- * stdin and stdout as frames (runtime/host/pipe.ts).
+ * `deno run` that runs process threads of the packages host_pool.ts gives it.
+ * Each thread gets a port that looks like a MessagePort to Running, relayed
+ * over the host's stdin and stdout as frames (runtime/host/pipe.ts); the
+ * kernel numbers the threads, so a frame's thread number is the kernel's
+ * word, never a process's.
  *
  * The host runs untrusted code, so everything it sends is untrusted input:
  * frames are capped, control messages checked field by field, and batches go
  * through the kernel's usual validation. A host that breaks the protocol, has
  * a stuck thread, or dies is ended (SIGKILL), and every process it ran has
- * ended: the kernel applies each one's OnExit.
+ * ended: the kernel applies each one's OnExit. A stuck thread's co-tenants
+ * hear that they were taken down with it (`collateral`), not that they failed.
  */
 import { deserialize, serialize } from "node:v8";
 import { CONTROL, frame, FrameReader, type FromHost, joined, type ToHost } from "../host/pipe.ts";
@@ -38,10 +41,20 @@ class PipePort implements ThreadPort {
   }
 }
 
+/** How a process's thread ended by itself: `collateral` when its host was ended for another process's sake. */
+export type ThreadEnded = (error: string | null, collateral?: boolean) => void;
+
 interface HostedThread {
   id: ProcessId;
   port: PipePort;
-  onEnd(error: string | null): void;
+  onEnd: ThreadEnded;
+}
+
+/** Why a host ended, for the kernel's log: the stuck process that made it end, and who went down with it. */
+export interface HostEnd {
+  why: string;
+  stuck: ProcessId | null;
+  taken: ProcessId[];
 }
 
 export class ProcessHost {
@@ -50,20 +63,20 @@ export class ProcessHost {
   private threads = new Map<number, HostedThread>();
   private out: Uint8Array[] = [];
   private idle: ReturnType<typeof setTimeout> | null = null;
-  private gone = false;
+  private isGone = false;
   /** Resolves once the host's OS process has ended and its pipes are closed. */
   readonly done: Promise<void>;
   /** Resolves once the host has started (or ended). */
   readonly ready: Promise<void>;
   private isReady!: () => void;
 
-  /** The package it runs; a spare host, started ahead so a package's first process need not wait, has none yet. */
-  pkg: string | null = null;
+  /** The packages it was given (host_pool.ts); a spare host, started ahead so a package need not wait, has none yet. */
+  readonly packages = new Set<string>();
 
   constructor(
     heapMb: number,
     bootstrapFiles: string[],
-    private onGone: (host: ProcessHost, why: string) => void,
+    private onGone: (host: ProcessHost, end: HostEnd) => void,
   ) {
     this.ready = new Promise((r) => this.isReady = r);
     const child = this.child = spawnDeno(ENTRY, { read: bootstrapFiles, write: [] }, [
@@ -87,11 +100,16 @@ export class ProcessHost {
     return this.child.pid;
   }
 
+  /** How many process threads it runs now. */
   get size(): number {
     return this.threads.size;
   }
 
-  start(id: ProcessId, thread: number, onEnd: (error: string | null) => void): ProcessThread {
+  get gone(): boolean {
+    return this.isGone;
+  }
+
+  start(id: ProcessId, thread: number, onEnd: ThreadEnded): ProcessThread {
     if (this.idle !== null) clearTimeout(this.idle);
     this.idle = null;
     const port = new PipePort((batch) => this.send(thread, serialize(batch)));
@@ -113,7 +131,7 @@ export class ProcessHost {
   }
 
   private send(thread: number, payload: Uint8Array) {
-    if (this.gone) return;
+    if (this.isGone) return;
     if (this.out.length === 0) queueMicrotask(() => this.flush());
     this.out.push(frame(thread, payload));
   }
@@ -121,11 +139,11 @@ export class ProcessHost {
   private flush() {
     const bytes = joined(this.out);
     this.out = [];
-    if (!this.gone) this.writer.write(bytes).catch(() => {});
+    if (!this.isGone) this.writer.write(bytes).catch(() => {});
   }
 
   private receive(thread: number, payload: Uint8Array) {
-    if (this.gone) return;
+    if (this.isGone) return;
     let m: unknown;
     try {
       m = deserialize(payload);
@@ -148,23 +166,25 @@ export class ProcessHost {
       return;
     }
     // A stuck thread keeps its core or its memory until its OS process ends.
-    if (t) {
-      this.threads.delete(c.thread);
-      t.onEnd(`its thread is stuck: ${c.why}`);
-    }
-    this.end(`a process of package ${this.pkg} was stuck (${c.why}), so its process host was ended`);
+    if (!t) return this.end(`a process that had ended was stuck (${c.why})`);
+    this.threads.delete(c.thread);
+    t.onEnd(`its thread is stuck: ${c.why}`);
+    this.end(`${t.id} was stuck (${c.why})`, t.id);
   }
 
   private idleCheck() {
-    if (this.threads.size || this.gone || this.idle !== null) return;
+    if (this.threads.size || this.isGone || this.idle !== null) return;
     this.idle = setTimeout(() => this.end(IDLE), IDLE_MS);
     Deno.unrefTimer(this.idle as unknown as number);
   }
 
-  /** Ends the host's OS process; every process it still ran has ended. */
-  end(why: string) {
-    if (this.gone) return;
-    this.gone = true;
+  /**
+   * Ends the host's OS process; every process it still ran has ended: with `why`, or, when `stuck` (a process of
+   * its) was the reason, as taken down with it.
+   */
+  end(why: string, stuck: ProcessId | null = null) {
+    if (this.isGone) return;
+    this.isGone = true;
     this.isReady();
     if (this.idle !== null) clearTimeout(this.idle);
     try {
@@ -173,8 +193,9 @@ export class ProcessHost {
     this.writer.close().catch(() => {});
     const lost = [...this.threads.values()];
     this.threads.clear();
-    this.onGone(this, why);
-    for (const t of lost) t.onEnd(why);
+    this.onGone(this, { why, stuck, taken: lost.map((t) => t.id) });
+    const taken = `its process host was ended because ${stuck} was stuck in the same host`;
+    for (const t of lost) stuck ? t.onEnd(taken, true) : t.onEnd(why);
   }
 }
 
