@@ -1,5 +1,5 @@
 /**
- * `deno task bench [kernel] [storage] [network] [http] [httpc] [chain] [transfer]`: every benchmark prints hyperdeno beside a
+ * `deno task bench [kernel] [storage] [network] [http] [httpc] [chain] [transfer] [apps]`: every benchmark prints hyperdeno beside a
  * baseline measured in the same run, and their ratio.
  */
 import { kernelBench } from "./bench/kernel.ts";
@@ -9,6 +9,7 @@ import { httpcBench } from "./bench/httpc.ts";
 import { httpBench } from "./bench/http.ts";
 import { chainBench } from "./bench/chain.ts";
 import { transferBench } from "./bench/transfer.ts";
+import { appsBench } from "./bench/apps.ts";
 import { printRows } from "./bench/util.ts";
 
 const SUITES: Record<string, () => Promise<ReturnType<typeof kernelBench> extends Promise<infer R> ? R : never>> = {
@@ -19,6 +20,7 @@ const SUITES: Record<string, () => Promise<ReturnType<typeof kernelBench> extend
   http: httpBench,
   chain: chainBench,
   transfer: transferBench,
+  apps: appsBench,
 };
 
 const wanted = Deno.args.length ? Deno.args : Object.keys(SUITES);

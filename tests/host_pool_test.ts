@@ -12,6 +12,7 @@ import { readPkgDir } from "../runtime/packages/install.ts";
 import { childHosts, FIXTURES, PACKAGES } from "./helpers.ts";
 
 const SPINNER = "spinner:host-stuck:test.os";
+const SIBLING = "sibling:host-stuck:test.os";
 const CALM = "calm:host-calm:test.os";
 const STUCK_PKG = "host-stuck:test.os";
 const CALM_PKG = "host-calm:test.os";
@@ -75,8 +76,9 @@ Deno.test("pool: a process stuck in a shared host takes its co-tenants down once
     assertEquals(distinct(n), new Set([shared]), "one host holds every package");
     const calmStarted = (await injectJson<{ started: number }>(n, CALM, "hi")).started;
 
-    // Blocked for good (Atomics.wait): found silent while its host wants no CPU, and the host is ended.
-    assertEquals(await injectJson(n, SPINNER, "block"), "blocking");
+    // Killed inside for(;;){}: its thread cannot be stopped, so its host is ended, co-tenants and all.
+    assertEquals(await injectJson(n, SPINNER, "spin"), "spinning");
+    assertEquals(n.kernel.killProcess(SPINNER), true);
     await waitFor("the co-tenants restart", () => n.kernel.status(CALM).restarts > 0, 60_000);
     assertMatch(n.kernel.status(CALM).last_error ?? "", /ended because spinner:host-stuck:test\.os was stuck/);
     await allAnswer(n, pings);
@@ -89,17 +91,18 @@ Deno.test("pool: a process stuck in a shared host takes its co-tenants down once
       ),
     );
     assert(!/crashed: .*calm:host-calm/.test(n.lines.join("\n")), "a co-tenant taken down is not said to crash");
-    await waitFor("the stuck package restarts", () => n.kernel.status(SPINNER).running, 60_000);
+    await waitFor("the stuck package's other processes restart", () => n.kernel.status(SIBLING).running, 60_000);
     let hosts = n.kernel.hostPids();
     assert(hosts.get(STUCK_PKG) !== hosts.get(CALM_PKG), "the stuck package runs alone now");
     assertEquals(distinct(n).size, 2);
     assertEquals(hosts.get(CALM_PKG), hosts.get(pings[0].split(":").slice(1).join(":")), "the others share as before");
 
-    // Stuck again: only its own host goes.
+    // Stuck again (blocked for good in Atomics.wait, found silent while its host wants no CPU): only its host goes.
+    await install(n, `${FIXTURES}host_stuck`);
     const calmHost = hosts.get(CALM_PKG), restarts = n.kernel.status(SPINNER).restarts;
     const calmAgain = (await injectJson<{ started: number }>(n, CALM, "hi")).started;
     assertEquals(await injectJson(n, SPINNER, "block"), "blocking");
-    await waitFor("the stuck package restarts again", () => n.kernel.status(SPINNER).restarts > restarts, 60_000);
+    await waitFor("the stuck process restarts", () => n.kernel.status(SPINNER).restarts > restarts, 60_000);
     await waitFor("it runs", () => n.kernel.status(SPINNER).running, 60_000);
     hosts = n.kernel.hostPids();
     assertEquals(hosts.get(CALM_PKG), calmHost, "the other packages keep their host");

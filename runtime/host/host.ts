@@ -79,12 +79,27 @@ function control(m: ToHost) {
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = (e: MessageEvent<Uint8Array>) => write(frame(m.thread, e.data));
     ports.set(m.thread, port1);
-    pool.start(m.thread, port2);
+    // Batches for it wait in the channel until its thread takes port2.
+    if (starting.push([m.thread, port2]) === 1) setTimeout(startNext, 0);
   } else if (m.t === "kill") {
     ports.get(m.thread)?.close();
     ports.delete(m.thread);
-    pool.kill(m.thread);
+    const queued = starting.findIndex(([t]) => t === m.thread);
+    if (queued >= 0) starting.splice(queued, 1)[0][1].close();
+    else pool.kill(m.thread);
   }
+}
+
+/**
+ * Threads start one per turn of the event loop: starting one blocks this thread (100-400 ms on a busy machine),
+ * and a burst of them (a node's boot, a package spawning many) would stop the relay for every process here for
+ * seconds, and hold up the pongs by which the pool tells a stuck thread from a busy one.
+ */
+const starting: [number, MessagePort][] = [];
+function startNext() {
+  const next = starting.shift();
+  if (next) pool.start(next[0], next[1]);
+  if (starting.length) setTimeout(startNext, 0);
 }
 
 const reader = new FrameReader(MAX_FRAME, (thread, payload) => {

@@ -38,7 +38,7 @@ export class HostPool {
   /** The host that runs `pkg`'s processes, chosen (and started if need be) on its first process. */
   hostOf(pkg: string): ProcessHost {
     const known = this.hostOfPkg.get(pkg);
-    if (known && !known.gone) return known;
+    if (known?.alive) return known;
     let host: ProcessHost;
     if (this.size === 0 || this.alone.has(pkg)) host = this.spareOrNew();
     else if (this.shared.length < this.size) {
@@ -70,12 +70,12 @@ export class HostPool {
 
   /** Every live host, spares included. */
   all(): ProcessHost[] {
-    return [...new Set([...this.hostOfPkg.values(), ...this.shared, ...this.spares])].filter((h) => !h.gone);
+    return [...new Set([...this.hostOfPkg.values(), ...this.shared, ...this.spares])].filter((h) => h.alive);
   }
 
   /** The OS process id of each package's host. */
   pids(): Map<string, number> {
-    return new Map([...this.hostOfPkg].filter(([, h]) => !h.gone).map(([pkg, h]) => [pkg, h.pid]));
+    return new Map([...this.hostOfPkg].filter(([, h]) => h.alive).map(([pkg, h]) => [pkg, h.pid]));
   }
 
   private spareOrNew(): ProcessHost {

@@ -27,6 +27,8 @@ const ENTRY = new URL("../host/host.ts", import.meta.url);
  */
 const MAX_FRAME = 48 * 2 ** 20 + LIMITS.blobBytes + LIMITS.bodyBytes;
 const MAX_ERROR_CHARS = 16_384;
+/** Threads the kernel stopped, remembered so a stuck report about one (its code ran on) names its process. */
+const KILLED_KEPT = 1024;
 /** A host with no processes left waits this long for the package's next one. */
 const IDLE_MS = 30_000;
 /** Why a host that ran out of processes ended. */
@@ -61,9 +63,10 @@ export class ProcessHost {
   private child: Deno.ChildProcess;
   private writer: WritableStreamDefaultWriter<Uint8Array>;
   private threads = new Map<number, HostedThread>();
+  private killed = new Map<number, ProcessId>();
   private out: Uint8Array[] = [];
   private idle: ReturnType<typeof setTimeout> | null = null;
-  private isGone = false;
+  private gone = false;
   /** Resolves once the host's OS process has ended and its pipes are closed. */
   readonly done: Promise<void>;
   /** Resolves once the host has started (or ended). */
@@ -105,8 +108,9 @@ export class ProcessHost {
     return this.threads.size;
   }
 
-  get gone(): boolean {
-    return this.isGone;
+  /** Whether its OS process still runs (or starts): false once it was ended. */
+  get alive(): boolean {
+    return !this.gone;
   }
 
   start(id: ProcessId, thread: number, onEnd: ThreadEnded): ProcessThread {
@@ -119,6 +123,8 @@ export class ProcessHost {
       port,
       terminate: () => {
         if (!this.threads.delete(thread)) return;
+        this.killed.set(thread, id);
+        if (this.killed.size > KILLED_KEPT) this.killed.delete(this.killed.keys().next().value!);
         port.onmessage = null;
         this.control({ t: "kill", thread });
         this.idleCheck();
@@ -131,7 +137,7 @@ export class ProcessHost {
   }
 
   private send(thread: number, payload: Uint8Array) {
-    if (this.isGone) return;
+    if (this.gone) return;
     if (this.out.length === 0) queueMicrotask(() => this.flush());
     this.out.push(frame(thread, payload));
   }
@@ -139,11 +145,11 @@ export class ProcessHost {
   private flush() {
     const bytes = joined(this.out);
     this.out = [];
-    if (!this.isGone) this.writer.write(bytes).catch(() => {});
+    if (!this.gone) this.writer.write(bytes).catch(() => {});
   }
 
   private receive(thread: number, payload: Uint8Array) {
-    if (this.isGone) return;
+    if (this.gone) return;
     let m: unknown;
     try {
       m = deserialize(payload);
@@ -165,15 +171,18 @@ export class ProcessHost {
       this.idleCheck();
       return;
     }
-    // A stuck thread keeps its core or its memory until its OS process ends.
-    if (!t) return this.end(`a process that had ended was stuck (${c.why})`);
-    this.threads.delete(c.thread);
-    t.onEnd(`its thread is stuck: ${c.why}`);
-    this.end(`${t.id} was stuck (${c.why})`, t.id);
+    // A stuck thread keeps its core or its memory until its OS process ends. One the kernel stopped is named too:
+    // its code ran on after it was told to stop.
+    const stuck = t?.id ?? this.killed.get(c.thread) ?? null;
+    if (t) {
+      this.threads.delete(c.thread);
+      t.onEnd(`its thread is stuck: ${c.why}`);
+    }
+    this.end(`${stuck ?? "a process"} was stuck (${c.why})`, stuck);
   }
 
   private idleCheck() {
-    if (this.threads.size || this.isGone || this.idle !== null) return;
+    if (this.threads.size || this.gone || this.idle !== null) return;
     this.idle = setTimeout(() => this.end(IDLE), IDLE_MS);
     Deno.unrefTimer(this.idle as unknown as number);
   }
@@ -183,8 +192,8 @@ export class ProcessHost {
    * its) was the reason, as taken down with it.
    */
   end(why: string, stuck: ProcessId | null = null) {
-    if (this.isGone) return;
-    this.isGone = true;
+    if (this.gone) return;
+    this.gone = true;
     this.isReady();
     if (this.idle !== null) clearTimeout(this.idle);
     try {

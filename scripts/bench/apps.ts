@@ -84,15 +84,21 @@ class AppsNode {
       ],
       stdin: "piped",
       stdout: "piped",
-      stderr: "null",
+      stderr: "piped",
       env: this.hosts ? { HYPERDENO_HOSTS: this.hosts } : {},
     }).spawn();
+    let err = "";
+    (async () => {
+      for await (const chunk of this.child.stderr.pipeThrough(new TextDecoderStream())) {
+        err = (err + chunk).slice(-4000);
+      }
+    })().catch(() => {});
     const reader = this.child.stdout.getReader();
     const dec = new TextDecoder();
     let out = "";
     while (!/node ready/.test(out)) {
       const { value, done } = await reader.read();
-      if (done) throw new Error(`${this.name} did not boot:\n${out}`);
+      if (done) throw new Error(`${this.name} did not boot:\n${out}\n${err}`);
       out += dec.decode(value);
     }
     this.readyMs = performance.now() - this.startedAt;
