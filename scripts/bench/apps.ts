@@ -23,6 +23,7 @@ import { treeCpu } from "./profile.ts";
 const PING = new URL("../../packages/ping", import.meta.url).pathname;
 const HELLO = new URL("./hello.ts", import.meta.url).pathname;
 const MiB = 2 ** 20;
+const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
 /** After the last answer, how long the tree is left alone before its memory is read. */
 const SETTLE_MS = 3000;
 
@@ -176,8 +177,10 @@ export async function measure(
     for (const id of ids) await node.install(id, files);
     const answers = await Promise.all(ids.map((id) => node.answered(`${processName}:${id}`)));
     const installMs = Math.max(...answers) - (t0 - node.startedAt);
+    console.error(`apps ${label}: ${n} installed and answering in ${(installMs / 1000).toFixed(1)} s`);
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const installed = await tree(node.child.pid);
+    console.error(`apps ${label}: tree ${gib(installed.rss)}, ${installed.procs} processes, ${installed.cpu} CPU-s`);
     await node.stop();
 
     const again = new AppsNode(name, home, chainPort, hosts);
@@ -186,6 +189,13 @@ export async function measure(
       const restartAllMs = Math.max(...await Promise.all(ids.map((id) => again.answered(`${processName}:${id}`))));
       await new Promise((r) => setTimeout(r, SETTLE_MS));
       const restarted = await tree(again.child.pid);
+      console.error(
+        `apps ${label}: restarted, ready ${(again.readyMs / 1000).toFixed(1)} s, every one answering ` +
+          `${(restartAllMs / 1000).toFixed(1)} s after start; tree ${
+            gib(restarted.rss)
+          }, ${restarted.procs} processes, ` +
+          `${restarted.cpu} CPU-s`,
+      );
       return { installMs, installed, restartReadyMs: again.readyMs, restartAllMs, restarted };
     } finally {
       await again.stop();
@@ -236,8 +246,6 @@ async function bootTimes(chainPort: number) {
   for (let i = 0; i < 3; i++) hello.push(await timeToLine(["run", HELLO], /hello/));
   return { first, resume, hello: median(hello) };
 }
-
-const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
 
 export async function appsBench(): Promise<Row[]> {
   const n = Number(env("APPS_N") ?? 50);
