@@ -6,12 +6,12 @@
  * the kernel ends this OS process.
  *
  * It speaks frames (pipe.ts) on stdin and stdout and nothing else: batches
- * pass through as the bytes the bootstrap serialized, so the host never reads
- * what its processes send. Process code cannot reach these pipes: the
+ * pass through as the bytes the bootstrap encoded (binary.ts), so the host
+ * never reads what its processes send; it writes each frame's header. Process code cannot reach these pipes: the
  * bootstrap removes `Deno` before process code runs. When stdin closes (the
  * node is gone) the host ends, whatever its threads are doing.
  */
-import { CONTROL, frame, FrameReader, type FromHost, joined, type ToHost } from "./pipe.ts";
+import { CONTROL, frame, FRAME_HEADER, FrameReader, type FromHost, joined, stamp, type ToHost } from "./pipe.ts";
 import { ThreadPool } from "./threads.ts";
 import { deserialize, serialize } from "node:v8";
 
@@ -77,7 +77,13 @@ function control(m: ToHost) {
     write(frame(CONTROL, serialize({ t: "ready" } satisfies FromHost)));
   } else if (m.t === "start") {
     const { port1, port2 } = new MessageChannel();
-    port1.onmessage = (e: MessageEvent<Uint8Array>) => write(frame(m.thread, e.data));
+    port1.onmessage = (e: MessageEvent<unknown>) => {
+      // The bootstrap left room for the header (binary.ts); the host stamps it, so no thread writes another's.
+      const f = e.data;
+      if (!(f instanceof Uint8Array) || f.length < FRAME_HEADER) return;
+      stamp(f, m.thread);
+      write(f);
+    };
     ports.set(m.thread, port1);
     pool.start(m.thread, port2);
   } else if (m.t === "kill") {
@@ -89,8 +95,11 @@ function control(m: ToHost) {
 
 const reader = new FrameReader(MAX_FRAME, (thread, payload) => {
   if (thread === CONTROL) control(deserialize(payload) as ToHost);
-  // A copy of its own: a view would carry the whole chunk it came in across.
-  else ports.get(thread)?.postMessage(payload.slice());
+  else {
+    // A copy of its own, handed over whole: a view would carry the whole chunk it came in across.
+    const own = payload.slice();
+    ports.get(thread)?.postMessage(own, [own.buffer as ArrayBuffer]);
+  }
 });
 try {
   // Plain reads: a ReadableStream costs more per chunk, and a ping-pong is all small chunks.

@@ -2,7 +2,8 @@
  * The kernel's side of one process host (runtime/host/host.ts): a child
  * `deno run` that runs one package's process threads. Each thread gets a
  * port that looks like a MessagePort to Running, relayed over the host's
- * stdin and stdout as frames (runtime/host/pipe.ts).
+ * stdin and stdout as frames (runtime/host/pipe.ts) of binary batches
+ * (runtime/host/binary.ts).
  *
  * The host runs untrusted code, so everything it sends is untrusted input:
  * frames are capped, control messages checked field by field, and batches go
@@ -11,7 +12,9 @@
  * ended: the kernel applies each one's OnExit.
  */
 import { deserialize, serialize } from "node:v8";
-import { CONTROL, frame, FrameReader, type FromHost, joined, type ToHost } from "../host/pipe.ts";
+import { CONTROL, frame, FrameReader, type FromHost, joined, stamp, type ToHost } from "../host/pipe.ts";
+import { decodeFromProcess, encodeToProcess, MalformedBatch } from "../host/binary.ts";
+import type { FromProcess, ToProcess } from "../host/protocol.ts";
 import { LIMITS } from "../limits.ts";
 import type { ProcessId } from "../types.ts";
 import { spawnDeno } from "./module_worker.ts";
@@ -29,12 +32,13 @@ const IDLE_MS = 30_000;
 /** Why a host that ran out of processes ended. */
 export const IDLE = "idle";
 
-/** The port Running sees: batches in and out, over the pipe. */
+/** The port Running sees: messages in and out, over the pipe as binary frames. */
 class PipePort implements ThreadPort {
+  readonly messages = true;
   onmessage: ((e: MessageEvent) => void) | null = null;
-  constructor(private send: (batch: unknown) => void) {}
-  postMessage(batch: unknown) {
-    this.send(batch);
+  constructor(private send: (msgs: ToProcess[]) => void) {}
+  postMessage(msgs: unknown) {
+    this.send(msgs as ToProcess[]);
   }
 }
 
@@ -94,7 +98,7 @@ export class ProcessHost {
   start(id: ProcessId, thread: number, onEnd: (error: string | null) => void): ProcessThread {
     if (this.idle !== null) clearTimeout(this.idle);
     this.idle = null;
-    const port = new PipePort((batch) => this.send(thread, serialize(batch)));
+    const port = new PipePort((msgs) => this.write(stamp(encodeToProcess(msgs), thread)));
     this.threads.set(thread, { id, port, onEnd });
     this.control({ t: "start", thread });
     return {
@@ -109,13 +113,13 @@ export class ProcessHost {
   }
 
   private control(m: ToHost) {
-    this.send(CONTROL, serialize(m));
+    this.write(frame(CONTROL, serialize(m)));
   }
 
-  private send(thread: number, payload: Uint8Array) {
+  private write(f: Uint8Array) {
     if (this.gone) return;
     if (this.out.length === 0) queueMicrotask(() => this.flush());
-    this.out.push(frame(thread, payload));
+    this.out.push(f);
   }
 
   private flush() {
@@ -126,15 +130,24 @@ export class ProcessHost {
 
   private receive(thread: number, payload: Uint8Array) {
     if (this.gone) return;
+    if (thread !== CONTROL) {
+      const t = this.threads.get(thread);
+      if (!t) return;
+      let msgs: FromProcess[];
+      try {
+        msgs = decodeFromProcess(payload);
+      } catch (e) {
+        if (!(e instanceof MalformedBatch)) throw e;
+        return this.end(`its process host sent a malformed batch (${e.message})`);
+      }
+      t.port.onmessage?.({ data: msgs } as MessageEvent);
+      return;
+    }
     let m: unknown;
     try {
       m = deserialize(payload);
     } catch {
       return this.end("its process host sent bytes that are not a message");
-    }
-    if (thread !== CONTROL) {
-      this.threads.get(thread)?.port.onmessage?.({ data: m } as MessageEvent);
-      return;
     }
     const c = checkControl(m);
     if (!c) return this.end("its process host sent a malformed report");
