@@ -211,3 +211,21 @@ Deno.test("host binary: a host that sends a malformed batch is ended; the next h
     await sandbox.close();
   }
 });
+
+Deno.test("host pipe: frames cut from a reused read buffer arrive whole, however the reads split them", () => {
+  const frames = [1, 70_000, 3, 30_000, 0].map((n, i) => stamp(new Uint8Array(FRAME_HEADER + n).fill(i + 1), i + 1));
+  const stream = new Uint8Array(frames.reduce((a, f) => a + f.length, 0));
+  frames.reduce((o, f) => (stream.set(f, o), o + f.length), 0);
+  for (const readSize of [5, 1000, 4096, 65_536, stream.length]) {
+    const got: [number, number, number][] = [];
+    const reader = new FrameReader(1 << 20, (t, p) => got.push([t, p.length, p.every((b) => b === t) ? 1 : 0]));
+    const buf = new Uint8Array(readSize);
+    for (let o = 0; o < stream.length; o += readSize) {
+      const n = Math.min(readSize, stream.length - o);
+      buf.set(stream.subarray(o, o + n));
+      reader.push(buf.subarray(0, n), true);
+      buf.fill(0xee); // the next read overwrites it
+    }
+    assertEquals(got, [[1, 1, 1], [2, 70_000, 1], [3, 3, 1], [4, 30_000, 1], [5, 0, 1]], `reads of ${readSize}`);
+  }
+});

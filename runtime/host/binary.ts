@@ -43,9 +43,15 @@ export class MalformedBatch extends Error {
 }
 
 class Writer {
-  buf = new Uint8Array(INITIAL);
-  view = new DataView(this.buf.buffer);
+  buf: Uint8Array;
+  view: DataView;
   pos = FRAME_HEADER + 4;
+
+  /** `size`: the bytes of the batch's byte fields, so a batch of large blobs is not copied as its buffer grows. */
+  constructor(size: number) {
+    this.buf = new Uint8Array(INITIAL + size);
+    this.view = new DataView(this.buf.buffer);
+  }
 
   private room(n: number) {
     if (this.pos + n <= this.buf.length) return;
@@ -261,7 +267,11 @@ function count(r: Reader): number {
 
 /** One frame (header room first) of messages to a process. */
 export function encodeToProcess(msgs: ToProcess[]): Uint8Array {
-  const w = new Writer();
+  let size = 0;
+  for (const m of msgs) {
+    if (m.t === "msg") size += inner(m.km.message).body.length + (m.km.lazy_load_blob?.bytes.length ?? 0);
+  }
+  const w = new Writer(size);
   for (const m of msgs) {
     if (m.t !== "msg") {
       w.other(m);
@@ -321,7 +331,9 @@ export function decodeToProcess(payload: Uint8Array): ToProcess[] {
 
 /** One frame (header room first, which the host fills in) of a process's messages. */
 export function encodeFromProcess(msgs: FromProcess[]): Uint8Array {
-  const w = new Writer();
+  let size = 0;
+  for (const m of msgs) if (m.t === "send") size += inner(m.message).body.length + (m.blob?.bytes.length ?? 0);
+  const w = new Writer(size);
   for (const m of msgs) {
     if (m.t === "took") {
       w.u8(TOOK);

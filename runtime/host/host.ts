@@ -105,7 +105,7 @@ try {
   // Plain reads: a ReadableStream costs more per chunk, and a ping-pong is all small chunks.
   const buf = new Uint8Array(256 * 1024);
   for (let n = await Deno.stdin.read(buf); n !== null; n = await Deno.stdin.read(buf)) {
-    reader.push(buf.slice(0, n));
+    reader.push(buf.subarray(0, n), true);
   }
 } finally {
   Deno.exit(0);

@@ -77,9 +77,26 @@ export class FrameReader {
 
   constructor(private maxBytes: number, private onFrame: (thread: number, payload: Uint8Array) => void) {}
 
-  push(chunk: Uint8Array) {
+  /**
+   * `borrowed`: the caller reuses `chunk` once this returns (a read buffer),
+   * so what is left of it is copied; a frame inside it reaches onFrame as a
+   * view, which must be copied if kept.
+   */
+  push(chunk: Uint8Array, borrowed = false) {
     this.chunks.push(chunk);
     this.have += chunk.length;
+    try {
+      this.cut();
+    } finally {
+      // What is left of this chunk can only be the last one kept: earlier chunks were copied when pushed.
+      const last = this.chunks.length - 1;
+      if (borrowed && last >= 0 && this.chunks[last].buffer === chunk.buffer) {
+        this.chunks[last] = this.chunks[last].slice();
+      }
+    }
+  }
+
+  private cut() {
     for (;;) {
       if (this.need < 0) {
         if (this.have < HEADER) return;

@@ -53,6 +53,7 @@ export class ProcessHost {
   private writer: WritableStreamDefaultWriter<Uint8Array>;
   private threads = new Map<number, HostedThread>();
   private out: Uint8Array[] = [];
+  private writing = false;
   private idle: ReturnType<typeof setTimeout> | null = null;
   private gone = false;
   /** Resolves once the host's OS process has ended and its pipes are closed. */
@@ -122,10 +123,19 @@ export class ProcessHost {
     this.out.push(f);
   }
 
+  /**
+   * One write at a time: frames queued while one is under way go together in
+   * the next, so a busy node makes fewer, larger writes (each wakes the host).
+   */
   private flush() {
+    if (this.writing || this.gone || this.out.length === 0) return;
     const bytes = joined(this.out);
     this.out = [];
-    if (!this.gone) this.writer.write(bytes).catch(() => {});
+    this.writing = true;
+    this.writer.write(bytes).then(() => {
+      this.writing = false;
+      this.flush();
+    }, () => {});
   }
 
   private receive(thread: number, payload: Uint8Array) {
