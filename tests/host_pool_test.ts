@@ -37,6 +37,9 @@ async function allAnswer(n: TestNode, processes: string[]) {
   assertEquals(answers, processes.map(() => "pong"));
 }
 
+/** Seconds a request may wait: a machine at load 70 answers in tens of seconds, and a Timeout is never the point. */
+const LOADED = 60;
+
 const distinct = (n: TestNode) => new Set(n.kernel.hostPids().values());
 
 Deno.test("pool: twenty packages share three process hosts and every one answers, after the node's restart too", async () => {
@@ -74,15 +77,15 @@ Deno.test("pool: a process stuck in a shared host takes its co-tenants down once
     await allAnswer(n, pings);
     const shared = n.kernel.hostPids().get(STUCK_PKG);
     assertEquals(distinct(n), new Set([shared]), "one host holds every package");
-    const calmStarted = (await injectJson<{ started: number }>(n, CALM, "hi")).started;
+    const calmStarted = (await injectJson<{ started: number }>(n, CALM, "hi", LOADED)).started;
 
     // Killed inside for(;;){}: its thread cannot be stopped, so its host is ended, co-tenants and all.
-    assertEquals(await injectJson(n, SPINNER, "spin"), "spinning");
+    assertEquals(await injectJson(n, SPINNER, "spin", LOADED), "spinning");
     assertEquals(n.kernel.killProcess(SPINNER), true);
     await waitFor("the co-tenants restart", () => n.kernel.status(CALM).restarts > 0, 60_000);
     assertMatch(n.kernel.status(CALM).last_error ?? "", /ended because spinner:host-stuck:test\.os was stuck/);
     await allAnswer(n, pings);
-    assert((await injectJson<{ started: number }>(n, CALM, "hi")).started > calmStarted, "calm runs anew");
+    assert((await injectJson<{ started: number }>(n, CALM, "hi", LOADED)).started > calmStarted, "calm runs anew");
     assertMatch(
       n.lines.join("\n"),
       new RegExp(
@@ -100,13 +103,13 @@ Deno.test("pool: a process stuck in a shared host takes its co-tenants down once
     // Stuck again (blocked for good in Atomics.wait, found silent while its host wants no CPU): only its host goes.
     await install(n, `${FIXTURES}host_stuck`);
     const calmHost = hosts.get(CALM_PKG), restarts = n.kernel.status(SPINNER).restarts;
-    const calmAgain = (await injectJson<{ started: number }>(n, CALM, "hi")).started;
-    assertEquals(await injectJson(n, SPINNER, "block"), "blocking");
+    const calmAgain = (await injectJson<{ started: number }>(n, CALM, "hi", LOADED)).started;
+    assertEquals(await injectJson(n, SPINNER, "block", LOADED), "blocking");
     await waitFor("the stuck process restarts", () => n.kernel.status(SPINNER).restarts > restarts, 60_000);
     await waitFor("it runs", () => n.kernel.status(SPINNER).running, 60_000);
     hosts = n.kernel.hostPids();
     assertEquals(hosts.get(CALM_PKG), calmHost, "the other packages keep their host");
-    assertEquals((await injectJson<{ started: number }>(n, CALM, "hi")).started, calmAgain);
+    assertEquals((await injectJson<{ started: number }>(n, CALM, "hi", LOADED)).started, calmAgain);
     assertEquals(n.kernel.status(CALM).restarts, 1);
     await allAnswer(n, pings);
   } finally {
@@ -129,21 +132,25 @@ Deno.test("pool: a package cannot read another's messages or state through the p
   try {
     await install(n, `${FIXTURES}pool_victim`);
     const secret = `secret-${crypto.randomUUID()}`;
-    const kept = await injectJson<{ offered: Record<string, string> }>(n, VICTIM, { Keep: secret });
+    const kept = await injectJson<{ offered: Record<string, string> }>(n, VICTIM, { Keep: secret }, LOADED);
     for (const [route, result] of Object.entries(kept.offered)) {
       assert(!result.startsWith("OFFERED"), `the victim reached ${route}, a channel between threads`);
     }
     // Its thread ends holding the secret: whatever thread the snoop gets, it is not that one.
-    assertEquals(await injectJson(n, VICTIM, "exit"), "leaving");
-    await waitFor("the victim restarts", () => n.kernel.status(VICTIM).restarts > 0 && n.kernel.status(VICTIM).running);
+    assertEquals(await injectJson(n, VICTIM, "exit", LOADED), "leaving");
+    await waitFor(
+      "the victim restarts",
+      () => n.kernel.status(VICTIM).restarts > 0 && n.kernel.status(VICTIM).running,
+      60_000,
+    );
 
     await install(n, `${FIXTURES}pool_snoop`);
     const hosts = n.kernel.hostPids();
     assertEquals(hosts.get("pool-snoop:evil.os"), hosts.get("pool-victim:good.os"), "they share a host");
-    await injectJson(n, VICTIM, { Keep: secret });
-    for (let i = 0; i < 5; i++) assertEquals(await injectJson(n, VICTIM, { note: secret }), "ok");
+    await injectJson(n, VICTIM, { Keep: secret }, LOADED);
+    for (let i = 0; i < 5; i++) assertEquals(await injectJson(n, VICTIM, { note: secret }, LOADED), "ok");
 
-    const report = await injectJson<Report>(n, SNOOP, "report");
+    const report = await injectJson<Report>(n, SNOOP, "report", LOADED);
     for (const [route, result] of Object.entries(report.listening)) {
       assert(!result.startsWith("OPENED"), `the snoop opened ${route}: ${result}`);
     }

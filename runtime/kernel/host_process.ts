@@ -2,9 +2,10 @@
  * The kernel's side of one process host (runtime/host/host.ts): a child
  * `deno run` that runs process threads of the packages host_pool.ts gives it.
  * Each thread gets a port that looks like a MessagePort to Running, relayed
- * over the host's stdin and stdout as frames (runtime/host/pipe.ts); the
- * kernel numbers the threads, so a frame's thread number is the kernel's
- * word, never a process's.
+ * over the host's stdin and stdout as frames (runtime/host/pipe.ts) of binary
+ * batches (runtime/host/binary.ts); the kernel numbers the threads and the
+ * host stamps each frame with its port's, so a frame's thread number is never
+ * a process's word.
  *
  * The host runs untrusted code, so everything it sends is untrusted input:
  * frames are capped, control messages checked field by field, and batches go
@@ -14,7 +15,9 @@
  * hear that they were taken down with it (`collateral`), not that they failed.
  */
 import { deserialize, serialize } from "node:v8";
-import { CONTROL, frame, FrameReader, type FromHost, joined, type ToHost } from "../host/pipe.ts";
+import { CONTROL, frame, FrameReader, type FromHost, joined, stamp, type ToHost } from "../host/pipe.ts";
+import { decodeFromProcess, encodeToProcess, MalformedBatch } from "../host/binary.ts";
+import type { FromProcess, ToProcess } from "../host/protocol.ts";
 import { LIMITS } from "../limits.ts";
 import type { ProcessId } from "../types.ts";
 import { spawnDeno } from "./module_worker.ts";
@@ -34,12 +37,13 @@ const IDLE_MS = 30_000;
 /** Why a host that ran out of processes ended. */
 export const IDLE = "idle";
 
-/** The port Running sees: batches in and out, over the pipe. */
+/** The port Running sees: messages in and out, over the pipe as binary frames. */
 class PipePort implements ThreadPort {
+  readonly messages = true;
   onmessage: ((e: MessageEvent) => void) | null = null;
-  constructor(private send: (batch: unknown) => void) {}
-  postMessage(batch: unknown) {
-    this.send(batch);
+  constructor(private send: (msgs: ToProcess[]) => void) {}
+  postMessage(msgs: unknown) {
+    this.send(msgs as ToProcess[]);
   }
 }
 
@@ -65,6 +69,7 @@ export class ProcessHost {
   private threads = new Map<number, HostedThread>();
   private killed = new Map<number, ProcessId>();
   private out: Uint8Array[] = [];
+  private writing = false;
   private idle: ReturnType<typeof setTimeout> | null = null;
   private gone = false;
   /** Resolves once the host's OS process has ended and its pipes are closed. */
@@ -116,7 +121,7 @@ export class ProcessHost {
   start(id: ProcessId, thread: number, onEnd: ThreadEnded): ProcessThread {
     if (this.idle !== null) clearTimeout(this.idle);
     this.idle = null;
-    const port = new PipePort((batch) => this.send(thread, serialize(batch)));
+    const port = new PipePort((msgs) => this.write(stamp(encodeToProcess(msgs), thread)));
     this.threads.set(thread, { id, port, onEnd });
     this.control({ t: "start", thread });
     return {
@@ -133,32 +138,50 @@ export class ProcessHost {
   }
 
   private control(m: ToHost) {
-    this.send(CONTROL, serialize(m));
+    this.write(frame(CONTROL, serialize(m)));
   }
 
-  private send(thread: number, payload: Uint8Array) {
+  private write(f: Uint8Array) {
     if (this.gone) return;
     if (this.out.length === 0) queueMicrotask(() => this.flush());
-    this.out.push(frame(thread, payload));
+    this.out.push(f);
   }
 
+  /**
+   * One write at a time: frames queued while one is under way go together in
+   * the next, so a busy node makes fewer, larger writes (each wakes the host).
+   */
   private flush() {
+    if (this.writing || this.gone || this.out.length === 0) return;
     const bytes = joined(this.out);
     this.out = [];
-    if (!this.gone) this.writer.write(bytes).catch(() => {});
+    this.writing = true;
+    this.writer.write(bytes).then(() => {
+      this.writing = false;
+      this.flush();
+    }, () => {});
   }
 
   private receive(thread: number, payload: Uint8Array) {
     if (this.gone) return;
+    if (thread !== CONTROL) {
+      const t = this.threads.get(thread);
+      if (!t) return;
+      let msgs: FromProcess[];
+      try {
+        msgs = decodeFromProcess(payload);
+      } catch (e) {
+        if (!(e instanceof MalformedBatch)) throw e;
+        return this.end(`its process host sent a malformed batch (${e.message})`);
+      }
+      t.port.onmessage?.({ data: msgs } as MessageEvent);
+      return;
+    }
     let m: unknown;
     try {
       m = deserialize(payload);
     } catch {
       return this.end("its process host sent bytes that are not a message");
-    }
-    if (thread !== CONTROL) {
-      this.threads.get(thread)?.port.onmessage?.({ data: m } as MessageEvent);
-      return;
     }
     const c = checkControl(m);
     if (!c) return this.end("its process host sent a malformed report");

@@ -35,6 +35,7 @@ const BOOTSTRAP_FILES = [
   "worker.ts",
   "protocol.ts",
   "wire.ts",
+  "binary.ts",
   "lockdown.ts",
   "../limits.ts",
 ].map((f) => new URL(f, HOST).pathname);
@@ -47,10 +48,15 @@ const STOPPING = "the node is stopping";
 export type SandboxMode = "threads" | "processes";
 export const SANDBOX_MODES: readonly SandboxMode[] = ["threads", "processes"];
 
-/** What Running needs of a port: a MessagePort, or a relay to a process host. */
+/**
+ * What Running needs of a port: a MessagePort, which takes and gives batches
+ * (wire.ts), or a relay to a process host, which takes and gives messages
+ * (`messages`: it encodes them for its pipe itself, binary.ts).
+ */
 export interface ThreadPort {
   postMessage(batch: unknown): void;
   onmessage: ((e: MessageEvent) => void) | null;
+  readonly messages?: true;
 }
 
 export interface ProcessThread {
