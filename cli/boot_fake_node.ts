@@ -1,7 +1,8 @@
 /** `boot-fake-node`: boots a development node, as `kit boot-fake-node` does. */
 import { Node } from "../runtime/boot.ts";
 import { SANDBOX_MODES } from "../runtime/kernel/sandbox.ts";
-import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
+import { POOL_HOSTS } from "../runtime/kernel/host_pool.ts";
+import { type CommandSpec, hostsFlag, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { fakeNodeName, readyText } from "./first_run.ts";
 import { stoppingText } from "./stopping.ts";
 import { checkHyperdriveVersion, hyperdriveVersionFlag } from "./hyperdrive_version.ts";
@@ -62,6 +63,12 @@ export const spec: CommandSpec = {
         "processes: each package (but the distro) runs in a child process the node can always stop; threads: every package runs in threads of the node",
     },
     {
+      long: "hosts",
+      value: "N",
+      help:
+        `With --sandbox processes: how many process hosts the packages share (default ${POOL_HOSTS}), or package for a host each`,
+    },
+    {
       long: "runtime-path",
       short: "r",
       value: "PATH",
@@ -102,6 +109,7 @@ export async function run(argv: string[]): Promise<number> {
     verbosity,
     stdin: true,
     sandbox,
+    hosts: hostsFlag(flags.hosts),
     label: flags.label ? String(flags.label) : undefined,
     onExit: () => stop(0),
     appStore: Boolean(flags["app-store"]),

@@ -6,7 +6,8 @@
 import { bootRealNode } from "../register/real_node.ts";
 import type { Node } from "../runtime/boot.ts";
 import { SANDBOX_MODES } from "../runtime/kernel/sandbox.ts";
-import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
+import { POOL_HOSTS } from "../runtime/kernel/host_pool.ts";
+import { type CommandSpec, hostsFlag, parseFlags, portFlag, UsageError } from "./flags.ts";
 
 /** Hyperdrive's fallback Base RPC, used when no --rpc is given (the reference's register.rs). */
 export const DEFAULT_RPC = "wss://base-rpc.publicnode.com";
@@ -38,6 +39,12 @@ export const spec: CommandSpec = {
       default: "processes",
       value: "MODE",
       help: "processes: each package (but the distro) runs in a child process; threads: in threads of the node",
+    },
+    {
+      long: "hosts",
+      value: "N",
+      help:
+        `With --sandbox processes: how many process hosts the packages share (default ${POOL_HOSTS}), or package for a host each`,
     },
     {
       long: "detached",
@@ -90,6 +97,7 @@ export async function run(argv: string[], home?: string): Promise<number> {
     verbosity,
     stdin,
     sandbox,
+    hosts: hostsFlag(flags.hosts),
     tcpPort: portFlag(flags["tcp-port"], "--tcp-port"),
     wsPort: portFlag(flags["ws-port"], "--ws-port"),
     onExit: () => stop(0),

@@ -108,6 +108,17 @@ export function helpText(spec: CommandSpec): string {
   return lines.join("\n");
 }
 
+/** `--hosts`: how many process hosts packages share (1-64), or `package` for a host each (0 to the node). */
+export function hostsFlag(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (v === "package") return 0;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new UsageError(`--hosts must be a number of process hosts 1-64, or package (a host each), got "${v}"`);
+  }
+  return n;
+}
+
 /** A port number from a flag, or a UsageError naming the flag. */
 export function portFlag(v: unknown, flag = "--port"): number {
   const n = Number(v);

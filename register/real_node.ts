@@ -18,7 +18,8 @@ import { SetupServer } from "./server.ts";
 import { notesOnChain } from "./wallet_calls.ts";
 
 export interface RealNodeOptions
-  extends Pick<NodeOptions, "home" | "port" | "verbosity" | "stdin" | "label" | "write" | "sandbox" | "onExit"> {
+  extends
+    Pick<NodeOptions, "home" | "port" | "verbosity" | "stdin" | "label" | "write" | "sandbox" | "hosts" | "onExit"> {
   rpc: string;
   /** The node's password: with an identity in the home, the node boots without the pages. */
   password?: string;
@@ -170,6 +171,7 @@ async function boot(
     label: o.label,
     write: o.write,
     sandbox: o.sandbox,
+    hosts: o.hosts,
     onExit: o.onExit,
     appStore: true,
     network: {

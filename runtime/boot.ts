@@ -66,6 +66,11 @@ export interface NodeOptions {
    * package. HYPERDENO_SANDBOX sets the default (for benchmarks).
    */
   sandbox?: SandboxMode;
+  /**
+   * How many process hosts packages share (`processes`; default POOL_HOSTS); 0: a host per package.
+   * HYPERDENO_HOSTS sets the default (a number, or `package` for 0).
+   */
+  hosts?: number;
   onExit?: () => void;
   /** Networking; without it the node is alone and remote messages fail Offline. */
   network?: NetworkOptions;
@@ -150,7 +155,11 @@ export class Node {
       home,
       print: (v, t, o) => terminal ? terminal.print(v, t, o) : early.push([v, t, o]),
       processHeapMb: opts.processHeapMb,
-      sandbox: { mode: opts.sandbox ?? sandboxFromEnv(), inNode: distroOf(opts).map((p) => `${p}:sys`) },
+      sandbox: {
+        mode: opts.sandbox ?? sandboxFromEnv(),
+        inNode: distroOf(opts).map((p) => `${p}:sys`),
+        hosts: opts.hosts ?? hostsFromEnv(),
+      },
     });
     terminal = new TerminalModule(kernel, {
       verbosity: opts.verbosity ?? 0,
@@ -253,6 +262,18 @@ function sandboxFromEnv(): SandboxMode | undefined {
   } catch {
     return undefined; // no env permission: the default
   }
+}
+
+function hostsFromEnv(): number | undefined {
+  let v: string | undefined;
+  try {
+    v = Deno.env.get("HYPERDENO_HOSTS");
+  } catch {
+    return undefined; // no env permission: the default
+  }
+  if (v === "package") return 0;
+  const n = Number(v);
+  return v && Number.isSafeInteger(n) && n >= 1 ? n : undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * `deno task bench [kernel] [storage] [network] [http] [httpc] [chain] [transfer] [many]`: every benchmark prints hyperdeno beside a
+ * `deno task bench [kernel] [storage] [network] [http] [httpc] [chain] [transfer] [many] [apps]`: every benchmark prints hyperdeno beside a
  * baseline measured in the same run, and their ratio.
  */
 import { kernelBench } from "./bench/kernel.ts";
@@ -10,6 +10,7 @@ import { httpBench } from "./bench/http.ts";
 import { chainBench } from "./bench/chain.ts";
 import { transferBench } from "./bench/transfer.ts";
 import { transferManyBench } from "./bench/transfer_many.ts";
+import { appsBench } from "./bench/apps.ts";
 import { printRows } from "./bench/util.ts";
 
 const SUITES: Record<string, () => Promise<ReturnType<typeof kernelBench> extends Promise<infer R> ? R : never>> = {
@@ -21,6 +22,7 @@ const SUITES: Record<string, () => Promise<ReturnType<typeof kernelBench> extend
   chain: chainBench,
   transfer: transferBench,
   many: transferManyBench,
+  apps: appsBench,
 };
 
 const wanted = Deno.args.length ? Deno.args : Object.keys(SUITES);

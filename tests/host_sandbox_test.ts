@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { bootNode, inject, injectJson, install, removeHome, type TestNode, waitFor } from "../runtime/testing.ts";
-import { FIXTURES } from "./helpers.ts";
+import { childHosts, FIXTURES, sh } from "./helpers.ts";
 import { frame, FrameReader } from "../runtime/host/pipe.ts";
 import { checkControl } from "../runtime/kernel/host_process.ts";
 import { deserialize } from "node:v8";
@@ -19,20 +19,6 @@ const READER = "reader:host-stuck:test.os";
 const CALM = "calm:host-calm:test.os";
 const STUCK_PKG = "host-stuck:test.os";
 const CALM_PKG = "host-calm:test.os";
-
-async function sh(script: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("bash", { args: ["-c", script, ...args], stderr: "null" }).output();
-  return new TextDecoder().decode(out.stdout);
-}
-
-/** The OS processes of every process host this test process started (spares included). */
-async function childHosts(): Promise<number[]> {
-  const out = await sh(
-    `for c in $(cat /proc/$0/task/*/children); do echo "$c $(tr '\\0' ' ' < /proc/$c/cmdline)"; done`,
-    String(Deno.pid),
-  );
-  return out.split("\n").filter((l) => l.includes("/runtime/host/host.ts")).map((l) => Number(l.split(" ")[0]));
-}
 
 /** CPU clock ticks (user + system) all threads of `pid` have used, or null once it is gone. */
 async function cpuTicks(pid: number): Promise<number | null> {

@@ -71,7 +71,8 @@ Deno.test("kernel: a request without the capability fails Offline at once, with 
     // terminal:terminal:sys is not public and the hub holds no capability for it.
     const r = await injectJson<{ kind: string; ms: number }>(n, HUB, { NoCap: "terminal:terminal:sys" });
     assertEquals(r.kind, "Offline");
-    assert(r.ms < 1000, `took ${r.ms} ms`);
+    // Before its 5 s timeout (which would say Timeout): a bound a loaded machine cannot break (it took 2 s at load 40).
+    assert(r.ms < 4000, `took ${r.ms} ms`);
     assert(n.lines.some((l) => l.includes("may not message terminal:terminal:sys")), "the node explains");
   }));
 

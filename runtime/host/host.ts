@@ -1,17 +1,18 @@
 /**
- * A process host: a child `deno run` per package, with no permissions but
- * reading the process bootstrap, which runs that package's process threads
+ * A process host: a child `deno run` that a few packages share
+ * (runtime/kernel/host_pool.ts), with no permissions but reading the process
+ * bootstrap, which runs their process threads
  * (threads.ts). It exists so that a thread nothing else can stop (a
  * synchronous endless loop, a heap exhausted in synchronous code) stops when
  * the kernel ends this OS process.
  *
  * It speaks frames (pipe.ts) on stdin and stdout and nothing else: batches
- * pass through as the bytes the bootstrap serialized, so the host never reads
- * what its processes send. Process code cannot reach these pipes: the
+ * pass through as the bytes the bootstrap encoded (binary.ts), so the host
+ * never reads what its processes send; it writes each frame's header. Process code cannot reach these pipes: the
  * bootstrap removes `Deno` before process code runs. When stdin closes (the
  * node is gone) the host ends, whatever its threads are doing.
  */
-import { CONTROL, frame, FrameReader, type FromHost, joined, type ToHost } from "./pipe.ts";
+import { CONTROL, frame, FRAME_HEADER, FrameReader, type FromHost, joined, stamp, type ToHost } from "./pipe.ts";
 import { ThreadPool } from "./threads.ts";
 import { deserialize, serialize } from "node:v8";
 
@@ -67,7 +68,7 @@ const pool = new ThreadPool({
   },
   bytes: true,
   watch: true,
-  // One warm thread: a package's own host, where a spare one costs memory per package.
+  // One warm thread: each host of the pool keeps one (~10 MiB).
   warm: 1,
 });
 
@@ -77,26 +78,50 @@ function control(m: ToHost) {
     write(frame(CONTROL, serialize({ t: "ready" } satisfies FromHost)));
   } else if (m.t === "start") {
     const { port1, port2 } = new MessageChannel();
-    port1.onmessage = (e: MessageEvent<Uint8Array>) => write(frame(m.thread, e.data));
+    port1.onmessage = (e: MessageEvent<unknown>) => {
+      // The bootstrap left room for the header (binary.ts); the host stamps it, so no thread writes another's.
+      const f = e.data;
+      if (!(f instanceof Uint8Array) || f.length < FRAME_HEADER) return;
+      stamp(f, m.thread);
+      write(f);
+    };
     ports.set(m.thread, port1);
-    pool.start(m.thread, port2);
+    // Batches for it wait in the channel until its thread takes port2.
+    if (starting.push([m.thread, port2]) === 1) setTimeout(startNext, 0);
   } else if (m.t === "kill") {
     ports.get(m.thread)?.close();
     ports.delete(m.thread);
-    pool.kill(m.thread);
+    const queued = starting.findIndex(([t]) => t === m.thread);
+    if (queued >= 0) starting.splice(queued, 1)[0][1].close();
+    else pool.kill(m.thread);
   }
+}
+
+/**
+ * Threads start one per turn of the event loop: starting one blocks this thread (100-400 ms on a busy machine),
+ * and a burst of them (a node's boot, a package spawning many) would stop the relay for every process here for
+ * seconds, and hold up the pongs by which the pool tells a stuck thread from a busy one.
+ */
+const starting: [number, MessagePort][] = [];
+function startNext() {
+  const next = starting.shift();
+  if (next) pool.start(next[0], next[1]);
+  if (starting.length) setTimeout(startNext, 0);
 }
 
 const reader = new FrameReader(MAX_FRAME, (thread, payload) => {
   if (thread === CONTROL) control(deserialize(payload) as ToHost);
-  // A copy of its own: a view would carry the whole chunk it came in across.
-  else ports.get(thread)?.postMessage(payload.slice());
+  else {
+    // A copy of its own, handed over whole: a view would carry the whole chunk it came in across.
+    const own = payload.slice();
+    ports.get(thread)?.postMessage(own, [own.buffer as ArrayBuffer]);
+  }
 });
 try {
   // Plain reads: a ReadableStream costs more per chunk, and a ping-pong is all small chunks.
   const buf = new Uint8Array(256 * 1024);
   for (let n = await Deno.stdin.read(buf); n !== null; n = await Deno.stdin.read(buf)) {
-    reader.push(buf.slice(0, n));
+    reader.push(buf.subarray(0, n), true);
   }
 } finally {
   Deno.exit(0);

@@ -3,13 +3,15 @@
  * host.ts) over the host's stdin and stdout: a 4-byte big-endian payload
  * length, a 4-byte thread number, the payload. Thread 0 carries control
  * messages (node:v8 serialized); any other thread number carries one batch of
- * that process thread, as the bytes node:v8 serialize made of it, which the
- * host passes through without reading.
+ * that process thread in the binary format of binary.ts, which the host
+ * passes through without reading.
  */
 
 /** Frames on thread 0: what the kernel tells a host, and what a host reports. */
 export const CONTROL = 0;
-const HEADER = 8;
+/** A frame's header: its payload's length, its thread. */
+export const FRAME_HEADER = 8;
+const HEADER = FRAME_HEADER;
 
 export type ToHost =
   | { t: "config"; heapMb: number }
@@ -26,6 +28,14 @@ export type FromHost =
   | { t: "stuck"; thread: number; why: string }
   /** The host has started, and its factory with it: a process started now waits for no start-up. */
   | { t: "ready" };
+
+/** Writes the header into a frame built with room for it (binary.ts): no copy of the payload. */
+export function stamp(f: Uint8Array, thread: number): Uint8Array {
+  const view = new DataView(f.buffer, f.byteOffset, HEADER);
+  view.setUint32(0, f.length - HEADER);
+  view.setUint32(4, thread);
+  return f;
+}
 
 export function frame(thread: number, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(HEADER + payload.length);
@@ -67,9 +77,26 @@ export class FrameReader {
 
   constructor(private maxBytes: number, private onFrame: (thread: number, payload: Uint8Array) => void) {}
 
-  push(chunk: Uint8Array) {
+  /**
+   * `borrowed`: the caller reuses `chunk` once this returns (a read buffer),
+   * so what is left of it is copied; a frame inside it reaches onFrame as a
+   * view, which must be copied if kept.
+   */
+  push(chunk: Uint8Array, borrowed = false) {
     this.chunks.push(chunk);
     this.have += chunk.length;
+    try {
+      this.cut();
+    } finally {
+      // What is left of this chunk can only be the last one kept: earlier chunks were copied when pushed.
+      const last = this.chunks.length - 1;
+      if (borrowed && last >= 0 && this.chunks[last].buffer === chunk.buffer) {
+        this.chunks[last] = this.chunks[last].slice();
+      }
+    }
+  }
+
+  private cut() {
     for (;;) {
       if (this.need < 0) {
         if (this.have < HEADER) return;

@@ -7,10 +7,11 @@
  * costs a message, not a thread start-up.
  */
 import { compileFunction } from "node:vm";
-import { deserialize, getHeapStatistics, serialize } from "node:v8";
+import { getHeapStatistics } from "node:v8";
 import { workerData } from "node:worker_threads";
-import { type FromProcess, HOST_KEY, type HostPort } from "./protocol.ts";
+import { type FromProcess, HOST_KEY, type HostPort, type ToProcess } from "./protocol.ts";
 import { type Batch, decodeToProcess, encodeFromProcess } from "./wire.ts";
+import * as binary from "./binary.ts";
 import { lockdown } from "./lockdown.ts";
 import { LimitReached, LIMITS } from "../limits.ts";
 
@@ -34,7 +35,7 @@ let kernel: MessagePort | null = null;
 let outbox: FromProcess[] = [];
 let flushing = false;
 let outboxBytes = 0;
-/** Batches travel as node:v8 serialized bytes: a process host passes them to its pipe unread. */
+/** Batches travel as binary frames (binary.ts): a process host passes them to its pipe unread. */
 let asBytes = false;
 let port: HostPort | null = null;
 let ended = false;
@@ -71,8 +72,9 @@ function sendBatch(batch: FromProcess[]) {
     batch.push({ t: "took", n: took });
     took = 0;
   }
-  const b = encodeFromProcess(batch);
-  kernel!.postMessage(asBytes ? serialize(b) : b);
+  if (!asBytes) return kernel!.postMessage(encodeFromProcess(batch));
+  const frame = binary.encodeFromProcess(batch);
+  kernel!.postMessage(frame, [frame.buffer as ArrayBuffer]);
 }
 
 function post(m: FromProcess) {
@@ -114,15 +116,15 @@ function exit(ok: boolean, error: string | null) {
 }
 
 function onBatch(e: MessageEvent<Batch | Uint8Array>) {
-  const batch = (asBytes ? deserialize(e.data as Uint8Array) : e.data) as Batch;
+  const msgs: ToProcess[] = asBytes ? binary.decodeToProcess(e.data as Uint8Array) : decodeToProcess(e.data as Batch);
   // The count travels with whatever the process sends next; a process that only reads
   // sends it alone every TOOK_ALONE messages, so the kernel's count is never far behind.
-  took += batch.rows.length;
+  took += msgs.length;
   if (took >= TOOK_ALONE && !flushing) {
     flushing = true;
     microtask(flush);
   }
-  for (const m of decodeToProcess(batch)) {
+  for (const m of msgs) {
     if (m.t === "init") {
       port = { init: m, post, deliver: null, buffered: [], backlog: () => 0, inspect };
       start(m.code);

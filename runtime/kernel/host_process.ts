@@ -1,17 +1,23 @@
 /**
  * The kernel's side of one process host (runtime/host/host.ts): a child
- * `deno run` that runs one package's process threads. Each thread gets a
- * port that looks like a MessagePort to Running, relayed over the host's
- * stdin and stdout as frames (runtime/host/pipe.ts).
+ * `deno run` that runs process threads of the packages host_pool.ts gives it.
+ * Each thread gets a port that looks like a MessagePort to Running, relayed
+ * over the host's stdin and stdout as frames (runtime/host/pipe.ts) of binary
+ * batches (runtime/host/binary.ts); the kernel numbers the threads and the
+ * host stamps each frame with its port's, so a frame's thread number is never
+ * a process's word.
  *
  * The host runs untrusted code, so everything it sends is untrusted input:
  * frames are capped, control messages checked field by field, and batches go
  * through the kernel's usual validation. A host that breaks the protocol, has
  * a stuck thread, or dies is ended (SIGKILL), and every process it ran has
- * ended: the kernel applies each one's OnExit.
+ * ended: the kernel applies each one's OnExit. A stuck thread's co-tenants
+ * hear that they were taken down with it (`collateral`), not that they failed.
  */
 import { deserialize, serialize } from "node:v8";
-import { CONTROL, frame, FrameReader, type FromHost, joined, type ToHost } from "../host/pipe.ts";
+import { CONTROL, frame, FrameReader, type FromHost, joined, stamp, type ToHost } from "../host/pipe.ts";
+import { decodeFromProcess, encodeToProcess, MalformedBatch } from "../host/binary.ts";
+import type { FromProcess, ToProcess } from "../host/protocol.ts";
 import { LIMITS } from "../limits.ts";
 import type { ProcessId } from "../types.ts";
 import { spawnDeno } from "./module_worker.ts";
@@ -24,31 +30,46 @@ const ENTRY = new URL("../host/host.ts", import.meta.url);
  */
 const MAX_FRAME = 48 * 2 ** 20 + LIMITS.blobBytes + LIMITS.bodyBytes;
 const MAX_ERROR_CHARS = 16_384;
+/** Threads the kernel stopped, remembered so a stuck report about one (its code ran on) names its process. */
+const KILLED_KEPT = 1024;
 /** A host with no processes left waits this long for the package's next one. */
 const IDLE_MS = 30_000;
 /** Why a host that ran out of processes ended. */
 export const IDLE = "idle";
 
-/** The port Running sees: batches in and out, over the pipe. */
+/** The port Running sees: messages in and out, over the pipe as binary frames. */
 class PipePort implements ThreadPort {
+  readonly messages = true;
   onmessage: ((e: MessageEvent) => void) | null = null;
-  constructor(private send: (batch: unknown) => void) {}
-  postMessage(batch: unknown) {
-    this.send(batch);
+  constructor(private send: (msgs: ToProcess[]) => void) {}
+  postMessage(msgs: unknown) {
+    this.send(msgs as ToProcess[]);
   }
 }
+
+/** How a process's thread ended by itself: `collateral` when its host was ended for another process's sake. */
+export type ThreadEnded = (error: string | null, collateral?: boolean) => void;
 
 interface HostedThread {
   id: ProcessId;
   port: PipePort;
-  onEnd(error: string | null): void;
+  onEnd: ThreadEnded;
+}
+
+/** Why a host ended, for the kernel's log: the stuck process that made it end, and who went down with it. */
+export interface HostEnd {
+  why: string;
+  stuck: ProcessId | null;
+  taken: ProcessId[];
 }
 
 export class ProcessHost {
   private child: Deno.ChildProcess;
   private writer: WritableStreamDefaultWriter<Uint8Array>;
   private threads = new Map<number, HostedThread>();
+  private killed = new Map<number, ProcessId>();
   private out: Uint8Array[] = [];
+  private writing = false;
   private idle: ReturnType<typeof setTimeout> | null = null;
   private gone = false;
   /** Resolves once the host's OS process has ended and its pipes are closed. */
@@ -57,13 +78,13 @@ export class ProcessHost {
   readonly ready: Promise<void>;
   private isReady!: () => void;
 
-  /** The package it runs; a spare host, started ahead so a package's first process need not wait, has none yet. */
-  pkg: string | null = null;
+  /** The packages it was given (host_pool.ts); a spare host, started ahead so a package need not wait, has none yet. */
+  readonly packages = new Set<string>();
 
   constructor(
     heapMb: number,
     bootstrapFiles: string[],
-    private onGone: (host: ProcessHost, why: string) => void,
+    private onGone: (host: ProcessHost, end: HostEnd) => void,
   ) {
     this.ready = new Promise((r) => this.isReady = r);
     const child = this.child = spawnDeno(ENTRY, { read: bootstrapFiles, write: [] }, [
@@ -87,20 +108,28 @@ export class ProcessHost {
     return this.child.pid;
   }
 
+  /** How many process threads it runs now. */
   get size(): number {
     return this.threads.size;
   }
 
-  start(id: ProcessId, thread: number, onEnd: (error: string | null) => void): ProcessThread {
+  /** Whether its OS process still runs (or starts): false once it was ended. */
+  get alive(): boolean {
+    return !this.gone;
+  }
+
+  start(id: ProcessId, thread: number, onEnd: ThreadEnded): ProcessThread {
     if (this.idle !== null) clearTimeout(this.idle);
     this.idle = null;
-    const port = new PipePort((batch) => this.send(thread, serialize(batch)));
+    const port = new PipePort((msgs) => this.write(stamp(encodeToProcess(msgs), thread)));
     this.threads.set(thread, { id, port, onEnd });
     this.control({ t: "start", thread });
     return {
       port,
       terminate: () => {
         if (!this.threads.delete(thread)) return;
+        this.killed.set(thread, id);
+        if (this.killed.size > KILLED_KEPT) this.killed.delete(this.killed.keys().next().value!);
         port.onmessage = null;
         this.control({ t: "kill", thread });
         this.idleCheck();
@@ -109,32 +138,50 @@ export class ProcessHost {
   }
 
   private control(m: ToHost) {
-    this.send(CONTROL, serialize(m));
+    this.write(frame(CONTROL, serialize(m)));
   }
 
-  private send(thread: number, payload: Uint8Array) {
+  private write(f: Uint8Array) {
     if (this.gone) return;
     if (this.out.length === 0) queueMicrotask(() => this.flush());
-    this.out.push(frame(thread, payload));
+    this.out.push(f);
   }
 
+  /**
+   * One write at a time: frames queued while one is under way go together in
+   * the next, so a busy node makes fewer, larger writes (each wakes the host).
+   */
   private flush() {
+    if (this.writing || this.gone || this.out.length === 0) return;
     const bytes = joined(this.out);
     this.out = [];
-    if (!this.gone) this.writer.write(bytes).catch(() => {});
+    this.writing = true;
+    this.writer.write(bytes).then(() => {
+      this.writing = false;
+      this.flush();
+    }, () => {});
   }
 
   private receive(thread: number, payload: Uint8Array) {
     if (this.gone) return;
+    if (thread !== CONTROL) {
+      const t = this.threads.get(thread);
+      if (!t) return;
+      let msgs: FromProcess[];
+      try {
+        msgs = decodeFromProcess(payload);
+      } catch (e) {
+        if (!(e instanceof MalformedBatch)) throw e;
+        return this.end(`its process host sent a malformed batch (${e.message})`);
+      }
+      t.port.onmessage?.({ data: msgs } as MessageEvent);
+      return;
+    }
     let m: unknown;
     try {
       m = deserialize(payload);
     } catch {
       return this.end("its process host sent bytes that are not a message");
-    }
-    if (thread !== CONTROL) {
-      this.threads.get(thread)?.port.onmessage?.({ data: m } as MessageEvent);
-      return;
     }
     const c = checkControl(m);
     if (!c) return this.end("its process host sent a malformed report");
@@ -147,12 +194,14 @@ export class ProcessHost {
       this.idleCheck();
       return;
     }
-    // A stuck thread keeps its core or its memory until its OS process ends.
+    // A stuck thread keeps its core or its memory until its OS process ends. One the kernel stopped is named too:
+    // its code ran on after it was told to stop.
+    const stuck = t?.id ?? this.killed.get(c.thread) ?? null;
     if (t) {
       this.threads.delete(c.thread);
       t.onEnd(`its thread is stuck: ${c.why}`);
     }
-    this.end(`a process of package ${this.pkg} was stuck (${c.why}), so its process host was ended`);
+    this.end(`${stuck ?? "a process"} was stuck (${c.why})`, stuck);
   }
 
   private idleCheck() {
@@ -161,8 +210,11 @@ export class ProcessHost {
     Deno.unrefTimer(this.idle as unknown as number);
   }
 
-  /** Ends the host's OS process; every process it still ran has ended. */
-  end(why: string) {
+  /**
+   * Ends the host's OS process; every process it still ran has ended: with `why`, or, when `stuck` (a process of
+   * its) was the reason, as taken down with it.
+   */
+  end(why: string, stuck: ProcessId | null = null) {
     if (this.gone) return;
     this.gone = true;
     this.isReady();
@@ -173,8 +225,9 @@ export class ProcessHost {
     this.writer.close().catch(() => {});
     const lost = [...this.threads.values()];
     this.threads.clear();
-    this.onGone(this, why);
-    for (const t of lost) t.onEnd(why);
+    this.onGone(this, { why, stuck, taken: lost.map((t) => t.id) });
+    const taken = `its process host was ended because ${stuck} was stuck in the same host`;
+    for (const t of lost) stuck ? t.onEnd(taken, true) : t.onEnd(why);
   }
 }
 

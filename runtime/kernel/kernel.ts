@@ -46,7 +46,7 @@ export interface KernelOptions {
   /** The heap limit of each process, in MiB. */
   processHeapMb?: number;
   /** Where processes run: a child OS process per package (default), or threads of the node. */
-  sandbox?: Pick<SandboxOptions, "mode" | "inNode">;
+  sandbox?: Pick<SandboxOptions, "mode" | "inNode" | "hosts">;
 }
 
 export class Kernel implements KernelHandle {

@@ -58,9 +58,9 @@ export class Lifecycles {
     life.restartTimer = null;
     life.restartAt = null;
     // A thread that ends without saying so (its heap limit, a fatal error) has exited.
-    const thread = this.k.sandbox.start(id, (error) => {
+    const thread = this.k.sandbox.start(id, (error, collateral) => {
       if (this.k.running.get(id) === r) {
-        this.exited(id, false, error ?? "its thread ended without an exit: treated as a crash");
+        this.exited(id, false, error ?? "its thread ended without an exit: treated as a crash", collateral);
       }
     });
     const r = new Running(id, thread, (batch) => this.k.syscalls.fromProcess(id, batch));
@@ -119,14 +119,20 @@ export class Lifecycles {
     return known;
   }
 
-  exited(id: ProcessId, ok: boolean, error: string | null) {
+  /**
+   * The process ended by itself (or its thread did). `collateral`: it was taken down with its process host because
+   * another process there was stuck (the sandbox logged who): not its failure, so it restarts at once, its back-off
+   * unchanged.
+   */
+  exited(id: ProcessId, ok: boolean, error: string | null, collateral = false) {
     const r = this.k.running.get(id);
     if (!r) return;
     const ranMs = Date.now() - r.startedAt;
     const p = this.k.processes.get(id);
     this.stop(id, false);
     const life = this.lifeOf(id);
-    if (!ok) {
+    if (collateral) life.lastError = error;
+    else if (!ok) {
       // The trace in the package's own sources, in full once; a crash that repeats it on each restart is one line.
       const trace = error && p
         ? sourceMappedStack(error, this.k.addr(id), this.k.code.path(p.wasm_bytes_handle))
@@ -139,12 +145,17 @@ export class Lifecycles {
     if (this.k.stopping || !p) return;
     const onExit: OnExit = p.on_exit;
     if (onExit === "Restart") {
-      life.backoffMs = ranMs >= HEALTHY_RUN_MS
-        ? 0
-        : Math.min(Math.max(life.backoffMs * 2, MIN_BACKOFF_MS), MAX_BACKOFF_MS);
+      if (!collateral) {
+        life.backoffMs = ranMs >= HEALTHY_RUN_MS
+          ? 0
+          : Math.min(Math.max(life.backoffMs * 2, MIN_BACKOFF_MS), MAX_BACKOFF_MS);
+      }
+      const delayMs = collateral ? 0 : life.backoffMs;
       life.restarts++;
-      life.restartAt = Date.now() + life.backoffMs;
-      if (!ok) this.k.print(0, `kernel: restarting ${id} in ${life.backoffMs} ms (restart ${life.restarts})`);
+      life.restartAt = Date.now() + delayMs;
+      if (!ok && !collateral) {
+        this.k.print(0, `kernel: restarting ${id} in ${life.backoffMs} ms (restart ${life.restarts})`);
+      }
       life.restartTimer = setTimeout(() => {
         life.restartTimer = null;
         if (this.k.processes.has(id) && !this.k.stopping) {
@@ -154,7 +165,7 @@ export class Lifecycles {
             this.k.print(0, `kernel: could not restart ${id}: ${(e as Error).message}`);
           }
         }
-      }, life.backoffMs);
+      }, delayMs);
       return;
     }
     if (typeof onExit === "object") {

@@ -2,14 +2,15 @@
  * Where process threads come from. Each process runs in a heap-limited node
  * worker with no permissions (runtime/host/threads.ts), started either:
  *
- * - `processes`: in a process host, a child `deno run` per package
- *   (runtime/host/host.ts, kernel side in host_process.ts), except the
- *   node's own distro packages, which run as threads. Deno cannot stop
- *   a thread inside one synchronous run of JavaScript (terminate() leaves a
- *   `for(;;){}` burning a core for the node's lifetime; a heap exhausted in a
- *   synchronous loop leaves its thread blocked at its limit), but the kernel
- *   can always end an OS process. A stuck thread costs its package's other
- *   processes a restart, never another package anything.
+ * - `processes`: in a process host, a child `deno run` that a few packages
+ *   share (runtime/host/host.ts; kernel side in host_process.ts, which host in
+ *   host_pool.ts), except the node's own distro packages, which run as
+ *   threads. Deno cannot stop a thread inside one synchronous run of
+ *   JavaScript (terminate() leaves a `for(;;){}` burning a core for the node's
+ *   lifetime; a heap exhausted in a synchronous loop leaves its thread blocked
+ *   at its limit), but the kernel can always end an OS process. A stuck
+ *   thread costs the processes sharing its host a restart, once: its package
+ *   runs alone from then on.
  * - `threads`: in the sandbox factory (runtime/host/factory.ts), a worker in
  *   the node's own process: cheaper, but a stuck thread stays until the node
  *   stops. Used when the node may not start a child Deno (a compiled binary).
@@ -19,7 +20,8 @@
  */
 import type { FromFactory, ToFactory } from "../host/protocol.ts";
 import { packageOf, type ProcessId } from "../types.ts";
-import { IDLE, ProcessHost } from "./host_process.ts";
+import { type HostEnd, IDLE, ProcessHost, type ThreadEnded } from "./host_process.ts";
+import { HostPool, POOL_HOSTS } from "./host_pool.ts";
 import { canSpawnDeno } from "./module_worker.ts";
 
 const HOST = new URL("../host/", import.meta.url);
@@ -33,6 +35,7 @@ const BOOTSTRAP_FILES = [
   "worker.ts",
   "protocol.ts",
   "wire.ts",
+  "binary.ts",
   "lockdown.ts",
   "../limits.ts",
 ].map((f) => new URL(f, HOST).pathname);
@@ -41,16 +44,19 @@ const BOOTSTRAP_FILES = [
 export const PROCESS_HEAP_MB = 512;
 
 const STOPPING = "the node is stopping";
-/** Hosts started ahead of need: two, so two packages installed together both start at once. */
-const SPARE_HOSTS = 2;
 
 export type SandboxMode = "threads" | "processes";
 export const SANDBOX_MODES: readonly SandboxMode[] = ["threads", "processes"];
 
-/** What Running needs of a port: a MessagePort, or a relay to a process host. */
+/**
+ * What Running needs of a port: a MessagePort, which takes and gives batches
+ * (wire.ts), or a relay to a process host, which takes and gives messages
+ * (`messages`: it encodes them for its pipe itself, binary.ts).
+ */
 export interface ThreadPort {
   postMessage(batch: unknown): void;
   onmessage: ((e: MessageEvent) => void) | null;
+  readonly messages?: true;
 }
 
 export interface ProcessThread {
@@ -64,6 +70,8 @@ export interface SandboxOptions {
   mode?: SandboxMode;
   /** Packages that run as threads of the node even so: its own code (the distro), not worth a process. */
   inNode?: string[];
+  /** How many process hosts packages share (POOL_HOSTS unless told); 0: a host per package. */
+  hosts?: number;
   /** Where the sandbox says why it ended a process host. */
   log?: (text: string) => void;
 }
@@ -74,9 +82,8 @@ export class Sandbox {
   private log: (text: string) => void;
   private factory: Worker | null = null;
   private next = 1;
-  private ended = new Map<number, (error: string | null) => void>();
-  private hosts = new Map<string, ProcessHost>();
-  private spares: ProcessHost[] = [];
+  private ended = new Map<number, ThreadEnded>();
+  private pool: HostPool | null = null;
   private closing = new Set<Promise<void>>();
   private inNode: Set<string>;
 
@@ -87,26 +94,30 @@ export class Sandbox {
     this.mode = (opts.mode ?? "processes") === "processes" && canSpawnDeno() ? "processes" : "threads";
     // Threads start warm with the node, as the first processes start at boot.
     if (this.mode === "threads" || this.inNode.size) this.factory = this.newFactory();
-    if (this.mode === "processes") this.topUpSpares();
+    if (this.mode === "processes") this.pool = new HostPool(opts.hosts ?? POOL_HOSTS, () => this.newHost());
   }
 
   /** Resolves once the spare hosts have started (at most `ms` from now), so a package installed next starts at once. */
   async ready(ms = 5000) {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([Promise.all(this.spares.map((h) => h.ready)), new Promise((r) => timer = setTimeout(r, ms))]);
+    const spares = this.pool?.spareHosts ?? [];
+    await Promise.race([Promise.all(spares.map((h) => h.ready)), new Promise((r) => timer = setTimeout(r, ms))]);
     clearTimeout(timer);
   }
 
   /** The OS process ids of the live process hosts, by package. */
   hostPids(): Map<string, number> {
-    return new Map([...this.hosts].map(([pkg, h]) => [pkg, h.pid]));
+    return this.pool?.pids() ?? new Map();
   }
 
-  /** A new thread for process `id`; `onEnd` hears once when it ends by itself (not when terminated). */
-  start(id: ProcessId, onEnd: (error: string | null) => void): ProcessThread {
+  /**
+   * A new thread for process `id`; `onEnd` hears once when it ends by itself (not when terminated), with
+   * `collateral` when its host was ended because another process there was stuck.
+   */
+  start(id: ProcessId, onEnd: ThreadEnded): ProcessThread {
     const thread = this.next++;
     const pkg = packageOf(id);
-    if (this.mode === "processes" && !this.inNode.has(pkg)) return this.hostOf(pkg).start(id, thread, onEnd);
+    if (this.pool && !this.inNode.has(pkg)) return this.pool.hostOf(pkg).start(id, thread, onEnd);
     const factory = this.factory ??= this.newFactory();
     const { port1, port2 } = new MessageChannel();
     this.ended.set(thread, onEnd);
@@ -121,34 +132,13 @@ export class Sandbox {
     };
   }
 
-  /**
-   * The package's host, or a new one. A host takes a `deno run` start-up
-   * (0.3-1.8 s on a busy machine), so a few wait spare: a package's first
-   * process starts on one at once, and a new spare starts behind it.
-   */
-  private hostOf(pkg: string): ProcessHost {
-    let h = this.hosts.get(pkg);
-    if (!h) {
-      h = this.spares.shift() ?? this.newHost();
-      h.pkg = pkg;
-      this.hosts.set(pkg, h);
-      this.topUpSpares();
-    }
-    return h;
-  }
-
-  private topUpSpares() {
-    while (this.spares.length < SPARE_HOSTS) this.spares.push(this.newHost());
-  }
-
+  /** A host takes a `deno run` start-up (0.3-1.8 s on a busy machine): the pool starts them ahead of need. */
   private newHost(): ProcessHost {
-    return new ProcessHost(this.heapMb, BOOTSTRAP_FILES, (gone, why) => {
-      this.spares = this.spares.filter((h) => h !== gone);
-      const pkg = gone.pkg;
-      if (pkg !== null && this.hosts.get(pkg) === gone) this.hosts.delete(pkg);
-      if (why !== IDLE && why !== STOPPING) {
-        this.log(`kernel: the process host of package ${pkg ?? "(spare)"} (pid ${gone.pid}) ended: ${why}`);
-      }
+    return new ProcessHost(this.heapMb, BOOTSTRAP_FILES, (gone, end) => {
+      const stuckPkg = end.stuck === null ? null : packageOf(end.stuck);
+      const moved = stuckPkg !== null && !!this.pool?.size && !this.pool.isAlone(stuckPkg);
+      this.pool?.ended(gone, stuckPkg);
+      if (end.why !== IDLE && end.why !== STOPPING) this.log(hostEndedLine(gone, end, moved));
       this.closing.add(gone.done);
       gone.done.then(() => this.closing.delete(gone.done));
     });
@@ -198,7 +188,24 @@ export class Sandbox {
     this.ended.clear();
     this.factory?.terminate();
     this.factory = null;
-    for (const h of [...this.hosts.values(), ...this.spares.splice(0)]) h.end(STOPPING);
+    for (const h of this.pool?.all() ?? []) h.end(STOPPING);
     await Promise.all(this.closing);
   }
+}
+
+/**
+ * One line: which host ended and why, and, for a stuck process, which processes went down with it and that its
+ * package runs alone from now on (`moved`: it did not already).
+ */
+function hostEndedLine(host: ProcessHost, end: HostEnd, moved: boolean): string {
+  const pkgs = [...host.packages];
+  const of = pkgs.length === 0 ? "(spare)" : `${pkgs.length === 1 ? "package" : "packages"} ${pkgs.join(", ")}`;
+  let line = `kernel: the process host of ${of} (pid ${host.pid}) ended: ${end.why}`;
+  if (end.stuck === null) return line;
+  const taken = end.taken.filter((id) => id !== end.stuck);
+  line += taken.length
+    ? `; it took down ${taken.join(", ")}, each restarting as its on_exit says`
+    : "; no other process ran there";
+  if (moved) line += `; ${packageOf(end.stuck)} runs in a process host of its own from now on`;
+  return line;
 }

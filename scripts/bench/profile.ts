@@ -8,6 +8,10 @@ export interface ProcUse {
   comm: string;
   /** utime+stime, seconds. */
   cpu: number;
+  /** utime+stime of its children that ended and were waited for, seconds. */
+  reapedCpu: number;
+  /** Resident memory, bytes. */
+  rss: number;
   /** Bytes through read and write system calls (files, pipes, sockets). */
   read: number;
   written: number;
@@ -35,6 +39,8 @@ export async function treeCpu(roots: number[]): Promise<Map<number, ProcUse>> {
       comm,
       ppid: Number(f[1]),
       cpu: (Number(f[11]) + Number(f[12])) / hz,
+      reapedCpu: (Number(f[13]) + Number(f[14])) / hz,
+      rss: Number(f[21]) * 4096,
       read: Number(io?.[1] ?? 0),
       written: Number(io?.[2] ?? 0),
     };

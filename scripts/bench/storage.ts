@@ -121,8 +121,8 @@ export async function storageBench(): Promise<Row[]> {
       ours: `${fmt(S / (so / 1000))} rows/s`,
       baseline: `${fmt(S / (ds / 1000))} rows/s node:sqlite direct`,
       ratio: ds / so,
-      target: "≥ 0.30×",
-      pass: ds / so >= 0.3,
+      target: "≥ 0.50×",
+      pass: ds / so >= 0.5,
     });
   } finally {
     await node.shutdown();

@@ -1,0 +1,231 @@
+/**
+ * The binary batches on a process host's pipe (runtime/host/binary.ts): every
+ * field round-trips, and what a host sends is hostile: a truncated batch,
+ * lengths past its end, counts it cannot hold and unknown kinds each throw
+ * MalformedBatch, and a kernel that reads one ends that host alone.
+ */
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import {
+  decodeFromProcess,
+  decodeToProcess,
+  encodeFromProcess,
+  encodeToProcess,
+  MalformedBatch,
+} from "../runtime/host/binary.ts";
+import { FRAME_HEADER, FrameReader, stamp } from "../runtime/host/pipe.ts";
+import type { FromProcess, ToProcess } from "../runtime/host/protocol.ts";
+import { Sandbox } from "../runtime/kernel/sandbox.ts";
+import type { HostPool } from "../runtime/kernel/host_pool.ts";
+
+const bytes = (n: number, v = 1) => new Uint8Array(n).fill(v);
+/** An encoded batch without its header room, as the reader on the other side gets it. */
+const payload = (f: Uint8Array) => f.slice(FRAME_HEADER);
+
+function thrown(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return `${(e as Error).name}: ${(e as Error).message}`;
+  }
+  return "";
+}
+
+Deno.test("host binary: kernel → process messages round-trip every field", () => {
+  const msgs: ToProcess[] = [0, 1, 5, 70_000, 1_000_000].map((n, i) => ({
+    t: "msg",
+    km: {
+      id: 2n ** 64n - BigInt(i + 1),
+      source: "a.os@x:y:z.os",
+      target: i === 2 ? "ünïcode.os@p:q:r.os" : "a.os@p:q:r.os",
+      rsvp: i % 2 ? "a.os@x:y:z.os" : null,
+      message: i % 2
+        ? {
+          Request: {
+            inherit: true,
+            expects_response: i === 1 ? null : 1.5,
+            body: bytes(n, i),
+            metadata: "m",
+            capabilities: [],
+          },
+        }
+        : {
+          Response: [{
+            inherit: false,
+            body: bytes(n, i),
+            metadata: null,
+            capabilities: [{ issuer: "a.os@x:y:z.os", params: '{"messaging":"x"}' }],
+          }, i === 4 ? null : bytes(3)],
+        },
+      lazy_load_blob: i > 1 ? { mime: i === 3 ? null : "text/plain", bytes: bytes(n, 9) } : null,
+    },
+    context: i === 4 ? bytes(0) : i === 3 ? bytes(7) : null,
+    withheld: i === 0 ? { mime: null, size: 5000 } : null,
+  }));
+  msgs.push({ t: "reply", call: 3, ok: true, value: { any: "thing", id: 5n } });
+  msgs.push({
+    t: "err",
+    id: 7n,
+    error: { kind: "Timeout", target: "a.os@p:q:r.os", message: null } as never,
+    context: null,
+  });
+  assertEquals(decodeToProcess(payload(encodeToProcess(msgs))), msgs);
+});
+
+Deno.test("host binary: process → kernel messages round-trip, took and rare kinds included", () => {
+  const msgs: FromProcess[] = [
+    {
+      t: "send",
+      id: 9n,
+      target: "our@p:q:r.os",
+      message: {
+        Request: { inherit: false, expects_response: 30, body: bytes(4), metadata: null, capabilities: [] },
+      },
+      blob: { mime: null, bytes: bytes(3000) },
+      prompt: null,
+      blobFrom: 4n,
+      context: bytes(2),
+      keepBlob: true,
+      withheld: false,
+    },
+    {
+      t: "send",
+      id: 10n,
+      target: "our@p:q:r.os",
+      message: {
+        Response: [
+          { inherit: true, body: bytes(0), metadata: "md", capabilities: [{ issuer: "i", params: "p" }] },
+          null,
+        ],
+      },
+      blob: null,
+      prompt: 3n,
+      blobFrom: null,
+      context: null,
+      keepBlob: false,
+      withheld: true,
+    },
+    { t: "took", n: 256 },
+    { t: "print", verbosity: 0, text: "hi" },
+  ];
+  assertEquals(decodeFromProcess(payload(encodeFromProcess(msgs))), msgs);
+});
+
+Deno.test("host binary: truncated batches, lengths past the end, unknown kinds and lying counts throw MalformedBatch", () => {
+  const send: FromProcess = {
+    t: "send",
+    id: 1n,
+    target: "our@p:q:r.os",
+    message: { Request: { inherit: false, expects_response: null, body: bytes(40), metadata: null, capabilities: [] } },
+    blob: null,
+    prompt: null,
+    blobFrom: null,
+    context: null,
+  };
+  const good = payload(encodeFromProcess([send]));
+  // Cut anywhere: inside the count, the kind, the id, a length or the body.
+  for (const cut of [0, 2, 4, 5, 9, 13, 20, good.length - 1]) {
+    assertMatch(
+      thrown(() => decodeFromProcess(good.subarray(0, cut))),
+      /^MalformedBatch: (.*runs past its batch|a batch claims 1 messages in 0 bytes)/,
+      `cut at ${cut}`,
+    );
+  }
+  // The body's length claims more than the batch holds.
+  const long = good.slice();
+  const bodyAt = 4 + 1 + 8 + 4 + "our@p:q:r.os".length + 8 + 1;
+  new DataView(long.buffer).setUint32(bodyAt, 2 ** 31);
+  assertMatch(thrown(() => decodeFromProcess(long)), /^MalformedBatch: a byte field of 2147483648 bytes/);
+  // A capability list longer than the bytes left.
+  const caps = good.slice();
+  new DataView(caps.buffer).setUint32(bodyAt + 4 + 40 + 4, 0xfffffff);
+  assertMatch(thrown(() => decodeFromProcess(caps)), /^MalformedBatch: a capability list/);
+  // An unknown kind.
+  const kind = good.slice();
+  kind[4] = 0x7f;
+  assertMatch(thrown(() => decodeFromProcess(kind)), /^MalformedBatch: unknown message kind 127/);
+  // A count the bytes cannot hold, and bytes after the last message.
+  const count = good.slice();
+  new DataView(count.buffer).setUint32(0, 1_000_000);
+  assertMatch(thrown(() => decodeFromProcess(count)), /^MalformedBatch: a batch claims 1000000 messages/);
+  const trailing = new Uint8Array(good.length + 3);
+  trailing.set(good);
+  assertMatch(thrown(() => decodeFromProcess(trailing)), /^MalformedBatch: 3 bytes follow/);
+  // A rare message whose node:v8 bytes do not deserialize.
+  const other = new Uint8Array([0, 0, 0, 1, 0, 0, 0, 0, 3, 0xff, 0x0f, 0x41]);
+  assertMatch(thrown(() => decodeFromProcess(other)), /^MalformedBatch: .*does not deserialize/);
+  // Random bytes never throw anything but MalformedBatch.
+  for (let i = 0; i < 2000; i++) {
+    const junk = crypto.getRandomValues(new Uint8Array(5 + (i % 64)));
+    if (i % 3 === 0) junk.set([0, 0, 0, 1, 2]);
+    try {
+      decodeFromProcess(junk);
+    } catch (e) {
+      assert(e instanceof MalformedBatch, `junk threw ${(e as Error).name}: ${(e as Error).message}`);
+    }
+  }
+});
+
+Deno.test("host binary: a batch field kept by the kernel does not hold a large frame alive", () => {
+  const small: FromProcess = {
+    t: "send",
+    id: 1n,
+    target: "t",
+    message: { Request: { inherit: false, expects_response: 5, body: bytes(10), metadata: null, capabilities: [] } },
+    blob: { mime: null, bytes: bytes(1_000_000) },
+    prompt: null,
+    blobFrom: null,
+    context: null,
+  };
+  const [m] = decodeFromProcess(payload(encodeFromProcess([small])));
+  assert(m.t === "send" && "Request" in m.message);
+  assertEquals(m.message.Request.body.buffer.byteLength, 10, "the body is a copy of its own");
+  assertEquals(m.blob!.bytes.length, 1_000_000);
+});
+
+// Through the kernel's real reader of a real host: a malformed batch ends that host with a
+// one-line reason, its process hears it ended, and the sandbox starts the next host as ever.
+Deno.test("host binary: a host that sends a malformed batch is ended; the next host serves", async () => {
+  const sandbox = new Sandbox({ mode: "processes" });
+  const ended: string[] = [];
+  try {
+    const thread = sandbox.start("p:bad-batch:test.os", (error) => ended.push(error ?? ""));
+    const host = (sandbox as unknown as { pool: HostPool }).pool.hostOf("bad-batch:test.os");
+    await host.ready;
+    const bad = stamp(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f]), 1);
+    // The bytes as the kernel reads them off the host's stdout.
+    const reader = new FrameReader(
+      1024,
+      (t, p) => (host as unknown as { receive(t: number, p: Uint8Array): void }).receive(t, p),
+    );
+    reader.push(bad);
+    assertEquals(ended.length, 1);
+    assertMatch(ended[0], /^its process host sent a malformed batch \(unknown message kind 127 at byte 4\)$/);
+    await host.done;
+    thread.terminate();
+    const next = sandbox.start("q:bad-batch:test.os", () => {});
+    const nextHost = (sandbox as unknown as { pool: HostPool }).pool.hostOf("bad-batch:test.os");
+    assert(nextHost !== host);
+    await nextHost.ready;
+    next.terminate();
+  } finally {
+    await sandbox.close();
+  }
+});
+
+Deno.test("host pipe: frames cut from a reused read buffer arrive whole, however the reads split them", () => {
+  const frames = [1, 70_000, 3, 30_000, 0].map((n, i) => stamp(new Uint8Array(FRAME_HEADER + n).fill(i + 1), i + 1));
+  const stream = new Uint8Array(frames.reduce((a, f) => a + f.length, 0));
+  frames.reduce((o, f) => (stream.set(f, o), o + f.length), 0);
+  for (const readSize of [5, 1000, 4096, 65_536, stream.length]) {
+    const got: [number, number, number][] = [];
+    const reader = new FrameReader(1 << 20, (t, p) => got.push([t, p.length, p.every((b) => b === t) ? 1 : 0]));
+    const buf = new Uint8Array(readSize);
+    for (let o = 0; o < stream.length; o += readSize) {
+      const n = Math.min(readSize, stream.length - o);
+      buf.set(stream.subarray(o, o + n));
+      reader.push(buf.subarray(0, n), true);
+      buf.fill(0xee); // the next read overwrites it
+    }
+    assertEquals(got, [[1, 1, 1], [2, 70_000, 1], [3, 3, 1], [4, 30_000, 1], [5, 0, 1]], `reads of ${readSize}`);
+  }
+});
