@@ -65,9 +65,15 @@ Deno.test("host binary: kernel → process messages round-trip every field", () 
   msgs.push({
     t: "err",
     id: 7n,
-    error: { kind: "Timeout", target: "a.os@p:q:r.os", message: null } as never,
-    context: null,
+    error: {
+      kind: "Timeout",
+      target: "a.os@p:q:r.os",
+      message: { Request: { inherit: false, expects_response: 5, body: bytes(9), metadata: null, capabilities: [] } },
+      lazy_load_blob: { mime: "x/y", bytes: bytes(100_000, 4) },
+    },
+    context: bytes(2),
   });
+  msgs.push({ t: "init", our: "a.os@p:q:r.os", code: "x", state: null, capabilities: [] });
   assertEquals(decodeToProcess(payload(encodeToProcess(msgs))), msgs);
 });
 
