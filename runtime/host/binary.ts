@@ -25,6 +25,10 @@ import { FRAME_HEADER } from "./pipe.ts";
 
 const OTHER = 0, MSG = 1, SEND = 2, TOOK = 3, ERR = 4;
 const NULL = 0xffffffff;
+/** A byte field that is one written before in the batch: its offset and length follow. */
+const REF = 0xfffffffe;
+/** Byte fields this large are written once a batch, however many messages carry them. */
+const SHARED_FROM = 4096;
 const NO_EXPECTS = -1, RESPONSE = -2;
 /** Send flags. */
 const INHERIT = 1, KEEP_BLOB = 2, WITHHELD = 4, PROMPT = 8, BLOB_FROM = 16, BLOB = 32;
@@ -47,6 +51,8 @@ export class MalformedBatch extends Error {
 }
 
 class Writer {
+  /** Large byte fields written so far, by object: where their bytes start. */
+  written = new Map<Uint8Array, number>();
   buf: Uint8Array;
   view: DataView;
   pos = FRAME_HEADER + 4;
@@ -105,6 +111,18 @@ class Writer {
   }
   bytes(b: Uint8Array | null | undefined) {
     if (b === null || b === undefined) return this.u32(NULL);
+    if (b.length >= SHARED_FROM) {
+      // The same bytes again in this batch (one blob sent to many): a reference to the first copy.
+      const at = this.written.get(b);
+      if (at !== undefined) {
+        this.u32(REF);
+        this.u32(at);
+        this.u32(b.length);
+        return;
+      }
+      // Offsets count from the payload, as the reader sees it (after the frame header).
+      this.written.set(b, this.pos + 4 - FRAME_HEADER);
+    }
     this.room(4 + b.length);
     this.view.setUint32(this.pos, b.length);
     this.buf.set(b, this.pos + 4);
@@ -125,6 +143,8 @@ class Writer {
 }
 
 class Reader {
+  /** Large byte fields read so far, by where their bytes start: what a reference resolves to. */
+  private shared = new Map<number, Uint8Array>();
   private view: DataView;
   pos: number;
   constructor(private buf: Uint8Array, start: number) {
@@ -173,12 +193,20 @@ class Reader {
     return this.str();
   }
   bytes(): Uint8Array | null {
-    const n = this.u32();
+    const at = this.pos, n = this.u32();
     if (n === NULL) return null;
+    if (n === REF) {
+      const from = this.u32(), len = this.u32();
+      if (from + len > at) throw new MalformedBatch(`a reference at byte ${at} to bytes not before it`);
+      // The same object as the first copy, so it is one again when passed on.
+      const first = this.shared.get(from);
+      return first?.length === len ? first : own(this.buf.subarray(from, from + len));
+    }
     this.need(n, "byte field");
-    const b = this.buf.subarray(this.pos, this.pos + n);
+    const b = own(this.buf.subarray(this.pos, this.pos + n));
+    if (n >= SHARED_FROM) this.shared.set(this.pos, b);
     this.pos += n;
-    return own(b);
+    return b;
   }
   caps(): Capability[] {
     const n = this.u32();
@@ -296,13 +324,27 @@ function writeBlob(w: Writer, blob: LazyLoadBlob | null) {
  * The bytes a message takes (its byte fields, its strings at 3 bytes a UTF-16
  * unit, the lengths and fixed fields), so its batch's buffer is sized once.
  */
-function sizeOf(m: Message, blob: LazyLoadBlob | null | undefined, ...strings: (string | null | undefined)[]): number {
+function sizeOf(
+  seen: Set<Uint8Array>,
+  m: Message,
+  blob: LazyLoadBlob | null | undefined,
+  ...strings: (string | null | undefined)[]
+): number {
   const i = inner(m);
-  let n = FIXED + i.body.length + (blob?.bytes.length ?? 0) +
+  let n = FIXED + once(seen, i.body) + once(seen, blob?.bytes) +
     3 * ((i.metadata?.length ?? 0) + (blob?.mime?.length ?? 0));
   for (const s of strings) n += 3 * (s?.length ?? 0);
   for (const c of i.capabilities) n += 8 + 3 * (c.issuer.length + c.params.length);
   return n;
+}
+
+/** A byte field's length, or 0 if a large one counted already (it will be a reference). */
+function once(seen: Set<Uint8Array>, b: Uint8Array | null | undefined): number {
+  if (!b) return 0;
+  if (b.length < SHARED_FROM) return b.length;
+  if (seen.has(b)) return 12;
+  seen.add(b);
+  return b.length;
 }
 
 /**
@@ -327,14 +369,15 @@ function others<T extends { t: string }>(msgs: T[], native: (m: T) => number): [
 
 /** One frame (header room first) of messages to a process. */
 export function encodeToProcess(msgs: ToProcess[]): Uint8Array {
+  const seen = new Set<Uint8Array>();
   const [size, v8] = others(
     msgs,
     (m) =>
       m.t === "msg"
-        ? sizeOf(m.km.message, m.km.lazy_load_blob, m.km.source, m.km.target, m.km.rsvp, m.withheld?.mime) +
+        ? sizeOf(seen, m.km.message, m.km.lazy_load_blob, m.km.source, m.km.target, m.km.rsvp, m.withheld?.mime) +
           (m.context?.length ?? 0)
         : m.t === "err"
-        ? sizeOf(m.error.message, m.error.lazy_load_blob, m.error.kind, m.error.target) + (m.context?.length ?? 0)
+        ? sizeOf(seen, m.error.message, m.error.lazy_load_blob, m.error.kind, m.error.target) + (m.context?.length ?? 0)
         : -1,
   );
   const w = new Writer(size);
@@ -402,9 +445,11 @@ export function decodeToProcess(payload: Uint8Array): ToProcess[] {
 
 /** One frame (header room first, which the host fills in) of a process's messages. */
 export function encodeFromProcess(msgs: FromProcess[]): Uint8Array {
+  const seen = new Set<Uint8Array>();
   const [size, v8] = others(
     msgs,
-    (m) => m.t === "send" ? sizeOf(m.message, m.blob, m.target) + (m.context?.length ?? 0) : m.t === "took" ? 8 : -1,
+    (m) =>
+      m.t === "send" ? sizeOf(seen, m.message, m.blob, m.target) + (m.context?.length ?? 0) : m.t === "took" ? 8 : -1,
   );
   const w = new Writer(size);
   for (let k = 0; k < msgs.length; k++) {
