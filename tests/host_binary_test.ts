@@ -65,9 +65,15 @@ Deno.test("host binary: kernel → process messages round-trip every field", () 
   msgs.push({
     t: "err",
     id: 7n,
-    error: { kind: "Timeout", target: "a.os@p:q:r.os", message: null } as never,
-    context: null,
+    error: {
+      kind: "Timeout",
+      target: "a.os@p:q:r.os",
+      message: { Request: { inherit: false, expects_response: 5, body: bytes(9), metadata: null, capabilities: [] } },
+      lazy_load_blob: { mime: "x/y", bytes: bytes(100_000, 4) },
+    },
+    context: bytes(2),
   });
+  msgs.push({ t: "init", our: "a.os@p:q:r.os", code: "x", state: null, capabilities: [] });
   assertEquals(decodeToProcess(payload(encodeToProcess(msgs))), msgs);
 });
 
@@ -228,4 +234,37 @@ Deno.test("host pipe: frames cut from a reused read buffer arrive whole, however
     }
     assertEquals(got, [[1, 1, 1], [2, 70_000, 1], [3, 3, 1], [4, 30_000, 1], [5, 0, 1]], `reads of ${readSize}`);
   }
+});
+
+Deno.test("host binary: one blob sent to many is written once a batch; a reference past what was read is malformed", () => {
+  const blob = bytes(100_000, 7);
+  const send = (id: bigint): FromProcess => ({
+    t: "send",
+    id,
+    target: "our@p:q:r.os",
+    message: { Request: { inherit: false, expects_response: 5, body: bytes(3), metadata: null, capabilities: [] } },
+    blob: { mime: null, bytes: blob },
+    prompt: null,
+    blobFrom: null,
+    context: null,
+    keepBlob: false,
+    withheld: false,
+  });
+  const batch = payload(encodeFromProcess([send(1n), send(2n), send(3n)]));
+  assert(batch.length < 2 * blob.length, `three sends of one blob take ${batch.length} bytes`);
+  const got = decodeFromProcess(batch);
+  assertEquals(got, [send(1n), send(2n), send(3n)]);
+  // A reference that points at bytes after itself.
+  const forged = payload(encodeFromProcess([send(1n), send(2n)]));
+  const view = new DataView(forged.buffer, forged.byteOffset);
+  for (let i = forged.length - 12; i > 0; i--) {
+    if (view.getUint32(i) === 0xfffffffe) {
+      view.setUint32(i + 4, forged.length - 10);
+      break;
+    }
+  }
+  assertMatch(
+    thrown(() => decodeFromProcess(forged)),
+    /^MalformedBatch: a reference at byte \d+ to bytes not before it/,
+  );
 });

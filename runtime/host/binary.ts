@@ -19,16 +19,24 @@
  * bytes left and throws MalformedBatch, which ends that host alone.
  */
 import { deserialize, serialize } from "node:v8";
-import type { Capability, KernelMessage, Message, MessageId } from "../types.ts";
+import type { Capability, KernelMessage, LazyLoadBlob, Message, MessageId, SendErrorKind } from "../types.ts";
 import type { FromProcess, ToProcess } from "./protocol.ts";
 import { FRAME_HEADER } from "./pipe.ts";
 
-const OTHER = 0, MSG = 1, SEND = 2, TOOK = 3;
+const OTHER = 0, MSG = 1, SEND = 2, TOOK = 3, ERR = 4;
 const NULL = 0xffffffff;
+/** A byte field that is one written before in the batch: its offset and length follow. */
+const REF = 0xfffffffe;
+/** Byte fields this large are written once a batch, however many messages carry them. */
+const SHARED_FROM = 4096;
 const NO_EXPECTS = -1, RESPONSE = -2;
 /** Send flags. */
 const INHERIT = 1, KEEP_BLOB = 2, WITHHELD = 4, PROMPT = 8, BLOB_FROM = 16, BLOB = 32;
 const INITIAL = 4096;
+/** Room for one message's lengths, flags, ids and numbers. */
+const FIXED = 96;
+/** A batch buffer past this grows by an eighth, not twice. */
+const BIG = 1 << 20;
 /** Strings this short are interned (see interned). */
 const SHORT = 64;
 /** Byte fields are views when the bytes they came in are this small (a read's chunk is 64 KiB). */
@@ -43,6 +51,8 @@ export class MalformedBatch extends Error {
 }
 
 class Writer {
+  /** Large byte fields written so far, by object: where their bytes start. */
+  written = new Map<Uint8Array, number>();
   buf: Uint8Array;
   view: DataView;
   pos = FRAME_HEADER + 4;
@@ -55,7 +65,9 @@ class Writer {
 
   private room(n: number) {
     if (this.pos + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+    // Doubling a buffer of large blobs would allocate (and, here, fault in) as much again as it holds.
+    const grown = this.buf.length < BIG ? this.buf.length * 2 : this.buf.length + (this.buf.length >> 3);
+    const next = new Uint8Array(Math.max(grown, this.pos + n + INITIAL));
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);
@@ -99,6 +111,18 @@ class Writer {
   }
   bytes(b: Uint8Array | null | undefined) {
     if (b === null || b === undefined) return this.u32(NULL);
+    if (b.length >= SHARED_FROM) {
+      // The same bytes again in this batch (one blob sent to many): a reference to the first copy.
+      const at = this.written.get(b);
+      if (at !== undefined) {
+        this.u32(REF);
+        this.u32(at);
+        this.u32(b.length);
+        return;
+      }
+      // Offsets count from the payload, as the reader sees it (after the frame header).
+      this.written.set(b, this.pos + 4 - FRAME_HEADER);
+    }
     this.room(4 + b.length);
     this.view.setUint32(this.pos, b.length);
     this.buf.set(b, this.pos + 4);
@@ -111,10 +135,6 @@ class Writer {
       this.str(cap.params);
     }
   }
-  other(m: unknown) {
-    this.u8(OTHER);
-    this.bytes(serialize(m));
-  }
   /** The frame: header room (zeroes), count, messages. */
   done(count: number): Uint8Array {
     this.view.setUint32(FRAME_HEADER, count);
@@ -123,6 +143,8 @@ class Writer {
 }
 
 class Reader {
+  /** Large byte fields read so far, by where their bytes start: what a reference resolves to. */
+  private shared = new Map<number, Uint8Array>();
   private view: DataView;
   pos: number;
   constructor(private buf: Uint8Array, start: number) {
@@ -171,12 +193,20 @@ class Reader {
     return this.str();
   }
   bytes(): Uint8Array | null {
-    const n = this.u32();
+    const at = this.pos, n = this.u32();
     if (n === NULL) return null;
+    if (n === REF) {
+      const from = this.u32(), len = this.u32();
+      if (from + len > at) throw new MalformedBatch(`a reference at byte ${at} to bytes not before it`);
+      // The same object as the first copy, so it is one again when passed on.
+      const first = this.shared.get(from);
+      return first?.length === len ? first : own(this.buf.subarray(from, from + len));
+    }
     this.need(n, "byte field");
-    const b = this.buf.subarray(this.pos, this.pos + n);
+    const b = own(this.buf.subarray(this.pos, this.pos + n));
+    if (n >= SHARED_FROM) this.shared.set(this.pos, b);
     this.pos += n;
-    return own(b);
+    return b;
   }
   caps(): Capability[] {
     const n = this.u32();
@@ -265,41 +295,122 @@ function count(r: Reader): number {
 
 // ---------------------------------------------------------------- kernel → process
 
+/** A message's own fields (a request's or a response's), as msg and err carry them. */
+function writeMessage(w: Writer, m: Message) {
+  const i = inner(m);
+  w.f64(expects(m));
+  w.u8(i.inherit ? INHERIT : 0);
+  w.bytes(i.body);
+  w.nstr(i.metadata);
+  w.caps(i.capabilities);
+  w.bytes("Response" in m ? m.Response[1] : null);
+}
+
+function readMessage(r: Reader): Message {
+  const e = r.f64(), inherit = (r.u8() & INHERIT) !== 0, body = r.bytes()!, metadata = r.nstr(), caps = r.caps();
+  const respContext = r.bytes(), i = message(e, inherit, body, metadata, caps);
+  return (e === RESPONSE ? { Response: [i, respContext] } : { Request: i }) as Message;
+}
+
+function writeBlob(w: Writer, blob: LazyLoadBlob | null) {
+  w.u8(blob ? BLOB : 0);
+  if (blob) {
+    w.nstr(blob.mime);
+    w.bytes(blob.bytes);
+  }
+}
+
+/**
+ * The bytes a message takes (its byte fields, its strings at 3 bytes a UTF-16
+ * unit, the lengths and fixed fields), so its batch's buffer is sized once.
+ */
+function sizeOf(
+  seen: Set<Uint8Array>,
+  m: Message,
+  blob: LazyLoadBlob | null | undefined,
+  ...strings: (string | null | undefined)[]
+): number {
+  const i = inner(m);
+  let n = FIXED + once(seen, i.body) + once(seen, blob?.bytes) +
+    3 * ((i.metadata?.length ?? 0) + (blob?.mime?.length ?? 0));
+  for (const s of strings) n += 3 * (s?.length ?? 0);
+  for (const c of i.capabilities) n += 8 + 3 * (c.issuer.length + c.params.length);
+  return n;
+}
+
+/** A byte field's length, or 0 if a large one counted already (it will be a reference). */
+function once(seen: Set<Uint8Array>, b: Uint8Array | null | undefined): number {
+  if (!b) return 0;
+  if (b.length < SHARED_FROM) return b.length;
+  if (seen.has(b)) return 12;
+  seen.add(b);
+  return b.length;
+}
+
+/**
+ * Rare messages go as node:v8 bytes, made before the batch's buffer so it is
+ * sized for them too (a SendError carries its request's blob back, a reply
+ * may carry a blob).
+ */
+function others<T extends { t: string }>(msgs: T[], native: (m: T) => number): [number, (Uint8Array | null)[]] {
+  let size = 0;
+  const out = msgs.map((m) => {
+    const n = native(m);
+    if (n >= 0) {
+      size += n;
+      return null;
+    }
+    const b = serialize(m);
+    size += b.length + 8;
+    return b;
+  });
+  return [size, out];
+}
+
 /** One frame (header room first) of messages to a process. */
 export function encodeToProcess(msgs: ToProcess[]): Uint8Array {
-  let size = 0;
-  for (const m of msgs) {
-    if (m.t === "msg") size += inner(m.km.message).body.length + (m.km.lazy_load_blob?.bytes.length ?? 0);
-  }
+  const seen = new Set<Uint8Array>();
+  const [size, v8] = others(
+    msgs,
+    (m) =>
+      m.t === "msg"
+        ? sizeOf(seen, m.km.message, m.km.lazy_load_blob, m.km.source, m.km.target, m.km.rsvp, m.withheld?.mime) +
+          (m.context?.length ?? 0)
+        : m.t === "err"
+        ? sizeOf(seen, m.error.message, m.error.lazy_load_blob, m.error.kind, m.error.target) + (m.context?.length ?? 0)
+        : -1,
+  );
   const w = new Writer(size);
-  for (const m of msgs) {
-    if (m.t !== "msg") {
-      w.other(m);
-      continue;
+  msgs.forEach((m, k) => {
+    if (m.t === "err") {
+      w.u8(ERR);
+      w.id(m.id);
+      w.str(m.error.kind);
+      w.str(m.error.target);
+      writeMessage(w, m.error.message);
+      writeBlob(w, m.error.lazy_load_blob);
+      w.bytes(m.context);
+      return;
     }
-    const km = m.km, i = inner(km.message), resp = "Response" in km.message;
+    if (m.t !== "msg") {
+      w.u8(OTHER);
+      w.bytes(v8[k]);
+      return;
+    }
+    const km = m.km;
     w.u8(MSG);
     w.id(km.id);
     w.str(km.source);
     w.str(km.target);
     w.nstr(km.rsvp);
-    w.f64(expects(km.message));
-    w.u8(i.inherit ? INHERIT : 0);
-    w.bytes(i.body);
-    w.nstr(i.metadata);
-    w.caps(i.capabilities);
-    w.bytes(resp ? (km.message as { Response: [unknown, Uint8Array | null] }).Response[1] : null);
+    writeMessage(w, km.message);
     w.bytes(m.context);
     const blob = km.lazy_load_blob;
-    w.u8(blob ? BLOB : m.withheld ? WITHHELD : 0);
-    if (blob) {
-      w.nstr(blob.mime);
-      w.bytes(blob.bytes);
-    } else if (m.withheld) {
-      w.nstr(m.withheld.mime);
-      w.f64(m.withheld.size);
-    }
-  }
+    if (blob || !m.withheld) return writeBlob(w, blob);
+    w.u8(WITHHELD);
+    w.nstr(m.withheld.mime);
+    w.f64(m.withheld.size);
+  });
   return w.done(msgs.length);
 }
 
@@ -309,16 +420,19 @@ export function decodeToProcess(payload: Uint8Array): ToProcess[] {
   const n = count(r), out: ToProcess[] = [];
   for (let k = 0; k < n; k++) {
     const kind = r.u8();
+    if (kind === ERR) {
+      const id = r.id(), errKind = r.str() as SendErrorKind, target = r.str(), message = readMessage(r);
+      const blob = r.u8() & BLOB ? { mime: r.nstr(), bytes: r.bytes()! } : null;
+      out.push({ t: "err", id, error: { kind: errKind, target, message, lazy_load_blob: blob }, context: r.bytes() });
+      continue;
+    }
     if (kind !== MSG) {
       out.push(r.other() as ToProcess);
       continue;
     }
-    const id = r.id(), source = r.str(), target = r.str(), rsvp = r.nstr(), e = r.f64();
-    const inherit = (r.u8() & INHERIT) !== 0, body = r.bytes()!, metadata = r.nstr(), caps = r.caps();
-    const respContext = r.bytes(), context = r.bytes(), has = r.u8();
-    const i = message(e, inherit, body, metadata, caps);
-    const msg = (e === RESPONSE ? { Response: [i, respContext] } : { Request: i }) as Message;
-    const km: KernelMessage = { id, source, target, rsvp, message: msg, lazy_load_blob: null };
+    const id = r.id(), source = r.str(), target = r.str(), rsvp = r.nstr(), message = readMessage(r);
+    const context = r.bytes(), has = r.u8();
+    const km: KernelMessage = { id, source, target, rsvp, message, lazy_load_blob: null };
     let withheld = null;
     if (has & BLOB) km.lazy_load_blob = { mime: r.nstr(), bytes: r.bytes()! };
     else if (has & WITHHELD) withheld = { mime: r.nstr(), size: r.f64() };
@@ -331,17 +445,23 @@ export function decodeToProcess(payload: Uint8Array): ToProcess[] {
 
 /** One frame (header room first, which the host fills in) of a process's messages. */
 export function encodeFromProcess(msgs: FromProcess[]): Uint8Array {
-  let size = 0;
-  for (const m of msgs) if (m.t === "send") size += inner(m.message).body.length + (m.blob?.bytes.length ?? 0);
+  const seen = new Set<Uint8Array>();
+  const [size, v8] = others(
+    msgs,
+    (m) =>
+      m.t === "send" ? sizeOf(seen, m.message, m.blob, m.target) + (m.context?.length ?? 0) : m.t === "took" ? 8 : -1,
+  );
   const w = new Writer(size);
-  for (const m of msgs) {
+  for (let k = 0; k < msgs.length; k++) {
+    const m = msgs[k];
     if (m.t === "took") {
       w.u8(TOOK);
       w.u32(m.n);
       continue;
     }
     if (m.t !== "send") {
-      w.other(m);
+      w.u8(OTHER);
+      w.bytes(v8[k]);
       continue;
     }
     const i = inner(m.message);

@@ -8,8 +8,9 @@
  *
  * It speaks frames (pipe.ts) on stdin and stdout and nothing else: batches
  * pass through as the bytes the bootstrap encoded (binary.ts), so the host
- * never reads what its processes send; it writes each frame's header. Process code cannot reach these pipes: the
- * bootstrap removes `Deno` before process code runs. When stdin closes (the
+ * never reads what its processes send; it writes each frame's header.
+ * Process code cannot reach these pipes: the bootstrap removes `Deno` before
+ * process code runs. When stdin closes (the
  * node is gone) the host ends, whatever its threads are doing.
  */
 import { CONTROL, frame, FRAME_HEADER, FrameReader, type FromHost, joined, stamp, type ToHost } from "./pipe.ts";

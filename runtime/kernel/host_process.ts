@@ -32,6 +32,8 @@ const MAX_FRAME = 48 * 2 ** 20 + LIMITS.blobBytes + LIMITS.bodyBytes;
 const MAX_ERROR_CHARS = 16_384;
 /** Threads the kernel stopped, remembered so a stuck report about one (its code ran on) names its process. */
 const KILLED_KEPT = 1024;
+/** Frames queued for a host up to this many bytes in all are joined into one write. */
+const JOIN_BYTES = 256 * 1024;
 /** A host with no processes left waits this long for the package's next one. */
 const IDLE_MS = 30_000;
 /** Why a host that ran out of processes ended. */
@@ -153,10 +155,16 @@ export class ProcessHost {
    */
   private flush() {
     if (this.writing || this.gone || this.out.length === 0) return;
-    const bytes = joined(this.out);
+    const frames = this.out;
     this.out = [];
     this.writing = true;
-    this.writer.write(bytes).then(() => {
+    let size = 0;
+    for (const f of frames) size += f.length;
+    // Small frames are joined into one write; large ones go as they are, not copied again.
+    let last = Promise.resolve();
+    if (size <= JOIN_BYTES) last = this.writer.write(joined(frames));
+    else for (const f of frames) last = this.writer.write(f).catch(() => {});
+    last.then(() => {
       this.writing = false;
       this.flush();
     }, () => {});
