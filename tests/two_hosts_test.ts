@@ -94,7 +94,8 @@ async function makeHosts(tag: string) {
 const inNs = (ns: string) => ["ip", "netns", "exec", ns];
 
 Deno.test({
-  name: `two hosts: an indirect node behind a router and a direct node say hi and swap ${FILE_MIB} MiB files with Kino Files`,
+  name:
+    `two hosts: an indirect node behind a router and a direct node say hi and swap ${FILE_MIB} MiB files with Kino Files`,
   ignore: why !== null,
   async fn() {
     const { ns, remove } = await makeHosts(`hd${Deno.pid}`);
