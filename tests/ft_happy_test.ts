@@ -197,13 +197,10 @@ Deno.test("progress is one status line with percent, bytes, speed and ETA, not a
     const status = a.lines.filter((l) => l.includes("↓ big.bin from fake2.dev"));
     assert(status.length >= 1, a.lines.join("\n"));
     assert(status.length <= Math.ceil(seconds / 5) + 1, `${status.length} status lines in ${seconds} s`);
-    assert(
-      /↓ big\.bin from fake2\.dev \d+% [\d.]+ (B|KiB|MiB)\/160 MiB [\d.]+ (B|KiB|MiB)\/s ETA ([\d.]+s|\d+m\d\ds|--)/
-        .test(
-          status[0],
-        ),
-      status[0],
-    );
+    // The first line may come before the offer's size (at a load average of 100 it said only "active").
+    const line =
+      /↓ big\.bin from fake2\.dev \d+% [\d.]+ (B|KiB|MiB)\/160 MiB [\d.]+ (B|KiB|MiB)\/s ETA ([\d.]+s|\d+m\d\ds|--)/;
+    assert(status.some((l) => line.test(l)), status.join("\n"));
   } finally {
     await net.close();
   }
