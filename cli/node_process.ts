@@ -25,8 +25,11 @@ export class NodeProcess {
     this.done = Promise.all([pump(this.child.stdout), pump(this.child.stderr), this.child.status]);
   }
 
-  /** Resolves once the node is ready; rejects with its output if it exits or takes longer than `ms`. */
-  async ready(ms = 30_000): Promise<void> {
+  /**
+   * Resolves once the node is ready; rejects with its output if it exits or takes longer than `ms`: a bound for a
+   * hung boot, which a busy machine's slow one never meets (a boot beside CPU hogs at a load average of 35 took 30 s).
+   */
+  async ready(ms = 120_000): Promise<void> {
     let exited = false;
     this.child.status.then(() => exited = true);
     const until = Date.now() + ms;

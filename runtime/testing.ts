@@ -13,6 +13,9 @@ import { ChainClient } from "../chain/client.ts";
 import { deployHypermap } from "../chain/deploy.ts";
 import { type Publish, registerName } from "../chain/register.ts";
 import { type Hex, keccak256, stringToBytes } from "viem";
+import { freePort } from "./free_port.ts";
+
+export { freePort };
 
 export interface TestNode extends Node {
   lines: string[];
@@ -48,7 +51,10 @@ export interface Injected {
   error?: string;
 }
 
-/** Sends a message the way `inject-message` does: over the node's HTTP port (a node in this process or another). */
+/**
+ * Sends a message the way `inject-message` does: over the node's HTTP port (a node in this process or another).
+ * Unless told, it waits up to 60 s for the answer: a bound for a hang, which a busy machine's slow answer never meets.
+ */
 export async function inject(
   node: Pick<Node, "port">,
   process: string,
@@ -63,7 +69,7 @@ export async function inject(
       node: opts.nodeName ?? null,
       body: typeof body === "string" ? body : JSON.stringify(body),
       blob: opts.blob ? encodeBase64(opts.blob) : null,
-      expects_response: opts.timeout === undefined ? 10 : opts.timeout,
+      expects_response: opts.timeout === undefined ? 60 : opts.timeout,
     }),
   });
   return { status: resp.status, ...await resp.json() };
@@ -74,15 +80,18 @@ export async function injectJson<T = unknown>(
   node: Pick<Node, "port">,
   process: string,
   body: unknown,
-  timeout = 10,
+  timeout = 60,
 ): Promise<T> {
   const r = await inject(node, process, JSON.stringify(body), { timeout });
   if (r.status !== 200) throw new Error(`inject to ${process} failed: ${r.status} ${r.error}`);
   return JSON.parse(r.body!) as T;
 }
 
-/** Polls `pred` every 20 ms until it holds, or throws after `ms`. */
-export async function waitFor(what: string, pred: () => boolean | Promise<boolean>, ms = 10_000) {
+/**
+ * Polls `pred` every 20 ms until it holds, or throws after `ms`: a bound that only catches a hang (what takes a
+ * second on a quiet machine takes several at a load average of 16), never a speed check.
+ */
+export async function waitFor(what: string, pred: () => boolean | Promise<boolean>, ms = 30_000) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if (await pred()) return;
@@ -124,9 +133,7 @@ export interface TestChain {
 
 /** Starts anvil (~0.1 s) on a free loopback port and deploys Hypermap (unless `deploy` is false: a bare chain). */
 export async function startChain(deploy = true): Promise<TestChain> {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
+  const port = freePort();
   const anvil = await Anvil.start(port);
   const client = new ChainClient(anvil.url);
   if (deploy) await deployHypermap(client);
@@ -164,7 +171,7 @@ export async function bootNet(
   }
   // Everyone knows everyone once the chain has reached every node's indexer.
   const names = Object.keys(specs);
-  const until = Date.now() + 10_000;
+  const until = Date.now() + 30_000;
   while (Date.now() < until && !Object.values(nodes).every((n) => names.every((m) => n.net!.hns.has(m)))) {
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -24,6 +24,32 @@ const ARGS = [
   "--no-first-run",
 ];
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+/**
+ * Playwright's waits (30 s unless told) are bounds for hangs here: a page that updates in a second on a quiet machine
+ * took over 30 s at a load average of 40. Every context (and page) of the browser waits up to this unless told.
+ */
+const WAIT_MS = 120_000;
+
+export async function launchChromium(): Promise<Browser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    context.setDefaultTimeout(WAIT_MS);
+    context.setDefaultNavigationTimeout(WAIT_MS);
+    return context;
+  };
+  return browser;
+}
+
+let shared: Promise<Browser> | null = null;
+
+/**
+ * One Chromium for all of a test file's tests (a launch costs about a second of CPU), launched at the first call;
+ * each test opens its pages in contexts of its own, so no cookie passes between tests. It ends with the file's
+ * process (its pipe to playwright closes), so tests that use it turn the resource sanitizer off and never close it.
+ */
+export function sharedChromium(): Promise<Browser> {
+  shared ??= launchChromium();
+  return shared;
 }

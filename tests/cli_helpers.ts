@@ -1,20 +1,8 @@
 /** Running hyperdeno's CLI as a user would: real subprocesses, real ports. */
 import { RUN_ARGS } from "../cli/run_args.ts";
+import { freePort } from "../runtime/free_port.ts";
+export { freePort };
 export const RUN_FLAGS = RUN_ARGS;
-
-const handedOut = new Set<number>();
-
-/** A loopback port free now and never handed out before in this test run (two calls once got the same one). */
-export function freePort(): number {
-  for (;;) {
-    const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-    const port = (l.addr as Deno.NetAddr).port;
-    l.close();
-    if (handedOut.has(port)) continue;
-    handedOut.add(port);
-    return port;
-  }
-}
 
 /** Flags that keep a test's node off a developer's own: a chain port of its own and a name that is not fake.dev. */
 export const ownChain = (name: string): string[] => ["-c", String(freePort()), "-f", name];
@@ -52,7 +40,8 @@ export class PipedProcess {
     await this.writer.write(new TextEncoder().encode(line + "\n"));
   }
 
-  async waitFor(re: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
+  /** Waits for output matching `re`; the bound only catches a hang, on a machine however busy. */
+  async waitFor(re: RegExp, ms = 60_000): Promise<RegExpMatchArray> {
     const until = Date.now() + ms;
     while (Date.now() < until) {
       const m = this.output.match(re);

@@ -1,7 +1,7 @@
 /** Acknowledged writes survive `kill -9`; interrupted ones never read back as complete but wrong. */
 import { assert, assertEquals } from "./assert.ts";
 import { cli, freePort, NodeProcess, ownChain } from "./cli_helpers.ts";
-import { bootNode, injectJson, removeHome } from "../runtime/testing.ts";
+import { bootNode, injectJson, removeHome, waitFor } from "../runtime/testing.ts";
 import { FIXTURES } from "./helpers.ts";
 
 const OWNER = "owner:store:test.os";
@@ -30,7 +30,13 @@ Deno.test("storage: a node killed with SIGKILL mid-stream keeps every acknowledg
     }
     void post({ KvSetMany: { start: acknowledged, n: 100_000 } });
     void post({ Rewrite: { path, n: 100_000, size: 256 * 1024 } });
-    await new Promise((r) => setTimeout(r, 1500));
+    // Both streams are under way once the file holds its third version (each version is a byte repeated, i % 251),
+    // two rows behind it: a wait for that, not a sleep (1.5 s at a load average of 50 saw no file yet).
+    const onDisk = `${home}/vfs/store:test.os/data/big.bin`;
+    await waitFor("the rewrites to be under way", async () => {
+      const bytes = await Deno.readFile(onDisk).catch(() => null);
+      return bytes !== null && bytes.length > 0 && bytes[0] >= 2;
+    }, 120_000);
   } finally {
     node.kill("SIGKILL");
     await node.exited();

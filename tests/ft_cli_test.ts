@@ -31,7 +31,7 @@ Deno.test("list-files and download typed into fake.dev's terminal fetch my_file.
     await one.type("download:file-transfer:template.os my_file.txt fake2.dev");
     await one.waitFor(/my_file\.txt from fake2\.dev: done, 12 B in .*SHA-256 verified/);
     assertEquals(await Deno.readTextFile(`${h1}/vfs/file-transfer:template.os/files/my_file.txt`), "hello world\n");
-    await one.type(`m -a 5 our@file-transfer:file-transfer:template.os '"ListFiles"'`);
+    await one.type(`m -a 60 our@file-transfer:file-transfer:template.os '"ListFiles"'`);
     await one.waitFor(/\{"ListFiles":\[\{"name":"my_file\.txt","size":12\}\]\}/);
     assert(!/Uncaught|panicked/.test(one.output + two.output), one.output + two.output);
   } finally {

@@ -46,8 +46,12 @@ Deno.test("the provider stops mid-transfer: the receiver reports it, and resumes
     await midway(a, id);
     const home = await stopNode(net, "fake2.dev");
     const cut = await until(a, id, ["interrupted"], 30_000);
-    // Known from the receiver's probe as soon as the provider's node stops answering, not after 5 s of silence.
-    assert(/fake2\.dev went away: its sender can no longer be reached/.test(cut.error ?? ""), cut.error ?? "no reason");
+    // Known as soon as the provider's node stops answering, not after 5 s of silence: from the receiver's probe, or
+    // from its request to the provider's main process when that was still unanswered (seen at a load average of 40).
+    assert(
+      /fake2\.dev (went away: its sender can no longer be reached|is offline or not running)/.test(cut.error ?? ""),
+      cut.error ?? "no reason",
+    );
     await restartNode(net, "fake2.dev", home);
     const t = await until(a, id, ["done", "failed"], 90_000);
     assertEquals(t.status, "done", t.error ?? "");

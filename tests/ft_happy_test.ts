@@ -212,19 +212,17 @@ Deno.test("progress is one status line with percent, bytes, speed and ETA, not a
     const started = Date.now();
     // Small chunks keep it moving for seconds (at full speed it can be over before the first status line).
     const id = await download(a, "big.bin", "fake2.dev", { chunk: 64 * 1024 });
-    await until(a, id, ["done"], 60_000);
+    // A minute when the machine is quiet, several at a load average of 16: the bound only catches a transfer that stopped.
+    await until(a, id, ["done"], 10 * 60_000);
     const seconds = (Date.now() - started) / 1000;
     // Without a screen (here, lines collected by the test) the status line is logged at most every 5 s.
     const status = a.lines.filter((l) => l.includes("↓ big.bin from fake2.dev"));
     assert(status.length >= 1, a.lines.join("\n"));
     assert(status.length <= Math.ceil(seconds / 5) + 1, `${status.length} status lines in ${seconds} s`);
-    assert(
-      /↓ big\.bin from fake2\.dev \d+% [\d.]+ (B|KiB|MiB)\/160 MiB [\d.]+ (B|KiB|MiB)\/s ETA ([\d.]+s|\d+m\d\ds|--)/
-        .test(
-          status[0],
-        ),
-      status[0],
-    );
+    // The first line may come before the offer's size (at a load average of 100 it said only "active").
+    const line =
+      /↓ big\.bin from fake2\.dev \d+% [\d.]+ (B|KiB|MiB)\/160 MiB [\d.]+ (B|KiB|MiB)\/s ETA ([\d.]+s|\d+m\d\ds|--)/;
+    assert(status.some((l) => line.test(l)), status.join("\n"));
   } finally {
     await net.close();
   }

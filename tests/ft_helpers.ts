@@ -70,7 +70,7 @@ export async function until(
   node: Pick<TestNode, "port">,
   id: string,
   statuses: TransferView["status"][],
-  ms = 30_000,
+  ms = 90_000,
   process = FT,
 ): Promise<TransferView> {
   let t: TransferView | undefined;
@@ -96,7 +96,7 @@ export async function restartNode(net: Net, name: string, home: string): Promise
   const node = await bootNode({ name, home, network: { chainPort: net.chain.port } });
   net.nodes[name] = node;
   const others = Object.keys(net.nodes).filter((n) => n !== name);
-  await waitFor(`${name} to know its peers again`, () => others.every((o) => node.net!.hns.has(o)), 10_000);
+  await waitFor(`${name} to know its peers again`, () => others.every((o) => node.net!.hns.has(o)));
   return node;
 }
 

@@ -38,7 +38,7 @@ Deno.test("2000 Downloads from a peer that never answers: it is refused past its
 
     const flood = await injectJson<Tally>(attacker, FLOODER, {
       Flood: { node: "fake.dev", name: "bait.bin", count: 2000 },
-    }, 120);
+    }, 300);
     // The owner's own download, while the attacker's requests hold whatever they hold.
     const id = await download(owner, "mine.bin", "fake3.dev");
     const t = await until(owner, id, ["done", "failed"], 60_000);

@@ -78,7 +78,7 @@ Deno.test("http: cache serves the blob itself with an ETag; local_only by peer a
     const t0 = Date.now();
     const slow = await fetch(`${base}/${APP}/slow`);
     assertEquals(slow.status, 504);
-    assert(Date.now() - t0 < 5000);
+    assert(Date.now() - t0 < 10_000, "the 1 s answer timeout ended the wait, not the client's patience");
     assertMatch((await slow.json()).error, /did not answer within 1 s/);
     const bad = await fetch(`${base}/${APP}/malformed`);
     assertEquals(bad.status, 502);

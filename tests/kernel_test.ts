@@ -25,7 +25,8 @@ Deno.test("kernel: an unanswered request comes back as Timeout with its context 
       "are you there?",
       "fake.dev@silent:semantics:test.os",
     ]);
-    assert(r.ms >= 900 && r.ms < 3000, `timeout after ${r.ms} ms`);
+    // Not before its 1 s; late on a busy machine, but not some other timeout's.
+    assert(r.ms >= 900 && r.ms < 8000, `timeout after ${r.ms} ms`);
   }));
 
 Deno.test("kernel: a response to an inheriting request goes to the original requester", () =>
@@ -71,8 +72,7 @@ Deno.test("kernel: a request without the capability fails Offline at once, with 
     // terminal:terminal:sys is not public and the hub holds no capability for it.
     const r = await injectJson<{ kind: string; ms: number }>(n, HUB, { NoCap: "terminal:terminal:sys" });
     assertEquals(r.kind, "Offline");
-    // Before its 5 s timeout (which would say Timeout): a bound a loaded machine cannot break (it took 2 s at load 40).
-    assert(r.ms < 4000, `took ${r.ms} ms`);
+    assert(r.ms < 5000, `took ${r.ms} ms, as long as the request's 5 s timeout`);
     assert(n.lines.some((l) => l.includes("may not message terminal:terminal:sys")), "the node explains");
   }));
 

@@ -28,7 +28,7 @@ Deno.test("kill -9 of a node's whole process group loses no acknowledged write a
   try {
     if (!only || only === "storage") {
       await t.step("VFS, KV and SQLite writes: every acknowledged record is back, none torn", async () => {
-        summary("storage", await storageRounds(chain, roundsWanted(3)));
+        summary("storage", await storageRounds(chain, roundsWanted(2)));
       });
     }
     if (!only || only === "interrupted-write") {
@@ -38,12 +38,12 @@ Deno.test("kill -9 of a node's whole process group loses no acknowledged write a
     }
     if (!only || only === "install") {
       await t.step("an install: the package is wholly there or wholly absent, and installs again", async () => {
-        summary("install", await installRounds(chain, roundsWanted(3)));
+        summary("install", await installRounds(chain, roundsWanted(2)));
       });
     }
     if (!only || only === "ft-ack") {
       await t.step("Kino Files: a download, an allow or a cancel it answered survives a kill right after", async () => {
-        summary("acknowledgements", await acknowledgedRounds(chain, roundsWanted(3)));
+        summary("acknowledgements", await acknowledgedRounds(chain, roundsWanted(2)));
       });
     }
     if (!only || only === "download") {

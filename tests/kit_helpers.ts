@@ -33,10 +33,6 @@ export class ShellNode extends PipedProcess {
     const dir = bin.slice(0, bin.lastIndexOf("/"));
     super(bin, args, cwd, { PATH: `${dir}:${Deno.env.get("PATH") ?? ""}` });
   }
-
-  override waitFor(re: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
-    return super.waitFor(re, ms);
-  }
 }
 
 /** Points a template's tests.toml at free ports (the book's 8080/8081/8545 may be taken on a shared machine). */

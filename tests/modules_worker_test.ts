@@ -26,7 +26,8 @@ Deno.test("module worker in a process: a call past the time limit fails, and the
     const first = await w.call<{ started: number }>("echo", 1);
     const t = Date.now();
     assertEquals(await rejection(w.call("spin")), TIME_LIMIT_ERROR);
-    assert(Date.now() - t >= 900 && Date.now() - t < 5000, `stopped after ${Date.now() - t} ms`);
+    // Not before its 1 s limit; the upper bound catches a limit never enforced, not a busy machine's late timer.
+    assert(Date.now() - t >= 900 && Date.now() - t < 10_000, `stopped after ${Date.now() - t} ms`);
     assertEquals(stops, 1);
     const second = await w.call<{ x: number; started: number }>("echo", 2);
     assertEquals(second.x, 2);

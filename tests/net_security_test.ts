@@ -26,8 +26,11 @@ async function dial(net: Net, name = "a.dev"): Promise<TcpFrames> {
   return new TcpFrames(await Deno.connect({ hostname: "127.0.0.1", port }));
 }
 
-/** The connection is closed by the node: reading from it ends. */
-async function closedByNode(ch: TcpFrames, ms = 6000): Promise<boolean> {
+/**
+ * The connection is closed by the node: reading from it ends. Some closes come at the 5 s handshake deadline, whose
+ * timer a busy machine runs late: the bound only catches a connection held for good.
+ */
+async function closedByNode(ch: TcpFrames, ms = 20_000): Promise<boolean> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     try {
@@ -194,14 +197,12 @@ Deno.test("net security: a flood of connections is bounded and the node keeps se
   }
 });
 
-Deno.test("net fuzz: mutated handshake and transport traffic for a bounded time", async () => {
+Deno.test("net fuzz: 40 rounds of mutated handshake and transport traffic", async () => {
   const net = await bootNet({ "a.dev": {}, "b.dev": {} });
   try {
     const keys = await rawPeer(net, "fuzz.dev");
-    const until = Date.now() + 3000;
-    let rounds = 0;
-    while (Date.now() < until) {
-      rounds++;
+    // A count, not a time: a busy machine fits fewer rounds in 3 s (7 at a load average of 56), not a weaker node.
+    for (let rounds = 1; rounds <= 40; rounds++) {
       const ch = await dial(net);
       try {
         if (rounds % 2) {
@@ -233,7 +234,6 @@ Deno.test("net fuzz: mutated handshake and transport traffic for a bounded time"
         ch.close();
       }
     }
-    assert(rounds > 10, `only ${rounds} rounds`);
     await stillServes(net);
   } finally {
     await net.close();

@@ -103,7 +103,8 @@ Deno.test("net: a remote process that does not answer gives Timeout", async () =
       Call: { target: "a.dev@terminal:terminal:sys", timeout: 1 },
     });
     assertEquals(r.err, "Timeout");
-    assert(r.ms >= 900 && r.ms < 3000, `${r.ms} ms`);
+    // Not before its 1 s; late on a busy machine, but not some other timeout's.
+    assert(r.ms >= 900 && r.ms < 8000, `${r.ms} ms`);
   } finally {
     await net.close();
   }

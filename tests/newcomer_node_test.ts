@@ -130,12 +130,12 @@ Deno.test("a fresh node: the README's examples answer as it says, a quiet banner
       const started = await hyperdeno(work, "bs", dir, "-p", String(port));
       assertEquals(started.code, 0, started.err);
       for (const body of [`'"hello"'`, `'{"Send": 5}'`, `'not json'`]) {
-        const out = await node.answer(`m -a 5 our@${dir}:${dir}:template.os ${body}`, /^\{"Err":.*$/m);
+        const out = await node.answer(`m -a 60 our@${dir}:${dir}:template.os ${body}`, /^\{"Err":.*$/m);
         assertMatch(out, /^\{"Err":"expected \{\\"Send\\": \{\\"target\\": \\"<node>\\", \\"message\\".*\}$/m);
         assert(!/Cannot use|TypeError|Unexpected token/.test(out), out);
       }
       // What it takes still works.
-      await node.answer(`m -a 5 our@${dir}:${dir}:template.os '{"History": "fake2.dev"}'`, /^\{"History":\[\]\}$/m);
+      await node.answer(`m -a 60 our@${dir}:${dir}:template.os '{"History": "fake2.dev"}'`, /^\{"History":\[\]\}$/m);
     }
     // Ctrl-C says what stopping does: the home goes, with what its drives held (the book's way of putting files).
     const drive = `${home}/vfs/ping:template.os/files`;

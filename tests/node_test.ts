@@ -25,9 +25,9 @@ Deno.test("user story: boot, build, start-package, inject-message, and the termi
 
     await node.type("echo hi");
     await node.waitFor(/^hi$/m);
-    await node.type(`m -a 5 our@${PING} '"ping"'`);
+    await node.type(`m -a 60 our@${PING} '"ping"'`);
     await node.waitFor(/^"pong"$/m);
-    await node.type(`m -a 5 our@${PING} '"count"'`);
+    await node.type(`m -a 60 our@${PING} '"count"'`);
     await node.waitFor(/^\{"count":2\}$/m);
     await node.type("top");
     await node.waitFor(/ping:ping:template\.os\s+up \d+s\s+Restart\s+true/);
@@ -147,7 +147,8 @@ Deno.test("timer: SetTimer answers after the delay", async () => {
     const r = await inject(n, "timer:distro:sys", JSON.stringify({ SetTimer: 150 }), { timeout: 5 });
     const ms = performance.now() - t0;
     assertEquals([r.status, r.body], [200, ""]);
-    assert(ms >= 140 && ms < 2000, `popped after ${ms} ms`);
+    // Not before its 150 ms; the upper bound is the injection's 5 s (a timer lost, not a late one on a busy machine).
+    assert(ms >= 140 && ms < 4500, `popped after ${ms} ms`);
     const bad = await inject(n, "timer:distro:sys", '{"SetTimer": -1}', { timeout: 0.5 });
     assertEquals(bad.error, "Timeout");
     assert(n.lines.some((l) => l.includes("bad TimerAction")));
@@ -194,7 +195,7 @@ Deno.test("fake-net: two nodes and a chain in one terminal, homes under --home; 
     await until(/\[fake\.dev\] .*fake2\.dev.*: hello!/);
     assertEquals((await cli("build", `${PACKAGES}ping`)).code, 0);
     assertEquals((await cli("start-package", `${PACKAGES}ping`, "-p", String(port))).code, 0);
-    await type(`@fake2.dev m -a 5 fake.dev@${PING} '"ping"'`);
+    await type(`@fake2.dev m -a 60 fake.dev@${PING} '"ping"'`);
     await until(/\[fake2\.dev\] "pong"/);
     // A node killed (as when testing a transfer's resume) leaves the other running, and comes back on its home.
     const pgrep = await new Deno.Command("pgrep", {
@@ -206,13 +207,13 @@ Deno.test("fake-net: two nodes and a chain in one terminal, homes under --home; 
     assert(pid > 0, "fake2.dev's node process");
     Deno.kill(pid, "SIGKILL");
     await until(/\[fake2\.dev\] the node was killed \(SIGKILL\); the others run on\. "@fake2\.dev restart"/);
-    await type(`@fake2.dev m -a 5 fake.dev@${PING} '"ping"'`);
+    await type(`@fake2.dev m -a 60 fake.dev@${PING} '"ping"'`);
     await until(/fake2\.dev is not running: "@fake2\.dev restart" starts it again/);
-    await type(`m -a 5 fake.dev@${PING} '"ping"'`);
+    await type(`m -a 60 fake.dev@${PING} '"ping"'`);
     await until(/\[fake\.dev\] "pong"/);
     await type("@fake2.dev restart");
     await until(/(\[fake2\.dev\] fake2\.dev: node ready[^]*){2}/);
-    await type(`@fake2.dev m -a 5 fake.dev@${PING} '"ping"'`);
+    await type(`@fake2.dev m -a 60 fake.dev@${PING} '"ping"'`);
     await until(/(\[fake2\.dev\] "pong"[^]*){2}/);
   } finally {
     child.kill("SIGINT");

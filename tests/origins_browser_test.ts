@@ -8,7 +8,7 @@
  * must fail, and the owner's own login and Kino Files keep working.
  */
 import type { Browser, Page } from "playwright-core";
-import { launchChromium } from "./browser.ts";
+import { sharedChromium } from "./browser.ts";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { bootNode, install, removeHome, type TestNode, waitFor } from "../runtime/testing.ts";
 import { buildPackage } from "../runtime/packages/build.ts";
@@ -37,7 +37,7 @@ async function installOverHttp(n: TestNode, dir: string) {
 /** A node with Kino Files (holding a private file) and the hostile app, and Chromium. */
 async function withVictim(f: (n: TestNode, browser: Browser) => Promise<void>) {
   const n = await bootNode({ password: PASSWORD });
-  const browser = await launchChromium();
+  const browser = await sharedChromium();
   try {
     await install(n, FT_PKG);
     await installOverHttp(n, `${FIXTURES}web_attacker`);
@@ -49,7 +49,6 @@ async function withVictim(f: (n: TestNode, browser: Browser) => Promise<void>) {
     await putFile(n, "secret-plans.txt", new TextEncoder().encode("the owner's"));
     await f(n, browser);
   } finally {
-    await browser.close();
     await n.shutdown();
     await removeHome(n);
   }

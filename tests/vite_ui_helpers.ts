@@ -5,7 +5,7 @@
  * package, with a browser that logs in and chats from its page.
  */
 import type { Browser } from "playwright-core";
-import { launchChromium } from "./browser.ts";
+import { sharedChromium } from "./browser.ts";
 import { assertEquals } from "./assert.ts";
 import { cli, freePort, NodeProcess, RUN_FLAGS } from "./cli_helpers.ts";
 import { appLabel } from "../modules/http_server/origins.ts";
@@ -65,7 +65,7 @@ export async function withTwoNodes(
   const [p1, p2, chain] = [freePort(), freePort(), freePort()];
   const n1 = new NodeProcess(["-p", String(p1), "-c", String(chain), "-o", `${dir}/n1`]);
   const n2 = new NodeProcess(["-p", String(p2), "-c", String(chain), "-o", `${dir}/n2`, "-f", "fake2"]);
-  const browser = await launchChromium();
+  const browser = await sharedChromium();
   try {
     await n1.waitFor(/fake\.dev: node ready/, 120_000);
     await n2.waitFor(/fake2\.dev: node ready/, 120_000);
@@ -75,7 +75,6 @@ export async function withTwoNodes(
     }
     await use(p1, [n1, n2], browser);
   } finally {
-    await browser.close();
     n1.kill("SIGINT");
     n2.kill("SIGINT");
     await n1.exited();

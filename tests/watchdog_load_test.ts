@@ -6,16 +6,16 @@
  * may report a stuck thread or end a process host, and everything succeeds.
  * That a truly stuck thread is still stopped is tests/host_sandbox_test.ts's.
  *
- * HYPERDENO_LOAD_RUNS (default 3) sets the run-tests count, HYPERDENO_LOAD_MIB
- * (default 256) the file's size: the issue's are 10 and 1024.
+ * HYPERDENO_LOAD_RUNS (default 2) sets the run-tests count, HYPERDENO_LOAD_MIB
+ * (default 128) the file's size: the issue's are 10 and 1024.
  */
 import { assert, assertEquals } from "./assert.ts";
 import { cli, freePort } from "./cli_helpers.ts";
 import { freeTestPorts } from "./kit_helpers.ts";
 import { bootFt, download, filePath, until } from "./ft_helpers.ts";
 
-const RUNS = Number(Deno.env.get("HYPERDENO_LOAD_RUNS") ?? 3);
-const MIB = Number(Deno.env.get("HYPERDENO_LOAD_MIB") ?? 256);
+const RUNS = Number(Deno.env.get("HYPERDENO_LOAD_RUNS") ?? 2);
+const MIB = Number(Deno.env.get("HYPERDENO_LOAD_MIB") ?? 128);
 /** What a node prints when its watchdog ends a process host. */
 const KILLED = /stuck|process host of package .* ended/;
 

@@ -1,0 +1,131 @@
+/**
+ * `deno task test [files or folders] [deno test flags, e.g. --filter x]`: the test files (default: tests/), each in
+ * a `deno test` process of its own, DENO_JOBS of them at a time (default: the machine's cores). A file's output is
+ * printed whole when it ends, then a table of the files' times and deno's summary line over all of them.
+ *
+ * Not `deno test --parallel`: that runs the files on threads of one process, and tests measure their process (RSS
+ * grown during a 1 GiB upload, open descriptors, CPU ticks after a kill), which another file's work would move.
+ */
+const FLAGS = [
+  "--no-check",
+  "--unstable-worker-options",
+  "--v8-flags=--expose-gc,--max-semi-space-size=2",
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--allow-env",
+  "--allow-run",
+  "--allow-sys",
+];
+
+/**
+ * The longest files start first, so that the short ones fill the other jobs' time at the end (names not here run
+ * after these, in order). Measured on 2 cores; a file missing from the list only runs later than it could.
+ */
+const LONGEST_FIRST = [
+  "register_browser_test.ts",
+  "two_hosts_test.ts",
+  "kill9_durability_test.ts",
+  "watchdog_load_test.ts",
+  "ft_faults_test.ts",
+  "kit_ui_template_test.ts",
+  "ft_limits_test.ts",
+];
+
+interface Result {
+  file: string;
+  ms: number;
+  code: number;
+  passed: number;
+  failed: number;
+  ignored: number;
+}
+
+function testFiles(paths: string[]): string[] {
+  const files: string[] = [];
+  for (const p of paths) {
+    if (Deno.statSync(p).isFile) {
+      files.push(p);
+      continue;
+    }
+    for (const e of Deno.readDirSync(p)) {
+      if (e.isFile && /(^|[._])test\.[mc]?[jt]sx?$/.test(e.name)) files.push(`${p.replace(/\/$/, "")}/${e.name}`);
+    }
+  }
+  const rank = (f: string) => {
+    const i = LONGEST_FIRST.indexOf(f.slice(f.lastIndexOf("/") + 1));
+    return i < 0 ? LONGEST_FIRST.length : i;
+  };
+  return files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** deno test's last line, e.g. "ok | 3 passed (2 steps) | 0 failed | 1 ignored (3s)". */
+function counts(output: string): Pick<Result, "passed" | "failed" | "ignored"> | null {
+  // deno-lint-ignore no-control-regex
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+  const line = plain.split("\n").findLast((l) => /^(ok|FAILED) \| \d+ passed/.test(l));
+  if (!line) return null;
+  const n = (what: string) => Number(line.match(new RegExp(`(\\d+) ${what}`))?.[1] ?? 0);
+  return { passed: n("passed"), failed: n("failed"), ignored: n("ignored") };
+}
+
+const seconds = (ms: number) => {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${s % 60}s`;
+};
+
+const args: string[] = [], flags: string[] = [];
+for (let i = 0; i < Deno.args.length; i++) {
+  const a = Deno.args[i];
+  if (!a.startsWith("-")) args.push(a);
+  else if (a === "--filter") flags.push(a, Deno.args[++i]); // the one flag with a value that tests are run with
+  else flags.push(a);
+}
+const files = testFiles(args.length ? args : ["tests/"]);
+const jobs = Math.max(1, Number(Deno.env.get("DENO_JOBS")) || navigator.hardwareConcurrency);
+const running = new Set<Deno.ChildProcess>();
+Deno.addSignalListener("SIGINT", () => {
+  for (const c of running) c.kill("SIGINT");
+  Deno.exit(130);
+});
+
+console.log(`${files.length} test files, ${jobs} at a time (DENO_JOBS)`);
+const started = performance.now();
+const results: Result[] = [];
+const queue = [...files];
+await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, async () => {
+  for (let file = queue.shift(); file; file = queue.shift()) {
+    const t0 = performance.now();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["test", ...FLAGS, ...flags, file],
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+    }).spawn();
+    running.add(child);
+    const out = await child.output();
+    running.delete(child);
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    const c = counts(text) ?? { passed: 0, failed: 1, ignored: 0 }; // no summary: the file itself failed
+    const r = { file, ms: performance.now() - t0, code: out.code, ...c };
+    if (r.code !== 0 && r.failed === 0) r.failed = 1;
+    results.push(r);
+    console.log(`──── ${file} (${seconds(r.ms)}, exit ${r.code})\n${text.trimEnd()}\n`);
+  }
+}));
+
+const total = performance.now() - started;
+console.log("time per file (wall):");
+for (const r of results.toSorted((a, b) => b.ms - a.ms)) {
+  console.log(`  ${seconds(r.ms).padStart(6)}  ${r.failed ? "FAILED" : "ok    "}  ${r.file}`);
+}
+const sum = (k: "passed" | "failed" | "ignored") => results.reduce((a, r) => a + r[k], 0);
+const failedFiles = results.filter((r) => r.failed).map((r) => r.file);
+if (failedFiles.length) console.log(`failed in: ${failedFiles.join(", ")}`);
+const ignored = sum("ignored") ? ` | ${sum("ignored")} ignored` : "";
+console.log(
+  `${failedFiles.length ? "FAILED" : "ok"} | ${sum("passed")} passed | ${sum("failed")} failed${ignored} (${
+    seconds(total)
+  })`,
+);
+Deno.exit(failedFiles.length ? 1 : 0);
