@@ -59,6 +59,7 @@ export function loadLibcrypto(): Libcrypto | null {
   loaded = null;
   try {
     if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
+    if (Deno.env.get("HYPERDENO_NO_LIBCRYPTO") === "1") return null;
   } catch {
     return null;
   }

@@ -13,6 +13,7 @@ import { blake2s } from "@noble/hashes/blake2.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { type Aead, nativeAead } from "./aead.ts";
 import { concat } from "../../runtime/bytes.ts";
+import { x25519PublicKey, x25519Shared } from "../../runtime/curves.ts";
 import { type BoundCipher, type Libcrypto, loadLibcrypto } from "./aead_libcrypto.ts";
 
 export const PROTOCOL_NAME = "Noise_XX_25519_ChaChaPoly_BLAKE2s";
@@ -34,7 +35,7 @@ export interface KeyPair {
 
 export function generateKeyPair(secretKey?: Uint8Array): KeyPair {
   const sk = secretKey ?? x25519.utils.randomSecretKey();
-  return { secretKey: sk, publicKey: x25519.getPublicKey(sk) };
+  return { secretKey: sk, publicKey: x25519PublicKey(sk) };
 }
 
 function hkdf(ck: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Array] {
@@ -231,10 +232,8 @@ export class HandshakeState {
 
   private dh(sk: Uint8Array, pk: Uint8Array): Uint8Array {
     try {
-      const out = x25519.getSharedSecret(sk, pk);
-      // An all-zero result means the peer sent a low-order point.
-      if (out.every((b) => b === 0)) throw new Error();
-      return out;
+      // Throws on an all-zero result: the peer sent a low-order point.
+      return x25519Shared(sk, pk);
     } catch {
       throw new NoiseError("invalid public key from peer");
     }
