@@ -6,7 +6,7 @@
  * own offsets. The window bounds what a transfer holds in flight, whatever the
  * file's size: on the sender, read and not yet acknowledged.
  */
-export const CHUNK_BYTES = 1024 * 1024;
+export const CHUNK_BYTES = 4 * 1024 * 1024;
 export const WINDOW_BYTES = 16 * 1024 * 1024;
 /** A receiver may ask for another chunk size (the benchmark sweeps them); within these bounds. */
 export const MIN_CHUNK_BYTES = 16 * 1024;
