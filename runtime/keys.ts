@@ -8,6 +8,7 @@ import { writeFileAtomicSync } from "./kernel/persist.ts";
 import { ParseError } from "./types.ts";
 import { decodeBase64, encodeBase64, toHex } from "./bytes.ts";
 import { WrongPassword } from "./errors.ts";
+import { ed25519Sign, ed25519Verify } from "./curves.ts";
 
 const ITERATIONS = 210_000;
 
@@ -97,12 +98,12 @@ export async function saveKeys(home: string, password: string, secretKey: Uint8A
 }
 
 export function sign(keys: NodeKeys, message: Uint8Array): Uint8Array {
-  return ed25519.sign(message, keys.secretKey);
+  return ed25519Sign(keys.secretKey, message);
 }
 
 export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   try {
-    return ed25519.verify(signature, message, publicKey);
+    return ed25519Verify(publicKey, message, signature);
   } catch {
     return false;
   }

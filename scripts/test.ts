@@ -16,6 +16,7 @@ const FLAGS = [
   "--allow-env",
   "--allow-run",
   "--allow-sys",
+  "--allow-ffi",
 ];
 
 /**

@@ -29,8 +29,12 @@ export interface FrameChannel {
   readonly transport: "tcp" | "ws";
   /** Sends frames, in order, in as few writes as the transport allows; TCP may put `head` before them, unframed. */
   send(frames: Uint8Array[], head?: Uint8Array): Promise<void>;
-  /** Like send, each frame given as parts to join (a sealed piece and its tag): TCP joins them as it writes. */
-  sendParts?(frames: Uint8Array[][], head?: Uint8Array): Promise<void>;
+  /** TCP only: `head` in the clear, then each piece sealed by `seal` into the write buffer (TcpFrames.sendSealed). */
+  sendSealed?(
+    head: Uint8Array,
+    pieces: Uint8Array[],
+    seal: (piece: Uint8Array, out: Uint8Array) => number,
+  ): Promise<void>;
   /** TCP only: a 4-byte big-endian length sent in the clear. */
   recvLength(): Promise<number>;
   /** The next frame; throws LinkClosed when the other side is gone. */
@@ -42,6 +46,8 @@ export interface FrameChannel {
 }
 
 export const MAX_FRAME = 65535;
+/** The AEAD tag a sealed piece carries beyond its plaintext. */
+const TAG = 16;
 
 /** Bytes a TCP connection gathers frames into before each write; reused, so a message costs no new buffer. */
 const STAGE = 1024 * 1024;
@@ -170,36 +176,31 @@ export class TcpFrames extends QueuedConn implements FrameChannel {
   private stage: Uint8Array | null = null;
 
   /**
-   * Frames given as parts, gathered into one reused buffer as their turn to be
-   * written comes (a megabyte per write), instead of joined into a new buffer
-   * per message.
+   * Sends `head` unframed, then each piece sealed by `seal` (which writes the
+   * sealed bytes to the buffer it is given and returns their length, at most
+   * the piece's and a tag's) behind its u16 length. Pieces are sealed when
+   * their turn to be written comes, straight into one reused buffer written a
+   * megabyte at a time, so a message costs no buffer of its own.
    */
-  sendParts(frames: Uint8Array[][], head?: Uint8Array): Promise<void> {
-    const lengths = frames.map((parts) => {
-      let n = 0;
-      for (const p of parts) n += p.length;
-      if (n > MAX_FRAME) throw new RangeError("frame over 65535 bytes");
-      return n;
-    });
+  sendSealed(
+    head: Uint8Array,
+    pieces: Uint8Array[],
+    seal: (piece: Uint8Array, out: Uint8Array) => number,
+  ): Promise<void> {
+    for (const p of pieces) if (p.length + TAG > MAX_FRAME) throw new RangeError("frame over 65535 bytes");
     return this.inTurn(async () => {
       const stage = this.stage ??= new Uint8Array(STAGE);
-      let o = 0;
-      if (head) {
-        stage.set(head);
-        o = head.length;
-      }
-      for (let i = 0; i < frames.length; i++) {
-        if (o + 2 + lengths[i] > STAGE) {
+      stage.set(head);
+      let o = head.length;
+      for (const p of pieces) {
+        if (o + 2 + p.length + TAG > STAGE) {
           await this.writeFully(stage.subarray(0, o));
           o = 0;
         }
-        stage[o] = lengths[i] >> 8;
-        stage[o + 1] = lengths[i] & 0xff;
-        o += 2;
-        for (const p of frames[i]) {
-          stage.set(p, o);
-          o += p.length;
-        }
+        const n = seal(p, stage.subarray(o + 2, o + 2 + p.length + TAG));
+        stage[o] = n >> 8;
+        stage[o + 1] = n & 0xff;
+        o += 2 + n;
       }
       if (o) await this.writeFully(stage.subarray(0, o));
     });

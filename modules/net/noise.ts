@@ -13,6 +13,8 @@ import { blake2s } from "@noble/hashes/blake2.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { type Aead, nativeAead } from "./aead.ts";
 import { concat } from "../../runtime/bytes.ts";
+import { x25519PublicKey, x25519Shared } from "../../runtime/curves.ts";
+import { type BoundCipher, type Libcrypto, loadLibcrypto } from "./aead_libcrypto.ts";
 
 export const PROTOCOL_NAME = "Noise_XX_25519_ChaChaPoly_BLAKE2s";
 const DHLEN = 32;
@@ -33,7 +35,7 @@ export interface KeyPair {
 
 export function generateKeyPair(secretKey?: Uint8Array): KeyPair {
   const sk = secretKey ?? x25519.utils.randomSecretKey();
-  return { secretKey: sk, publicKey: x25519.getPublicKey(sk) };
+  return { secretKey: sk, publicKey: x25519PublicKey(sk) };
 }
 
 function hkdf(ck: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Array] {
@@ -70,11 +72,51 @@ export class CipherState {
     return this.encryptWithAd(EMPTY, plaintext);
   }
 
-  /** encrypt's ciphertext as parts to join, when the AEAD can give it so without a copy. */
-  encryptParts(plaintext: Uint8Array): Uint8Array[] {
-    if (!this.k || !this.aead.encryptParts) return [this.encrypt(plaintext)];
+  /**
+   * Seals `plaintext` (empty associated data, as transport messages have) into `out`; returns the bytes written
+   * (plaintext and tag). Through libcrypto (aead_libcrypto.ts) the ciphertext is written there directly.
+   */
+  sealInto(plaintext: Uint8Array, out: Uint8Array): number {
+    if (!this.k) {
+      out.set(plaintext);
+      return plaintext.length;
+    }
     if (this.n >= MAX_NONCE) throw new NoiseError("nonce exhausted: rekey the connection");
-    return this.aead.encryptParts(this.k, this.n++, EMPTY, plaintext);
+    const bound = this.bound(), n = this.n++;
+    if (bound) bound.seal(n, plaintext, out);
+    else {
+      let o = 0;
+      const parts = this.aead.encryptParts?.(this.k, n, EMPTY, plaintext) ??
+        [this.aead.encrypt(this.k, n, EMPTY, plaintext)];
+      for (const p of parts) {
+        out.set(p, o);
+        o += p.length;
+      }
+    }
+    return plaintext.length + TAG;
+  }
+
+  /** Opens `ciphertext` (empty associated data) into `out`; returns the plaintext's length. Throws AeadError. */
+  openInto(ciphertext: Uint8Array, out: Uint8Array): number {
+    if (!this.k) {
+      out.set(ciphertext);
+      return ciphertext.length;
+    }
+    if (this.n >= MAX_NONCE) throw new NoiseError("nonce exhausted: rekey the connection");
+    const bound = this.bound();
+    if (bound) bound.open(this.n, ciphertext, out);
+    else out.set(this.aead.decrypt(this.k, this.n, EMPTY, ciphertext));
+    this.n++;
+    return ciphertext.length - TAG;
+  }
+
+  private lib: BoundCipher | null | undefined;
+  /** libcrypto bound to this key, when it is there and this state would use node:crypto (the same cipher, slower). */
+  private bound(): BoundCipher | null {
+    if (this.lib !== undefined) return this.lib;
+    const lib = this.aead === nativeAead ? loadLibcrypto() : null;
+    // One context per direction; the encrypting one only ever seals, the other only opens.
+    return this.lib = lib && this.k ? new LazyPair(lib, this.k) : null;
   }
 
   decrypt(ciphertext: Uint8Array): Uint8Array {
@@ -83,6 +125,23 @@ export class CipherState {
 }
 
 const EMPTY = new Uint8Array();
+
+/** A key bound in libcrypto for sealing and for opening, each made at its first use. */
+class LazyPair implements BoundCipher {
+  private sealer: BoundCipher | null = null;
+  private opener: BoundCipher | null = null;
+  constructor(private lib: Libcrypto, private key: Uint8Array) {}
+  seal(n: bigint, plaintext: Uint8Array, out: Uint8Array) {
+    (this.sealer ??= this.lib.bind(this.key, true)).seal(n, plaintext, out);
+  }
+  open(n: bigint, ciphertext: Uint8Array, out: Uint8Array) {
+    (this.opener ??= this.lib.bind(this.key, false)).open(n, ciphertext, out);
+  }
+  free() {
+    this.sealer?.free();
+    this.opener?.free();
+  }
+}
 
 class SymmetricState {
   ck: Uint8Array;
@@ -173,10 +232,8 @@ export class HandshakeState {
 
   private dh(sk: Uint8Array, pk: Uint8Array): Uint8Array {
     try {
-      const out = x25519.getSharedSecret(sk, pk);
-      // An all-zero result means the peer sent a low-order point.
-      if (out.every((b) => b === 0)) throw new Error();
-      return out;
+      // Throws on an all-zero result: the peer sent a low-order point.
+      return x25519Shared(sk, pk);
     } catch {
       throw new NoiseError("invalid public key from peer");
     }

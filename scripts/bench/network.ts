@@ -9,7 +9,8 @@ import { buildPackage } from "../../runtime/packages/build.ts";
 import { readPkgDir } from "../../runtime/packages/install.ts";
 import { startChain } from "../../runtime/testing.ts";
 import { callProcess, fmt, median, printRows, type Row } from "./util.ts";
-import { nativeAead } from "../../modules/net/aead.ts";
+import { CipherState } from "../../modules/net/noise.ts";
+import { loadLibcrypto } from "../../modules/net/aead_libcrypto.ts";
 import { encodeBase64 } from "../../runtime/bytes.ts";
 import { RUN_ARGS } from "../../cli/run_args.ts";
 
@@ -47,17 +48,18 @@ async function rawTcp(total: number, chunk: number): Promise<number> {
 }
 
 /**
- * The protocol's cipher alone: encrypt and decrypt `total` bytes in 65519-byte
- * pieces on one thread, as the two nodes in this process must. No link can
- * beat this, whatever TCP does.
+ * The protocol's cipher alone, as a link runs it (libcrypto when it loads, sealing into and opening from reused
+ * buffers; node:crypto otherwise): seal and open `total` bytes in 65519-byte pieces on one thread, as the two
+ * nodes in this process must. No link can beat this, whatever TCP does.
  */
 function aeadOnly(total: number): number {
   const key = crypto.getRandomValues(new Uint8Array(32));
+  const sealer = new CipherState(key), opener = new CipherState(key);
   const piece = new Uint8Array(65519).fill(3);
-  const ad = new Uint8Array();
+  const sealed = new Uint8Array(65535), opened = new Uint8Array(65519);
   const t0 = performance.now();
-  for (let n = 0, done = 0; done < total; n++, done += piece.length) {
-    nativeAead.decrypt(key, BigInt(n), ad, nativeAead.encrypt(key, BigInt(n), ad, piece));
+  for (let done = 0; done < total; done += piece.length) {
+    opener.openInto(sealed.subarray(0, sealer.sealInto(piece, sealed)), opened);
   }
   return performance.now() - t0;
 }
@@ -138,13 +140,14 @@ export async function networkBench(): Promise<Row[]> {
         const label = size >= 1 << 20 ? "1 MiB" : "64 KiB";
         if (size >= 1 << 20) {
           cipher ||= total / (aeadOnly(total) / 1000) / 2 ** 20;
+          const bin = form === "bin";
           rows.push({
             name: `${label} messages (${how}), against the cipher alone (ChaCha20-Poly1305 seal + open, one thread)`,
             ours: `${fmt(o)} MiB/s`,
-            baseline: `${fmt(cipher)} MiB/s node:crypto AEAD, no I/O`,
+            baseline: `${fmt(cipher)} MiB/s ${loadLibcrypto() ? "libcrypto" : "node:crypto"} AEAD, no I/O`,
             ratio: o / cipher,
-            target: "report",
-            pass: true,
+            target: bin ? "≥ 0.60×" : "report",
+            pass: bin ? o / cipher >= 0.6 : true,
           });
         }
         rows.push({
@@ -152,8 +155,8 @@ export async function networkBench(): Promise<Row[]> {
           ours: `${fmt(o)} MiB/s`,
           baseline: `${fmt(r)} MiB/s raw Deno TCP loopback`,
           ratio: o / r,
-          target: size >= 1 << 20 && form === "bin" ? "≥ 0.40×" : "report",
-          pass: size >= 1 << 20 && form === "bin" ? o / r >= 0.4 : true,
+          target: "report",
+          pass: true,
         });
       }
     }
@@ -176,8 +179,8 @@ export async function networkBench(): Promise<Row[]> {
       ours: `${median(hs).toFixed(2)} ms`,
       baseline: `${median(tcp).toFixed(2)} ms bare TCP connect`,
       ratio: median(hs) / median(tcp),
-      target: "report",
-      pass: true,
+      target: "≤ 5 ms",
+      pass: median(hs) <= 5,
     });
   } finally {
     await one.shutdown();
