@@ -10,6 +10,9 @@ export const NODE_FLAGS: string[] = nodeFlags(config.tasks.hyperdeno);
 
 export const RUN_ARGS = ["run", ...NODE_FLAGS, new URL("../main.ts", import.meta.url).pathname];
 
+/** What `deno task test` (scripts/test.ts) gives each `deno test`: the node's flags, unchecked (`deno task check` checks). */
+export const TEST_FLAGS = ["--no-check", ...NODE_FLAGS];
+
 /** The flags of a task `deno <subcommand> <flags...> <entry> ...`: the words that start with "--". */
 export function nodeFlags(task: string): string[] {
   const words = task.split(/\s+/);

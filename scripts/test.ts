@@ -6,18 +6,7 @@
  * Not `deno test --parallel`: that runs the files on threads of one process, and tests measure their process (RSS
  * grown during a 1 GiB upload, open descriptors, CPU ticks after a kill), which another file's work would move.
  */
-const FLAGS = [
-  "--no-check",
-  "--unstable-worker-options",
-  "--v8-flags=--expose-gc,--max-semi-space-size=2",
-  "--allow-read",
-  "--allow-write",
-  "--allow-net",
-  "--allow-env",
-  "--allow-run",
-  "--allow-sys",
-  "--allow-ffi",
-];
+import { TEST_FLAGS as FLAGS } from "../cli/run_args.ts";
 
 /**
  * The longest files start first, so that the short ones fill the other jobs' time at the end (names not here run

@@ -215,7 +215,7 @@ Deno.test("sqlite: one package's endless query is stopped at the time limit; ano
 
 Deno.test("timer: 200k timers from one process stop at 10,000 with TooManyTimers; its timers go when it exits", () =>
   withNode(async (n) => {
-    const r = await injectJson<{ refused: number; first: unknown }>(n, HOG, { Timers: { n: 200_000 } }, 120);
+    const r = await injectJson<{ refused: number; first: unknown }>(n, HOG, { Timers: { n: 200_000 } }, 240);
     assertEquals(r.first, { TooManyTimers: { limit: 10_000 } });
     assertEquals(r.refused, 190_000);
     const logged = n.lines.filter((l) => l.includes("SetTimer refused")).length;
