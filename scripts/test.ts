@@ -13,6 +13,7 @@ import { TEST_FLAGS as FLAGS } from "../cli/run_args.ts";
  * after these, in order). Measured on 2 cores; a file missing from the list only runs later than it could.
  */
 const LONGEST_FIRST = [
+  "appstore_e2e_test.ts",
   "register_browser_test.ts",
   "two_hosts_test.ts",
   "kill9_durability_test.ts",
