@@ -5,7 +5,8 @@
  */
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { type TestNode, waitFor } from "../runtime/testing.ts";
-import { APP, logIn as logInAt, raw, withApp } from "./http_helpers.ts";
+import { APP, appSession, logIn as logInAt, raw, withApp } from "./http_helpers.ts";
+import { appLabel } from "../modules/http_server/origins.ts";
 import { HTTP_LIMITS } from "../modules/http_server/mod.ts";
 import { copyUi } from "../runtime/packages/build.ts";
 
@@ -202,5 +203,45 @@ Deno.test("http attack: slowloris connections are evicted for honest clients and
         c.close();
       } catch { /* closed */ }
     }
+  }
+});
+
+Deno.test("http: the owner's slow upload to an authenticated path outlasts a stranger's deadline; a public path keeps it", async () => {
+  const before = HTTP_LIMITS.pendingTimeoutMs;
+  HTTP_LIMITS.pendingTimeoutMs = 1500;
+  try {
+    await withApp(async (n, base) => {
+      const cookie = await appSession(base, await logInAt(base), APP, `/${APP}/api/echo`);
+      const host = `${appLabel(APP)}.localhost:${n.port}`;
+      /** Sends a head then its 30-byte body a byte every 150 ms (4.5 s: three deadlines); what came back. */
+      const trickle = async (path: string, extra: string) => {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: n.port });
+        const head = `POST ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}Content-Type: text/plain\r\n` +
+          "Content-Length: 30\r\nConnection: close\r\n\r\n";
+        await conn.write(enc(head));
+        let cut = false;
+        for (let i = 0; i < 30 && !cut; i++) {
+          await new Promise((r) => setTimeout(r, 150));
+          await conn.write(enc("x")).catch(() => cut = true);
+        }
+        const chunks: number[] = [];
+        const buf = new Uint8Array(65536);
+        const timer = setTimeout(() => conn.close(), 60_000);
+        for (let got; (got = await conn.read(buf).catch(() => null)) !== null;) chunks.push(...buf.subarray(0, got));
+        clearTimeout(timer);
+        try {
+          conn.close();
+        } catch { /* closed */ }
+        return new TextDecoder().decode(new Uint8Array(chunks));
+      };
+      const owner = await trickle(`/${APP}/api/echo`, `Cookie: ${cookie}\r\n`);
+      assertMatch(owner, /^HTTP\/1\.1 200/);
+      assertMatch(owner, /x{30}/);
+      const stranger = await trickle(`/${APP}/public`, "");
+      assert(!/^HTTP\/1\.1 200/.test(stranger), `a public path's slow request was served: ${stranger.slice(0, 80)}`);
+      await stillServes(n);
+    });
+  } finally {
+    HTTP_LIMITS.pendingTimeoutMs = before;
   }
 });

@@ -48,6 +48,9 @@ export function serveBound(m: HttpServerModule, env: ConnEnv): Promise<Reply> | 
 async function answer(m: HttpServerModule, env: ConnEnv, b: Binding, params: Record<string, string>): Promise<Reply> {
   const gate = await admit(m, env, b);
   if (gate) return gate;
+  // The owner's session is proven: a large upload on a slow link may outlast the 30 s a stranger's request has to
+  // arrive (an 80 MiB Kino Files upload was cut off at that deadline). Public paths keep it.
+  if (b.authenticated) env.slot.proven();
   const reply = b.static
     ? serveStatic(env, b)
     : await forward(m.k, b, params, env, [m.login!.cookieName, m.login!.appCookieName], m.timeoutSeconds);
