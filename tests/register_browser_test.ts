@@ -82,7 +82,7 @@ Deno.test("register in the browser: direct and indirect names, hi with a fake no
         throw new Error(`the pages say: ${error}`);
       }
       return false;
-    }, 120_000).catch((e) => {
+    }, 300_000).catch((e) => {
       throw new Error(`${(e as Error).message}\n${b.lines.join("\n")}`);
     });
     n = n!;
