@@ -18,10 +18,9 @@
  * thread turning an empty event loop, with no event either way (measured on
  * Deno 2.9.6). So every thread is pinged: one whose heap limit was raised (V8
  * does that only to let a thread at its limit end) is ended as a crash; and a
- * thread killed is told to end itself (the bootstrap exits its thread between
- * two turns of process code), and a process host reports it stuck if it did
- * not (once it has burnt KILL_CPU_MS of CPU, or its host wanted no core for
- * SILENT_MS); so is one silent while its host wanted no core (activity.ts: a
+ * process host reports stuck a thread killed that did not answer a ping first
+ * (once it has burnt KILL_CPU_MS of CPU, or its host wanted no core for
+ * SILENT_MS), or one silent while its host wanted no core (activity.ts: a
  * host starved of CPU on a busy machine is not a blocked one), and the kernel
  * ends the host.
  */
@@ -35,10 +34,10 @@ const WARM = 2;
 const REFILL_DELAY_MS = 30;
 /** How often a thread is pinged. */
 const PING_MS = 1000;
-/** How often a thread killed is checked for having ended itself. */
-const KILL_CHECK_MS = 1000;
+/** A thread killed is asked this often whether it still turns its event loop. */
+const KILL_PING_MS = 1000;
 /**
- * A thread killed that burns this much CPU without ending runs code terminate() cannot stop.
+ * A thread killed that burns this much CPU without answering runs code terminate() cannot stop.
  * CPU, not wall time: on a busy machine a healthy thread finishing its turn waits for a core.
  */
 const KILL_CPU_MS = 500;
@@ -59,6 +58,7 @@ interface Live extends Thread {
   /** When the thread last answered a ping (or started). */
   heard: number;
   pinged: boolean;
+  onPong: (() => void) | null;
 }
 
 export interface ThreadPoolOptions {
@@ -67,7 +67,7 @@ export interface ThreadPoolOptions {
   bytes: boolean;
   /** How many threads wait warm. */
   warm?: number;
-  /** Report stuck threads (a process host: its kernel can end it), a thread killed that did not end itself too. */
+  /** Report stuck threads (a process host: its kernel can end it), pinging a thread before it is killed. */
   watch: boolean;
 }
 
@@ -111,7 +111,7 @@ export class ThreadPool {
 
   start(thread: number, port: MessagePort) {
     const { w, control } = this.warm.shift() ?? this.boot();
-    const l: Live = { w, control, booted: false, heard: Date.now(), pinged: false };
+    const l: Live = { w, control, booted: false, heard: Date.now(), pinged: false, onPong: null };
     this.live.set(thread, l);
     control.onmessage = (e: MessageEvent) => {
       const pong = e.data as { t?: string; exhausted?: boolean } | null;
@@ -119,6 +119,7 @@ export class ThreadPool {
       l.heard = Date.now();
       l.booted = true;
       l.pinged = false;
+      l.onPong?.();
       if (pong.exhausted && this.live.get(thread) === l) this.exhausted(thread, l);
     };
     let error: string | null = null;
@@ -142,23 +143,19 @@ export class ThreadPool {
     const l = this.live.get(thread);
     this.live.delete(thread);
     if (!l) return;
-    // The bootstrap ends its own thread when told, between two turns of process code. terminate() from here does
-    // not stop a thread that enters synchronous code before it takes effect (measured: a timer due just after the
-    // thread answered a ping spun on after its 'exit' event came), so it is only the fallback.
-    l.control.postMessage({ t: "kill" });
     if (!this.opts.watch || !l.booted) {
       l.w.terminate();
       return;
     }
-    // A thread that turns its event loop ends as soon as it gets a core; one that does not is stuck.
+    // A thread that turns its event loop answers as soon as it gets a core, and terminate() stops it.
     const cpu = cpuNow(), activity = new HostActivity();
     let quietSince = Date.now(), suspect = false;
     const timer = setInterval(() => {
       const now = Date.now();
-      if (activity.wanted(KILL_CHECK_MS)) quietSince = now;
+      if (activity.wanted(KILL_PING_MS)) quietSince = now;
       const spinning = (cpuNow() - cpu) / 1000 >= KILL_CPU_MS, blocked = now - quietSince >= SILENT_MS;
       if (!spinning && !blocked) return;
-      // The verdict waits one more tick: an exit queued behind a long turn of this thread (starting threads) is
+      // The verdict waits one more tick: a pong queued behind a long turn of this thread (starting threads) is
       // heard first. The CPU is the whole host's, which other processes' threads share.
       if (!suspect) return void (suspect = true);
       clearInterval(timer);
@@ -170,9 +167,12 @@ export class ThreadPool {
           ? "it was killed inside synchronous code, which stopping its thread cannot interrupt"
           : SILENT_WHY,
       });
-    }, KILL_CHECK_MS);
-    // Nothing here terminated it: it ended itself, so it runs no more code.
-    l.w.once("exit", () => clearInterval(timer));
+    }, KILL_PING_MS);
+    l.onPong = () => {
+      clearInterval(timer);
+      l.w.terminate();
+    };
+    l.control.postMessage({ t: "ping" });
   }
 
   /** Its code was stopped at its heap limit, and its event loop turns: terminate() ends it. */

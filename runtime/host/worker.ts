@@ -9,7 +9,6 @@
 import { compileFunction } from "node:vm";
 import { getHeapStatistics } from "node:v8";
 import { workerData } from "node:worker_threads";
-import process from "node:process";
 import { type FromProcess, HOST_KEY, type HostPort, type ToProcess } from "./protocol.ts";
 import { type Batch, decodeToProcess, encodeFromProcess } from "./wire.ts";
 import * as binary from "./binary.ts";
@@ -169,11 +168,6 @@ function onRejection(e: PromiseRejectionEvent) {
 // Kept before lockdown: process code never sees the thread's control port.
 const toPool = (workerData as { control: MessagePort }).control;
 /**
- * Ends this thread from inside it, at once: no timer of process code runs after. The pool's terminate() does not
- * stop a thread that enters synchronous code before it takes effect (threads.ts).
- */
-const exitThread = process.exit.bind(process);
-/**
  * V8 raises a thread's heap limit only to let it end when it reached it. A
  * heap exhausted in synchronous code does not always end the thread (Deno
  * 2.9.6 stops the code and leaves the thread turning its event loop with
@@ -185,7 +179,6 @@ const heapLimit = getHeapStatistics().heap_size_limit;
 // pings now and then: an answer shows this thread still turns its event loop.
 function onPoolMessage(e: MessageEvent) {
   const data = (e as MessageEvent<{ t?: string; port?: MessagePort; bytes?: boolean }>).data;
-  if (data?.t === "kill") return exitThread(0);
   if (data?.t === "ping") {
     return toPool?.postMessage({ t: "pong", exhausted: getHeapStatistics().heap_size_limit > heapLimit });
   }
