@@ -80,7 +80,10 @@ Deno.test("pool: a process stuck in a shared host takes its co-tenants down once
     const calmStarted = (await injectJson<{ started: number }>(n, CALM, "hi", LOADED)).started;
 
     // Killed inside for(;;){}: its thread cannot be stopped, so its host is ended, co-tenants and all.
+    const cpu0 = await cpuSeconds(shared!);
     assertEquals(await injectJson(n, SPINNER, "spin", LOADED), "spinning");
+    // Killed once it spins: a kill that lands in the 50 ms before its loop starts races terminate() (a known gap).
+    await waitFor("the spinner to burn a core", async () => await cpuSeconds(shared!) >= cpu0 + 2, 60_000);
     assertEquals(n.kernel.killProcess(SPINNER), true);
     await waitFor("the co-tenants restart", () => n.kernel.status(CALM).restarts > 0, 60_000);
     assertMatch(n.kernel.status(CALM).last_error ?? "", /ended because spinner:host-stuck:test\.os was stuck/);
@@ -164,3 +167,9 @@ Deno.test("pool: a package cannot read another's messages or state through the p
     await removeHome(n);
   }
 });
+
+/** CPU-seconds `pid` has used, from ps (whole seconds: tests read no /proc). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const out = await new Deno.Command("ps", { args: ["-o", "times=", "-p", String(pid)], stdout: "piped" }).output();
+  return Number(new TextDecoder().decode(out.stdout).trim()) || 0;
+}
