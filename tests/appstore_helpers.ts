@@ -59,6 +59,8 @@ export async function storeClient(node: TestNode, password = "secret") {
     } catch { /* not JSON */ }
     return { status: r.status, json: json as Record<string, unknown> & unknown[], text };
   };
+  // The node is ready before the App Store's main process has bound its paths.
+  await waitFor("the App Store's API", async () => (await call("installed")).status !== 404, 60_000);
   return { get: (path: string) => call(path), post: (path: string, body: unknown) => call(path, body) };
 }
 
