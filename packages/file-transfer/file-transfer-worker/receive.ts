@@ -31,7 +31,7 @@ import type {
 } from "../api/types.ts";
 import { cleanName } from "../api/names.ts";
 import { folderListingTooLarge, toHex } from "../api/listing.ts";
-import { OFFER_MS, PROBE_MS, PROBE_S, PROGRESS_MS, STALL_MS, START_MS } from "../api/tuning.ts";
+import { chunkSize, OFFER_MS, PROBE_MS, PROBE_S, PROGRESS_MS, STALL_MS, START_MS, windowBytes } from "../api/tuning.ts";
 import { deferred, pump } from "./inbox.ts";
 import { safeJson } from "./main.ts";
 
@@ -51,6 +51,8 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   const name = cleanName(req.name);
   const finalPath = `/${pkg}/files/${name}`;
   const partial = `/${pkg}/partial/${transfer}.part`;
+  /** Beside a partial file whose every write landed: it may be resumed from its very end. */
+  const wholeMarker = `${partial}.whole`;
   const source = req.target;
   const sourceNode = source.split("@")[0];
   /** The SHA-256 and version an earlier attempt was told: the partial file holds bytes of that file. */
@@ -117,7 +119,13 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
     // The partial file goes on unless the offer says the file changed (else the Digest will, below).
     const sameSha = earlier === null || offered === null || earlier === offered;
     const sameVersion = earlierVersion === null || offeredVersion === null || earlierVersion === offeredVersion;
-    if (had >= 0 && sameSha && sameVersion && had <= offer.size) offset = had;
+    // Writes land a little out of order (the VFS takes WriteAt past a file's end): a partial left by a worker that was
+    // stopped mid-write (its node restarted) may end in bytes past a hole, within the sender's window. One left by a
+    // worker that ended waiting for its writes is whole; the marker says which.
+    const whole = await vfs.metadata(wholeMarker).then(() => true, () => false);
+    if (whole) await vfs.removeFile(wholeMarker).catch(() => {});
+    const safe = whole ? had : Math.max(0, had - windowBytes(chunkSize(req.chunk)));
+    if (had >= 0 && sameSha && sameVersion && had <= offer.size) offset = Math.min(had, safe);
     version = offeredVersion;
     // Another file now: the SHA-256 heard before was that one's.
     if (!sameVersion) earlier = sha256 = null;
@@ -313,8 +321,11 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   const outcome = await ended.promise;
   clearInterval(watchdog);
   await loop;
-  await Promise.all(writes).catch(() => {});
+  await Promise.allSettled([...writes]);
   if (outcome.outcome !== "done") await (file as vfs.File | null)?.close().catch(() => {});
+  if ((outcome.outcome === "interrupted" || (outcome.outcome === "failed" && outcome.kept)) && file && !failing) {
+    await vfs.createFile(wholeMarker).then((f) => f.close(), () => {});
+  }
   // The sender hears why, so its node's table (and a waiting `hyperdeno send`) can say it.
   if (outcome.outcome !== "done" && peer) Request.to(peer).json({ Fail: outcome.error ?? "receiver stopped" }).send();
   const stats = {
