@@ -29,7 +29,7 @@ Deno.test({
   name: "libcrypto: seals every piece length the wire uses as @noble does, and opens it back",
   ignore: !HAS_LIBCRYPTO,
   fn() {
-    const lib = loadLibcrypto();
+    const lib = loadLibcrypto({ always: true });
     assert(lib, "libcrypto did not load: is --allow-ffi granted?");
     for (const len of [0, 1, 15, 16, 17, 63, 64, 65, 1000, 4096, 65519]) {
       for (const n of [0n, 1n, 0xffffn, (1n << 63n) + 5n]) {
@@ -52,7 +52,7 @@ Deno.test({
   name: "libcrypto: a forged piece (a flipped bit, a wrong nonce, a cut tag) is refused and leaves no plaintext",
   ignore: !HAS_LIBCRYPTO,
   fn() {
-    const lib = loadLibcrypto()!;
+    const lib = loadLibcrypto({ always: true })!;
     const key = random(32), pt = random(65519);
     const sealed = pureAead.encrypt(key, 7n, new Uint8Array(), pt);
     const opener = lib.bind(key, false);
@@ -71,8 +71,11 @@ Deno.test({
   },
 });
 
+// Links use libcrypto only when asked (aead_libcrypto.ts): this file asks, for its link test.
+Deno.env.set("HYPERDENO_LIBCRYPTO", "1");
+
 Deno.test("link: one end sealing through libcrypto, the other through @noble, carry 10 MB both ways over TCP", async () => {
-  if (HAS_LIBCRYPTO) assert(loadLibcrypto(), "libcrypto did not load: is --allow-ffi granted?");
+  if (HAS_LIBCRYPTO) assert(loadLibcrypto({ always: true }), "libcrypto did not load: is --allow-ffi granted?");
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepted = listener.accept();
   const dialed = await Deno.connect({ hostname: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
