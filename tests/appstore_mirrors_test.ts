@@ -94,7 +94,10 @@ Deno.test("a download that was cut resumes from its partial file, and the whole 
     await (await storeClient(b)).post("mirror", { id, on: true });
     // What an earlier attempt from mirror.dev left: the first half, in the partial file that attempt wrote.
     const half = bytes.length / 2;
-    await Deno.writeFile(`${c.opts.home}/vfs/app-store:sys/partial/as${hash.slice(0, 16)}0.part`, bytes.slice(0, half));
+    const part = `${c.opts.home}/vfs/app-store:sys/partial/as${hash.slice(0, 16)}0.part`;
+    await Deno.writeFile(part, bytes.slice(0, half));
+    // That attempt's worker ended after its writes landed (a broken link, not a killed node): it marked the file whole.
+    await Deno.writeFile(`${part}.whole`, new Uint8Array());
     const cc = await storeClient(c);
     await cc.post("download", { id, version_hash: hash, mirrors: ["mirror.dev"] });
     const got = await downloadEnded(cc, id, hash);
