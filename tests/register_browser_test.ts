@@ -77,9 +77,10 @@ Deno.test("register in the browser: direct and indirect names, hi with a fake no
     b.node.then((x) => n = x, () => {});
     await waitFor("the node to boot from its pages", async () => {
       if (n) return true;
-      const error = await page.textContent("#error").catch(() => null);
-      if (error && await page.isVisible("#error").catch(() => false)) {
-        throw new Error(`the pages say: ${error}`);
+      // isVisible does not wait; textContent would wait for an #error the node's home page (where the pages go
+      // once the node boots) never has, for playwright's whole default timeout.
+      if (await page.isVisible("#error").catch(() => false)) {
+        throw new Error(`the pages say: ${await page.textContent("#error", { timeout: 5_000 }).catch(() => "?")}`);
       }
       return false;
     }, 300_000).catch((e) => {
