@@ -26,6 +26,8 @@ const LONGEST_FIRST = [
 interface Result {
   file: string;
   ms: number;
+  /** CPU time of the file's `deno test` and every child it waited for (Linux), else null. */
+  cpuMs: number | null;
   code: number;
   passed: number;
   failed: number;
@@ -60,6 +62,23 @@ function counts(output: string): Pick<Result, "passed" | "failed" | "ignored"> |
   return { passed: n("passed"), failed: n("failed"), ignored: n("ignored") };
 }
 
+/**
+ * On Linux, each file runs under a shell that, once `deno test` has ended, prints its own children's
+ * CPU time (utime and stime of the children it waited for, which include theirs): the CPU a file costs, the suite's
+ * real budget on a machine of few cores.
+ */
+const CPU_OF_CHILD = Deno.build.os === "linux"
+  ? '"$@"; rc=$?; read -r s < /proc/$$/stat; echo "${s##*) }" | { read -r _ _ _ _ _ _ _ _ _ _ _ _ _ cu cs _; ' +
+    'echo "__test_cpu_ticks $((cu + cs)) $(getconf CLK_TCK)" >&2; }; exit $rc'
+  : null;
+
+/** The output without the CPU line, and the CPU it gave (ms). */
+function cpuOf(output: string): { text: string; cpuMs: number | null } {
+  const m = output.match(/\n?__test_cpu_ticks (\d+) (\d+)\n?/);
+  if (!m) return { text: output, cpuMs: null };
+  return { text: output.replace(m[0], "\n"), cpuMs: Number(m[1]) * 1000 / Number(m[2]) };
+}
+
 const seconds = (ms: number) => {
   const s = Math.round(ms / 1000);
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${s % 60}s`;
@@ -87,8 +106,10 @@ const queue = [...files];
 await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, async () => {
   for (let file = queue.shift(); file; file = queue.shift()) {
     const t0 = performance.now();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["test", ...FLAGS, ...flags, file],
+    const child = new Deno.Command(CPU_OF_CHILD ? "sh" : Deno.execPath(), {
+      args: CPU_OF_CHILD
+        ? ["-c", CPU_OF_CHILD, "sh", Deno.execPath(), "test", ...FLAGS, ...flags, file]
+        : ["test", ...FLAGS, ...flags, file],
       stdout: "piped",
       stderr: "piped",
       stdin: "null",
@@ -96,9 +117,9 @@ await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, async () 
     running.add(child);
     const out = await child.output();
     running.delete(child);
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    const { text, cpuMs } = cpuOf(new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr));
     const c = counts(text) ?? { passed: 0, failed: 1, ignored: 0 }; // no summary: the file itself failed
-    const r = { file, ms: performance.now() - t0, code: out.code, ...c };
+    const r = { file, ms: performance.now() - t0, cpuMs, code: out.code, ...c };
     if (r.code !== 0 && r.failed === 0) r.failed = 1;
     results.push(r);
     console.log(`──── ${file} (${seconds(r.ms)}, exit ${r.code})\n${text.trimEnd()}\n`);
@@ -106,9 +127,12 @@ await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, async () 
 }));
 
 const total = performance.now() - started;
-console.log("time per file (wall):");
+const cpuTotal = results.reduce((a, r) => a + (r.cpuMs ?? 0), 0);
+const cpuKnown = results.every((r) => r.cpuMs !== null);
+console.log(cpuKnown ? "time per file (wall, then CPU of its process tree):" : "time per file (wall):");
 for (const r of results.toSorted((a, b) => b.ms - a.ms)) {
-  console.log(`  ${seconds(r.ms).padStart(6)}  ${r.failed ? "FAILED" : "ok    "}  ${r.file}`);
+  const cpu = cpuKnown ? `${seconds(r.cpuMs!).padStart(6)}  ` : "";
+  console.log(`  ${seconds(r.ms).padStart(6)}  ${cpu}${r.failed ? "FAILED" : "ok    "}  ${r.file}`);
 }
 const sum = (k: "passed" | "failed" | "ignored") => results.reduce((a, r) => a + r[k], 0);
 const failedFiles = results.filter((r) => r.failed).map((r) => r.file);
@@ -117,6 +141,6 @@ const ignored = sum("ignored") ? ` | ${sum("ignored")} ignored` : "";
 console.log(
   `${failedFiles.length ? "FAILED" : "ok"} | ${sum("passed")} passed | ${sum("failed")} failed${ignored} (${
     seconds(total)
-  })`,
+  }${cpuKnown ? `, ${seconds(cpuTotal)} CPU` : ""})`,
 );
 Deno.exit(failedFiles.length ? 1 : 0);

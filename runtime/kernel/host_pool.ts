@@ -31,9 +31,12 @@ export class HostPool {
   /** Packages that got a shared host ended (a stuck process): each runs alone from then on. */
   private alone = new Set<string>();
 
-  constructor(readonly size: number, private startHost: () => ProcessHost) {
-    this.topUp();
-  }
+  /**
+   * No host starts with the pool: a node that runs only its built-in packages (in the node's own threads) never
+   * needs one, and a spare is ~45 MiB and ~0.3 CPU-s. The first package pays one `deno run` start-up; the spare
+   * started with it takes the next.
+   */
+  constructor(readonly size: number, private startHost: () => ProcessHost) {}
 
   /** The host that runs `pkg`'s processes, chosen (and started if need be) on its first process. */
   hostOf(pkg: string): ProcessHost {
