@@ -1,13 +1,15 @@
 /**
  * The process-host watchdog on a machine with every core busy: healthy
  * processes starved of CPU are not "stuck" (issue 20's false kills). CPU hogs
- * (2 × cores busy-looping shells) run throughout while the chat template's
+ * (busy-looping shells, one per core) run throughout while the chat template's
  * run-tests runs several times and a file crosses between two nodes; no node
  * may report a stuck thread or end a process host, and everything succeeds.
  * That a truly stuck thread is still stopped is tests/host_sandbox_test.ts's.
  *
  * HYPERDENO_LOAD_RUNS (default 2) sets the run-tests count, HYPERDENO_LOAD_MIB
- * (default 128) the file's size: the issue's are 10 and 1024.
+ * (default 128) the file's size: the issue's are 10 and 1024. HYPERDENO_LOAD_HOGS
+ * (default: one per core, every core busy) sets the hogs; twice the cores starves
+ * the nodes harder.
  */
 import { assert, assertEquals } from "./assert.ts";
 import { cli, freePort } from "./cli_helpers.ts";
@@ -16,12 +18,13 @@ import { bootFt, download, filePath, until } from "./ft_helpers.ts";
 
 const RUNS = Number(Deno.env.get("HYPERDENO_LOAD_RUNS") ?? 2);
 const MIB = Number(Deno.env.get("HYPERDENO_LOAD_MIB") ?? 128);
+const HOGS = Number(Deno.env.get("HYPERDENO_LOAD_HOGS") ?? navigator.hardwareConcurrency);
 /** What a node prints when its watchdog ends a process host. */
 const KILLED = /stuck|process host of package .* ended/;
 
 async function withHogs(f: () => Promise<void>) {
   const hogs = Array.from(
-    { length: 2 * navigator.hardwareConcurrency },
+    { length: HOGS },
     () => new Deno.Command("sh", { args: ["-c", "while :; do :; done"], stdout: "null", stderr: "null" }).spawn(),
   );
   try {
