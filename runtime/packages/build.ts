@@ -17,6 +17,7 @@ import { ParseError } from "../types.ts";
 import { parseMetadata } from "./manifest.ts";
 import { BuildFailed } from "../errors.ts";
 import { isFile } from "../fs.ts";
+import { checkKey, passedBefore, rememberPass } from "./check_cache.ts";
 import repoConfig from "../../deno.json" with { type: "json" };
 
 const PROCESS_LIB = new URL("../process_lib/mod.ts", import.meta.url);
@@ -120,7 +121,14 @@ export async function buildPackage(pkgDir: string, opts: BuildOptions = {}): Pro
     return result;
   }
   const importMap = writeImportMap(dir, opts);
-  if (opts.check) await typeCheck(stale.map((p) => p.entry), importMap);
+  if (opts.check) {
+    const entries = stale.map((p) => p.entry);
+    const key = checkKey(resolve(dir), entries.map((e) => resolve(e)), importMap, RUNTIME.pathname.replace(/\/$/, ""));
+    if (!passedBefore(key)) {
+      await typeCheck(entries, importMap);
+      rememberPass(key);
+    }
+  }
   // The first `deno bundle` on an empty Deno cache installs esbuild; several at once
   // collide while copying its binary. So one runs alone, then the rest two at a time.
   const run = async ({ name, entry }: { name: string; entry: string }) => {
