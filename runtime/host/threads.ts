@@ -19,7 +19,8 @@
  * Deno 2.9.6). So every thread is pinged: one whose heap limit was raised (V8
  * does that only to let a thread at its limit end) is ended as a crash; and a
  * process host reports stuck a thread killed that did not answer a ping first
- * (once it has burnt KILL_CPU_MS of CPU, or its host wanted no core for
+ * (once its host has burnt KILL_CPU_MS of CPU while every other thread there
+ * answered a ping, or far more alone, or its host wanted no core for
  * SILENT_MS), or one silent while its host wanted no core (activity.ts: a
  * host starved of CPU on a busy machine is not a blocked one), and the kernel
  * ends the host.
@@ -41,6 +42,13 @@ const KILL_PING_MS = 1000;
  * CPU, not wall time: on a busy machine a healthy thread finishing its turn waits for a core.
  */
 const KILL_CPU_MS = 500;
+/**
+ * The host's CPU is every thread's: a killed thread that merely waits for a core behind busy siblings (100
+ * transfers at once) watched its host burn 500 ms and was judged stuck. So that verdict also needs every other
+ * thread to have answered a ping since the kill (each had a core to turn its event loop, as the killed one had);
+ * past this many times KILL_CPU_MS it stands alone (a sibling blocked for good must not shelter a spinner).
+ */
+const KILL_CPU_ALONE = 10;
 /** A thread silent this long while its host wanted no core is blocked (its heap exhausted, or Atomics.wait). */
 const SILENT_MS = 3000;
 const SILENT_WHY = `its thread stopped answering for ${SILENT_MS / 1000} s while its host wanted no CPU: ` +
@@ -148,12 +156,20 @@ export class ThreadPool {
       return;
     }
     // A thread that turns its event loop answers as soon as it gets a core, and terminate() stops it.
-    const cpu = cpuNow(), activity = new HostActivity();
-    let quietSince = Date.now(), suspect = false;
+    const cpu = cpuNow(), activity = new HostActivity(), killedAt = Date.now();
+    for (const o of this.live.values()) {
+      if (!o.booted || o.pinged) continue;
+      o.pinged = true;
+      o.control.postMessage({ t: "ping" });
+    }
+    let quietSince = killedAt, suspect = false;
     const timer = setInterval(() => {
       const now = Date.now();
       if (activity.wanted(KILL_PING_MS)) quietSince = now;
-      const spinning = (cpuNow() - cpu) / 1000 >= KILL_CPU_MS, blocked = now - quietSince >= SILENT_MS;
+      const burnt = (cpuNow() - cpu) / 1000;
+      const othersTurned = [...this.live.values()].every((o) => !o.booted || o.heard >= killedAt);
+      const spinning = burnt >= KILL_CPU_MS && (othersTurned || burnt >= KILL_CPU_MS * KILL_CPU_ALONE);
+      const blocked = now - quietSince >= SILENT_MS;
       if (!spinning && !blocked) return;
       // The verdict waits one more tick: a pong queued behind a long turn of this thread (starting threads) is
       // heard first. The CPU is the whole host's, which other processes' threads share.
