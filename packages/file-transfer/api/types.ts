@@ -7,6 +7,7 @@
  *                         (a provider's refusal also says why, typed, beside it: "refused": DownloadRefusal)
  *                         {"Progress": {name, progress, ...}} (worker → its parent)
  *   between workers       {"Offer"}, {"Start"}, {"Chunk"} + blob, {"Digest"}, "Hashing", "Alive", "Recheck", "Done", {"Fail"}
+ *                         (a receiver asks the provider's main "Alive" too, before the sender's first word)
  */
 
 /** One entry of a ListFiles answer: `name` is relative to the files drive; folders carry their total size. */
@@ -33,7 +34,9 @@ export type TransferRequest =
   /** The state of each of these transfers (at most STATUS_IDS): {"Status": {"<id>": TransferStatus | null}}. */
   | { Status: { ids: string[] } }
   | { Resume: { id?: string } }
-  | { Cancel: { id: string } };
+  | { Cancel: { id: string } }
+  /** A receiver waiting for the sender it was offered: the answer "Alive" says this node is still there. */
+  | "Alive";
 
 export type TransferResponse =
   /** `more`: the listing stopped at its bound (listing.ts MAX_ENTRIES); a folder of it lists the rest. */

@@ -281,7 +281,7 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
   const loop = pump(onMessage, ended.promise);
   let probing = false;
   const watchdog = setInterval(() => {
-    // Before the sending worker's first word, the provider is starting it: a longer wait, and no probe yet.
+    // Before the sending worker's first word, the provider is starting it: a longer wait.
     const limit = size === null ? OFFER_MS : heardSender ? STALL_MS : START_MS;
     // Once every byte is in, the sender's SHA-256 is still to come (it sends "Hashing" while it works on it).
     const waiting = pendingBytes === 0 && (received !== size || !digest.settled);
@@ -298,6 +298,19 @@ export async function receive(me: ProcessAddress, parent: ProcessAddress, req: D
           }
         },
       ).finally(() => probing = false);
+    } else if (size !== null && !heardSender && offerFrom && !probing && Date.now() - lastHeard > PROBE_MS) {
+      // Its node may have gone between the offer and the sender's first word (killed, restarting): ask the process
+      // that offered. Gone is known at once (Offline); an answer only says the node is there, so START_MS still
+      // bounds a slow start.
+      probing = true;
+      Request.to(offerFrom).json("Alive").sendAndAwaitResponse(PROBE_S).then(
+        () => {},
+        (e) => {
+          if (e instanceof SendError && e.kind === "Offline") {
+            interrupted(`${sourceNode} went away before its sender started`);
+          }
+        },
+      ).finally(() => setTimeout(() => probing = false, PROBE_MS));
     }
   }, 250);
 

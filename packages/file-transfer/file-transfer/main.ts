@@ -247,6 +247,9 @@ export default async function init(_our: string) {
         await onDisk();
         return answer(cancelled ? "Ok" : { Err: "no such transfer" });
       }
+      case "Alive":
+        // A receiver waiting for the sender it was offered asks whether this node is still there.
+        return answer("Alive");
       default:
         if (msg.expectsResponse() !== null) answer({ Err: `unknown request ${JSON.stringify(body).slice(0, 80)}` });
     }
