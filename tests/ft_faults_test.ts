@@ -157,6 +157,25 @@ Deno.test("a provider that lies about the bytes or the size is caught; nothing r
   }
 });
 
+Deno.test("a provider gone between its offer and its sender's first word is known at once, not after 30 s of silence", async () => {
+  const net = await bootNet({ "fake.dev": {}, "fake2.dev": {} });
+  try {
+    const [a, b] = [net.nodes["fake.dev"], net.nodes["fake2.dev"]];
+    await install(a, FT_PKG);
+    await install(b, `${FIXTURES}ft_liar`);
+    const id = await download(a, "vanishing.bin", "fake2.dev");
+    // The offer is in (the transfer knows its size), and its sender never speaks; then the provider's node stops.
+    await waitFor("the offer", async () => (await transfer(a, id))?.size === MiB);
+    await stopNode(net, "fake2.dev");
+    // What the receiver says first: its probe found the node gone (before, it waited START_MS and said "silent").
+    const said = () => a.lines.find((l) => /vanishing\.bin from fake2\.dev: interrupted/.test(l));
+    await waitFor("the receiver to say the transfer was interrupted", () => said() !== undefined, 60_000);
+    assert(/went away before its sender started/.test(said()!), said()!);
+  } finally {
+    await net.close();
+  }
+});
+
 Deno.test("the receiver's disk fills up: a clear error, nothing under the final name", async () => {
   // The receiver's home on a 24 MiB tmpfs: a real ENOSPC from the kernel's filesystem.
   const mnt = await Deno.makeTempDir({ prefix: "hyperdeno-ft-full-" });
