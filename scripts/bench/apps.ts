@@ -17,11 +17,12 @@ import { buildPackage } from "../../runtime/packages/build.ts";
 import { readPkgDir } from "../../runtime/packages/install.ts";
 import { encodeBase64 } from "../../runtime/bytes.ts";
 import { RUN_ARGS } from "../../cli/run_args.ts";
-import { median, printRows, type Row } from "./util.ts";
+import { printRows, type Row } from "./util.ts";
 import { treeCpu } from "./profile.ts";
+import { bootTimes } from "./boot_times.ts";
+import { freePort } from "../../runtime/free_port.ts";
 
 const PING = new URL("../../packages/ping", import.meta.url).pathname;
-const HELLO = new URL("./hello.ts", import.meta.url).pathname;
 const MiB = 2 ** 20;
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
 /** After the last answer, how long the tree is left alone before its memory is read. */
@@ -33,13 +34,6 @@ function env(name: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 /** RSS (bytes), CPU-seconds (ended children included) and process count of a process tree, from /proc. */
@@ -204,47 +198,6 @@ export async function measure(
     await node.stop().catch(() => {});
     await Deno.remove(home, { recursive: true }).catch(() => {});
   }
-}
-
-/** Wall time from starting a command to a line matching `ready` on its output. */
-async function timeToLine(args: string[], ready: RegExp): Promise<number> {
-  const t0 = performance.now();
-  const child = new Deno.Command(Deno.execPath(), { args, stdin: "piped", stdout: "piped", stderr: "null" }).spawn();
-  let out = "";
-  const dec = new TextDecoder();
-  for await (const chunk of child.stdout) {
-    out += dec.decode(chunk, { stream: true });
-    if (ready.test(out)) break;
-  }
-  const ms = performance.now() - t0;
-  child.kill("SIGINT");
-  await child.status;
-  return ms;
-}
-
-/** `deno task node` (boot-fake-node) to "node ready" on a new home, then twice resumed on it; `deno run hello.ts`. */
-async function bootTimes(chainPort: number) {
-  const home = await Deno.makeTempDir({ prefix: "hyperdeno-boot-" });
-  await Deno.remove(home);
-  const args = [
-    ...RUN_ARGS,
-    "boot-fake-node",
-    "-f",
-    `apps-boot-${Deno.pid}.dev`,
-    "-p",
-    String(freePort()),
-    "-o",
-    home,
-    "-c",
-    String(chainPort),
-    "--persist",
-  ];
-  const first = await timeToLine(args, /node ready/);
-  const resume = median([await timeToLine(args, /node ready/), await timeToLine(args, /node ready/)]);
-  await Deno.remove(home, { recursive: true });
-  const hello: number[] = [];
-  for (let i = 0; i < 3; i++) hello.push(await timeToLine(["run", HELLO], /hello/));
-  return { first, resume, hello: median(hello) };
 }
 
 export async function appsBench(): Promise<Row[]> {

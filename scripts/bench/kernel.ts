@@ -2,11 +2,12 @@
  * Kernel benchmarks: messaging between two processes through the kernel,
  * spawn, idle memory and boot, each beside a raw Deno baseline run now.
  */
-import { RUN_ARGS } from "../../cli/run_args.ts";
 import { Node } from "../../runtime/boot.ts";
 import { buildPackage } from "../../runtime/packages/build.ts";
 import { readPkgDir } from "../../runtime/packages/install.ts";
 import { callProcess, fmt, median, printRows, type Row } from "./util.ts";
+import { bootTimes } from "./boot_times.ts";
+import { startChain } from "../../runtime/testing.ts";
 
 const ECHO = new URL("./echo_worker.ts", import.meta.url);
 const KBENCH = new URL("./kbench", import.meta.url).pathname;
@@ -83,47 +84,6 @@ async function rssWithHosts(): Promise<number> {
 
 function call<T>(node: Node, body: unknown): Promise<T> {
   return callProcess<T>(node.port, "client:kbench:bench.os", body);
-}
-
-const HELLO = new URL("./hello.ts", import.meta.url).pathname;
-
-/** Wall time from starting a command to a line matching `ready` on its output. */
-async function timeToLine(args: string[], ready: RegExp): Promise<number> {
-  const t0 = performance.now();
-  const child = new Deno.Command(Deno.execPath(), { args, stdin: "piped", stdout: "piped", stderr: "null" }).spawn();
-  let out = "";
-  const dec = new TextDecoder();
-  for await (const chunk of child.stdout) {
-    out += dec.decode(chunk, { stream: true });
-    if (ready.test(out)) break;
-  }
-  const ms = performance.now() - t0;
-  child.kill("SIGINT");
-  await child.status;
-  return ms;
-}
-
-async function bootTimes() {
-  const home = await Deno.makeTempDir({ prefix: "hyperdeno-boot-" });
-  await Deno.remove(home);
-  const node = [
-    ...RUN_ARGS,
-    "boot-fake-node",
-    "-p",
-    "0",
-    "-o",
-    home,
-    "--persist",
-  ];
-  const first = await timeToLine(node, /node ready/);
-  const resume = median([await timeToLine(node, /node ready/), await timeToLine(node, /node ready/)]);
-  await Deno.remove(home, { recursive: true });
-  const hello = median([
-    await timeToLine(["run", HELLO], /hello/),
-    await timeToLine(["run", HELLO], /hello/),
-    await timeToLine(["run", HELLO], /hello/),
-  ]);
-  return { first, resume, hello };
 }
 
 export async function kernelBench(): Promise<Row[]> {
@@ -237,7 +197,8 @@ export async function kernelBench(): Promise<Row[]> {
     await node.shutdown();
   }
   await Deno.remove(home, { recursive: true });
-  const boot = await bootTimes();
+  const chain = await startChain();
+  const boot = await bootTimes(chain.port).finally(() => chain.stop());
   rows.push({
     name: "`deno task node` to ready (first boot / resume)",
     ours: `${boot.first.toFixed(0)} / ${boot.resume.toFixed(0)} ms`,
