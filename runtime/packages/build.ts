@@ -124,9 +124,9 @@ export async function buildPackage(pkgDir: string, opts: BuildOptions = {}): Pro
   if (opts.check) {
     const entries = stale.map((p) => p.entry);
     const key = checkKey(resolve(dir), entries.map((e) => resolve(e)), importMap, RUNTIME.pathname.replace(/\/$/, ""));
-    if (!passedBefore(key)) {
+    if (key === null || !passedBefore(key)) {
       await typeCheck(entries, importMap);
-      rememberPass(key);
+      if (key !== null) rememberPass(key);
     }
   }
   // The first `deno bundle` on an empty Deno cache installs esbuild; several at once

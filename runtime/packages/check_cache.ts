@@ -37,7 +37,7 @@ function walk(dir: string, rel: string, out: [string, string][], skip: ReadonlyS
 }
 
 /** The key of a check of `entries` (absolute paths in `dir`) through the import map at `importMap`. */
-export function checkKey(dir: string, entries: string[], importMap: string, runtimeDir: string): string {
+export function checkKey(dir: string, entries: string[], importMap: string, runtimeDir: string): string | null {
   const h = createHash("sha256");
   const text = (t: string) => h.update(`${t.length}:${t}\n`);
   // Each file as its name, its length and its bytes: no two different sets of files hash alike.
@@ -64,6 +64,8 @@ export function checkKey(dir: string, entries: string[], importMap: string, runt
   }
   const runtime: [string, string][] = [];
   walk(runtimeDir, "", runtime, new Set());
+  // Sources that cannot be read (a compiled binary's) cannot vouch for a check: it runs every time.
+  if (runtime.length === 0) return null;
   for (const [rel, path] of runtime) put(`runtime/${rel}`, Deno.readFileSync(path));
   return h.digest("hex");
 }
