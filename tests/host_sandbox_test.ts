@@ -102,6 +102,20 @@ Deno.test("host: a process killed inside for(;;){} stops burning CPU; its siblin
     assertMatch(n.lines.join("\n"), /process host of package host-stuck:test\.os .* ended: .*stuck/);
   }));
 
+Deno.test("host: a sibling blocked for good, which never answers a ping, does not shelter a spinner that was killed", () =>
+  withHosts(async (n) => {
+    const before = await snapshot(n);
+    assertEquals(await injectJson(n, HOG, "block"), "blocking");
+    assertEquals(await injectJson(n, SPINNER, "spin"), "spinning");
+    await new Promise((r) => setTimeout(r, 300));
+    // The verdict on a killed thread waits for every other thread to answer a ping; the blocked one never will, and
+    // the spinner keeps the host busy (so the blocked one is never found silent): the host's CPU alone decides.
+    assertEquals(n.kernel.killProcess(SPINNER), true);
+    await waitFor("the stuck host ends", async () => await cpuTicks(before.stuckPid) === null, 60_000);
+    assertMatch(n.lines.join("\n"), /process host of package host-stuck:test\.os .* ended: .*stuck/);
+    await siblingsRestartedCalmUntouched(n, before);
+  }));
+
 Deno.test("host: a process blocked for good (Atomics.wait) is found, its host ended, its package restarted", () =>
   withHosts(async (n) => {
     const before = await snapshot(n);
