@@ -171,7 +171,14 @@ export class Node {
     for (const [v, t, o] of early) terminal.print(v, t, o);
     const commands = new KernelCommands(kernel);
     const vfs = new VfsModule(kernel);
-    const http = new HttpServerModule(kernel, (pkg, files) => installDurably(kernel, pkg, files), {
+    // Answered once the package's process host is up (a node's first package starts one): `start-package` followed
+    // at once by a request to the package finds it starting, not missing.
+    const installAndWait = async (pkg: string, files: Record<string, Uint8Array>) => {
+      const installed = installDurably(kernel, pkg, files);
+      await kernel.hostsReady();
+      return installed;
+    };
+    const http = new HttpServerModule(kernel, installAndWait, {
       password: opts.password,
     });
     for (

@@ -67,10 +67,6 @@ export class HostPool {
     return this.alone.has(pkg);
   }
 
-  get spareHosts(): readonly ProcessHost[] {
-    return this.spares;
-  }
-
   /** Every live host, spares included. */
   all(): ProcessHost[] {
     return [...new Set([...this.hostOfPkg.values(), ...this.shared, ...this.spares])].filter((h) => h.alive);

@@ -97,11 +97,14 @@ export class Sandbox {
     if (this.mode === "processes") this.pool = new HostPool(opts.hosts ?? POOL_HOSTS, () => this.newHost());
   }
 
-  /** Resolves once the spare hosts have started (at most `ms` from now), so a package installed next starts at once. */
+  /**
+   * Resolves once every live host has started (at most `ms` from now): the packages' hosts, so their processes are
+   * starting, and the spare, so a package installed next starts at once.
+   */
   async ready(ms = 5000) {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const spares = this.pool?.spareHosts ?? [];
-    await Promise.race([Promise.all(spares.map((h) => h.ready)), new Promise((r) => timer = setTimeout(r, ms))]);
+    const hosts = this.pool?.all() ?? [];
+    await Promise.race([Promise.all(hosts.map((h) => h.ready)), new Promise((r) => timer = setTimeout(r, ms))]);
     clearTimeout(timer);
   }
 
