@@ -174,7 +174,7 @@ export class Node {
     // Answered once the package's process host is up (a node's first package starts one): `start-package` followed
     // at once by a request to the package finds it starting, not missing.
     const installAndWait = async (pkg: string, files: Record<string, Uint8Array>) => {
-      const installed = installDurably(kernel, pkg, files);
+      const installed = await installDurably(kernel, pkg, files);
       await kernel.hostsReady();
       return installed;
     };
