@@ -8,7 +8,7 @@ export async function sh(script: string, ...args: string[]): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
-/** The OS processes of every process host this test process started (spares included). */
+/** The OS processes of every process host this test process started. */
 export async function childHosts(): Promise<number[]> {
   const out = await sh(
     `for c in $(cat /proc/$0/task/*/children); do echo "$c $(tr '\\0' ' ' < /proc/$c/cmdline)"; done`,

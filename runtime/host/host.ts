@@ -69,7 +69,7 @@ const pool = new ThreadPool({
   },
   bytes: true,
   watch: true,
-  // One warm thread: each host of the pool keeps one (~10 MiB).
+  // One warm thread (~10 MiB), once the host's processes start on demand.
   warm: 1,
 });
 

@@ -30,8 +30,14 @@ import type { FromHost } from "./pipe.ts";
 import { cpuNow, HostActivity } from "./activity.ts";
 
 const BOOTSTRAP = new URL("./worker.ts", import.meta.url);
-/** Booting a node worker costs 100-300 ms; a few wait warm (unless told otherwise). */
+/** Booting a node worker costs 100-300 ms; a few wait warm (unless told otherwise), once processes start on demand. */
 const WARM = 2;
+/**
+ * Starts this long after the first are on demand (a download's worker, a terminal command), not the processes a
+ * package or node starts together at boot, which each need a thread anyway: only then do threads wait warm. A warm
+ * thread no process takes costs ~110 CPU-ms and ~10 MiB, in every host and node.
+ */
+const BURST_MS = 2000;
 const REFILL_DELAY_MS = 30;
 /** How often a thread is pinged. */
 const PING_MS = 1000;
@@ -84,6 +90,8 @@ export class ThreadPool {
   private warm: Thread[] = [];
   private live = new Map<number, Live>();
   private refill: ReturnType<typeof setTimeout> | null = null;
+  private firstStart = 0;
+  private onDemand = false;
   private watcher: ReturnType<typeof setInterval> | null = null;
   private activity = new HostActivity();
   /** When the host last wanted a core (computed, waited for one, or its watcher ran late). */
@@ -114,10 +122,14 @@ export class ThreadPool {
 
   private topUp() {
     this.refill = null;
-    while (this.warm.length < (this.opts.warm ?? WARM)) this.warm.push(this.boot());
+    const want = this.onDemand ? this.opts.warm ?? WARM : 0;
+    while (this.warm.length < want) this.warm.push(this.boot());
   }
 
   start(thread: number, port: MessagePort) {
+    const now = Date.now();
+    if (!this.firstStart) this.firstStart = now;
+    else if (now - this.firstStart >= BURST_MS) this.onDemand = true;
     const { w, control } = this.warm.shift() ?? this.boot();
     const l: Live = { w, control, booted: false, heard: Date.now(), pinged: false, onPong: null };
     this.live.set(thread, l);
@@ -143,7 +155,7 @@ export class ThreadPool {
     });
     control.postMessage({ port, bytes: this.opts.bytes }, [port]);
     // A worker booting now would take a core from the process that just started.
-    this.refill ??= setTimeout(() => this.topUp(), REFILL_DELAY_MS);
+    if (this.onDemand) this.refill ??= setTimeout(() => this.topUp(), REFILL_DELAY_MS);
     this.watcher ??= setInterval(() => this.watch(), PING_MS);
   }
 

@@ -20,21 +20,18 @@ import type { ProcessHost } from "./host_process.ts";
 
 /** How many hosts packages share unless the node says otherwise: see README, Benchmarks (`deno task bench apps`). */
 export const POOL_HOSTS = 4;
-/** With a host per package, two start ahead, so two packages installed together both start at once. */
-const SPARES_PER_PACKAGE = 2;
 
 export class HostPool {
   private shared: ProcessHost[] = [];
-  /** Started ahead of need, so a package's first process need not wait for a `deno run`. */
-  private spares: ProcessHost[] = [];
   private hostOfPkg = new Map<string, ProcessHost>();
   /** Packages that got a shared host ended (a stuck process): each runs alone from then on. */
   private alone = new Set<string>();
 
   /**
-   * No host starts with the pool: a node that runs only its built-in packages (in the node's own threads) never
-   * needs one, and a spare is ~45 MiB and ~0.3 CPU-s. The first package pays one `deno run` start-up; the spare
-   * started with it takes the next.
+   * A host starts when a package first needs one, never ahead: a spare host waiting for the next install cost every
+   * node ~45 MiB and ~0.4 CPU-s (its `deno run` and warm threads), while most nodes install nothing after boot.
+   * At boot every persisted package asks for its host in one pass, so those hosts start side by side; a package
+   * installed later waits one `deno run` start-up (~0.3 s quiet), small beside its download and build.
    */
   constructor(readonly size: number, private startHost: () => ProcessHost) {}
 
@@ -43,20 +40,18 @@ export class HostPool {
     const known = this.hostOfPkg.get(pkg);
     if (known?.alive) return known;
     let host: ProcessHost;
-    if (this.size === 0 || this.alone.has(pkg)) host = this.spareOrNew();
+    if (this.size === 0 || this.alone.has(pkg)) host = this.startHost();
     else if (this.shared.length < this.size) {
-      host = this.spareOrNew();
+      host = this.startHost();
       this.shared.push(host);
     } else host = this.shared.reduce((a, b) => lighter(b, a) ? b : a);
     host.packages.add(pkg);
     this.hostOfPkg.set(pkg, host);
-    this.topUp();
     return host;
   }
 
   /** A host ended: its packages get a host anew on their next process; `stuck`'s package gets one of its own. */
   ended(host: ProcessHost, stuckPkg: string | null) {
-    this.spares = this.spares.filter((h) => h !== host);
     this.shared = this.shared.filter((h) => h !== host);
     for (const pkg of host.packages) if (this.hostOfPkg.get(pkg) === host) this.hostOfPkg.delete(pkg);
     if (stuckPkg !== null && this.size > 0) this.alone.add(stuckPkg);
@@ -67,24 +62,14 @@ export class HostPool {
     return this.alone.has(pkg);
   }
 
-  /** Every live host, spares included. */
+  /** Every live host. */
   all(): ProcessHost[] {
-    return [...new Set([...this.hostOfPkg.values(), ...this.shared, ...this.spares])].filter((h) => h.alive);
+    return [...new Set([...this.hostOfPkg.values(), ...this.shared])].filter((h) => h.alive);
   }
 
   /** The OS process id of each package's host. */
   pids(): Map<string, number> {
     return new Map([...this.hostOfPkg].filter(([, h]) => h.alive).map(([pkg, h]) => [pkg, h.pid]));
-  }
-
-  private spareOrNew(): ProcessHost {
-    return this.spares.shift() ?? this.startHost();
-  }
-
-  /** One spare while the pool can still grow (two with a host per package), none once it is full. */
-  private topUp() {
-    const want = this.size === 0 ? SPARES_PER_PACKAGE : this.shared.length < this.size ? 1 : 0;
-    while (this.spares.length < want) this.spares.push(this.startHost());
   }
 }
 

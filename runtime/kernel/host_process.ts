@@ -80,7 +80,7 @@ export class ProcessHost {
   readonly ready: Promise<void>;
   private isReady!: () => void;
 
-  /** The packages it was given (host_pool.ts); a spare host, started ahead so a package need not wait, has none yet. */
+  /** The packages it was given (host_pool.ts). */
   readonly packages = new Set<string>();
 
   constructor(

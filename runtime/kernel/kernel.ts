@@ -86,7 +86,7 @@ export class Kernel implements KernelHandle {
     return this.sandbox.hostPids();
   }
 
-  /** Resolves once spare process hosts have started: a package installed next starts at once. */
+  /** Resolves once every live process host has started: the packages' processes are starting. */
   hostsReady(): Promise<void> {
     return this.sandbox.ready();
   }

@@ -99,7 +99,7 @@ export class Sandbox {
 
   /**
    * Resolves once every live host has started (at most `ms` from now): the packages' hosts, so their processes are
-   * starting, and the spare, so a package installed next starts at once.
+   * starting.
    */
   async ready(ms = 5000) {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -135,7 +135,7 @@ export class Sandbox {
     };
   }
 
-  /** A host takes a `deno run` start-up (0.3-1.8 s on a busy machine): the pool starts them ahead of need. */
+  /** A host takes a `deno run` start-up (0.3-1.8 s on a busy machine). */
   private newHost(): ProcessHost {
     return new ProcessHost(this.heapMb, BOOTSTRAP_FILES, (gone, end) => {
       const stuckPkg = end.stuck === null ? null : packageOf(end.stuck);
@@ -202,7 +202,7 @@ export class Sandbox {
  */
 function hostEndedLine(host: ProcessHost, end: HostEnd, moved: boolean): string {
   const pkgs = [...host.packages];
-  const of = pkgs.length === 0 ? "(spare)" : `${pkgs.length === 1 ? "package" : "packages"} ${pkgs.join(", ")}`;
+  const of = pkgs.length === 0 ? "no package" : `${pkgs.length === 1 ? "package" : "packages"} ${pkgs.join(", ")}`;
   let line = `kernel: the process host of ${of} (pid ${host.pid}) ended: ${end.why}`;
   if (end.stuck === null) return line;
   const taken = end.taken.filter((id) => id !== end.stuck);
