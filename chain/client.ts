@@ -128,6 +128,63 @@ export class ChainClient {
     throw new RpcError(`no receipt for ${hash} within ${this.timeoutMs} ms`);
   }
 
+  /**
+   * Tells `onHead` of each block the endpoint announces (eth_subscribe newHeads over a WebSocket of its own: this
+   * endpoint if ws, a local chain's own port if http on loopback, as anvil serves both), so a follower need not poll
+   * an idle chain; null where none can be had (a remote http endpoint, or one that refuses the subscription).
+   * `onLost` hears once when it ends by itself. The notifications' contents are not read: each only says "look".
+   *
+   * A WebSocket of our own, not viem's: viem shares one socket among every client of a URL in the process (the nodes
+   * of a test), so one node's stop would end the others' subscriptions.
+   */
+  async watchHeads(onHead: () => void, onLost: (why: string) => void): Promise<HeadsWatch | null> {
+    const url = headsUrl(this.url);
+    if (!url) return null;
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url);
+    } catch {
+      return null;
+    }
+    const closed = new Promise<void>((r) => ws.addEventListener("close", () => r(), { once: true }));
+    let live = false, stopping = false;
+    const subscribed = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.timeoutMs);
+      ws.onopen = () =>
+        ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["newHeads"] }));
+      ws.onmessage = (e) => {
+        let m: { id?: unknown; result?: unknown; method?: unknown };
+        try {
+          m = typeof e.data === "string" ? JSON.parse(e.data) : {};
+        } catch {
+          return;
+        }
+        if (live) {
+          if (m?.method === "eth_subscription") onHead();
+          return;
+        }
+        if (m?.id !== 1) return;
+        clearTimeout(timer);
+        live = typeof m.result === "string";
+        resolve(live);
+      };
+      ws.onclose = () => {
+        clearTimeout(timer);
+        resolve(false);
+        if (live && !stopping) onLost("its WebSocket closed");
+        live = false;
+      };
+    });
+    const stop = async () => {
+      stopping = true;
+      if (ws.readyState !== WebSocket.CLOSED) ws.close();
+      await withTimeout(closed, 2000).catch(() => {});
+    };
+    if (await subscribed) return { stop };
+    await stop();
+    return null;
+  }
+
   /** Closes a ws connection (the next request opens another). */
   async close() {
     if (!this.url.startsWith("ws")) return;
@@ -137,6 +194,20 @@ export class ChainClient {
       rpc.close();
     } catch { /* not open */ }
   }
+}
+
+/** A subscription to new blocks; stop() resolves once its socket is closed. */
+export interface HeadsWatch {
+  stop(): Promise<void>;
+}
+
+/** Where new blocks can be subscribed to for an endpoint: itself if ws, the same port of a loopback http one. */
+function headsUrl(url: string): string | null {
+  if (/^wss?:\/\//.test(url)) return url;
+  const u = new URL(url);
+  if (u.protocol !== "http:" || !["127.0.0.1", "localhost", "[::1]"].includes(u.hostname)) return null;
+  u.protocol = "ws:";
+  return u.href;
 }
 
 export function show(v: unknown): string {

@@ -37,7 +37,7 @@ export class ChainLink {
   constructor(readonly chain: ChainClient, readonly chainId: number, public anvil: Anvil | null) {}
 
   async stop() {
-    this.indexer.stop();
+    await this.indexer.stop();
     await this.chain.close();
     await this.anvil?.stop();
   }

@@ -134,7 +134,7 @@ async function setup(
   try {
     await server.start();
   } catch (e) {
-    indexer.stop();
+    await indexer.stop();
     if (e instanceof Deno.errors.AddrInUse) {
       throw new Refusal(`port ${o.port} is in use: is another node running? Pick another with -p`);
     }
@@ -147,7 +147,7 @@ async function setup(
     const b = await server.booted;
     return { identity: b.identity, password: b.password, port: server.port };
   } finally {
-    indexer.stop();
+    await indexer.stop();
     server.close();
   }
 }

@@ -253,8 +253,9 @@ export class Node {
   }
 
   async shutdown() {
-    this.chain?.indexer.stop();
+    const indexerStopped = this.chain?.indexer.stop();
     await this.kernel.shutdown();
+    await indexerStopped;
     await this.chain?.stop();
     try {
       this.homeLock.close();

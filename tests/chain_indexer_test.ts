@@ -79,7 +79,7 @@ Deno.test("hns-indexer: identities from the chain's logs; a restart continues fr
     await registerTestName(c, direct("a.dev", 1, { ws: 9002 }));
     await waitFor("a.dev direct again", () => w.known.get("a.dev")?.ports.ws === 9002);
     assertEquals(w.known.get("a.dev")?.ports, { ws: 9002 }, "~tcp-port 0 means no TCP");
-    w.idx.stop();
+    await w.idx.stop();
     const stopped = w.idx.lastBlock;
 
     // Restarted on the same file: what it knew at once, then only the blocks after the last it read.
@@ -88,10 +88,38 @@ Deno.test("hns-indexer: identities from the chain's logs; a restart continues fr
     await again.idx.start();
     assert(again.known.has("a.dev") && again.known.has("b.dev"), [...again.known.keys()].join());
     assertEquals(Math.min(...again.getLogsFrom), stopped + 1);
-    again.idx.stop();
+    await again.idx.stop();
   } finally {
     await chain.stop();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hns-indexer: new blocks are announced, not polled for: an idle chain is asked little, a new block at once", async () => {
+  const chain = await startChain();
+  try {
+    const c = chain.client;
+    // Polling every minute (so every ten once announced): only the announcement can bring the next block in time.
+    const w = watch(new ChainClient(chain.url), null, 60_000);
+    let asked = 0;
+    const request = w.idx.opts.chain.request.bind(w.idx.opts.chain);
+    w.idx.opts.chain.request = (method: string, params: unknown[] = []) => {
+      if (method === "eth_blockNumber") asked++;
+      return request(method, params);
+    };
+    await w.idx.start();
+    await registerTestName(c, direct("late.dev", 7));
+    await waitFor("the announced block to be indexed", () => w.known.has("late.dev"));
+    const before = asked;
+    // A busy machine only delays timers: an idle second can ask less, never more.
+    await new Promise((r) => setTimeout(r, 1000));
+    assertEquals(asked, before, "an idle chain is not polled");
+    await w.idx.stop();
+
+    // An http endpoint elsewhere than this machine cannot be subscribed to: it is polled, as before.
+    assertEquals(await new ChainClient("http://192.0.2.1:8545").watchHeads(() => {}, () => {}), null);
+  } finally {
+    await chain.stop();
   }
 });
 
@@ -119,7 +147,7 @@ Deno.test("hns-indexer: a reorganization rolls back what the dropped blocks said
     assertEquals(w.known.get("keep.dev")?.public_key, toHex(key(1)), "keep.dev's key from before the dropped blocks");
     assert(w.lines.some((l) => l.includes("reorganized")), w.lines.join("\n"));
     assertEquals(w.idx.state.names[namehash("gone.dev")], undefined);
-    w.idx.stop();
+    await w.idx.stop();
   } finally {
     await chain.stop();
   }
@@ -197,7 +225,7 @@ Deno.test("hns-indexer: malformed logs and wrong-length notes are ignored; notes
       assert(w.lines.some((l) => l.includes(why)), `no "${why}" in:\n${w.lines.join("\n")}`);
     }
     assertEquals(w.idx.state.names[namehash("z.dev")], undefined);
-    w.idx.stop();
+    await w.idx.stop();
   } finally {
     await chain.stop();
   }
@@ -238,7 +266,7 @@ Deno.test("hns-indexer: an RPC answering garbage or errors leaves what was index
     await w.idx.round();
     assert(w.idx.answering && w.known.has("b.dev"));
     assert(w.lines.some((l) => l.includes("answers again")), w.lines.join("\n"));
-    w.idx.stop();
+    await w.idx.stop();
   } finally {
     await server.shutdown();
     await chain.stop();

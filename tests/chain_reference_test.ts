@@ -243,7 +243,7 @@ Deno.test("dev chain: Hyperdrive's mint_local registers a name on our chain, and
     assertEquals(other.status, "0x1");
     assertEquals((await getEntry(chain.client, namehash("other.os")))[1], ACCOUNT_1);
   } finally {
-    idx.stop();
+    await idx.stop();
     await chain.stop();
   }
 });

@@ -26,7 +26,7 @@ Deno.test(`chain: a node booted after ${SCALE_NODES} registered others knows the
     let heard = 0;
     const alone = new HnsIndexer({ chain: chain.client, stateFile: null, onUpdate: () => heard++, log: () => {} });
     await alone.start();
-    alone.stop();
+    await alone.stop();
     const indexedMs = performance.now() - t2;
     assertEquals(heard, SCALE_NODES);
     const t1 = performance.now();

@@ -117,7 +117,7 @@ Deno.test("a chain with Base's id: the indexer starts at Base's first block; the
       log: () => {},
     });
     await indexer.start();
-    indexer.stop();
+    await indexer.stop();
     await watched.close();
     assertEquals(Math.min(...watched.from), firstBlock(8453));
     assertEquals(firstBlock(8453), 27_270_411);

@@ -62,7 +62,7 @@ export async function chainBench(): Promise<Row[]> {
       let heard = 0;
       const ix = new HnsIndexer({ chain: c, stateFile: null, onUpdate: () => heard++, log: () => {} });
       await ix.start();
-      ix.stop();
+      await ix.stop();
       if (heard < NODES) throw new Error(`the indexer heard ${heard} of ${NODES}`);
       idx.push(performance.now() - t);
       t = performance.now();
