@@ -258,18 +258,20 @@ export class SetupServer {
       const id = this.o.identity;
       if (!id) throw new HttpError(404, "this home holds no node yet: register a name or import a keyfile");
       const password = str(b.password, "password");
-      const wait = this.throttle.wait("setup");
-      if (wait > 0) throw new HttpError(429, `too many wrong passwords: try again in ${Math.ceil(wait / 1000)} s`);
-      let keys: NodeKeys;
-      try {
+      const judged = await this.throttle.judge("setup", false, async () => {
         const stored = JSON.parse(await Deno.readTextFile(`${this.o.home}/keys.json`));
-        keys = await unlockKeys(stored, password, id.name);
-      } catch (e) {
-        if (!(e instanceof WrongPassword)) throw e;
-        this.throttle.failed("setup");
-        throw new HttpError(401, "wrong password");
+        try {
+          return await unlockKeys(stored, password, id.name);
+        } catch (e) {
+          if (e instanceof WrongPassword) return null;
+          throw e;
+        }
+      });
+      if ("refused" in judged) {
+        throw new HttpError(429, `too many wrong passwords: try again in ${Math.ceil(judged.refused / 1000)} s`);
       }
-      this.throttle.succeeded("setup");
+      if ("wrong" in judged) throw new HttpError(401, "wrong password");
+      const keys = judged.right;
       await this.keyOnChain(id.name, `0x${toHex(keys.publicKey)}`);
       return await this.accept(c, { identity: id, keys, password }, null, false);
     });

@@ -83,19 +83,24 @@ export function makeApp(m: HttpServerModule) {
     const device = await login().deviceNonce(parseCookies(c.req.header("cookie"))[login().deviceCookieName]);
     const key = device ? `device ${device}` : nonce ?? "scripts";
     const retry = token ?? await login().formToken();
-    const wait = m.throttle.wait(key, device !== null);
-    if (wait > 0) {
-      c.header("retry-after", String(Math.ceil(wait / 1000)));
-      const text = `Too many wrong passwords: try again in ${Math.ceil(wait / 1000)} s.`;
-      return nodePage(c, loginPage(our, redirect, text, retry), 429);
+    const judged = await m.throttle.judge(
+      key,
+      device !== null,
+      async () => await login().checkPassword(form.get("password") ?? "") || null,
+    );
+    if ("refused" in judged) {
+      const s = Math.ceil(judged.refused / 1000);
+      c.header("retry-after", String(s));
+      return nodePage(c, loginPage(our, redirect, `Too many wrong passwords: try again in ${s} s.`, retry), 429);
     }
-    if (!await login().checkPassword(form.get("password") ?? "")) {
-      const delay = m.throttle.failed(key, device !== null);
+    if ("wrong" in judged) {
       const from = device ? "a known device" : nonce ? "a login form" : "a script";
-      m.k.print(1, `http: wrong password from ${from} (${c.env.peer.hostname}); its next attempt heard in ${delay} ms`);
+      m.k.print(
+        1,
+        `http: wrong password from ${from} (${c.env.peer.hostname}); its next attempt heard in ${judged.wrong} ms`,
+      );
       return nodePage(c, loginPage(our, redirect, "Wrong password.", retry), 401);
     }
-    m.throttle.succeeded(key);
     const value = await login().issue(c.env.target.hostname);
     c.header(
       "set-cookie",

@@ -31,6 +31,8 @@ const MAX_DELAY_MS = 30_000;
 /** Wrong passwords over all clients: this many at once, then one more each REFILL_MS (10 a minute). */
 const OVERALL_BURST = 10;
 const OVERALL_REFILL_MS = 6_000;
+/** Attempts of one key waiting to be judged, past which more are refused at once. */
+const MAX_WAITING_PER_KEY = 16;
 const FORM_SECONDS = 3600;
 export const DEVICE_SECONDS = 365 * 24 * 3600;
 const HANDOFF_MS = 60_000;
@@ -231,41 +233,103 @@ function writeStored(path: string, stored: Stored) {
   Deno.chmodSync(path, 0o600);
 }
 
+/** What the throttle made of a login attempt. */
+export type Judgement<T> =
+  /** Not checked: try again in this many ms. */
+  | { refused: number }
+  /** Wrong: this key's next attempt is heard in this many ms. */
+  | { wrong: number }
+  | { right: T };
+
 /**
  * Wrong passwords: each login form (or, for scripts that post without one,
  * all of them together) waits twice as long after each (0.5 s up to 30 s),
  * and all of them share one budget that bounds guessing overall. A known
  * device (auth.ts deviceToken) has only its own wait: it neither spends nor
  * waits on the shared budget.
+ *
+ * Checking a password takes tens of milliseconds of PBKDF2, so guesses sent
+ * side by side must not all pass the gate before the first is judged (30 at
+ * once were 30 guesses against a budget of 10): an attempt spends the budget
+ * when it begins (a right password gives it back), and one key's attempts are
+ * judged one after another, each seeing the back-off its predecessor left.
  */
 export class LoginThrottle {
   private fails = new Map<string, { count: number; until: number }>();
+  private turns = new Map<string, { tail: Promise<void>; waiting: number }>();
   private budget = OVERALL_BURST;
   private refilled = 0;
 
-  /** Milliseconds until `key` may try again (0: now); `device`: a known device's key. */
-  wait(key: string, device = false, now = Date.now()): number {
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  /**
+   * Judges one attempt of `key` (`device`: a known device's key): `check`
+   * answers the password's worth, or null when it is wrong; what it throws
+   * counts for nothing and is thrown on.
+   */
+  async judge<T>(key: string, device: boolean, check: () => Promise<T | null>): Promise<Judgement<T>> {
+    const release = await this.turn(key);
+    if (!release) return { refused: FIRST_DELAY_MS };
+    try {
+      const wait = this.begin(key, device);
+      if (wait > 0) return { refused: wait };
+      let value: T | null;
+      try {
+        value = await check();
+      } catch (e) {
+        this.giveBack(device);
+        throw e;
+      }
+      if (value === null) return { wrong: this.failed(key) };
+      this.fails.delete(key);
+      this.giveBack(device);
+      return { right: value };
+    } finally {
+      release();
+    }
+  }
+
+  /** Waits for `key`'s earlier attempts to be judged; null when too many already wait. */
+  private async turn(key: string): Promise<(() => void) | null> {
+    const t = this.turns.get(key) ?? { tail: Promise.resolve(), waiting: 0 };
+    if (t.waiting >= MAX_WAITING_PER_KEY) return null;
+    t.waiting++;
+    this.turns.set(key, t);
+    const before = t.tail;
+    let release!: () => void;
+    t.tail = new Promise((r) => release = r);
+    await before;
+    return () => {
+      release();
+      if (--t.waiting === 0 && this.turns.get(key) === t) this.turns.delete(key);
+    };
+  }
+
+  /** Milliseconds until `key` may try again; 0: it may, and the attempt has spent its share of the budget. */
+  private begin(key: string, device: boolean): number {
+    const now = this.clock();
     this.refill(now);
     const f = this.fails.get(key);
     const own = f ? Math.max(0, f.until - now) : 0;
     const overall = device || this.budget >= 1 ? 0 : Math.ceil((1 - this.budget) * OVERALL_REFILL_MS);
-    return Math.max(own, overall);
+    const wait = Math.max(own, overall);
+    if (wait === 0 && !device) this.budget -= 1;
+    return wait;
   }
 
-  failed(key: string, device = false, now = Date.now()): number {
-    this.refill(now);
-    if (!device) this.budget -= 1;
+  private failed(key: string): number {
     const f = this.fails.get(key) ?? { count: 0, until: 0 };
     f.count++;
     const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (f.count - 1));
-    f.until = now + delay;
+    f.until = this.clock() + delay;
+    this.fails.delete(key); // re-inserted last: the oldest entries are the ones dropped
     this.fails.set(key, f);
     if (this.fails.size > 10_000) this.fails.delete(this.fails.keys().next().value!);
     return delay;
   }
 
-  succeeded(key: string) {
-    this.fails.delete(key);
+  private giveBack(device: boolean) {
+    if (!device) this.budget = Math.min(OVERALL_BURST, this.budget + 1);
   }
 
   private refill(now: number) {
