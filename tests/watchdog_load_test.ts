@@ -6,7 +6,7 @@
  * may report a stuck thread or end a process host, and everything succeeds.
  * That a truly stuck thread is still stopped is tests/host_sandbox_test.ts's.
  *
- * HYPERDENO_LOAD_RUNS (default 2) sets the run-tests count, HYPERDENO_LOAD_MIB
+ * HYPERDENO_LOAD_RUNS (default 1: the hogs' CPU is the suite's too) sets the run-tests count, HYPERDENO_LOAD_MIB
  * (default 128) the file's size: the issue's are 10 and 1024. HYPERDENO_LOAD_HOGS
  * (default: one per core, every core busy) sets the hogs; twice the cores starves
  * the nodes harder.
@@ -16,7 +16,7 @@ import { cli, freePort } from "./cli_helpers.ts";
 import { freeTestPorts } from "./kit_helpers.ts";
 import { bootFt, download, filePath, until } from "./ft_helpers.ts";
 
-const RUNS = Number(Deno.env.get("HYPERDENO_LOAD_RUNS") ?? 2);
+const RUNS = Number(Deno.env.get("HYPERDENO_LOAD_RUNS") ?? 1);
 const MIB = Number(Deno.env.get("HYPERDENO_LOAD_MIB") ?? 128);
 const HOGS = Number(Deno.env.get("HYPERDENO_LOAD_HOGS") ?? navigator.hardwareConcurrency);
 /** What a node prints when its watchdog ends a process host. */
