@@ -88,14 +88,16 @@ export async function injectJson<T = unknown>(
 }
 
 /**
- * Polls `pred` every 20 ms until it holds, or throws after `ms`: a bound that only catches a hang (what takes a
- * second on a quiet machine takes several at a load average of 16), never a speed check.
+ * Polls `pred` until it holds, or throws after `ms`: a bound that only catches a hang (what takes a second on a
+ * quiet machine takes several at a load average of 16), never a speed check. The polls start 10 ms apart and
+ * spread to 100 ms: many predicates ask a node (an RPC to a process), and polling every 20 ms through a long wait
+ * was a good part of the suite's CPU on a loaded machine, where waits are longest.
  */
 export async function waitFor(what: string, pred: () => boolean | Promise<boolean>, ms = 30_000) {
   const until = Date.now() + ms;
-  while (Date.now() < until) {
+  for (let gap = 10; Date.now() < until; gap = Math.min(100, gap * 1.5)) {
     if (await pred()) return;
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, gap));
   }
   throw new Error(`timed out waiting for ${what}`);
 }
