@@ -32,6 +32,17 @@ Deno.test("vfs: the book's file and directory operations work from a process", (
     assertEquals(r.hash, [...new Uint8Array(expected)].map((b) => b.toString(16).padStart(2, "0")).join(""));
   }));
 
+Deno.test("vfs: ReadAt and WriteAt land where they say, in order or not, between actions at the cursor", () =>
+  withNode(async (n) => {
+    const r = await injectJson<Record<string, unknown>>(n, OWNER, { Positions: null });
+    assertEquals(r.afterWrites, "eaCCbbbbddff");
+    assertEquals([r.middle, r.next], ["bbbb", "ddff"]);
+    assertEquals([r.atCursor, r.again, r.cursorAfter], ["aC", "eaC", "Cb"]);
+    // More than 256 MiB past the end: refused, whether or not the last write ended where this one starts.
+    for (const refused of [r.gap, r.farGap]) assertEquals(Object.keys(refused as object), ["BadRequest"]);
+    assertEquals(r.len, 13);
+  }));
+
 Deno.test("vfs: paths that climb, repeat, hide NULs or leave the drive are refused", () =>
   withNode(async (n) => {
     await injectJson(n, OWNER, { Vfs: null });

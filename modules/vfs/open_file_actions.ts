@@ -9,6 +9,21 @@ import { VfsFailure } from "./failure.ts";
 import { needBytes, ok, type VfsActionHandler, type VfsCall } from "./call.ts";
 import { MAX_WRITE_AT_GAP } from "./limits.ts";
 
+/**
+ * Where ReadAt and WriteAt left each open file, and its inode: a transfer
+ * reads or writes a file in order, and a seek and a stat before each piece
+ * were two of its three file operations (Deno runs each as an op of its own).
+ * Every other action on the file forgets it (`handle`).
+ */
+const positions = new WeakMap<Deno.FsFile, { cursor: number; ino: number | null }>();
+
+/** The caller's open file, for an action that moves its cursor as it likes. */
+async function handle(vfs: Parameters<VfsActionHandler>[0], c: Pick<VfsCall, "source" | "p" | "host">) {
+  const f = await vfs.handleFor(c.source, c.p, c.host);
+  positions.delete(f);
+  return f;
+}
+
 /** A handler that waits its turn on the caller's open file. */
 function inTurn(h: VfsActionHandler): VfsActionHandler {
   return (vfs, c) => vfs.files.serial(c.source, c.p.path, () => h(vfs, c));
@@ -41,7 +56,7 @@ export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
   },
   WriteAll: inTurn(async (vfs, c) => {
     const bytes = needBytes(c);
-    const f = await vfs.handleFor(c.source, c.p, c.host);
+    const f = await handle(vfs, c);
     await writeAll(f, bytes);
     return ok();
   }),
@@ -53,7 +68,7 @@ export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
    * disk takes (~0.4 s per 256 MiB here), and a transfer's window with them.
    */
   SyncAll: async (vfs, { source, p, host }) => {
-    await vfs.handleFor(source, p, host);
+    await handle(vfs, { source, p, host });
     await vfs.files.serial(source, p.path, () => Promise.resolve());
     const own = await Deno.open(host, { read: true });
     try {
@@ -64,7 +79,7 @@ export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
     return ok();
   },
   ReadToEnd: inTurn(async (vfs, { source, action, p, host }) => {
-    const f = await vfs.handleFor(source, p, host);
+    const f = await handle(vfs, { source, p, host });
     const pos = await f.seek(0, Deno.SeekMode.Current);
     const len = Math.max(0, (await f.stat()).size - pos);
     checkReadSize(action, p.path, len);
@@ -76,7 +91,7 @@ export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
       throw new VfsFailure({ BadRequest: { error: "ReadExact needs {length: bytes}" } });
     }
     checkReadSize(action, p.path, length);
-    const f = await vfs.handleFor(source, p, host);
+    const f = await handle(vfs, { source, p, host });
     const bytes = await readExactly(f, length);
     if (bytes.length < length) {
       throw new VfsFailure({ IOError: { error: "unexpected end of file", path: p.path } });
@@ -84,7 +99,7 @@ export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
     return ["Read", { mime: null, bytes }];
   }),
   Seek: inTurn(async (vfs, { source, arg, p, host }) => {
-    const f = await vfs.handleFor(source, p, host);
+    const f = await handle(vfs, { source, p, host });
     return [{ SeekFrom: { new_offset: await seek(f, arg as SeekFrom) } }, null];
   }),
   /**
@@ -98,10 +113,13 @@ export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
     checkReadSize(c.action, c.p.path, length);
     return vfs.files.serial(c.source, c.p.path, async () => {
       const f = await vfs.handleFor(c.source, c.p, c.host);
+      const at = positions.get(f);
+      positions.delete(f); // unknown until the read has ended well
       // A read from the start begins a running SHA-256 (hashes.ts), so a file just sent is hashed already.
       const st = offset === 0 ? await f.stat() : undefined;
-      await f.seek(offset, Deno.SeekMode.Start);
+      if (at?.cursor !== offset) await f.seek(offset, Deno.SeekMode.Start);
       const bytes = await readExactly(f, length);
+      positions.set(f, { cursor: offset + bytes.length, ino: at?.ino ?? null });
       vfs.hashes.read(c.host, offset, bytes, st);
       return ["Read", { mime: null, bytes }];
     });
@@ -116,25 +134,35 @@ export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
     const bytes = needBytes(c);
     return vfs.files.serial(c.source, c.p.path, async () => {
       const f = await vfs.handleFor(c.source, c.p, c.host);
-      const st = await f.stat();
-      if (offset > st.size + MAX_WRITE_AT_GAP) {
-        throw new VfsFailure({
-          BadRequest: {
-            error:
-              `WriteAt at ${offset} is more than ${MAX_WRITE_AT_GAP} bytes past the end of ${c.p.path} (${st.size} bytes): write in order`,
-          },
-        });
+      const at = positions.get(f);
+      positions.delete(f); // unknown until the write has ended well
+      let ino: number | null;
+      if (at && at.ino !== null && at.cursor === offset) {
+        // Where this file's last WriteAt ended: no gap past its end, whatever has been written since.
+        ino = at.ino;
+      } else {
+        const st = await f.stat();
+        if (offset > st.size + MAX_WRITE_AT_GAP) {
+          throw new VfsFailure({
+            BadRequest: {
+              error:
+                `WriteAt at ${offset} is more than ${MAX_WRITE_AT_GAP} bytes past the end of ${c.p.path} (${st.size} bytes): write in order`,
+            },
+          });
+        }
+        ino = st.ino;
+        await f.seek(offset, Deno.SeekMode.Start);
       }
-      await f.seek(offset, Deno.SeekMode.Start);
       // The write runs on its own thread while this one hashes the same bytes.
       const writing = writeAll(f, bytes);
-      vfs.hashes.written(c.host, st.ino, offset, bytes);
+      vfs.hashes.written(c.host, ino, offset, bytes);
       try {
         await writing;
       } catch (e) {
         vfs.hashes.changed(c.host);
         throw e;
       }
+      positions.set(f, { cursor: offset + bytes.length, ino });
       return ok();
     });
   },
