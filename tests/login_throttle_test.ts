@@ -61,7 +61,7 @@ Deno.test("login throttle: more than 16 attempts of one key waiting at once are 
   const t = new LoginThrottle(() => 1_000_000);
   const first = pending<string>();
   const waiting = [t.judge("scripts", false, first.check)];
-  for (let i = 1; i < 16; i++) waiting.push(t.judge("scripts", false, () => Promise.resolve(null)));
+  for (let i = 1; i < 16; i++) waiting.push(t.judge<string>("scripts", false, () => Promise.resolve(null)));
   assertEquals(await t.judge("scripts", false, () => Promise.resolve("x")), { refused: 500 });
   first.answer(null);
   const answers = await Promise.all(waiting);
