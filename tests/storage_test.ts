@@ -48,7 +48,11 @@ Deno.test("vfs: paths that climb, repeat, hide NULs or leave the drive are refus
     await injectJson(n, OWNER, { Vfs: null });
     await Deno.mkdir(`${n.opts.home}/vfs/guest:test.os/data`, { recursive: true });
     await Deno.writeTextFile(`${n.opts.home}/vfs/guest:test.os/data/secret.txt`, "secret");
-    await Deno.symlink("/etc", `${n.opts.home}/vfs/store:test.os/data/link`);
+    const data = `${n.opts.home}/vfs/store:test.os/data`;
+    await Deno.symlink("/etc", `${data}/link`);
+    await Deno.symlink(`${data}/nowhere`, `${data}/dangling`);
+    await Deno.writeTextFile(`${data}/target.txt`, "inside");
+    await Deno.symlink(`${data}/target.txt`, `${data}/inner`);
     const r = await injectJson<Record<string, Record<string, unknown>>>(n, OWNER, { Escapes: null });
     const kinds = Object.values(r).map((e) => Object.keys(e)[0]);
     assertEquals(kinds, [
@@ -60,7 +64,14 @@ Deno.test("vfs: paths that climb, repeat, hide NULs or leave the drive are refus
       "NoCap",
       "BadRequest",
       "ParseError",
+      "BadRequest",
+      "BadRequest",
+      "BadRequest",
+      "BadRequest",
     ]);
+    for (const what of ["/etc/made-here", "/etc/not-there", `${data}/nowhere`]) {
+      assert(!await Deno.stat(what).then(() => true, () => false), `${what} was made through a link`);
+    }
   }));
 
 Deno.test("kv: get, set, delete, KeyNotFound, transactions and NoDb", () =>
