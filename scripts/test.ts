@@ -1,7 +1,8 @@
 /**
  * `deno task test [files or folders] [deno test flags, e.g. --filter x]`: the test files (default: tests/), each in
- * a `deno test` process of its own, DENO_JOBS of them at a time (default: the machine's cores and one more). A file's output is
- * printed whole when it ends, then a table of the files' times and deno's summary line over all of them.
+ * a `deno test` process of its own, DENO_JOBS of them at a time (default: the machine's cores and one more). A
+ * file's output is printed whole when it ends, then a table of the files' times and deno's summary line over all of
+ * them.
  *
  * Not `deno test --parallel`: that runs the files on threads of one process, and tests measure their process (RSS
  * grown during a 1 GiB upload, open descriptors, CPU ticks after a kill), which another file's work would move.

@@ -23,6 +23,7 @@
 import { decodeBase64, encodeBase64 } from "../../runtime/bytes.ts";
 import { readJsonSync, writeFileAtomicSync } from "../../runtime/kernel/persist.ts";
 import { WrongPassword } from "../../runtime/errors.ts";
+import { Turns } from "../../runtime/turns.ts";
 
 const ITERATIONS = 100_000;
 export const SESSION_SECONDS = 7 * 24 * 3600;
@@ -256,7 +257,8 @@ export type Judgement<T> =
  */
 export class LoginThrottle {
   private fails = new Map<string, { count: number; until: number }>();
-  private turns = new Map<string, { tail: Promise<void>; waiting: number }>();
+  /** One key's attempts are judged one after another. */
+  private turns = new Turns();
   private budget = OVERALL_BURST;
   private refilled = 0;
 
@@ -268,9 +270,8 @@ export class LoginThrottle {
    * counts for nothing and is thrown on.
    */
   async judge<T>(key: string, device: boolean, check: () => Promise<T | null>): Promise<Judgement<T>> {
-    const release = await this.turn(key);
-    if (!release) return { refused: FIRST_DELAY_MS };
-    try {
+    if (this.turns.waiting(key) >= MAX_WAITING_PER_KEY) return { refused: FIRST_DELAY_MS };
+    return await this.turns.run(key, async (): Promise<Judgement<T>> => {
       const wait = this.begin(key, device);
       if (wait > 0) return { refused: wait };
       let value: T | null;
@@ -284,25 +285,7 @@ export class LoginThrottle {
       this.fails.delete(key);
       this.giveBack(device);
       return { right: value };
-    } finally {
-      release();
-    }
-  }
-
-  /** Waits for `key`'s earlier attempts to be judged; null when too many already wait. */
-  private async turn(key: string): Promise<(() => void) | null> {
-    const t = this.turns.get(key) ?? { tail: Promise.resolve(), waiting: 0 };
-    if (t.waiting >= MAX_WAITING_PER_KEY) return null;
-    t.waiting++;
-    this.turns.set(key, t);
-    const before = t.tail;
-    let release!: () => void;
-    t.tail = new Promise((r) => release = r);
-    await before;
-    return () => {
-      release();
-      if (--t.waiting === 0 && this.turns.get(key) === t) this.turns.delete(key);
-    };
+    });
   }
 
   /** Milliseconds until `key` may try again; 0: it may, and the attempt has spent its share of the budget. */

@@ -6,13 +6,14 @@
 import type { ProcessId } from "../../runtime/types.ts";
 import { MAX_OPEN_FILES, MAX_OPEN_FILES_PER_PROCESS } from "./limits.ts";
 import { VfsLimit } from "./failure.ts";
+import { Turns } from "../../runtime/turns.ts";
 
 export class OpenFiles {
   /** Open files per process, by VFS path. */
   private byProcess = new Map<ProcessId, Map<string, Deno.FsFile>>();
   private count = 0;
-  /** The last task queued on each process's file (by `source\npath`). */
-  private queues = new Map<string, Promise<void>>();
+  /** Tasks on each process's file (by `source\npath`). */
+  private turns = new Turns();
 
   /**
    * Runs `task` once every task queued before it on `source`'s file `path` has
@@ -21,12 +22,7 @@ export class OpenFiles {
    * a process may keep many in flight.
    */
   serial<T>(source: ProcessId, path: string, task: () => Promise<T>): Promise<T> {
-    const key = `${source}\n${path}`;
-    const run = (this.queues.get(key) ?? Promise.resolve()).then(task);
-    const tail = run.then(() => {}, () => {});
-    this.queues.set(key, tail);
-    tail.then(() => this.queues.get(key) === tail && this.queues.delete(key));
-    return run;
+    return this.turns.run(`${source}\n${path}`, task);
   }
 
   /** Opens `host` as `source`'s file `path` (closing one it held there); a VfsLimit when too many are open. */
