@@ -33,6 +33,7 @@ import { publishAsNode } from "../chain/app_publish.ts";
 import { devOwnerKey } from "../chain/dev_owner.ts";
 import { DEV_CHAIN_ID } from "../chain/hypermap.ts";
 import { HomeInUse, PortInUse } from "./errors.ts";
+import { settleHeap } from "./kernel/heap_pacer.ts";
 import { exists as anythingAt, isFile as exists } from "./fs.ts";
 
 const PACKAGES_DIR = new URL("../packages/", import.meta.url).pathname;
@@ -240,6 +241,7 @@ export class Node {
     }
     // Started with the kernel, they are mostly up by now; a package installed next need not wait for one.
     await kernel.hostsReady();
+    settleHeap();
     return new Node(opts, kernel, terminal, http, vfs, commands, started, net, chain, homeLock);
   }
 
@@ -249,7 +251,9 @@ export class Node {
   }
 
   install(packageId: string, files: Record<string, Uint8Array>): InstallResult {
-    return installPackage(this.kernel, packageId, files);
+    const result = installPackage(this.kernel, packageId, files);
+    settleHeap();
+    return result;
   }
 
   async shutdown() {

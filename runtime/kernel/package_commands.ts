@@ -13,6 +13,7 @@ import type { Kernel } from "./kernel.ts";
 import type { KernelResponse } from "../api/kernel.ts";
 import { packageOf, ParseError, parsePackageId, type ProcessId } from "../types.ts";
 import { installDurably, readPkgDir, SCRIPT_RECORDS_DRIVE } from "../packages/install.ts";
+import { settleHeap } from "./heap_pacer.ts";
 
 const SEGMENT = /^[A-Za-z0-9._:-]+$/;
 
@@ -33,7 +34,9 @@ export async function packageCommand(
       throw new ParseError(`InstallPackage.path must be a folder under ${own}`);
     }
     const files = readPkgDir(`${k.home}/vfs${path}`);
-    return { InstalledPackage: await installDurably(k, package_id, files) };
+    const installed = await installDurably(k, package_id, files);
+    settleHeap();
+    return { InstalledPackage: installed };
   }
   const packageId = String(arg);
   parsePackageId(packageId);

@@ -537,6 +537,18 @@ export async function transferBench(): Promise<Row[]> {
           pass: peak < 250 * MiB,
         });
       }
+      // The scp runs after the last download gave the nodes their quiet spell (the heap pacer's trim, heap_pacer.ts).
+      const after = await treeUse([a.child.pid, b.child.pid]);
+      for (const [label, i] of [["fake.dev (receiver)", 0], ["fake2.dev (provider)", 1]] as const) {
+        rows.push({
+          name: `RSS of ${label}'s own process once quiet after the last download (the scp runs later)`,
+          ours: `${fmt(after[i].rootRss / MiB)} MiB`,
+          baseline: `${fmt(runs[0].nodeIdle[i] / MiB)} MiB before the first`,
+          ratio: after[i].rootRss / runs[0].nodeIdle[i],
+          target: "report",
+          pass: true,
+        });
+      }
       if (BIG_ONLY) return rows;
 
       say("chunk sizes: 128 MiB downloads, interleaved");
