@@ -13,6 +13,7 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { Buffer } from "node:buffer";
 import { ParseError } from "../types.ts";
 import { parseMetadata } from "./manifest.ts";
 import { BuildFailed } from "../errors.ts";
@@ -164,6 +165,12 @@ function selectProcesses(dir: string, opts: BuildOptions): { name: string; entry
  * was there), where process_lib's serveUi finds it in the pkg drive: `ui/`
  * as it is, or, for a UI with a `ui/package.json` (the Vite template), its
  * build output `ui/dist/`, which `hyperdeno build` makes with npm first.
+ *
+ * Others may be reading `pkg/` meanwhile (a node installing it, another
+ * build): a UI that did not change is left as it is, and a new one is made
+ * beside it and renamed into place, so no reader finds `pkg/ui/` half gone
+ * (a test file's install failed with "readdir pkg/ui: NotFound" while another
+ * file's build, the package already fresh, removed and copied the UI again).
  */
 export function copyUi(dir: string) {
   const from = isFile(`${dir}/ui/package.json`) ? `${dir}/ui/dist` : `${dir}/ui`;
@@ -173,21 +180,77 @@ export function copyUi(dir: string) {
     return;
   }
   const to = `${dir}/pkg/ui`;
+  const wanted = uiFiles(from);
+  if (sameFiles(wanted, to)) return;
+  // Made in target/ (the same filesystem), never in pkg/, where a reader would take it for part of the package.
+  const tag = crypto.randomUUID().slice(0, 8);
+  Deno.mkdirSync(`${dir}/target`, { recursive: true });
+  const fresh = `${dir}/target/.ui-${tag}`, old = `${dir}/target/.ui-old-${tag}`;
+  for (const [rel, bytes] of wanted) {
+    Deno.mkdirSync(`${fresh}/${rel}`.replace(/\/[^/]*$/, ""), { recursive: true });
+    Deno.writeFileSync(`${fresh}/${rel}`, bytes);
+  }
+  Deno.mkdirSync(fresh, { recursive: true });
   try {
-    Deno.removeSync(to, { recursive: true });
+    Deno.renameSync(to, old);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  // Files and folders only: a symlink in ui/ could carry any file of the builder's machine into the package.
-  const copy = (src: string, dst: string) => {
-    Deno.mkdirSync(dst, { recursive: true });
+  try {
+    Deno.renameSync(fresh, to);
+  } catch (e) {
+    // Another build put its copy there between our two renames: it copied the same ui/.
+    Deno.removeSync(fresh, { recursive: true });
+    if (!isDir(to)) throw e;
+  }
+  try {
+    Deno.removeSync(old, { recursive: true });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+/**
+ * The UI's files by path under `from`: files and folders only (a symlink in ui/ could carry any file of the
+ * builder's machine into the package), no dot-files, no node_modules.
+ */
+function uiFiles(from: string): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>();
+  const walk = (src: string, rel: string) => {
     for (const e of Deno.readDirSync(src)) {
       if (e.name.startsWith(".") || e.name === "node_modules") continue;
-      if (e.isDirectory) copy(`${src}/${e.name}`, `${dst}/${e.name}`);
-      else if (e.isFile) Deno.copyFileSync(`${src}/${e.name}`, `${dst}/${e.name}`);
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory) walk(`${src}/${e.name}`, r);
+      else if (e.isFile) files.set(r, Deno.readFileSync(`${src}/${e.name}`));
     }
   };
-  copy(from, to);
+  walk(from, "");
+  return files;
+}
+
+/** Whether the folder `dir` holds exactly `files` (and no other file). */
+function sameFiles(files: Map<string, Uint8Array>, dir: string): boolean {
+  let there: Map<string, Uint8Array>;
+  try {
+    there = uiFiles(dir);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+  if (there.size !== files.size) return false;
+  for (const [rel, bytes] of files) {
+    const other = there.get(rel);
+    if (!other || !Buffer.from(other.buffer, other.byteOffset, other.length).equals(bytes)) return false;
+  }
+  return true;
+}
+
+function isDir(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
 }
 
 /**
