@@ -191,6 +191,7 @@ export function copyUi(dir: string) {
     Deno.writeFileSync(`${fresh}/${rel}`, bytes);
   }
   Deno.mkdirSync(fresh, { recursive: true });
+  Deno.mkdirSync(`${dir}/pkg`, { recursive: true });
   try {
     Deno.renameSync(to, old);
   } catch (e) {
