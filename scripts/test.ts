@@ -12,8 +12,7 @@ import { TEST_FLAGS as FLAGS } from "../cli/run_args.ts";
 /**
  * The longest files start first, so that the short ones fill the other jobs' time at the end (names not here run
  * after these, in order). Measured on 2 cores, three files at a time (wall times of a CI run, 2026-12-07); a file
- * missing from the list only runs later
- * than it could.
+ * missing from the list only runs later than it could.
  */
 const LONGEST_FIRST = [
   "kit_run_tests_test.ts",
