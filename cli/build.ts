@@ -9,7 +9,7 @@ import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { readPackageDir } from "./package_dir.ts";
 import { absolutePath, resolveApis } from "./api_files.ts";
 import { zipPkg } from "./pkg_zip.ts";
-import { isFile as exists } from "../runtime/fs.ts";
+import { isDir, isFile as exists } from "../runtime/fs.ts";
 import { buildNpmUi, hasNpmUi } from "./vite_ui.ts";
 
 export const BUILD_FLAGS: CommandSpec["flags"] = [
@@ -182,12 +182,4 @@ export async function run(argv: string[]): Promise<number> {
   const { flags, positionals } = parseFlags(spec, argv);
   await buildWithFlags(positionals[0], flags);
   return 0;
-}
-
-function isDir(p: string): boolean {
-  try {
-    return Deno.statSync(p).isDirectory;
-  } catch {
-    return false;
-  }
 }

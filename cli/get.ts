@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { Refusal } from "../runtime/errors.ts";
+import { isDir } from "../runtime/fs.ts";
 import type { TransferView } from "../packages/file-transfer/api/types.ts";
 import { type CommandSpec, parseFlags, portFlag, UsageError } from "./flags.ts";
 import { howLong, KinoFiles, localLine, ProgressLine } from "./kino_files.ts";
@@ -102,13 +103,6 @@ export async function run(argv: string[]): Promise<number> {
 /** Where the file goes: `-o` itself, or the name as NODE gives it inside `-o` (a folder) or the current folder. */
 function destination(output: string | undefined, name: string, force: boolean): string {
   const given = output ?? ".";
-  const isDir = (p: string) => {
-    try {
-      return Deno.statSync(p).isDirectory;
-    } catch {
-      return false;
-    }
-  };
   const dest = isDir(given) ? join(given, safeBase(name)) : given;
   if (!isDir(dirname(dest))) throw new UsageError(`-o ${given}: there is no folder ${dirname(dest)}`);
   if (isDir(dest)) {

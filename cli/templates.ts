@@ -14,6 +14,7 @@
  * replaced by the new ones, in paths and text.
  */
 import { stripTypeScriptTypes } from "node:module";
+import { isDir } from "../runtime/fs.ts";
 
 const ROOT = new URL("../templates/typescript/", import.meta.url).pathname;
 const PACKAGES = new URL("../packages/", import.meta.url).pathname;
@@ -31,14 +32,6 @@ export type UiKind = false | "vite" | "plain";
 
 export function hasUiVersion(name: string): boolean {
   return isDir(`${ROOT}${name}-ui`);
-}
-
-function isDir(p: string): boolean {
-  try {
-    return Deno.statSync(p).isDirectory;
-  } catch {
-    return false;
-  }
 }
 
 /** The example package `name` in packages/ (not the node's own, published by sys), as a template. */

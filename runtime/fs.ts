@@ -18,3 +18,12 @@ export function isFile(path: string): boolean {
     return false;
   }
 }
+
+/** Whether a folder is at `path`. */
+export function isDir(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}

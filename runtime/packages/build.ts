@@ -17,7 +17,7 @@ import { Buffer } from "node:buffer";
 import { ParseError } from "../types.ts";
 import { parseMetadata } from "./manifest.ts";
 import { BuildFailed } from "../errors.ts";
-import { isFile } from "../fs.ts";
+import { isDir, isFile } from "../fs.ts";
 import { checkKey, passedBefore, rememberPass } from "./check_cache.ts";
 import repoConfig from "../../deno.json" with { type: "json" };
 
@@ -184,13 +184,12 @@ export function copyUi(dir: string) {
   if (sameFiles(wanted, to)) return;
   // Made in target/ (the same filesystem), never in pkg/, where a reader would take it for part of the package.
   const tag = crypto.randomUUID().slice(0, 8);
-  Deno.mkdirSync(`${dir}/target`, { recursive: true });
   const fresh = `${dir}/target/.ui-${tag}`, old = `${dir}/target/.ui-old-${tag}`;
+  Deno.mkdirSync(fresh, { recursive: true });
   for (const [rel, bytes] of wanted) {
     Deno.mkdirSync(`${fresh}/${rel}`.replace(/\/[^/]*$/, ""), { recursive: true });
     Deno.writeFileSync(`${fresh}/${rel}`, bytes);
   }
-  Deno.mkdirSync(fresh, { recursive: true });
   Deno.mkdirSync(`${dir}/pkg`, { recursive: true });
   try {
     Deno.renameSync(to, old);
@@ -244,14 +243,6 @@ function sameFiles(files: Map<string, Uint8Array>, dir: string): boolean {
     if (!other || !Buffer.from(other.buffer, other.byteOffset, other.length).equals(bytes)) return false;
   }
   return true;
-}
-
-function isDir(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
 }
 
 /**
