@@ -12,7 +12,7 @@ import {
   encodeToProcess,
   MalformedBatch,
 } from "../runtime/host/binary.ts";
-import { FRAME_HEADER, FrameReader, stamp } from "../runtime/host/pipe.ts";
+import { FRAME_HEADER, FrameReader, release, stamp } from "../runtime/host/pipe.ts";
 import type { FromProcess, ToProcess } from "../runtime/host/protocol.ts";
 import { Sandbox } from "../runtime/kernel/sandbox.ts";
 import type { HostPool } from "../runtime/kernel/host_pool.ts";
@@ -219,21 +219,40 @@ Deno.test("host binary: a host that sends a malformed batch is ended; the next h
 });
 
 Deno.test("host pipe: frames cut from a reused read buffer arrive whole, however the reads split them", () => {
-  const frames = [1, 70_000, 3, 30_000, 0].map((n, i) => stamp(new Uint8Array(FRAME_HEADER + n).fill(i + 1), i + 1));
+  const sizes = [1, 70_000, 3, 30_000, 0, 300_000, 65_536];
+  const frames = sizes.map((n, i) => stamp(new Uint8Array(FRAME_HEADER + n).fill(i + 1), i + 1));
   const stream = new Uint8Array(frames.reduce((a, f) => a + f.length, 0));
   frames.reduce((o, f) => (stream.set(f, o), o + f.length), 0);
-  for (const readSize of [5, 1000, 4096, 65_536, stream.length]) {
+  for (const readSize of [5, 1000, 4096, 65_536, 262_144, stream.length]) {
     const got: [number, number, number][] = [];
-    const reader = new FrameReader(1 << 20, (t, p) => got.push([t, p.length, p.every((b) => b === t) ? 1 : 0]));
+    const owned: [number, Uint8Array][] = [];
     const buf = new Uint8Array(readSize);
+    const reader = new FrameReader(1 << 20, (t, p, own) => {
+      got.push([t, p.length, p.every((b) => b === t) ? 1 : 0]);
+      if (!own) return;
+      // An owned payload is the whole of a buffer of its own, which later reads never touch.
+      assert(p.byteOffset === 0 && p.byteLength === p.buffer.byteLength && p.buffer !== buf.buffer);
+      owned.push([t, p]);
+    });
     for (let o = 0; o < stream.length; o += readSize) {
       const n = Math.min(readSize, stream.length - o);
       buf.set(stream.subarray(o, o + n));
       reader.push(buf.subarray(0, n), true);
       buf.fill(0xee); // the next read overwrites it
     }
-    assertEquals(got, [[1, 1, 1], [2, 70_000, 1], [3, 3, 1], [4, 30_000, 1], [5, 0, 1]], `reads of ${readSize}`);
+    assertEquals(got, sizes.map((n, i) => [i + 1, n, 1]), `reads of ${readSize}`);
+    for (const [t, p] of owned) assert(p.every((b) => b === t), `reads of ${readSize}: frame ${t} kept whole`);
+    // A frame longer than any read is always gathered into a buffer of its own.
+    assert(owned.some(([t]) => t === 6) || readSize === stream.length, `reads of ${readSize}: 300 kB frame owned`);
   }
+});
+
+Deno.test("host pipe: release hands a large buffer's memory back at once and leaves small ones alone", () => {
+  const big = new Uint8Array(1 << 20).fill(1), small = new Uint8Array(100).fill(1);
+  release(big);
+  release(small);
+  release(big); // twice is harmless
+  assertEquals([big.length, big.buffer.byteLength, small.length], [0, 0, 100]);
 });
 
 Deno.test("host binary: one blob sent to many is written once a batch; a reference past what was read is malformed", () => {

@@ -13,7 +13,17 @@
  * process code runs. When stdin closes (the
  * node is gone) the host ends, whatever its threads are doing.
  */
-import { CONTROL, frame, FRAME_HEADER, FrameReader, type FromHost, joined, stamp, type ToHost } from "./pipe.ts";
+import {
+  CONTROL,
+  frame,
+  FRAME_HEADER,
+  FrameReader,
+  type FromHost,
+  joined,
+  release,
+  stamp,
+  type ToHost,
+} from "./pipe.ts";
 import { ThreadPool } from "./threads.ts";
 import { deserialize, serialize } from "node:v8";
 
@@ -38,12 +48,17 @@ const stdout = Deno.stdout.writable.getWriter();
  * the other, in one A/B run).
  */
 const SYNC_WRITE = 16 * 1024;
+/** Frames joined into one write up to this many bytes; past it each goes as it is, not copied again. */
+const JOIN_BYTES = 256 * 1024;
 let writing = 0;
 
 function flush() {
-  const bytes = joined(out);
+  const frames = out;
   out = [];
-  if (writing === 0 && bytes.length <= SYNC_WRITE) {
+  let size = 0;
+  for (const f of frames) size += f.length;
+  if (writing === 0 && size <= SYNC_WRITE) {
+    const bytes = joined(frames);
     try {
       for (let w = 0; w < bytes.length;) w += Deno.stdout.writeSync(bytes.subarray(w));
     } catch {
@@ -51,8 +66,15 @@ function flush() {
     }
     return;
   }
-  writing++;
-  stdout.write(bytes).then(() => writing--, () => Deno.exit(0));
+  // Every frame here is this host's alone (a thread's, handed over whole, or a report): once written, nothing views
+  // it. The writer keeps the writes in order.
+  for (const bytes of size <= JOIN_BYTES ? [joined(frames)] : frames) {
+    writing++;
+    stdout.write(bytes).then(() => {
+      writing--;
+      release(bytes);
+    }, () => Deno.exit(0));
+  }
 }
 
 // Threads start here, on the main thread: a node worker started by any other thread hears its
@@ -110,12 +132,14 @@ function startNext() {
   if (starting.length) setTimeout(startNext, 0);
 }
 
-const reader = new FrameReader(MAX_FRAME, (thread, payload) => {
+const reader = new FrameReader(MAX_FRAME, (thread, payload, owned) => {
   if (thread === CONTROL) control(deserialize(payload) as ToHost);
   else {
-    // A copy of its own, handed over whole: a view would carry the whole chunk it came in across.
-    const own = payload.slice();
-    ports.get(thread)?.postMessage(own, [own.buffer as ArrayBuffer]);
+    // Handed over whole, with a buffer of its own: a view would carry the whole chunk it came in across.
+    const own = owned ? payload : payload.slice();
+    const to = ports.get(thread);
+    if (to) to.postMessage(own, [own.buffer as ArrayBuffer]);
+    else release(own);
   }
 });
 try {

@@ -65,17 +65,44 @@ export class FrameTooLong extends Error {
 }
 
 /**
- * Cuts a byte stream into frames. Chunks are kept as they come and joined
- * once per frame, so a 100 MiB frame costs one copy, not one per chunk. A
- * frame longer than `maxBytes` is refused before its bytes are buffered.
+ * Frames at least this long are gathered into a buffer of their own as their bytes come (one copy), rather than
+ * kept as the chunks they came in and joined at the end (two, and the chunks and the frame alive at once).
+ */
+const GATHER_FROM = 64 * 1024;
+
+/**
+ * Hands a buffer's memory back now rather than at V8's next collection, which counts external memory and waits for
+ * tens of MiB of it: a transfer's frames (MiBs each) piled up there, the most of a node's and a host's peak. Only for
+ * a buffer nothing else views; `b` and every view of its buffer are empty afterwards.
+ */
+export function release(b: Uint8Array) {
+  const buf = b.buffer;
+  if (buf instanceof ArrayBuffer && !buf.detached && buf.byteLength >= GATHER_FROM) buf.transfer(0);
+}
+
+/**
+ * Cuts a byte stream into frames. A frame that arrives whole in one chunk is a
+ * view of it; a longer one is gathered into a buffer of its own, so a 100 MiB
+ * frame costs one copy, not one per chunk. A frame longer than `maxBytes` is
+ * refused before its bytes are buffered.
  */
 export class FrameReader {
   private chunks: Uint8Array[] = [];
   private have = 0;
   private need = -1;
   private thread = 0;
+  /** A long frame being gathered, and how much of it has come. */
+  private gathering: Uint8Array | null = null;
+  private filled = 0;
 
-  constructor(private maxBytes: number, private onFrame: (thread: number, payload: Uint8Array) => void) {}
+  /**
+   * `onFrame`'s `owned`: the payload is the whole of a buffer the reader made for it and keeps no hold on, which
+   * the receiver may keep, transfer or release; otherwise it is a view that must be copied if kept.
+   */
+  constructor(
+    private maxBytes: number,
+    private onFrame: (thread: number, payload: Uint8Array, owned: boolean) => void,
+  ) {}
 
   /**
    * `borrowed`: the caller reuses `chunk` once this returns (a read buffer),
@@ -83,6 +110,10 @@ export class FrameReader {
    * view, which must be copied if kept.
    */
   push(chunk: Uint8Array, borrowed = false) {
+    if (this.gathering) {
+      chunk = this.gather(chunk);
+      if (chunk.length === 0) return;
+    }
     this.chunks.push(chunk);
     this.have += chunk.length;
     try {
@@ -94,6 +125,19 @@ export class FrameReader {
         this.chunks[last] = this.chunks[last].slice();
       }
     }
+  }
+
+  /** Copies what `chunk` holds of the frame being gathered; returns the rest of it. */
+  private gather(chunk: Uint8Array): Uint8Array {
+    const into = this.gathering!;
+    const k = Math.min(chunk.length, into.length - this.filled);
+    into.set(chunk.subarray(0, k), this.filled);
+    this.filled += k;
+    if (this.filled < into.length) return chunk.subarray(chunk.length);
+    this.gathering = null;
+    this.need = -1;
+    this.onFrame(this.thread, into, true);
+    return chunk.subarray(k);
   }
 
   private cut() {
@@ -108,10 +152,21 @@ export class FrameReader {
           throw new FrameTooLong(`a frame of ${this.need} bytes (at most ${this.maxBytes})`);
         }
       }
-      if (this.have < this.need) return;
+      if (this.have < this.need) {
+        if (this.need < GATHER_FROM) return;
+        // The rest comes in later chunks: what came so far goes into the frame's own buffer, and so will they.
+        this.gathering = new Uint8Array(this.need);
+        this.filled = 0;
+        const kept = this.chunks;
+        this.chunks = [];
+        this.have = 0;
+        for (const c of kept) this.gather(c);
+        return;
+      }
+      const owned = (this.chunks[0]?.length ?? 0) < this.need;
       const payload = this.take(this.need);
       this.need = -1;
-      this.onFrame(this.thread, payload);
+      this.onFrame(this.thread, payload, owned);
     }
   }
 
