@@ -25,15 +25,22 @@ export interface TestNode extends Node {
 export async function bootNode(opts: Partial<NodeOptions> & { home?: string } = {}): Promise<TestNode> {
   const home = opts.home ?? await Deno.makeTempDir({ prefix: "hyperdeno-test-" });
   const lines: string[] = [];
-  const node = await Node.boot({
-    ...opts,
-    home,
-    name: opts.name ?? "fake.dev",
-    port: opts.port ?? 0,
-    verbosity: opts.verbosity ?? 1,
-    stdin: false,
-    write: opts.write ?? ((l) => lines.push(l)),
-  }) as TestNode;
+  let node: TestNode;
+  try {
+    node = await Node.boot({
+      ...opts,
+      home,
+      name: opts.name ?? "fake.dev",
+      port: opts.port ?? 0,
+      verbosity: opts.verbosity ?? 1,
+      stdin: false,
+      write: opts.write ?? ((l) => lines.push(l)),
+    }) as TestNode;
+  } catch (e) {
+    // A refused boot leaves no home behind: one made here is nobody else's.
+    if (opts.home === undefined) await Deno.remove(home, { recursive: true }).catch(() => {});
+    throw e;
+  }
   node.lines = lines;
   return node;
 }

@@ -30,8 +30,37 @@ const ARGS = [
  */
 const WAIT_MS = 120_000;
 
+/** Where this test process's browsers keep their profiles, removed when the process ends. */
+const profileRoots: string[] = [];
+addEventListener("unload", () => {
+  for (const root of profileRoots) {
+    try {
+      Deno.removeSync(root, { recursive: true });
+    } catch { /* a browser still writing there: its files stay in the system's temporary folder */ }
+  }
+});
+
+/**
+ * Playwright makes a browser's profile and artifacts folders in the temporary folder and removes them when the browser
+ * is closed; a shared browser ends with its test process unclosed, which left ~6 of them (each several MiB) behind per
+ * suite run. So they are made in a folder of this process's own (the temporary folder is TMPDIR while the browser
+ * starts), which goes at unload.
+ */
+async function launchInOwnTmp(): Promise<Browser> {
+  const root = Deno.makeTempDirSync({ prefix: "hyperdeno-chromium-" });
+  profileRoots.push(root);
+  const before = Deno.env.get("TMPDIR");
+  Deno.env.set("TMPDIR", root);
+  try {
+    return await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  } finally {
+    if (before === undefined) Deno.env.delete("TMPDIR");
+    else Deno.env.set("TMPDIR", before);
+  }
+}
+
 export async function launchChromium(): Promise<Browser> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  const browser = await launchInOwnTmp();
   const newContext = browser.newContext.bind(browser);
   browser.newContext = async (options) => {
     const context = await newContext(options);

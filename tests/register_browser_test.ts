@@ -160,13 +160,15 @@ Deno.test("register in the browser: direct and indirect names, hi with a fake no
     const c = await realNode(chain.url);
     const imp = await openPages(ctx, c);
     await imp.click("#go-import");
-    const file = `${await Deno.makeTempDir()}/alice.os.keyfile`;
+    const keyDir = await Deno.makeTempDir({ prefix: "hyperdeno-keyfile-" });
+    const file = `${keyDir}/alice.os.keyfile`;
     await Deno.writeTextFile(file, keyfile);
     await imp.setInputFiles("#keyfile", file);
     await imp.fill("#import-name", "alice.os");
     await imp.fill("#import-password", "alice's secret");
     await imp.click("#import");
     const alice3 = await boot(c, imp);
+    await Deno.remove(keyDir, { recursive: true });
     await atHome(imp, alice3.port, "alice.os");
     assertEquals(`0x${toHex(alice3.net!.opts.keys.publicKey)}`, await chainKey(chain, "alice.os"));
     await hi(relay, relay.lines, "alice.os", c.lines);
