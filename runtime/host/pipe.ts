@@ -69,6 +69,11 @@ export class FrameTooLong extends Error {
  * kept as the chunks they came in and joined at the end (two, and the chunks and the frame alive at once).
  */
 const GATHER_FROM = 64 * 1024;
+/**
+ * Past this a frame's buffer is not made from its header alone (a header is 8 bytes; a host that lied in one would
+ * have the node hold a buffer of any size up to the frame limit): such frames are kept as chunks and joined.
+ */
+const GATHER_UP_TO = 64 * 1024 * 1024;
 
 /**
  * Hands a buffer's memory back now rather than at V8's next collection, which counts external memory and waits for
@@ -153,7 +158,7 @@ export class FrameReader {
         }
       }
       if (this.have < this.need) {
-        if (this.need < GATHER_FROM) return;
+        if (this.need < GATHER_FROM || this.need > GATHER_UP_TO) return;
         // The rest comes in later chunks: what came so far goes into the frame's own buffer, and so will they.
         this.gathering = new Uint8Array(this.need);
         this.filled = 0;
