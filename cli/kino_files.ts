@@ -10,6 +10,8 @@ import { humanBytes, humanDuration, progressLine } from "../packages/file-transf
 import { type AppAnswer, AppClient } from "./app_client.ts";
 
 export const KINO_FILES = "file-transfer:file-transfer:template.os";
+/** Where in the node's drives Kino Files keeps the files it shares and downloads (`<vfs root>/<this>/<name>`). */
+export const KINO_FILES_DRIVE = "file-transfer:template.os/files";
 /** How often a followed transfer is looked at. */
 const POLL_MS = 250;
 

@@ -10,6 +10,8 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { cli, freePort, NodeProcess } from "./cli_helpers.ts";
 import { FT_PKG, randomBytes, sha256 } from "./ft_helpers.ts";
 import { startChain } from "../runtime/testing.ts";
+import { postToNode } from "../cli/node_client.ts";
+import { KinoFiles } from "../cli/kino_files.ts";
 
 const MiB = 1024 * 1024;
 
@@ -141,10 +143,32 @@ Deno.test("send, get and ls from the shell move files between two nodes, as scp"
       const got = await cli("get", "notes.txt", "fake2.dev", "-o", work, ...P1);
       assertEquals(got.code, 0, got.err);
       assertEquals(await Deno.readFile(`${work}/notes.txt`), bytes);
+      // get read the node's copy from its drive (the node says where its drives are, to a local caller); where it
+      // cannot (another user's node), the app streams the file: both give these bytes.
+      const root = await postToNode(p2, "/rpc:distro:sys/vfs-root", {});
+      assertEquals(root, { status: 200, json: { root: `${h2}/vfs` } });
+      const streamed = await new KinoFiles(p2).app.stream(`/api/file?name=notes.txt`);
+      assert(streamed instanceof ReadableStream, JSON.stringify(streamed));
+      assertEquals(new Uint8Array(await new Response(streamed).arrayBuffer()), bytes);
+      const foreign = await fetch(`http://127.0.0.1:${p2}/rpc:distro:sys/vfs-root`, {
+        method: "POST",
+        headers: { origin: "http://evil.example" },
+        body: "{}",
+      });
+      assertEquals(foreign.status, 403, "a web page elsewhere is not told where the drives are");
+      await foreign.body?.cancel();
       // Not over a file without --force; with it, yes.
       const again = await cli("get", "notes.txt", "fake2.dev", "-o", `${work}/notes.txt`, ...P1);
       assertEquals(again.code, 2, again.err);
       assertMatch(again.err, /notes\.txt exists: pass --force to replace it/);
+      // --keep: the node keeps its copy, so get copies the file out (from the disk) rather than moving it.
+      const kept = await cli("get", "notes.txt", "fake2.dev", "-o", `${work}/kept.txt`, "--keep", ...P1);
+      assertEquals(kept.code, 0, kept.err);
+      assertEquals([await Deno.readFile(`${work}/kept.txt`), await Deno.readFile(`${drive1}/notes.txt`)], [
+        bytes,
+        bytes,
+      ]);
+      await Deno.remove(`${drive1}/notes.txt`);
       await Deno.writeTextFile(`${work}/notes.txt`, "old");
       const forced = await cli("get", "notes.txt", "fake2.dev", "-o", `${work}/notes.txt`, "--force", ...P1);
       assertEquals(forced.code, 0, forced.err);

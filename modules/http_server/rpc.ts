@@ -1,6 +1,8 @@
 /**
  * The local endpoints the CLI uses: POST /rpc:distro:sys/message (inject-message),
- * /rpc:distro:sys/install (start-package) and, on the dev chain, /rpc:distro:sys/publish
+ * /rpc:distro:sys/install (start-package), /rpc:distro:sys/vfs-root (where the node keeps
+ * its drives, so `get` on the same machine reads a file it verified from the disk instead of
+ * through the app) and, on the dev chain, /rpc:distro:sys/publish
  * (publish -p: the node writes its own App Store notes). They act with the node's
  * authority, so only a loopback peer that passes local_only.ts gets in, and a
  * browser (one that says where the request comes from) only from the node's
@@ -71,6 +73,7 @@ export async function localEndpoint(
     if (path === "/rpc:distro:sys/message") return await inject(k, body);
     if (path === "/rpc:distro:sys/install") return Response.json(await installFrom(install, body));
     if (path === "/rpc:distro:sys/publish") return await publishFrom(publish, body);
+    if (path === "/rpc:distro:sys/vfs-root") return Response.json({ root: `${k.home}/vfs` });
   } catch (e) {
     if (e instanceof ParseError) throw new HttpError(400, e.message);
     throw e;
