@@ -1,41 +1,34 @@
 /**
- * Collects the node's garbage at a pace set by the bulk bytes it routes. A
+ * Hands the node's garbage back to the system once a transfer is over. A
  * transfer leaves a trail of short-lived buffers (file reads, sealed and
- * opened Noise pieces, messages): V8 counts them as external memory and
- * collects only once that has grown by tens of MiB, and the allocator keeps
- * what it freed, so a node moving a file sat ~110 MiB above idle. A young
- * generation collection every PACE bytes of blobs (cheap: the buffers die
- * young), and a full one every FULL_EVERY of those, keep it near its window
- * instead, and cost less CPU than the collections V8 would have run itself.
+ * opened Noise pieces, messages): V8 collects them as it sees fit, and glibc
+ * keeps what was freed in its heap, so a node that had moved a file stayed
+ * 20-37 MiB above idle for good. So once blobs stop (QUIET_MS with none,
+ * after at least TRIM_AFTER of them), and once a boot or an install is done,
+ * one full collection and glibc's malloc_trim hand that memory back.
  *
- * Measured with `FT_BENCH_BIG_ONLY=1 deno task bench transfer` (1 GiB between
- * two nodes, each with a 2 MiB young generation, deno.json): peak RSS of the
- * receiving node 271 → 191 MiB, of the sending one 279 → 208 MiB, the whole
- * machine's CPU 11.2 → 10.0-10.3 CPU-s, the time 6.7 → 6.1 s. A full
- * collection every 32 MiB instead cost 3 CPU-s more; one every 64 MiB alone left
- * the nodes at 192-215 MiB.
- *
- * The buffers a full collection frees go back to glibc's heap, which keeps
- * them: a node that had moved a file stayed 20-37 MiB above idle for good.
- * So once blobs stop (QUIET_MS with none, after at least TRIM_AFTER of them),
- * and once a boot or an install is done, one more full collection and
- * glibc's malloc_trim hand that memory back.
- * Not during a transfer: trimming after every full collection there cost ~3
- * CPU-s per GiB more (the freed pages fault back in) and lowered no peak.
+ * It collects nothing while blobs flow. It used to: a young collection every
+ * 16 MiB of blobs and a full one every 64 MiB kept each node's peak ~50 MiB
+ * lower, but every forced collection stops the node's thread, and on
+ * 2026-12-07 (`FT_BENCH_BIG_ONLY=1 deno task bench transfer`, three 1 GiB
+ * downloads each, one run after the other on a quiet machine) that pacing
+ * cost 10.1-11.4 s and 17.7 CPU-s per GiB against 6.5-8.3 s and 12.1 without
+ * it (peak RSS of each node tree 254-265 MiB against 299-314). Young
+ * collections alone, or a full one every 64 MiB alone, were as slow or slower
+ * (9.1-12.3 s, 15.9 CPU-s; 11.7-11.9 s) and kept less of the memory.
+ * Trimming after every collection cost more again (the freed pages fault back in).
  *
  * Only where the node's V8 flags expose gc (`--expose-gc`): tests and
  * embedders without it route as before. Process threads never get it (their
  * lockdown empties it, lockdown.ts).
  */
-const PACE = 16 * 1024 * 1024;
-const FULL_EVERY = 4;
 /** Blobs routed since the last trim before a quiet spell ends in one. */
 const TRIM_AFTER = 64 * 1024 * 1024;
 /** How long without a blob counts as quiet. */
 const QUIET_MS = 2_000;
 
 export interface PacerParts {
-  gc: (o?: { type: "minor" }) => void;
+  gc: () => void;
   /** Returns freed memory to the system (malloc_trim), where the process may. */
   trim: (() => void) | null;
   now: () => number;
@@ -44,8 +37,6 @@ export interface PacerParts {
 }
 
 export class HeapPacer {
-  private since = 0;
-  private collections = 0;
   private untrimmed = 0;
   private lastBlob = 0;
   private waiting = false;
@@ -54,15 +45,9 @@ export class HeapPacer {
 
   /** `bytes` of blob passed through the kernel. */
   routed(bytes: number) {
-    const { gc, trim } = this.parts;
-    this.since += bytes;
     this.untrimmed += bytes;
     this.lastBlob = this.parts.now();
-    if (trim && this.untrimmed >= TRIM_AFTER && !this.waiting) this.waitForQuiet();
-    if (this.since < PACE) return;
-    this.since = 0;
-    if (++this.collections % FULL_EVERY === 0) gc();
-    else gc({ type: "minor" });
+    if (this.parts.trim && this.untrimmed >= TRIM_AFTER && !this.waiting) this.waitForQuiet();
   }
 
   /**
