@@ -12,7 +12,7 @@ import {
   encodeToProcess,
   MalformedBatch,
 } from "../runtime/host/binary.ts";
-import { FRAME_HEADER, FrameReader, release, stamp } from "../runtime/host/pipe.ts";
+import { FRAME_HEADER, FrameReader, stamp } from "../runtime/host/pipe.ts";
 import type { FromProcess, ToProcess } from "../runtime/host/protocol.ts";
 import { Sandbox } from "../runtime/kernel/sandbox.ts";
 import type { HostPool } from "../runtime/kernel/host_pool.ts";
@@ -245,14 +245,6 @@ Deno.test("host pipe: frames cut from a reused read buffer arrive whole, however
     // A frame longer than any read is always gathered into a buffer of its own.
     assert(owned.some(([t]) => t === 6) || readSize === stream.length, `reads of ${readSize}: 300 kB frame owned`);
   }
-});
-
-Deno.test("host pipe: release hands a large buffer's memory back at once and leaves small ones alone", () => {
-  const big = new Uint8Array(1 << 20).fill(1), small = new Uint8Array(100).fill(1);
-  release(big);
-  release(small);
-  release(big); // twice is harmless
-  assertEquals([big.length, big.buffer.byteLength, small.length], [0, 0, 100]);
 });
 
 Deno.test("host binary: one blob sent to many is written once a batch; a reference past what was read is malformed", () => {

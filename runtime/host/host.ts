@@ -13,17 +13,7 @@
  * process code runs. When stdin closes (the
  * node is gone) the host ends, whatever its threads are doing.
  */
-import {
-  CONTROL,
-  frame,
-  FRAME_HEADER,
-  FrameReader,
-  type FromHost,
-  joined,
-  release,
-  stamp,
-  type ToHost,
-} from "./pipe.ts";
+import { CONTROL, frame, FRAME_HEADER, FrameReader, type FromHost, joined, stamp, type ToHost } from "./pipe.ts";
 import { ThreadPool } from "./threads.ts";
 import { deserialize, serialize } from "node:v8";
 
@@ -66,14 +56,10 @@ function flush() {
     }
     return;
   }
-  // Every frame here is this host's alone (a thread's, handed over whole, or a report): once written, nothing views
-  // it. The writer keeps the writes in order.
+  // The writer keeps the writes in order.
   for (const bytes of size <= JOIN_BYTES ? [joined(frames)] : frames) {
     writing++;
-    stdout.write(bytes).then(() => {
-      writing--;
-      release(bytes);
-    }, () => Deno.exit(0));
+    stdout.write(bytes).then(() => writing--, () => Deno.exit(0));
   }
 }
 
@@ -137,9 +123,7 @@ const reader = new FrameReader(MAX_FRAME, (thread, payload, owned) => {
   else {
     // Handed over whole, with a buffer of its own: a view would carry the whole chunk it came in across.
     const own = owned ? payload : payload.slice();
-    const to = ports.get(thread);
-    if (to) to.postMessage(own, [own.buffer as ArrayBuffer]);
-    else release(own);
+    ports.get(thread)?.postMessage(own, [own.buffer as ArrayBuffer]);
   }
 });
 try {

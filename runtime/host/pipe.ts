@@ -76,16 +76,6 @@ const GATHER_FROM = 64 * 1024;
 const GATHER_UP_TO = 64 * 1024 * 1024;
 
 /**
- * Hands a buffer's memory back now rather than at V8's next collection, which counts external memory and waits for
- * tens of MiB of it: a transfer's frames (MiBs each) piled up there, the most of a node's and a host's peak. Only for
- * a buffer nothing else views; `b` and every view of its buffer are empty afterwards.
- */
-export function release(b: Uint8Array) {
-  const buf = b.buffer;
-  if (buf instanceof ArrayBuffer && !buf.detached && buf.byteLength >= GATHER_FROM) buf.transfer(0);
-}
-
-/**
  * Cuts a byte stream into frames. A frame that arrives whole in one chunk is a
  * view of it; a longer one is gathered into a buffer of its own, so a 100 MiB
  * frame costs one copy, not one per chunk. A frame longer than `maxBytes` is

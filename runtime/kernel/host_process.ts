@@ -15,7 +15,7 @@
  * hear that they were taken down with it (`collateral`), not that they failed.
  */
 import { deserialize, serialize } from "node:v8";
-import { CONTROL, frame, FrameReader, type FromHost, joined, release, stamp, type ToHost } from "../host/pipe.ts";
+import { CONTROL, frame, FrameReader, type FromHost, joined, stamp, type ToHost } from "../host/pipe.ts";
 import { decodeFromProcess, encodeToProcess, MalformedBatch } from "../host/binary.ts";
 import type { FromProcess, ToProcess } from "../host/protocol.ts";
 import { LIMITS } from "../limits.ts";
@@ -163,8 +163,7 @@ export class ProcessHost {
     // Small frames are joined into one write; large ones go as they are, not copied again.
     let last = Promise.resolve();
     if (size <= JOIN_BYTES) last = this.writer.write(joined(frames));
-    // Each frame was made for this write (binary.ts, or a report): once written, nothing views it.
-    else for (const f of frames) last = this.writer.write(f).then(() => release(f), () => {});
+    else for (const f of frames) last = this.writer.write(f).catch(() => {});
     last.then(() => {
       this.writing = false;
       this.flush();
