@@ -150,13 +150,22 @@ Deno.test("send, get and ls from the shell move files between two nodes, as scp"
       const streamed = await new KinoFiles(p2).app.stream(`/api/file?name=notes.txt`);
       assert(streamed instanceof ReadableStream, JSON.stringify(streamed));
       assertEquals(new Uint8Array(await new Response(streamed).arrayBuffer()), bytes);
-      const foreign = await fetch(`http://127.0.0.1:${p2}/rpc:distro:sys/vfs-root`, {
-        method: "POST",
-        headers: { origin: "http://evil.example" },
-        body: "{}",
-      });
-      assertEquals(foreign.status, 403, "a web page elsewhere is not told where the drives are");
-      await foreign.body?.cancel();
+      // Nobody else is told where the drives are: a page elsewhere, a form it posts, a cross-site fetch, a name
+      // rebound to this address.
+      const vfsRoot = async (headers: Record<string, string>) => {
+        const r = await fetch(`http://127.0.0.1:${p2}/rpc:distro:sys/vfs-root`, {
+          method: "POST",
+          headers,
+          body: "{}",
+        });
+        await r.body?.cancel();
+        return r.status;
+      };
+      const json = { "content-type": "application/json" };
+      assertEquals(await vfsRoot({ ...json, origin: "http://evil.example" }), 403);
+      assertEquals(await vfsRoot({ "content-type": "text/plain" }), 415);
+      assertEquals(await vfsRoot({ ...json, "sec-fetch-site": "cross-site" }), 403);
+      assertEquals(await rawStatus(p2, "/rpc:distro:sys/vfs-root", { host: `rebound.example:${p2}` }), 421);
       // Not over a file without --force; with it, yes.
       const again = await cli("get", "notes.txt", "fake2.dev", "-o", `${work}/notes.txt`, ...P1);
       assertEquals(again.code, 2, again.err);
