@@ -8,6 +8,8 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { APP, appSession, logIn, PASSWORD, raw, RIVAL, withApp } from "./http_helpers.ts";
 import { appLabel } from "../modules/http_server/origins.ts";
 
+const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 /** A login form as the node serves it: its token, read off the page. */
 async function formToken(base: string): Promise<string> {
   const html = await (await fetch(`${base}/login`)).text();
@@ -70,9 +72,16 @@ Deno.test("origins attack: wrong passwords from scripts or a foreign page never 
       else assertEquals(r.status, 401);
     }
     assert(refused > 0 && refused <= 10, `fresh forms were refused only at attempt ${refused}`);
-    // A forged token counts for nothing.
-    const forged = (await formToken(base)).replace(/.$/, (c) => c === "A" ? "B" : "A");
-    assertEquals((await postLogin(base, { password: PASSWORD, token: forged }).then(drain)).status, 403);
+    // A forged token counts for nothing: a changed MAC, or the same MAC written with its last character's spare bits
+    // set (the decoder alone would read both alike).
+    const [expiry, nonce, mac] = (await formToken(base)).split(".");
+    const forgeries = [
+      `${expiry}.${nonce}.${mac[0] === "A" ? "B" : "A"}${mac.slice(1)}`,
+      `${expiry}.${nonce}.${mac.slice(0, -1)}${B64URL[B64URL.indexOf(mac.at(-1)!) ^ 0b11]}`,
+    ];
+    for (const forged of forgeries) {
+      assertEquals((await postLogin(base, { password: PASSWORD, token: forged }).then(drain)).status, 403, forged);
+    }
   });
 });
 

@@ -56,10 +56,13 @@ function base64url(bytes: Uint8Array): string {
   return encodeBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/** The bytes of `s` only when `s` is how base64url writes them: the decoder ignores a last character's spare bits,
+ * and a token that decodes alike when changed is one an attacker can vary without knowing the key. */
 function fromBase64url(s: string): Uint8Array<ArrayBuffer> | null {
   try {
     const b64 = s.replace(/-/g, "+").replace(/_/g, "/");
-    return decodeBase64(b64 + "=".repeat((4 - b64.length % 4) % 4));
+    const bytes = decodeBase64(b64 + "=".repeat((4 - b64.length % 4) % 4));
+    return base64url(bytes) === s ? bytes : null;
   } catch {
     return null;
   }
