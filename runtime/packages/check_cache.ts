@@ -1,6 +1,6 @@
 /**
  * A memory of type checks that passed, keyed by what the checker read rather than where it lay: the package's files
- * (paths relative to the package), the import map (the package's own folder written as a placeholder), the files it
+ * (paths relative to the package), the import map (the package's and the runtime's folders written as placeholders), the files it
  * maps to outside the package, the runtime's sources and the deno version. `deno check` keeps its own cache by
  * absolute path, so the same template made in a new folder (every `hyperdeno new`, every kit test) paid a whole check
  * again: ~2.5 CPU-s, most of a small package's build. Only passes are kept; a failure is always checked again, so its
@@ -47,7 +47,9 @@ export function checkKey(dir: string, entries: string[], importMap: string, runt
   };
   text(`deno ${Deno.version.deno} typescript ${Deno.version.typescript}`);
   const mapText = Deno.readTextFileSync(importMap);
-  text(mapText.replaceAll(dir, "<package>"));
+  // Where the package and the runtime lie is no part of the key (their bytes are): every CI run and every new checkout
+  // puts the runtime somewhere else, and each template's first check there paid ~3-6 CPU-s again.
+  text(mapText.replaceAll(dir, "<package>").replaceAll(runtimeDir, "<runtime>"));
   for (const e of entries.map((e) => e.startsWith(`${dir}/`) ? e.slice(dir.length + 1) : e).sort()) text(e);
   const files: [string, string][] = [];
   walk(dir, "", files, SKIP);
