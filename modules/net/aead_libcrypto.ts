@@ -31,7 +31,16 @@ const SYMBOLS = {
   EVP_CipherUpdate: { parameters: ["pointer", "buffer", "buffer", "buffer", "i32"], result: "i32" },
   EVP_CipherFinal_ex: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
   EVP_CIPHER_CTX_ctrl: { parameters: ["pointer", "i32", "i32", "buffer"], result: "i32" },
+  OPENSSL_init_crypto: { parameters: ["u64", "pointer"], result: "i32", optional: true },
 } as const;
+
+/**
+ * OPENSSL_init_crypto's flag that keeps OpenSSL from registering its clean-up with atexit (1.1.1 and later). That
+ * handler frees OpenSSL's globals while the process's other threads still run; a library loaded by a program that
+ * did not link it is the case the flag exists for. A hardening, not a proven cure: the one SIGSEGV at a process's
+ * exit (README, Benchmarks) has not been reproduced since.
+ */
+const OPENSSL_INIT_NO_ATEXIT = 0x00080000n;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
@@ -79,6 +88,8 @@ export function loadLibcrypto(opts: { always?: boolean } = {}): Libcrypto | null
       continue;
     }
     try {
+      // Before any other call into it: once OpenSSL has initialised, the flag no longer applies.
+      lib.symbols.OPENSSL_init_crypto?.(OPENSSL_INIT_NO_ATEXIT, null);
       const candidate = bindings(lib.symbols);
       if (selfTest(candidate)) return loaded = candidate;
     } catch { /* not this one */ }
