@@ -1,10 +1,10 @@
 /**
  * A memory of type checks that passed, keyed by what the checker read rather than where it lay: the package's files
- * (paths relative to the package), the import map (the package's and the runtime's folders written as placeholders), the files it
- * maps to outside the package, the runtime's sources and the deno version. `deno check` keeps its own cache by
- * absolute path, so the same template made in a new folder (every `hyperdeno new`, every kit test) paid a whole check
- * again: ~2.5 CPU-s, most of a small package's build. Only passes are kept; a failure is always checked again, so its
- * message is the checker's own.
+ * (paths relative to the package), the import map (the package's and the runtime's folders written as placeholders),
+ * the files it maps to outside the package, the runtime's sources and the deno version. `deno check` keeps its own
+ * cache by absolute path, so the same template made in a new folder (every `hyperdeno new`, every kit test) paid a
+ * whole check again: ~2.5 CPU-s, most of a small package's build. Only passes are kept; a failure is always checked
+ * again, so its message is the checker's own.
  */
 import { createHash } from "node:crypto";
 
