@@ -48,6 +48,8 @@ interface Result {
   passed: number;
   failed: number;
   ignored: number;
+  /** For a failed file, the lines that say why (see whyFailed). */
+  why?: string;
 }
 
 function testFiles(paths: string[]): string[] {
@@ -76,6 +78,25 @@ function counts(output: string): Pick<Result, "passed" | "failed" | "ignored"> |
   if (!line) return null;
   const n = (what: string) => Number(line.match(new RegExp(`(\\d+) ${what}`))?.[1] ?? 0);
   return { passed: n("passed"), failed: n("failed"), ignored: n("ignored") };
+}
+
+/**
+ * Why a file failed, in at most `max` lines: deno test's ERRORS section (each failed test, its error and the top of
+ * its stack), else the output's last lines (the file did not reach its summary). Printed again beside the suite's
+ * summary, because a CI page that shows only the end of a long log must still say what broke.
+ */
+function whyFailed(output: string, max = 24): string {
+  // deno-lint-ignore no-control-regex
+  const lines = output.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
+  const start = lines.findIndex((l) => l.trim() === "ERRORS");
+  let picked = start < 0 ? lines.filter((l) => l.trim()).slice(-max) : lines.slice(start + 1);
+  const end = picked.findIndex((l) => l.trim() === "FAILURES");
+  if (end >= 0) picked = picked.slice(0, end);
+  picked = picked.filter((l) => l.trim() && !/^\s+at .*(ext:|deno:|node:)/.test(l));
+  return (picked.length > max
+    ? [...picked.slice(0, max), `  … (${picked.length - max} more in its output above)`]
+    : picked)
+    .map((l) => `    ${l}`).join("\n");
 }
 
 /**
@@ -139,6 +160,7 @@ await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, async () 
     const c = counts(text) ?? { passed: 0, failed: 1, ignored: 0 }; // no summary: the file itself failed
     const r = { file, ms: performance.now() - t0, cpuMs, code: out.code, ...c };
     if (r.code !== 0 && r.failed === 0) r.failed = 1;
+    if (r.failed) r.why = whyFailed(text);
     results.push(r);
     console.log(`──── ${file} (${seconds(r.ms)}, exit ${r.code})\n${text.trimEnd()}\n`);
   }
@@ -154,6 +176,9 @@ for (const r of results.toSorted((a, b) => b.ms - a.ms)) {
 }
 const sum = (k: "passed" | "failed" | "ignored") => results.reduce((a, r) => a + r[k], 0);
 const failedFiles = results.filter((r) => r.failed).map((r) => r.file);
+for (const r of results.filter((r) => r.why)) {
+  console.log(`why ${r.file} failed (its whole output is above):\n${r.why}`);
+}
 if (failedFiles.length) console.log(`failed in: ${failedFiles.join(", ")}`);
 const ignored = sum("ignored") ? ` | ${sum("ignored")} ignored` : "";
 console.log(
