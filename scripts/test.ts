@@ -158,7 +158,7 @@ await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, async () 
     running.delete(child);
     const { text, cpuMs } = cpuOf(new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr));
     const c = counts(text) ?? { passed: 0, failed: 1, ignored: 0 }; // no summary: the file itself failed
-    const r = { file, ms: performance.now() - t0, cpuMs, code: out.code, ...c };
+    const r: Result = { file, ms: performance.now() - t0, cpuMs, code: out.code, ...c };
     if (r.code !== 0 && r.failed === 0) r.failed = 1;
     if (r.failed) r.why = whyFailed(text);
     results.push(r);
