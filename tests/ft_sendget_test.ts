@@ -93,8 +93,8 @@ Deno.test("send, get and ls from the shell move files between two nodes, as scp"
     for (const p of [p1, p2]) assertEquals((await cli("start-package", FT_PKG, "-p", String(p))).code, 0);
     // fake2.dev takes pushes from fake.dev: typed with the script's short name.
     await typeUntil(two, "allow push fake.dev", /push\s+fake\.dev/);
-    // fake.dev learns of fake2.dev through the chain.
-    for (let i = 0; i < 60; i++) {
+    // fake.dev learns of fake2.dev through the chain (the bound only catches a hang, on a machine however busy).
+    for (const until = Date.now() + 180_000; Date.now() < until;) {
       if ((await cli("ls", "fake2.dev", ...P1)).code === 0) break;
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -251,8 +251,7 @@ Deno.test("send, get and ls from the shell move files between two nodes, as scp"
         "list-files fake2.dev",
         /'list-files' is a script of 2 packages: type one in full \(list-files:file-transfer:template\.os, list-files:ft-copy:template\.os\), or make one the default: alias list-files list-files:file-transfer:template\.os/,
       );
-      await one.type("alias list-files list-files:file-transfer:template.os");
-      await one.waitFor(/alias list-files set/);
+      await typeUntil(one, "alias list-files list-files:file-transfer:template.os", /alias list-files set/);
       await typeUntil(one, "list-files fake2.dev", /fake2\.dev shares 1 file/);
     });
 
