@@ -71,9 +71,6 @@ Deno.test({
   },
 });
 
-// Links use libcrypto only when asked (aead_libcrypto.ts): this file asks, for its link test.
-Deno.env.set("HYPERDENO_LIBCRYPTO", "1");
-
 Deno.test("link: one end sealing through libcrypto, the other through @noble, carry 10 MB both ways over TCP", async () => {
   if (HAS_LIBCRYPTO) assert(loadLibcrypto({ always: true }), "libcrypto did not load: is --allow-ffi granted?");
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -119,3 +116,21 @@ function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(b, a.length);
   return out;
 }
+
+Deno.test({
+  name: "libcrypto: a node's links use it by default, and HYPERDENO_NO_LIBCRYPTO=1 keeps them on node:crypto",
+  ignore: !HAS_LIBCRYPTO,
+  fn() {
+    const before = Deno.env.get("HYPERDENO_NO_LIBCRYPTO");
+    try {
+      Deno.env.delete("HYPERDENO_NO_LIBCRYPTO");
+      assert(loadLibcrypto(), "libcrypto is the default where it loads");
+      Deno.env.set("HYPERDENO_NO_LIBCRYPTO", "1");
+      assertEquals(loadLibcrypto(), null);
+      assert(loadLibcrypto({ always: true }), "the tests of this file load it regardless");
+    } finally {
+      if (before === undefined) Deno.env.delete("HYPERDENO_NO_LIBCRYPTO");
+      else Deno.env.set("HYPERDENO_NO_LIBCRYPTO", before);
+    }
+  },
+});

@@ -12,7 +12,7 @@
  * can: their sandboxes are made with ffi: false) and a libcrypto of OpenSSL
  * 1.1 or 3 is on the system; and only after it reproduces @noble's ciphertext
  * for a test vector at load. Otherwise `loadLibcrypto` returns null and the
- * link uses node:crypto, as before.
+ * link uses node:crypto.
  */
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { AeadError } from "./aead.ts";
@@ -38,7 +38,7 @@ const SYMBOLS = {
  * OPENSSL_init_crypto's flag that keeps OpenSSL from registering its clean-up with atexit (1.1.1 and later). That
  * handler frees OpenSSL's globals while the process's other threads still run; a library loaded by a program that
  * did not link it is the case the flag exists for. A hardening, not a proven cure: the one SIGSEGV at a process's
- * exit (README, Benchmarks) has not been reproduced since.
+ * exit while this was opt-in (README, Benchmarks) has not been seen again, in the kernel's log either.
  */
 const OPENSSL_INIT_NO_ATEXIT = 0x00080000n;
 
@@ -63,13 +63,12 @@ export interface Libcrypto {
 let loaded: Libcrypto | null | undefined;
 
 /**
- * libcrypto's ChaCha20-Poly1305, or null when this process may not or cannot use it. The link uses it only when
- * HYPERDENO_LIBCRYPTO=1 (`always`: the tests and bench of this file): a test process whose links ran through it ended
- * with SIGSEGV once, after every test passed (2026-12-07, not understood yet), so node:crypto stays the default.
+ * libcrypto's ChaCha20-Poly1305, or null when this process may not or cannot use it, or was told not to:
+ * HYPERDENO_NO_LIBCRYPTO=1 keeps the wire on node:crypto (`always`: the tests of this file load it regardless).
  */
 export function loadLibcrypto(opts: { always?: boolean } = {}): Libcrypto | null {
   try {
-    if (!opts.always && Deno.env.get("HYPERDENO_LIBCRYPTO") !== "1") return null;
+    if (!opts.always && Deno.env.get("HYPERDENO_NO_LIBCRYPTO") === "1") return null;
   } catch {
     return null;
   }
