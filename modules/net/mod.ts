@@ -21,6 +21,7 @@ import { CapabilitySignatures } from "./cap_signatures.ts";
 import { handleNetAction } from "./actions.ts";
 import { Router } from "./router.ts";
 import { withTimeout } from "../../runtime/timeout.ts";
+import { markSole } from "../../runtime/kernel/sole_blobs.ts";
 
 /** How long a send to a name we do not know waits for the chain's newest identities. */
 const REFRESH_MS = 1000;
@@ -222,6 +223,8 @@ export class NetModule implements RuntimeModule {
       while (!this.stopped) {
         const bytes = await link.recv();
         const { km, signatures } = decodeKernelMessage(bytes);
+        // The link opened this message into a buffer of its own; the rest of it is copied out as it is delivered.
+        if (km.lazy_load_blob) markSole(km.lazy_load_blob.bytes);
         const inner = "Request" in km.message ? km.message.Request : km.message.Response[0];
         inner.capabilities = this.caps.verified(inner.capabilities, signatures);
         if (nodeOf(km.source) !== link.peer) {

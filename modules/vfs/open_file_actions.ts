@@ -8,6 +8,7 @@ import { checkReadSize, readExactly, seek, writeAll } from "./file_io.ts";
 import { VfsFailure } from "./failure.ts";
 import { needBytes, ok, type VfsActionHandler, type VfsCall } from "./call.ts";
 import { MAX_WRITE_AT_GAP } from "./limits.ts";
+import { markSole } from "../../runtime/kernel/sole_blobs.ts";
 
 /**
  * Where ReadAt and WriteAt left each open file, and its inode: a transfer
@@ -121,6 +122,8 @@ export const OPEN_FILE_ACTIONS: Record<string, VfsActionHandler> = {
       const bytes = await readExactly(f, length);
       positions.set(f, { cursor: offset + bytes.length, ino: at?.ino ?? null });
       vfs.hashes.read(c.host, offset, bytes, st);
+      // Read into a buffer of its own, hashed already: a transfer's chunk the kernel may release once sent.
+      markSole(bytes);
       return ["Read", { mime: null, bytes }];
     });
   },

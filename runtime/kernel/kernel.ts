@@ -38,6 +38,7 @@ import { Capabilities } from "./capabilities.ts";
 import { Syscalls } from "./syscalls.ts";
 import { Lifecycles } from "./lifecycle.ts";
 import { routedBlob } from "./heap_pacer.ts";
+import { releaseAnswered } from "./sole_blobs.ts";
 
 export interface KernelOptions {
   our: string;
@@ -201,10 +202,10 @@ export class Kernel implements KernelHandle {
   }
 
   /** Tracks a request's timeout and who awaits its answer (`keepBlob`: the answer's blob stays here). */
-  expect(requester: ProcessId, km: KernelMessage, context: Uint8Array | null, keepBlob = false) {
+  expect(requester: ProcessId, km: KernelMessage, context: Uint8Array | null, keepBlob = false, releaseBlob = false) {
     const seconds = (km.message as { Request: { expects_response: number } }).Request.expects_response;
     this.deadlines.set(km.id, seconds * 1000);
-    this.pending.set(km.id, { requester, context, km, keepBlob });
+    this.pending.set(km.id, { requester, context, km, keepBlob, releaseBlob });
   }
 
   /** Returns the request `id` to its requester as a SendError. */
@@ -253,6 +254,7 @@ export class Kernel implements KernelHandle {
       }
       this.pending.take(km.id);
       this.deadlines.clear(km.id);
+      if (p.releaseBlob) releaseAnswered(p.km, this.our);
       context = p.context;
       keepBlob = p.keepBlob ?? false;
     }

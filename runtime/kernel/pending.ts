@@ -13,6 +13,8 @@ export interface Pending {
   bytes: number;
   /** The response's blob is to stay in the kernel, withheld from the requester (it asked). */
   keepBlob?: boolean;
+  /** The request's blob was moved out of the kernel's keeping and is nobody else's (sole_blobs.ts). */
+  releaseBlob?: boolean;
 }
 
 interface Held {

@@ -27,6 +27,7 @@ import type { Kernel } from "./kernel.ts";
 import type { Running } from "./running.ts";
 import { requestBytes } from "./pending.ts";
 import { spawn } from "./spawn.ts";
+import { isSole } from "./sole_blobs.ts";
 
 /** The worker checks sizes where a process sends; the kernel checks again, trusting no worker. */
 function checkSizes(message: Message, blob: LazyLoadBlob | null) {
@@ -180,7 +181,9 @@ export class Syscalls {
         });
         return;
       }
-      this.k.expect(id, km, m.context ?? null, m.keepBlob === true);
+      // A blob moved out of the kernel's keeping, nobody else's: its buffer can go back once this is answered.
+      const release = m.withheld === true && !blob && inherited !== null && isSole(inherited.bytes);
+      this.k.expect(id, km, m.context ?? null, m.keepBlob === true, release);
     }
     if (!this.k.caps.mayMessage(id, targetAddr)) {
       this.k.print(

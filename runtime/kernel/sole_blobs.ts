@@ -1,0 +1,52 @@
+/**
+ * Blob bytes handed back to the system as soon as the kernel knows nobody can read them again, instead of when V8
+ * next collects. A transfer moves each chunk through one buffer per side (a wire message opened into its own buffer,
+ * a file read into its own) that lives a few milliseconds; V8 promotes most of them before they die, and a promoted
+ * buffer waits for a full collection, which external memory starts only ~64 MiB past the last one. So a 1 GiB
+ * download's nodes each held 60-90 MiB of dead chunks at their peaks (`FT_BENCH_BIG_ONLY=1 deno task bench transfer`:
+ * the receiver's node 209 MiB with, 152 without them). Forcing collections instead cost more CPU than it saved
+ * (heap_pacer.ts).
+ *
+ * A buffer is released only where every holder is known:
+ * - its producer marks bytes sole when nothing else views their buffer: a wire message's blob (the link opens each
+ *   message into a buffer of its own; what else the message held was copied out when it was delivered) and a
+ *   file read (vfs reads each into a buffer of its own);
+ * - a process moved the blob out of the kernel's keeping into a request (the kernel held it for that process alone,
+ *   and holds it no longer), expecting a response, so the kernel keeps the request whole until then;
+ * - the response came from another node (the bytes were sealed onto the wire before the peer could answer) or
+ *   from vfs (each of its actions that takes a blob has written it before it answers).
+ * Then nothing can read the bytes again: no SendError can hand them back, no inherit can reach them. Anything else
+ * (a blob a process sent itself, one inherited, one given to a process or another module) is left to V8.
+ */
+import { nodeOf, processOf } from "../types.ts";
+import type { KernelMessage } from "../types.ts";
+import { VFS } from "../api/processes.ts";
+
+/** Smaller buffers are left to V8: they die young, and are cheap to keep if not. */
+const RELEASE_FROM = 64 * 1024;
+
+const sole = new WeakSet<Uint8Array>();
+
+/** `bytes` is the only view of its buffer anyone keeps (see above). */
+export function markSole(bytes: Uint8Array) {
+  if (bytes.byteLength >= RELEASE_FROM) sole.add(bytes);
+}
+
+export function isSole(bytes: Uint8Array): boolean {
+  return sole.has(bytes);
+}
+
+/**
+ * The response to `request` (sent by node `our`, with a blob a process moved out of the kernel's keeping) has come:
+ * its blob's buffer goes back to the system now, where the responder cannot have kept it.
+ */
+export function releaseAnswered(request: KernelMessage, our: string) {
+  const bytes = request.lazy_load_blob?.bytes;
+  if (!bytes || !sole.has(bytes)) return;
+  if (nodeOf(request.target) === our && processOf(request.target) !== VFS) return;
+  sole.delete(bytes);
+  const buffer = bytes.buffer as ArrayBuffer;
+  // Moved elsewhere already (transferred to a worker): nothing is left here to release.
+  if (buffer.detached) return;
+  buffer.transfer(0);
+}

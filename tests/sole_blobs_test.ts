@@ -1,0 +1,56 @@
+/**
+ * The kernel's early release of blob buffers (runtime/kernel/sole_blobs.ts): only a buffer its producer marked sole,
+ * only once answered by another node or by vfs, never one a local process was given. (The transfers that use it are
+ * checked end to end, SHA-256 and all, by the Kino Files and kept-blob tests.)
+ */
+import { assert, assertEquals } from "./assert.ts";
+import { isSole, markSole, releaseAnswered } from "../runtime/kernel/sole_blobs.ts";
+import type { KernelMessage } from "../runtime/types.ts";
+
+const request = (target: string, bytes: Uint8Array): KernelMessage => ({
+  id: 1n,
+  source: "our.dev@worker:app:pub.os",
+  target,
+  rsvp: null,
+  message: {
+    Request: { inherit: false, expects_response: 5, body: new Uint8Array(), metadata: null, capabilities: [] },
+  },
+  lazy_load_blob: { mime: null, bytes },
+});
+
+Deno.test("sole blobs: a marked buffer goes back once another node or vfs has answered, and only then", () => {
+  const toPeer = new Uint8Array(1 << 20).fill(1);
+  markSole(toPeer);
+  assert(isSole(toPeer));
+  releaseAnswered(request("peer.dev@worker:app:pub.os", toPeer), "our.dev");
+  assertEquals(toPeer.length, 0, "answered by another node: released");
+  assert(!isSole(toPeer));
+
+  // A view into a larger buffer (a wire message's blob after its header): the whole buffer goes.
+  const message = new Uint8Array((1 << 20) + 100);
+  const blob = message.subarray(100);
+  markSole(blob);
+  releaseAnswered(request("our.dev@vfs:distro:sys", blob), "our.dev");
+  assertEquals([blob.length, message.length], [0, 0], "answered by vfs: released");
+
+  const toProcess = new Uint8Array(1 << 20).fill(2);
+  markSole(toProcess);
+  releaseAnswered(request("our.dev@other:app:pub.os", toProcess), "our.dev");
+  assertEquals(toProcess.length, 1 << 20, "a local process may keep what it was given");
+  assert(toProcess.every((b) => b === 2));
+
+  const unmarked = new Uint8Array(1 << 20);
+  releaseAnswered(request("peer.dev@worker:app:pub.os", unmarked), "our.dev");
+  assertEquals(unmarked.length, 1 << 20, "not marked sole: left to V8");
+
+  const small = new Uint8Array(1000);
+  markSole(small);
+  assert(!isSole(small), "small buffers are never marked");
+
+  // Transferred away already (to a worker, say): nothing to release, and no error.
+  const moved = new Uint8Array(1 << 20);
+  markSole(moved);
+  structuredClone(moved.buffer, { transfer: [moved.buffer] });
+  releaseAnswered(request("peer.dev@worker:app:pub.os", moved), "our.dev");
+  assertEquals(moved.length, 0);
+});
