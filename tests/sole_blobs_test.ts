@@ -4,7 +4,7 @@
  * checked end to end, SHA-256 and all, by the Kino Files and kept-blob tests.)
  */
 import { assert, assertEquals } from "./assert.ts";
-import { isSole, markSole, releaseAnswered } from "../runtime/kernel/sole_blobs.ts";
+import { isSole, markSole, releaseAnswered, sent } from "../runtime/kernel/sole_blobs.ts";
 import type { KernelMessage } from "../runtime/types.ts";
 
 const request = (target: string, bytes: Uint8Array): KernelMessage => ({
@@ -53,4 +53,42 @@ Deno.test("sole blobs: a marked buffer goes back once another node or vfs has an
   structuredClone(moved.buffer, { transfer: [moved.buffer] });
   releaseAnswered(request("peer.dev@worker:app:pub.os", moved), "our.dev");
   assertEquals(moved.length, 0);
+});
+
+Deno.test("sole blobs: only a kept blob moved into a request awaiting vfs or another node keeps its mark", () => {
+  const marked = () => {
+    const b = new Uint8Array(1 << 20);
+    markSole(b);
+    return b;
+  };
+  const toVfs = marked();
+  assert(sent(request("our.dev@vfs:distro:sys", toVfs), true, "our.dev"));
+  assert(isSole(toVfs));
+  const toPeer = marked();
+  assert(sent(request("peer.dev@worker:app:pub.os", toPeer), true, "our.dev"));
+  assert(isSole(toPeer));
+
+  // Inherited (the kernel still remembers it for its first holder): sole no more, even later.
+  const inherited = marked();
+  assert(!sent(request("our.dev@vfs:distro:sys", inherited), false, "our.dev"));
+  assert(!isSole(inherited));
+  assert(!sent(request("our.dev@vfs:distro:sys", inherited), true, "our.dev"));
+  // Given to a local process, which may keep it while this request holds it for a SendError.
+  const toProcess = marked();
+  assert(!sent(request("our.dev@keeper:app:pub.os", toProcess), true, "our.dev"));
+  assert(!isSole(toProcess));
+  // Not awaited: nothing says when it is done with.
+  const unawaited = marked();
+  const fire = request("peer.dev@worker:app:pub.os", unawaited);
+  (fire.message as { Request: { expects_response: number | null } }).Request.expects_response = null;
+  assert(!sent(fire, true, "our.dev"));
+  assert(!isSole(unawaited));
+  // In a response.
+  const answered = marked();
+  const response: KernelMessage = {
+    ...request("peer.dev@worker:app:pub.os", answered),
+    message: { Response: [{ inherit: false, body: new Uint8Array(), metadata: null, capabilities: [] }, null] },
+  };
+  assert(!sent(response, true, "our.dev"));
+  assert(!isSole(answered));
 });

@@ -15,8 +15,10 @@
  *   and holds it no longer), expecting a response, so the kernel keeps the request whole until then;
  * - the response came from another node (the bytes were sealed onto the wire before the peer could answer) or
  *   from vfs (each of its actions that takes a blob has written it before it answers).
- * Then nothing can read the bytes again: no SendError can hand them back, no inherit can reach them. Anything else
- * (a blob a process sent itself, one inherited, one given to a process or another module) is left to V8.
+ * Then nothing can read the bytes again: no SendError can hand them back, no inherit can reach them. Every other
+ * send of a marked blob drops its mark for good (`sent`): inherited (the kernel still remembers it for the first
+ * holder), given to a local process (which may keep it while the sender's request, awaiting an answer, holds it
+ * too, for a SendError), in a response, or not awaited. Those, and blobs a process sent itself, are left to V8.
  */
 import { nodeOf, processOf } from "../types.ts";
 import type { KernelMessage } from "../types.ts";
@@ -34,6 +36,20 @@ export function markSole(bytes: Uint8Array) {
 
 export function isSole(bytes: Uint8Array): boolean {
   return sole.has(bytes);
+}
+
+/**
+ * A process sends `km` (from node `our`): whether its blob may be released once answered, which needs it sole,
+ * moved out of the kernel's keeping (`moved`), in a request awaiting an answer, to vfs or another node. Any other
+ * send drops the blob's mark, whichever holders it has now.
+ */
+export function sent(km: KernelMessage, moved: boolean, our: string): boolean {
+  const bytes = km.lazy_load_blob?.bytes;
+  if (!bytes || !sole.has(bytes)) return false;
+  const awaited = "Request" in km.message && km.message.Request.expects_response !== null;
+  if (moved && awaited && (nodeOf(km.target) !== our || processOf(km.target) === VFS)) return true;
+  sole.delete(bytes);
+  return false;
 }
 
 /**

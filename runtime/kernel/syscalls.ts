@@ -27,7 +27,7 @@ import type { Kernel } from "./kernel.ts";
 import type { Running } from "./running.ts";
 import { requestBytes } from "./pending.ts";
 import { spawn } from "./spawn.ts";
-import { isSole } from "./sole_blobs.ts";
+import { sent } from "./sole_blobs.ts";
 
 /** The worker checks sizes where a process sends; the kernel checks again, trusting no worker. */
 function checkSizes(message: Message, blob: LazyLoadBlob | null) {
@@ -129,14 +129,16 @@ export class Syscalls {
         ? r.recall(m.blobFrom)?.blob ?? null
         : null;
       r.answered(m.prompt!);
-      this.k.route({
+      const answer: KernelMessage = {
         id: m.prompt!,
         source,
         target: prompt.rsvp ?? prompt.source,
         rsvp: null,
         message: { Response: [resp, null] },
         lazy_load_blob: blob ?? inherited,
-      });
+      };
+      sent(answer, false, this.k.our);
+      this.k.route(answer);
       return;
     }
     const req = message.Request;
@@ -169,6 +171,8 @@ export class Syscalls {
       message: { Request: req },
       lazy_load_blob: blob ?? inherited,
     };
+    // Decided now, whatever happens to the send below: a refused one leaves the blob where it was, as it was.
+    const release = sent(km, m.withheld === true && !blob, this.k.our);
     if (req.expects_response !== null) {
       const refused = this.k.pending.refusal(id, requestBytes(km));
       if (refused) {
@@ -181,8 +185,6 @@ export class Syscalls {
         });
         return;
       }
-      // A blob moved out of the kernel's keeping, nobody else's: its buffer can go back once this is answered.
-      const release = m.withheld === true && !blob && inherited !== null && isSole(inherited.bytes);
       this.k.expect(id, km, m.context ?? null, m.keepBlob === true, release);
     }
     if (!this.k.caps.mayMessage(id, targetAddr)) {
