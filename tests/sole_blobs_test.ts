@@ -18,11 +18,25 @@ const request = (target: string, bytes: Uint8Array): KernelMessage => ({
   lazy_load_blob: { mime: null, bytes },
 });
 
+/** A response to `request` from `source`. */
+const answer = (request: KernelMessage, source: string): KernelMessage => ({
+  ...request,
+  source,
+  target: request.source,
+  message: { Response: [{ inherit: false, body: new Uint8Array(), metadata: null, capabilities: [] }, null] },
+  lazy_load_blob: null,
+});
+/** Answers `r` as its target would. */
+const byTarget = (r: KernelMessage) => answer(r, r.target);
+
 Deno.test("sole blobs: a marked buffer goes back once another node or vfs has answered, and only then", () => {
   const toPeer = new Uint8Array(1 << 20).fill(1);
   markSole(toPeer);
   assert(isSole(toPeer));
-  releaseAnswered(request("peer.dev@worker:app:pub.os", toPeer), "our.dev");
+  const r1 = request("peer.dev@worker:app:pub.os", toPeer);
+  releaseAnswered(r1, answer(r1, "other.dev@worker:app:pub.os"), "our.dev");
+  assertEquals(toPeer.length, 1 << 20, "answered by a node it was not sent to: kept");
+  releaseAnswered(r1, byTarget(r1), "our.dev");
   assertEquals(toPeer.length, 0, "answered by another node: released");
   assert(!isSole(toPeer));
 
@@ -30,17 +44,29 @@ Deno.test("sole blobs: a marked buffer goes back once another node or vfs has an
   const message = new Uint8Array((1 << 20) + 100);
   const blob = message.subarray(100);
   markSole(blob);
-  releaseAnswered(request("our.dev@vfs:distro:sys", blob), "our.dev");
+  const r2 = request("our.dev@vfs:distro:sys", blob);
+  // The requester answering its own request (it can: ids match alone) is not vfs saying it is done.
+  releaseAnswered(r2, answer(r2, r2.source), "our.dev");
+  assertEquals(blob.length, 1 << 20, "answered by the requester itself: kept");
+  releaseAnswered(r2, byTarget(r2), "our.dev");
   assertEquals([blob.length, message.length], [0, 0], "answered by vfs: released");
 
   const toProcess = new Uint8Array(1 << 20).fill(2);
   markSole(toProcess);
-  releaseAnswered(request("our.dev@other:app:pub.os", toProcess), "our.dev");
+  releaseAnswered(
+    request("our.dev@other:app:pub.os", toProcess),
+    byTarget(request("our.dev@other:app:pub.os", toProcess)),
+    "our.dev",
+  );
   assertEquals(toProcess.length, 1 << 20, "a local process may keep what it was given");
   assert(toProcess.every((b) => b === 2));
 
   const unmarked = new Uint8Array(1 << 20);
-  releaseAnswered(request("peer.dev@worker:app:pub.os", unmarked), "our.dev");
+  releaseAnswered(
+    request("peer.dev@worker:app:pub.os", unmarked),
+    byTarget(request("peer.dev@worker:app:pub.os", unmarked)),
+    "our.dev",
+  );
   assertEquals(unmarked.length, 1 << 20, "not marked sole: left to V8");
 
   const small = new Uint8Array(1000);
@@ -51,7 +77,11 @@ Deno.test("sole blobs: a marked buffer goes back once another node or vfs has an
   const moved = new Uint8Array(1 << 20);
   markSole(moved);
   structuredClone(moved.buffer, { transfer: [moved.buffer] });
-  releaseAnswered(request("peer.dev@worker:app:pub.os", moved), "our.dev");
+  releaseAnswered(
+    request("peer.dev@worker:app:pub.os", moved),
+    byTarget(request("peer.dev@worker:app:pub.os", moved)),
+    "our.dev",
+  );
   assertEquals(moved.length, 0);
 });
 

@@ -254,7 +254,7 @@ export class Kernel implements KernelHandle {
       }
       this.pending.take(km.id);
       this.deadlines.clear(km.id);
-      if (p.releaseBlob) releaseAnswered(p.km, this.our);
+      if (p.releaseBlob) releaseAnswered(p.km, km, this.our);
       context = p.context;
       keepBlob = p.keepBlob ?? false;
     }

@@ -53,13 +53,18 @@ export function sent(km: KernelMessage, moved: boolean, our: string): boolean {
 }
 
 /**
- * The response to `request` (sent by node `our`, with a blob a process moved out of the kernel's keeping) has come:
- * its blob's buffer goes back to the system now, where the responder cannot have kept it.
+ * `answer` to `request` (sent by node `our`, with a blob a process moved out of the kernel's keeping) has come: the
+ * blob's buffer goes back to the system now, if the answer is the request's own target's (vfs, or the node it went
+ * to: a kernel-stamped or link-authenticated source) and so says the target is done with it. Any other answer
+ * releases nothing: the kernel matches a response to a pending request by id alone, and a process can answer its
+ * own request to vfs before vfs has written the blob (found by a review that attacked this).
  */
-export function releaseAnswered(request: KernelMessage, our: string) {
+export function releaseAnswered(request: KernelMessage, answer: KernelMessage, our: string) {
   const bytes = request.lazy_load_blob?.bytes;
   if (!bytes || !sole.has(bytes)) return;
-  if (nodeOf(request.target) === our && processOf(request.target) !== VFS) return;
+  const local = nodeOf(request.target) === our;
+  if (local && processOf(request.target) !== VFS) return;
+  if (local ? answer.source !== request.target : nodeOf(answer.source) !== nodeOf(request.target)) return;
   sole.delete(bytes);
   const buffer = bytes.buffer as ArrayBuffer;
   // Moved elsewhere already (transferred to a worker): nothing is left here to release.
