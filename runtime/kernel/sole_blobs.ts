@@ -13,8 +13,9 @@
  *   file read (vfs reads each into a buffer of its own);
  * - a process moved the blob out of the kernel's keeping into a request (the kernel held it for that process alone,
  *   and holds it no longer), expecting a response, so the kernel keeps the request whole until then;
- * - the response came from another node (the bytes were sealed onto the wire before the peer could answer) or
- *   from vfs (each of its actions that takes a blob has written it before it answers).
+ * - the response came from another node (the bytes were sealed onto the wire before the peer could answer; one that
+ *   answers after the message's first pieces only empties the rest of it, on its own link) or from vfs (each of its
+ *   actions that takes a blob has written it before it answers).
  * Then nothing can read the bytes again: no SendError can hand them back, no inherit can reach them. Every other
  * send of a marked blob drops its mark for good (`sent`): inherited (the kernel still remembers it for the first
  * holder), given to a local process (which may keep it while the sender's request, awaiting an answer, holds it
