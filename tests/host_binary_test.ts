@@ -12,14 +12,14 @@ import {
   encodeToProcess,
   MalformedBatch,
 } from "../runtime/host/binary.ts";
-import { FRAME_HEADER, FrameReader, stamp } from "../runtime/host/pipe.ts";
+import { FRAME_HEADER, FrameReader, joined, stamp, stampParts } from "../runtime/host/pipe.ts";
 import type { FromProcess, ToProcess } from "../runtime/host/protocol.ts";
 import { Sandbox } from "../runtime/kernel/sandbox.ts";
 import type { HostPool } from "../runtime/kernel/host_pool.ts";
 
 const bytes = (n: number, v = 1) => new Uint8Array(n).fill(v);
 /** An encoded batch without its header room, as the reader on the other side gets it. */
-const payload = (f: Uint8Array) => f.slice(FRAME_HEADER);
+const payload = (f: Uint8Array | Uint8Array[]) => (Array.isArray(f) ? joined(f) : f).slice(FRAME_HEADER);
 
 function thrown(f: () => unknown): string {
   try {
@@ -75,6 +75,40 @@ Deno.test("host binary: kernel → process messages round-trip every field", () 
   });
   msgs.push({ t: "init", our: "a.os@p:q:r.os", code: "x", state: null, capabilities: [] });
   assertEquals(decodeToProcess(payload(encodeToProcess(msgs))), msgs);
+});
+
+Deno.test("host binary: a batch to a process leaves large blobs out of its buffer, written as they are", () => {
+  const big = new Uint8Array(300_000).map((_, i) => i % 251);
+  const msg = (id: bigint, blob: Uint8Array, body = bytes(3)): ToProcess => ({
+    t: "msg",
+    km: {
+      id,
+      source: "a.os@x:y:z.os",
+      target: "a.os@p:q:r.os",
+      rsvp: null,
+      message: { Request: { inherit: false, expects_response: 5, body, metadata: null, capabilities: [] } },
+      lazy_load_blob: { mime: null, bytes: blob },
+    },
+    context: null,
+    withheld: null,
+  });
+  // A body as large as a blob, the same blob twice (a reference to its first place), a small blob between.
+  const msgs = [msg(1n, big), msg(2n, bytes(70), big.subarray(5, 70_005)), msg(3n, big), msg(4n, bytes(5000))];
+  const parts = encodeToProcess(msgs);
+  assertEquals(parts.filter((p) => p === big).length, 1, "the blob goes once, as the object itself");
+  assert(parts.some((p) => p.buffer === big.buffer && p.length === 70_000), "a large body is not copied either");
+  assert(parts.reduce((n, p) => n + p.length, 0) < 300_000 + 70_000 + 5000 + 4096, "no large field twice");
+  const [one, two, three, four] = decodeToProcess(payload(parts)) as Extract<ToProcess, { t: "msg" }>[];
+  assertEquals(one.km.lazy_load_blob!.bytes, big);
+  assertEquals(three.km.lazy_load_blob!.bytes, big);
+  assertEquals(two.km.message, msgs[1].t === "msg" ? msgs[1].km.message : null);
+  assertEquals(four.km.lazy_load_blob!.bytes, bytes(5000));
+  // Stamped, the parts are one frame as the host's reader cuts it.
+  const frames: Uint8Array[] = [];
+  const reader = new FrameReader(1 << 24, (_t, p) => frames.push(p.slice()));
+  for (const p of stampParts(encodeToProcess(msgs), 3)) reader.push(p);
+  assertEquals(frames.length, 1);
+  assertEquals(decodeToProcess(frames[0]), decodeToProcess(payload(parts)));
 });
 
 Deno.test("host binary: process → kernel messages round-trip, took and rare kinds included", () => {

@@ -41,6 +41,12 @@ const BIG = 1 << 20;
 const SHORT = 64;
 /** Byte fields are views when the bytes they came in are this small (a read's chunk is 64 KiB). */
 const VIEW_WITHIN = 64 * 1024;
+/**
+ * Kernel → host, byte fields this large are not copied into the batch's buffer: the batch goes to the pipe as parts,
+ * the field's own bytes among them (a transfer's chunk was copied once more, into a buffer made for it, on its way to
+ * the process that hashes it; `deno task bench network`'s receiving node spent ~0.5 CPU-s a GiB on that).
+ */
+const DIRECT_FROM = 64 * 1024;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -56,9 +62,17 @@ class Writer {
   buf: Uint8Array;
   view: DataView;
   pos = FRAME_HEADER + 4;
+  /** With `direct`: the batch so far, as the buffer's segments and the large fields between them. */
+  private parts: Uint8Array[] = [];
+  /** Where the buffer's current segment starts, and the bytes of the large fields outside the buffer so far. */
+  private cut = 0;
+  private outside = 0;
 
-  /** `size`: the bytes of the batch's byte fields, so a batch of large blobs is not copied as its buffer grows. */
-  constructor(size: number) {
+  /**
+   * `size`: the bytes of the batch's byte fields, so a batch of large blobs is not copied as its buffer grows.
+   * `direct`: large byte fields stay outside the buffer (see DIRECT_FROM).
+   */
+  constructor(size: number, private direct = false) {
     this.buf = new Uint8Array(INITIAL + size);
     this.view = new DataView(this.buf.buffer);
   }
@@ -121,7 +135,14 @@ class Writer {
         return;
       }
       // Offsets count from the payload, as the reader sees it (after the frame header).
-      this.written.set(b, this.pos + 4 - FRAME_HEADER);
+      this.written.set(b, this.outside + this.pos + 4 - FRAME_HEADER);
+    }
+    if (this.direct && b.length >= DIRECT_FROM) {
+      this.u32(b.length);
+      this.parts.push(this.buf.subarray(this.cut, this.pos), b);
+      this.cut = this.pos;
+      this.outside += b.length;
+      return;
     }
     this.room(4 + b.length);
     this.view.setUint32(this.pos, b.length);
@@ -139,6 +160,14 @@ class Writer {
   done(count: number): Uint8Array {
     this.view.setUint32(FRAME_HEADER, count);
     return this.buf.subarray(0, this.pos);
+  }
+  /** The frame as parts to write in order, the first with the header room (`direct`). */
+  doneParts(count: number): Uint8Array[] {
+    if (this.pos > this.cut || this.parts.length === 0) this.parts.push(this.buf.subarray(this.cut, this.pos));
+    // Into the first segment, which may be in a buffer the writer has outgrown since.
+    const first = this.parts[0];
+    new DataView(first.buffer, first.byteOffset, first.byteLength).setUint32(FRAME_HEADER, count);
+    return this.parts;
   }
 }
 
@@ -325,7 +354,7 @@ function writeBlob(w: Writer, blob: LazyLoadBlob | null) {
  * unit, the lengths and fixed fields), so its batch's buffer is sized once.
  */
 function sizeOf(
-  seen: Set<Uint8Array>,
+  seen: Seen,
   m: Message,
   blob: LazyLoadBlob | null | undefined,
   ...strings: (string | null | undefined)[]
@@ -338,13 +367,19 @@ function sizeOf(
   return n;
 }
 
-/** A byte field's length, or 0 if a large one counted already (it will be a reference). */
-function once(seen: Set<Uint8Array>, b: Uint8Array | null | undefined): number {
+/** Large byte fields counted so far; `direct` when they will stay outside the buffer. */
+interface Seen {
+  fields: Set<Uint8Array>;
+  direct: boolean;
+}
+
+/** A byte field's length, or what stands for it in the buffer: a reference, or a length beside a direct field. */
+function once(seen: Seen, b: Uint8Array | null | undefined): number {
   if (!b) return 0;
   if (b.length < SHARED_FROM) return b.length;
-  if (seen.has(b)) return 12;
-  seen.add(b);
-  return b.length;
+  if (seen.fields.has(b)) return 12;
+  seen.fields.add(b);
+  return seen.direct && b.length >= DIRECT_FROM ? 4 : b.length;
 }
 
 /**
@@ -367,9 +402,12 @@ function others<T extends { t: string }>(msgs: T[], native: (m: T) => number): [
   return [size, out];
 }
 
-/** One frame (header room first) of messages to a process. */
-export function encodeToProcess(msgs: ToProcess[]): Uint8Array {
-  const seen = new Set<Uint8Array>();
+/**
+ * One frame of messages to a process, as parts to write in order (the first with header room): its large byte
+ * fields are not copied, so they must not change until written (blobs never do: the kernel only passes them on).
+ */
+export function encodeToProcess(msgs: ToProcess[]): Uint8Array[] {
+  const seen: Seen = { fields: new Set(), direct: true };
   const [size, v8] = others(
     msgs,
     (m) =>
@@ -380,7 +418,7 @@ export function encodeToProcess(msgs: ToProcess[]): Uint8Array {
         ? sizeOf(seen, m.error.message, m.error.lazy_load_blob, m.error.kind, m.error.target) + (m.context?.length ?? 0)
         : -1,
   );
-  const w = new Writer(size);
+  const w = new Writer(size, true);
   msgs.forEach((m, k) => {
     if (m.t === "err") {
       w.u8(ERR);
@@ -411,7 +449,7 @@ export function encodeToProcess(msgs: ToProcess[]): Uint8Array {
     w.nstr(m.withheld.mime);
     w.f64(m.withheld.size);
   });
-  return w.done(msgs.length);
+  return w.doneParts(msgs.length);
 }
 
 /** Reads a frame's payload (no header) from the kernel. */
@@ -445,7 +483,7 @@ export function decodeToProcess(payload: Uint8Array): ToProcess[] {
 
 /** One frame (header room first, which the host fills in) of a process's messages. */
 export function encodeFromProcess(msgs: FromProcess[]): Uint8Array {
-  const seen = new Set<Uint8Array>();
+  const seen: Seen = { fields: new Set(), direct: false };
   const [size, v8] = others(
     msgs,
     (m) =>

@@ -6,12 +6,14 @@
  * synchronous endless loop, a heap exhausted in synchronous code) stops when
  * the kernel ends this OS process.
  *
- * It speaks frames (pipe.ts) on stdin and stdout and nothing else: batches
- * pass through as the bytes the bootstrap encoded (binary.ts), so the host
- * never reads what its processes send; it writes each frame's header.
- * Process code cannot reach these pipes: the bootstrap removes `Deno` before
- * process code runs. When stdin closes (the
- * node is gone) the host ends, whatever its threads are doing.
+ * It speaks frames (pipe.ts) on the Unix socket its first argument names
+ * (the kernel's, runtime/kernel/host_channel.ts), or without one on stdin and
+ * stdout, and nothing else: batches pass through as the bytes the bootstrap
+ * encoded (binary.ts), so the host never reads what its processes send; it
+ * writes each frame's header. Process code cannot reach the socket or the
+ * pipes: the bootstrap removes `Deno` before process code runs. When the
+ * kernel's end closes (the node is gone) the host ends, whatever its threads
+ * are doing.
  */
 import { CONTROL, frame, FRAME_HEADER, FrameReader, type FromHost, joined, stamp, type ToHost } from "./pipe.ts";
 import { ThreadPool } from "./threads.ts";
@@ -23,6 +25,9 @@ const MAX_FRAME = 2 ** 30;
 const ports = new Map<number, MessagePort>();
 let out: Uint8Array[] = [];
 
+/** The kernel's socket, read on this event loop (stdin is read on a thread of Deno's blocking pool). */
+const socket = Deno.args[0] ? await Deno.connect({ transport: "unix", path: Deno.args[0] }) : null;
+
 function write(f: Uint8Array) {
   if (out.length === 0) queueMicrotask(flush);
   out.push(f);
@@ -30,7 +35,7 @@ function write(f: Uint8Array) {
 
 // A large write is made asynchronously: one that waits for the kernel to read must not stop this
 // thread reading stdin, or the kernel's deliveries back up while the process's sends go out.
-const stdout = Deno.stdout.writable.getWriter();
+const stdout = (socket ?? Deno.stdout).writable.getWriter();
 /**
  * A write this small goes at once, from this thread, when no asynchronous one is under way (so
  * bytes stay in order): it fits the pipe's buffer, and handing it to the writer's own thread
@@ -47,7 +52,8 @@ function flush() {
   out = [];
   let size = 0;
   for (const f of frames) size += f.length;
-  if (writing === 0 && size <= SYNC_WRITE) {
+  // A socket's write is tried at once on this thread anyway (no blocking pool for sockets).
+  if (!socket && writing === 0 && size <= SYNC_WRITE) {
     const bytes = joined(frames);
     try {
       for (let w = 0; w < bytes.length;) w += Deno.stdout.writeSync(bytes.subarray(w));
@@ -129,7 +135,8 @@ const reader = new FrameReader(MAX_FRAME, (thread, payload, owned) => {
 try {
   // Plain reads: a ReadableStream costs more per chunk, and a ping-pong is all small chunks.
   const buf = new Uint8Array(256 * 1024);
-  for (let n = await Deno.stdin.read(buf); n !== null; n = await Deno.stdin.read(buf)) {
+  const input = socket ?? Deno.stdin;
+  for (let n = await input.read(buf); n !== null; n = await input.read(buf)) {
     reader.push(buf.subarray(0, n), true);
   }
 } finally {

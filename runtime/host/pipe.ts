@@ -37,6 +37,16 @@ export function stamp(f: Uint8Array, thread: number): Uint8Array {
   return f;
 }
 
+/** The same for a frame built as parts (binary.ts's encodeToProcess): the header goes into the first. */
+export function stampParts(parts: Uint8Array[], thread: number): Uint8Array[] {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const view = new DataView(parts[0].buffer, parts[0].byteOffset, HEADER);
+  view.setUint32(0, length - HEADER);
+  view.setUint32(4, thread);
+  return parts;
+}
+
 export function frame(thread: number, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(HEADER + payload.length);
   const view = new DataView(out.buffer);

@@ -15,12 +15,13 @@
  * hear that they were taken down with it (`collateral`), not that they failed.
  */
 import { deserialize, serialize } from "node:v8";
-import { CONTROL, frame, FrameReader, type FromHost, joined, stamp, type ToHost } from "../host/pipe.ts";
+import { CONTROL, frame, FrameReader, type FromHost, joined, stampParts, type ToHost } from "../host/pipe.ts";
 import { decodeFromProcess, encodeToProcess, MalformedBatch } from "../host/binary.ts";
 import type { FromProcess, ToProcess } from "../host/protocol.ts";
 import { LIMITS } from "../limits.ts";
 import type { ProcessId } from "../types.ts";
 import { spawnDeno } from "./module_worker.ts";
+import { type HostChannel, hostSocket, pipeChannel } from "./host_channel.ts";
 import type { ProcessThread, ThreadPort } from "./sandbox.ts";
 
 const ENTRY = new URL("../host/host.ts", import.meta.url);
@@ -32,8 +33,10 @@ const MAX_FRAME = 48 * 2 ** 20 + LIMITS.blobBytes + LIMITS.bodyBytes;
 const MAX_ERROR_CHARS = 16_384;
 /** Threads the kernel stopped, remembered so a stuck report about one (its code ran on) names its process. */
 const KILLED_KEPT = 1024;
-/** Frames queued for a host up to this many bytes in all are joined into one write. */
+/** Frames (and parts of frames) queued for a host are joined into writes of up to this many bytes. */
 const JOIN_BYTES = 256 * 1024;
+/** A part this large is written as it is, never copied into a join. */
+const WRITE_ALONE = 64 * 1024;
 /** A host with no processes left waits this long for the package's next one. */
 const IDLE_MS = 30_000;
 /** Why a host that ran out of processes ended. */
@@ -67,7 +70,8 @@ export interface HostEnd {
 
 export class ProcessHost {
   private child: Deno.ChildProcess;
-  private writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** The stream to the host, once it is there (host_channel.ts). */
+  private channel: HostChannel | null = null;
   private threads = new Map<number, HostedThread>();
   private killed = new Map<number, ProcessId>();
   private out: Uint8Array[] = [];
@@ -89,16 +93,30 @@ export class ProcessHost {
     private onGone: (host: ProcessHost, end: HostEnd) => void,
   ) {
     this.ready = new Promise((r) => this.isReady = r);
-    const child = this.child = spawnDeno(ENTRY, { read: bootstrapFiles, write: [] }, [
-      "--disallow-code-generation-from-strings",
-      // A belt on top of each thread's own heap limit.
-      `--max-old-space-size=${heapMb}`,
-    ]);
-    this.writer = this.child.stdin.getWriter();
+    const socket = hostSocket();
+    const own = socket ? [socket.path] : [];
+    const child = this.child = spawnDeno(
+      ENTRY,
+      { read: [...bootstrapFiles, ...own], write: own, net: own.map((p) => `unix:${p}`) },
+      [
+        "--disallow-code-generation-from-strings",
+        // A belt on top of each thread's own heap limit.
+        `--max-old-space-size=${heapMb}`,
+      ],
+      own,
+      !socket,
+    );
     const reader = new FrameReader(MAX_FRAME, (thread, payload) => this.receive(thread, payload));
-    const reading = (async () => {
-      for await (const chunk of child.stdout) reader.push(chunk);
-    })().then(
+    // Nothing is written before the host connects: writes queue until then.
+    this.writing = socket !== null;
+    const channel = socket ? socket.accept(child.status) : Promise.resolve(pipeChannel(child));
+    const reading = channel.then((c) => {
+      this.channel = c;
+      if (this.gone) return c.close();
+      this.writing = false;
+      this.flush();
+      return c.read((chunk, borrowed) => reader.push(chunk, borrowed));
+    }).then(
       () => this.end("its process host ended"),
       (e) => this.end(`its process host broke the protocol (${(e as Error).message})`),
     );
@@ -123,7 +141,7 @@ export class ProcessHost {
   start(id: ProcessId, thread: number, onEnd: ThreadEnded): ProcessThread {
     if (this.idle !== null) clearTimeout(this.idle);
     this.idle = null;
-    const port = new PipePort((msgs) => this.write(stamp(encodeToProcess(msgs), thread)));
+    const port = new PipePort((msgs) => this.write(stampParts(encodeToProcess(msgs), thread)));
     this.threads.set(thread, { id, port, onEnd });
     this.control({ t: "start", thread });
     return {
@@ -143,27 +161,46 @@ export class ProcessHost {
     this.write(frame(CONTROL, serialize(m)));
   }
 
-  private write(f: Uint8Array) {
+  private write(f: Uint8Array | Uint8Array[]) {
     if (this.gone) return;
     if (this.out.length === 0) queueMicrotask(() => this.flush());
-    this.out.push(f);
+    if (Array.isArray(f)) { for (const p of f) this.out.push(p); }
+    else this.out.push(f);
   }
 
   /**
    * One write at a time: frames queued while one is under way go together in
    * the next, so a busy node makes fewer, larger writes (each wakes the host).
+   * Small parts are joined into one write; large ones go as they are, not copied again.
    */
   private flush() {
-    if (this.writing || this.gone || this.out.length === 0) return;
-    const frames = this.out;
+    const channel = this.channel;
+    if (this.writing || this.gone || this.out.length === 0 || !channel) return;
+    const parts = this.out;
     this.out = [];
     this.writing = true;
-    let size = 0;
-    for (const f of frames) size += f.length;
-    // Small frames are joined into one write; large ones go as they are, not copied again.
     let last = Promise.resolve();
-    if (size <= JOIN_BYTES) last = this.writer.write(joined(frames));
-    else for (const f of frames) last = this.writer.write(f).catch(() => {});
+    let small: Uint8Array[] = [], smallBytes = 0;
+    const writeSmall = () => {
+      if (small.length) last = channel.write(joined(small)).catch(() => {});
+      small = [];
+      smallBytes = 0;
+    };
+    for (const p of parts) {
+      if (p.length < WRITE_ALONE) {
+        if (smallBytes + p.length > JOIN_BYTES) writeSmall();
+        small.push(p);
+        smallBytes += p.length;
+        continue;
+      }
+      writeSmall();
+      // A blob written as it is must still hold its bytes (sole_blobs.ts releases none given to a process).
+      if ((p.buffer as ArrayBuffer).detached) {
+        return this.end("the node released a blob it had queued for its process host");
+      }
+      last = channel.write(p).catch(() => {});
+    }
+    writeSmall();
     last.then(() => {
       this.writing = false;
       this.flush();
@@ -230,7 +267,7 @@ export class ProcessHost {
     try {
       this.child.kill("SIGKILL");
     } catch { /* already gone */ }
-    this.writer.close().catch(() => {});
+    this.channel?.close();
     const lost = [...this.threads.values()];
     this.threads.clear();
     this.onGone(this, { why, stuck, taken: lost.map((t) => t.id) });

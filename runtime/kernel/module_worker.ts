@@ -254,12 +254,16 @@ function inspectFlag(): string[] {
   return Number.isInteger(base) && base > 0 ? [`--inspect=127.0.0.1:${base + inspectNext++}`] : [];
 }
 
-/** A child `deno run` of `entry` with only these permissions (and V8 flags, and arguments), on stdin and stdout. */
+/**
+ * A child `deno run` of `entry` with only these permissions (and V8 flags, and arguments), on stdin and stdout
+ * (`pipes`; else it has neither, and speaks through `args`' socket).
+ */
 export function spawnDeno(
   entry: URL,
-  permissions: { read: string[]; write: string[] },
+  permissions: { read: string[]; write: string[]; net?: string[] },
   v8Flags: string[] = [],
   args: string[] = [],
+  pipes = true,
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
@@ -269,13 +273,13 @@ export function spawnDeno(
       "--no-config",
       ...(v8Flags.length ? [`--v8-flags=${v8Flags.join(",")}`] : []),
       ...inspectFlag(),
-      ...(["read", "write"] as const).filter((k) => permissions[k].length)
-        .map((k) => `--allow-${k}=${permissions[k].join(",")}`),
+      ...(["read", "write", "net"] as const).filter((k) => permissions[k]?.length)
+        .map((k) => `--allow-${k}=${permissions[k]!.join(",")}`),
       entry.pathname,
       ...args,
     ],
-    stdin: "piped",
-    stdout: "piped",
+    stdin: pipes ? "piped" : "null",
+    stdout: pipes ? "piped" : "null",
     stderr: "inherit",
   }).spawn();
 }

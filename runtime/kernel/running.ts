@@ -10,6 +10,7 @@ import { type Batch, decodeFromProcess, encodeToProcess } from "../host/wire.ts"
 import type { Address, KernelMessage, LazyLoadBlob, MessageId, ProcessId } from "../types.ts";
 import type { ProcessThread } from "./sandbox.ts";
 import { LIMITS } from "../limits.ts";
+import { given } from "./sole_blobs.ts";
 
 export interface Received {
   source: Address;
@@ -142,6 +143,7 @@ export class Running {
       return true;
     }
     this.remember(km);
+    if (blob) given(blob.bytes);
     this.post({ t: "msg", km, context }, inner.body.length + size);
     return within || !keep || size < KEEP_FROM;
   }

@@ -35,6 +35,11 @@ export function markSole(bytes: Uint8Array) {
   if (bytes.byteLength >= RELEASE_FROM) sole.add(bytes);
 }
 
+/** `bytes` went to a process itself (its host's pipe may write them later, as they are): never released. */
+export function given(bytes: Uint8Array) {
+  sole.delete(bytes);
+}
+
 export function isSole(bytes: Uint8Array): boolean {
   return sole.has(bytes);
 }
