@@ -25,6 +25,8 @@ export interface HostSocket {
   accept(ended: Promise<unknown>): Promise<HostChannel>;
 }
 
+/** Parts this large are copied before they go to a pipe (pipeChannel). */
+const COPY_FROM = 64 * 1024;
 /** Longer paths do not fit a sockaddr_un (108 bytes on Linux, 104 on macOS). */
 const MAX_PATH = 100;
 
@@ -69,9 +71,15 @@ function socketChannel(conn: Deno.Conn): HostChannel {
   let closed = false;
   return {
     write(bytes) {
-      // In order: each write starts when the one before has written all of its bytes.
+      // In order: each write starts when the one before has written all of its bytes. Bytes that changed length
+      // meanwhile (a buffer released under them) would leave the frame short and the host reading the next one as its
+      // rest: refused, and the caller ends the host.
+      const n = bytes.length;
       last = last.then(async () => {
-        for (let w = 0; w < bytes.length;) w += await conn.write(bytes.subarray(w));
+        for (let w = 0; w < n;) {
+          if (bytes.length !== n) throw new Error(`a ${n}-byte part was released before it was written`);
+          w += await conn.write(bytes.subarray(w));
+        }
       });
       return last;
     },
@@ -98,7 +106,9 @@ function socketChannel(conn: Deno.Conn): HostChannel {
 export function pipeChannel(child: Deno.ChildProcess): HostChannel {
   const writer = child.stdin.getWriter();
   return {
-    write: (bytes) => writer.write(bytes),
+    // The stream's own loop writes a chunk in pieces as the pipe takes them, and cannot tell if its bytes were
+    // released meanwhile: a large part goes as a copy of its own (the fallback's cost, one copy, as before parts).
+    write: (bytes) => writer.write(bytes.length >= COPY_FROM ? bytes.slice() : bytes),
     async read(onChunk) {
       for await (const chunk of child.stdout) onChunk(chunk, false);
     },

@@ -120,7 +120,9 @@ export class ProcessHost {
       () => this.end("its process host ended"),
       (e) => this.end(`its process host broke the protocol (${(e as Error).message})`),
     );
-    this.done = Promise.all([reading, child.status]).then(() => {});
+    // Its OS process gone, the host is, whatever still holds the other end of its stream.
+    const exited = child.status.then(() => this.end("its process host ended"));
+    this.done = Promise.all([reading, exited]).then(() => {});
     this.control({ t: "config", heapMb });
   }
 
@@ -181,12 +183,16 @@ export class ProcessHost {
     this.writing = true;
     let last = Promise.resolve();
     let small: Uint8Array[] = [], smallBytes = 0;
+    // A write that fails leaves the host's stream in an unknown state: the host ends (its processes hear why).
+    const failed = (e: unknown) => this.end(`the node could not write to its process host (${(e as Error).message})`);
     const writeSmall = () => {
-      if (small.length) last = channel.write(joined(small)).catch(() => {});
+      if (small.length) last = channel.write(joined(small)).catch(failed);
       small = [];
       smallBytes = 0;
     };
     for (const p of parts) {
+      // Written as they are, parts must still hold their bytes (sole_blobs.ts releases nothing given to a process).
+      if ((p.buffer as ArrayBuffer).detached) return this.end("the node released bytes it had queued for its host");
       if (p.length < WRITE_ALONE) {
         if (smallBytes + p.length > JOIN_BYTES) writeSmall();
         small.push(p);
@@ -194,11 +200,7 @@ export class ProcessHost {
         continue;
       }
       writeSmall();
-      // A blob written as it is must still hold its bytes (sole_blobs.ts releases none given to a process).
-      if ((p.buffer as ArrayBuffer).detached) {
-        return this.end("the node released a blob it had queued for its process host");
-      }
-      last = channel.write(p).catch(() => {});
+      last = channel.write(p).catch(failed);
     }
     writeSmall();
     last.then(() => {

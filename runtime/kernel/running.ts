@@ -76,6 +76,14 @@ export class Running {
   }
 
   post(m: ToProcess, bytes = 0) {
+    // Bytes a process is given wait in its outbox, then maybe in its host's write queue (binary.ts writes large ones as
+    // they are): whatever else holds them, none may be released now (sole_blobs.ts). A SendError hands its request's
+    // blob back, a fetch_blob reply a withheld one the process may still move into a request.
+    const blob = m.t === "msg" ? m.km.lazy_load_blob : m.t === "err" ? m.error.lazy_load_blob : null;
+    if (blob) given(blob.bytes);
+    else if (m.t === "reply" && (m.value as { bytes?: unknown } | null)?.bytes instanceof Uint8Array) {
+      given((m.value as { bytes: Uint8Array }).bytes);
+    }
     this.outbox.push(m);
     this.outboxBytes += bytes;
     // A long batch goes at once, so the process starts on it while the kernel goes on.
@@ -143,7 +151,6 @@ export class Running {
       return true;
     }
     this.remember(km);
-    if (blob) given(blob.bytes);
     this.post({ t: "msg", km, context }, inner.body.length + size);
     return within || !keep || size < KEEP_FROM;
   }

@@ -35,7 +35,10 @@ export function markSole(bytes: Uint8Array) {
   if (bytes.byteLength >= RELEASE_FROM) sole.add(bytes);
 }
 
-/** `bytes` went to a process itself (its host's pipe may write them later, as they are): never released. */
+/**
+ * `bytes` went to a process (in a message, a SendError or a reply), and its host's stream may write them later, as
+ * they are: never released.
+ */
 export function given(bytes: Uint8Array) {
   sole.delete(bytes);
 }
