@@ -27,6 +27,11 @@ import { FIXTURES } from "./helpers.ts";
 const MiB = 1024 * 1024;
 /** Big enough to be caught mid-way on a busy machine, small enough to finish soon. */
 const BIG = 48 * MiB;
+/**
+ * For a provider stopped mid-way: what is left after `midway` must outlast the stop on a busy machine, while the
+ * transfer runs at full speed (at ~200 MiB/s a 48 MiB file could end between the last look and the stop).
+ */
+const AWAY = 2 * BIG;
 
 async function midway(node: Parameters<typeof transfer>[0], id: string, fraction = 0.1) {
   await waitFor("the transfer to be under way", async () => {
@@ -40,7 +45,7 @@ Deno.test("the provider stops mid-transfer: the receiver reports it, and resumes
   const net = await bootFt();
   try {
     const a = net.nodes["fake.dev"];
-    const bytes = randomBytes(BIG);
+    const bytes = randomBytes(AWAY);
     await putFile(net.nodes["fake2.dev"], "big.bin", bytes);
     const id = await download(a, "big.bin", "fake2.dev");
     await midway(a, id);
@@ -66,13 +71,13 @@ Deno.test("a file that changed while its provider was away is downloaded again f
   const net = await bootFt();
   try {
     const a = net.nodes["fake.dev"];
-    await putFile(net.nodes["fake2.dev"], "big.bin", randomBytes(BIG));
+    await putFile(net.nodes["fake2.dev"], "big.bin", randomBytes(AWAY));
     const id = await download(a, "big.bin", "fake2.dev");
     await midway(a, id);
     const home = await stopNode(net, "fake2.dev");
     await until(a, id, ["interrupted"], 30_000);
     // Same name, same length, other bytes: only its version (length and modification time) tells.
-    const now = randomBytes(BIG);
+    const now = randomBytes(AWAY);
     await Deno.writeFile(`${home}/vfs/file-transfer:template.os/files/big.bin`, now);
     const b = await restartNode(net, "fake2.dev", home);
     assert(b, "fake2.dev is back");

@@ -65,7 +65,10 @@ export async function transfer(node: Pick<TestNode, "port">, id: string, process
   return t;
 }
 
-/** Waits until transfer `id` reaches one of `statuses`; returns it. */
+/**
+ * Waits until transfer `id` reaches one of `statuses`; returns it. One that is "done" when that is not awaited fails
+ * at once, saying so: a transfer that finished before the fault the test meant for it.
+ */
 export async function until(
   node: Pick<TestNode, "port">,
   id: string,
@@ -76,6 +79,9 @@ export async function until(
   let t: TransferView | undefined;
   await waitFor(`transfer ${id} to be ${statuses.join(" or ")}`, async () => {
     t = await transfer(node, id, process).catch(() => undefined);
+    if (t?.status === "done" && !statuses.includes("done")) {
+      throw new Error(`transfer ${id} was done before it was ${statuses.join(" or ")}: the fault came too late`);
+    }
     return t !== undefined && statuses.includes(t.status);
   }, ms);
   return t!;

@@ -16,6 +16,7 @@ import { FRAME_HEADER, FrameReader, joined, stamp, stampParts } from "../runtime
 import type { FromProcess, ToProcess } from "../runtime/host/protocol.ts";
 import { Sandbox } from "../runtime/kernel/sandbox.ts";
 import type { HostPool } from "../runtime/kernel/host_pool.ts";
+import { hostFrames } from "../runtime/kernel/host_process.ts";
 
 const bytes = (n: number, v = 1) => new Uint8Array(n).fill(v);
 /** An encoded batch without its header room, as the reader on the other side gets it. */
@@ -312,4 +313,31 @@ Deno.test("host binary: one blob sent to many is written once a batch; a referen
     thrown(() => decodeFromProcess(forged)),
     /^MalformedBatch: a reference at byte \d+ to bytes not before it/,
   );
+});
+
+Deno.test("host frames: a batch read whole from a reused buffer is kept as a copy, not as views the next read overwrites", () => {
+  // A field of 128 KiB or more in a 256 KiB read is decoded as a view of its buffer; the kernel keeps it (a vfs write,
+  // a queued send) while the socket reads into that buffer again (found by a review: a co-tenant's bytes leaked in).
+  const blob = new Uint8Array(150 * 1024).fill(0x41);
+  const send: FromProcess = {
+    t: "send",
+    id: 1n,
+    target: "our@p:q:r.os",
+    message: { Request: { inherit: false, expects_response: 5, body: bytes(4), metadata: null, capabilities: [] } },
+    blob: { mime: null, bytes: blob },
+    prompt: null,
+    blobFrom: null,
+    context: null,
+    keepBlob: false,
+    withheld: false,
+  };
+  const frame = stamp(encodeFromProcess([send]), 7);
+  const readBuffer = new Uint8Array(256 * 1024);
+  readBuffer.set(frame);
+  const kept: FromProcess[] = [];
+  const reader = hostFrames((_thread, payload) => kept.push(...decodeFromProcess(payload)));
+  reader.push(readBuffer.subarray(0, frame.length), true);
+  readBuffer.fill(0x42); // the next read
+  const got = kept[0] as Extract<FromProcess, { t: "send" }>;
+  assertEquals(got.blob!.bytes, blob);
 });

@@ -6,6 +6,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { isSole, markSole, releaseAnswered, sent } from "../runtime/kernel/sole_blobs.ts";
 import type { KernelMessage } from "../runtime/types.ts";
+import { soleBlob } from "../modules/net/mod.ts";
 
 const request = (target: string, bytes: Uint8Array): KernelMessage => ({
   id: 1n,
@@ -121,4 +122,33 @@ Deno.test("sole blobs: only a kept blob moved into a request awaiting vfs or ano
   };
   assert(!sent(response, true, "our.dev"));
   assert(!isSole(answered));
+});
+
+Deno.test("sole blobs: a message off the wire gets its blob marked only once its body and context no longer share the buffer", () => {
+  // As the wire decodes a large message: body, context and blob all views of the one buffer the link opened it into.
+  const opened = new Uint8Array(3 << 20).fill(7);
+  const body = opened.subarray(0, 1 << 20),
+    context = opened.subarray(1 << 20, 2 << 20),
+    blob = opened.subarray(2 << 20);
+  const req = request("our.dev@worker:app:pub.os", blob);
+  (req.message as { Request: { body: Uint8Array } }).Request.body = body;
+  soleBlob(req);
+  assert(isSole(blob), "the blob is marked");
+  const kept = (req.message as { Request: { body: Uint8Array } }).Request.body;
+  assert(
+    kept.buffer !== opened.buffer && kept.length === body.length && kept[0] === 7,
+    "the body has a copy of its own",
+  );
+  const res: KernelMessage = {
+    ...request("our.dev@worker:app:pub.os", opened.subarray(2 << 20)),
+    message: {
+      Response: [{ inherit: false, body: opened.subarray(0, 10), metadata: null, capabilities: [] }, context],
+    },
+  };
+  soleBlob(res);
+  const [inner, ctx] = (res.message as { Response: [{ body: Uint8Array }, Uint8Array] }).Response;
+  assert(inner.body.buffer !== opened.buffer && ctx.buffer !== opened.buffer, "the response's body and context too");
+  // Releasing the blob's buffer now leaves the copies whole.
+  (opened.buffer as ArrayBuffer).transfer(0);
+  assertEquals([kept.length, ctx.length, ctx[0]], [1 << 20, 1 << 20, 7]);
 });

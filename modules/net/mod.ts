@@ -23,6 +23,23 @@ import { Router } from "./router.ts";
 import { withTimeout } from "../../runtime/timeout.ts";
 import { markSole } from "../../runtime/kernel/sole_blobs.ts";
 
+/**
+ * A message off the wire, opened into a buffer of its own: its blob is marked sole (runtime/kernel/sole_blobs.ts)
+ * once it is the only view of that buffer. Large byte fields are decoded as views too, so a body or context sharing
+ * it gets a copy: queued for a process's host, written as it is, it would be emptied by the blob's release (found by
+ * a review).
+ */
+export function soleBlob(km: KernelMessage) {
+  const blob = km.lazy_load_blob?.bytes;
+  if (!blob) return;
+  const inner = "Request" in km.message ? km.message.Request : km.message.Response[0];
+  if (inner.body.buffer === blob.buffer) inner.body = inner.body.slice();
+  if ("Response" in km.message && km.message.Response[1]?.buffer === blob.buffer) {
+    km.message.Response[1] = km.message.Response[1].slice();
+  }
+  markSole(blob);
+}
+
 /** How long a send to a name we do not know waits for the chain's newest identities. */
 const REFRESH_MS = 1000;
 
@@ -223,9 +240,8 @@ export class NetModule implements RuntimeModule {
       while (!this.stopped) {
         const bytes = await link.recv();
         const { km, signatures } = decodeKernelMessage(bytes);
-        // The link opened this message into a buffer of its own; the rest of it is copied out as it is delivered.
-        if (km.lazy_load_blob) markSole(km.lazy_load_blob.bytes);
         const inner = "Request" in km.message ? km.message.Request : km.message.Response[0];
+        soleBlob(km);
         inner.capabilities = this.caps.verified(inner.capabilities, signatures);
         if (nodeOf(km.source) !== link.peer) {
           throw new ParseError(`${link.peer} sent a message claiming to be from ${nodeOf(km.source)}`);
