@@ -22,6 +22,20 @@ const bytes = (n: number, v = 1) => new Uint8Array(n).fill(v);
 /** An encoded batch without its header room, as the reader on the other side gets it. */
 const payload = (f: Uint8Array | Uint8Array[]) => (Array.isArray(f) ? joined(f) : f).slice(FRAME_HEADER);
 
+/** A process's request to its own node carrying `blob`. */
+const sendOf = (id: bigint, blob: Uint8Array): FromProcess => ({
+  t: "send",
+  id,
+  target: "our@p:q:r.os",
+  message: { Request: { inherit: false, expects_response: 5, body: bytes(3), metadata: null, capabilities: [] } },
+  blob: { mime: null, bytes: blob },
+  prompt: null,
+  blobFrom: null,
+  context: null,
+  keepBlob: false,
+  withheld: false,
+});
+
 function thrown(f: () => unknown): string {
   try {
     f();
@@ -284,18 +298,7 @@ Deno.test("host pipe: frames cut from a reused read buffer arrive whole, however
 
 Deno.test("host binary: one blob sent to many is written once a batch; a reference past what was read is malformed", () => {
   const blob = bytes(100_000, 7);
-  const send = (id: bigint): FromProcess => ({
-    t: "send",
-    id,
-    target: "our@p:q:r.os",
-    message: { Request: { inherit: false, expects_response: 5, body: bytes(3), metadata: null, capabilities: [] } },
-    blob: { mime: null, bytes: blob },
-    prompt: null,
-    blobFrom: null,
-    context: null,
-    keepBlob: false,
-    withheld: false,
-  });
+  const send = (id: bigint) => sendOf(id, blob);
   const batch = payload(encodeFromProcess([send(1n), send(2n), send(3n)]));
   assert(batch.length < 2 * blob.length, `three sends of one blob take ${batch.length} bytes`);
   const got = decodeFromProcess(batch);
@@ -319,19 +322,7 @@ Deno.test("host frames: a batch read whole from a reused buffer is kept as a cop
   // A field of 128 KiB or more in a 256 KiB read is decoded as a view of its buffer; the kernel keeps it (a vfs write,
   // a queued send) while the socket reads into that buffer again (found by a review: a co-tenant's bytes leaked in).
   const blob = new Uint8Array(150 * 1024).fill(0x41);
-  const send: FromProcess = {
-    t: "send",
-    id: 1n,
-    target: "our@p:q:r.os",
-    message: { Request: { inherit: false, expects_response: 5, body: bytes(4), metadata: null, capabilities: [] } },
-    blob: { mime: null, bytes: blob },
-    prompt: null,
-    blobFrom: null,
-    context: null,
-    keepBlob: false,
-    withheld: false,
-  };
-  const frame = stamp(encodeFromProcess([send]), 7);
+  const frame = stamp(encodeFromProcess([sendOf(1n, blob)]), 7);
   const readBuffer = new Uint8Array(256 * 1024);
   readBuffer.set(frame);
   const kept: FromProcess[] = [];
