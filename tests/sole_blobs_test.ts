@@ -4,7 +4,7 @@
  * checked end to end, SHA-256 and all, by the Kino Files and kept-blob tests.)
  */
 import { assert, assertEquals } from "./assert.ts";
-import { isSole, markSole, releaseAnswered, sent } from "../runtime/kernel/sole_blobs.ts";
+import { failedRequest, isSole, markSole, releaseAnswered, sent } from "../runtime/kernel/sole_blobs.ts";
 import type { KernelMessage } from "../runtime/types.ts";
 import { soleBlob } from "../modules/net/mod.ts";
 
@@ -122,6 +122,12 @@ Deno.test("sole blobs: only a kept blob moved into a request awaiting vfs or ano
   };
   assert(!sent(response, true, "our.dev"));
   assert(!isSole(answered));
+  // Under the id of a request that failed lately: that request's late answer would match this one.
+  const reused = marked();
+  const again = { ...request("our.dev@vfs:distro:sys", reused), id: 77n };
+  failedRequest(77n);
+  assert(!sent(again, true, "our.dev"));
+  assert(!isSole(reused));
 });
 
 Deno.test("sole blobs: a message off the wire gets its blob marked only once its body and context no longer share the buffer", () => {

@@ -38,7 +38,7 @@ import { Capabilities } from "./capabilities.ts";
 import { Syscalls } from "./syscalls.ts";
 import { Lifecycles } from "./lifecycle.ts";
 import { routedBlob } from "./heap_pacer.ts";
-import { releaseAnswered } from "./sole_blobs.ts";
+import { failedRequest, releaseAnswered } from "./sole_blobs.ts";
 
 export interface KernelOptions {
   our: string;
@@ -213,6 +213,7 @@ export class Kernel implements KernelHandle {
     const p = this.pending.take(id);
     if (!p) return;
     this.deadlines.clear(id);
+    failedRequest(id);
     const error: SendError = {
       kind,
       target: p.km.target,

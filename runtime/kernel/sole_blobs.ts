@@ -22,13 +22,29 @@
  * too, for a SendError), in a response, or not awaited. Those, and blobs a process sent itself, are left to V8.
  */
 import { nodeOf, processOf } from "../types.ts";
-import type { KernelMessage } from "../types.ts";
+import type { KernelMessage, MessageId } from "../types.ts";
 import { VFS } from "../api/processes.ts";
 
 /** Smaller buffers are left to V8: they die young, and are cheap to keep if not. */
 const RELEASE_FROM = 64 * 1024;
 
 const sole = new WeakSet<Uint8Array>();
+
+/**
+ * Ids of requests that failed lately (a timeout, most often), oldest first. A process chooses its requests' ids, and
+ * the kernel matches an answer to a pending request by id alone: an answer to a request that timed out, coming late,
+ * would match a later request the process sent under the same id, and release its blob before vfs wrote it or the
+ * link sealed it (found by a review). A request under such an id releases nothing.
+ */
+const failed = new Set<MessageId>();
+const FAILED_KEPT = 4096;
+
+/** Request `id` ended without its answer (a SendError): a late answer may still come. */
+export function failedRequest(id: MessageId) {
+  failed.delete(id);
+  failed.add(id);
+  if (failed.size > FAILED_KEPT) failed.delete(failed.values().next().value!);
+}
 
 /** `bytes` is the only view of its buffer anyone keeps (see above). */
 export function markSole(bytes: Uint8Array) {
@@ -49,14 +65,16 @@ export function isSole(bytes: Uint8Array): boolean {
 
 /**
  * A process sends `km` (from node `our`): whether its blob may be released once answered, which needs it sole,
- * moved out of the kernel's keeping (`moved`), in a request awaiting an answer, to vfs or another node. Any other
- * send drops the blob's mark, whichever holders it has now.
+ * moved out of the kernel's keeping (`moved`), in a request awaiting an answer, to vfs or another node, under an id
+ * that no request failed under lately (failedRequest). Any other send drops the blob's mark, whichever holders it
+ * has now.
  */
 export function sent(km: KernelMessage, moved: boolean, our: string): boolean {
   const bytes = km.lazy_load_blob?.bytes;
   if (!bytes || !sole.has(bytes)) return false;
   const awaited = "Request" in km.message && km.message.Request.expects_response !== null;
-  if (moved && awaited && (nodeOf(km.target) !== our || processOf(km.target) === VFS)) return true;
+  const fresh = !failed.has(km.id);
+  if (moved && awaited && fresh && (nodeOf(km.target) !== our || processOf(km.target) === VFS)) return true;
   sole.delete(bytes);
   return false;
 }
