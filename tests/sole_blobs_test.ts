@@ -4,12 +4,14 @@
  * checked end to end, SHA-256 and all, by the Kino Files and kept-blob tests.)
  */
 import { assert, assertEquals } from "./assert.ts";
-import { failedRequest, isSole, markSole, releaseAnswered, sent } from "../runtime/kernel/sole_blobs.ts";
+import { answered, isSole, markSole, sent, unansweredRequest } from "../runtime/kernel/sole_blobs.ts";
 import type { KernelMessage } from "../runtime/types.ts";
 import { soleBlob } from "../modules/net/mod.ts";
 
+/** Ids of its own for each request: the module remembers ids its targets have not answered (sole_blobs.ts). */
+let ids = 0n;
 const request = (target: string, bytes: Uint8Array): KernelMessage => ({
-  id: 1n,
+  id: ++ids,
   source: "our.dev@worker:app:pub.os",
   target,
   rsvp: null,
@@ -35,9 +37,9 @@ Deno.test("sole blobs: a marked buffer goes back once another node or vfs has an
   markSole(toPeer);
   assert(isSole(toPeer));
   const r1 = request("peer.dev@worker:app:pub.os", toPeer);
-  releaseAnswered(r1, answer(r1, "other.dev@worker:app:pub.os"), "our.dev");
+  answered(r1, answer(r1, "other.dev@worker:app:pub.os"), "our.dev", true);
   assertEquals(toPeer.length, 1 << 20, "answered by a node it was not sent to: kept");
-  releaseAnswered(r1, byTarget(r1), "our.dev");
+  answered(r1, byTarget(r1), "our.dev", true);
   assertEquals(toPeer.length, 0, "answered by another node: released");
   assert(!isSole(toPeer));
 
@@ -47,26 +49,28 @@ Deno.test("sole blobs: a marked buffer goes back once another node or vfs has an
   markSole(blob);
   const r2 = request("our.dev@vfs:distro:sys", blob);
   // The requester answering its own request (it can: ids match alone) is not vfs saying it is done.
-  releaseAnswered(r2, answer(r2, r2.source), "our.dev");
+  answered(r2, answer(r2, r2.source), "our.dev", true);
   assertEquals(blob.length, 1 << 20, "answered by the requester itself: kept");
-  releaseAnswered(r2, byTarget(r2), "our.dev");
+  answered(r2, byTarget(r2), "our.dev", true);
   assertEquals([blob.length, message.length], [0, 0], "answered by vfs: released");
 
   const toProcess = new Uint8Array(1 << 20).fill(2);
   markSole(toProcess);
-  releaseAnswered(
+  answered(
     request("our.dev@other:app:pub.os", toProcess),
     byTarget(request("our.dev@other:app:pub.os", toProcess)),
     "our.dev",
+    true,
   );
   assertEquals(toProcess.length, 1 << 20, "a local process may keep what it was given");
   assert(toProcess.every((b) => b === 2));
 
   const unmarked = new Uint8Array(1 << 20);
-  releaseAnswered(
+  answered(
     request("peer.dev@worker:app:pub.os", unmarked),
     byTarget(request("peer.dev@worker:app:pub.os", unmarked)),
     "our.dev",
+    true,
   );
   assertEquals(unmarked.length, 1 << 20, "not marked sole: left to V8");
 
@@ -78,10 +82,11 @@ Deno.test("sole blobs: a marked buffer goes back once another node or vfs has an
   const moved = new Uint8Array(1 << 20);
   markSole(moved);
   structuredClone(moved.buffer, { transfer: [moved.buffer] });
-  releaseAnswered(
+  answered(
     request("peer.dev@worker:app:pub.os", moved),
     byTarget(request("peer.dev@worker:app:pub.os", moved)),
     "our.dev",
+    true,
   );
   assertEquals(moved.length, 0);
 });
@@ -115,19 +120,28 @@ Deno.test("sole blobs: only a kept blob moved into a request awaiting vfs or ano
   assert(!sent(fire, true, "our.dev"));
   assert(!isSole(unawaited));
   // In a response.
-  const answered = marked();
+  const inResponse = marked();
   const response: KernelMessage = {
-    ...request("peer.dev@worker:app:pub.os", answered),
+    ...request("peer.dev@worker:app:pub.os", inResponse),
     message: { Response: [{ inherit: false, body: new Uint8Array(), metadata: null, capabilities: [] }, null] },
   };
   assert(!sent(response, true, "our.dev"));
-  assert(!isSole(answered));
-  // Under the id of a request that failed lately: that request's late answer would match this one.
+  assert(!isSole(inResponse));
+  // Under the id of a request of the same process that its target has not answered: that answer would match this one.
   const reused = marked();
   const again = { ...request("our.dev@vfs:distro:sys", reused), id: 77n };
-  failedRequest(77n);
+  unansweredRequest({ ...request("our.dev@vfs:distro:sys", new Uint8Array(1)), id: 77n }, "our.dev");
   assert(!sent(again, true, "our.dev"));
   assert(!isSole(reused));
+  // Another process's unanswered 77 is no matter; nor is an answer from its own target, which takes 78 off the list.
+  const other = marked();
+  assert(
+    sent({ ...request("our.dev@vfs:distro:sys", other), id: 77n, source: "our.dev@other:app:pub.os" }, true, "our.dev"),
+  );
+  const first = { ...request("our.dev@vfs:distro:sys", new Uint8Array(1)), id: 78n };
+  answered(first, answer(first, first.source), "our.dev", false); // the process answered its own request to vfs
+  const after = marked();
+  assert(!sent({ ...request("our.dev@vfs:distro:sys", after), id: 78n }, true, "our.dev"), "vfs may still answer 78");
 });
 
 Deno.test("sole blobs: a message off the wire gets its blob marked only once its body and context no longer share the buffer", () => {

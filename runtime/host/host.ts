@@ -94,9 +94,11 @@ function control(m: ToHost) {
   } else if (m.t === "start") {
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = (e: MessageEvent<unknown>) => {
-      // The bootstrap left room for the header (binary.ts); the host stamps it, so no thread writes another's.
+      // The bootstrap left room for the header (binary.ts); the host stamps it, so no thread writes another's. Only a
+      // frame in memory of its own: one over a SharedArrayBuffer stays the thread's to rewrite, header and all, until
+      // the socket has taken it (a review forged a co-tenant's sends so, by making the bootstrap's Uint8Array shared).
       const f = e.data;
-      if (!(f instanceof Uint8Array) || f.length < FRAME_HEADER) return;
+      if (!(f instanceof Uint8Array) || !(f.buffer instanceof ArrayBuffer) || f.length < FRAME_HEADER) return;
       stamp(f, m.thread);
       write(f);
     };

@@ -38,7 +38,7 @@ import { Capabilities } from "./capabilities.ts";
 import { Syscalls } from "./syscalls.ts";
 import { Lifecycles } from "./lifecycle.ts";
 import { routedBlob } from "./heap_pacer.ts";
-import { failedRequest, releaseAnswered } from "./sole_blobs.ts";
+import { answered, unansweredRequest } from "./sole_blobs.ts";
 
 export interface KernelOptions {
   our: string;
@@ -213,7 +213,7 @@ export class Kernel implements KernelHandle {
     const p = this.pending.take(id);
     if (!p) return;
     this.deadlines.clear(id);
-    failedRequest(id);
+    unansweredRequest(p.km, this.our);
     const error: SendError = {
       kind,
       target: p.km.target,
@@ -255,7 +255,7 @@ export class Kernel implements KernelHandle {
       }
       this.pending.take(km.id);
       this.deadlines.clear(km.id);
-      if (p.releaseBlob) releaseAnswered(p.km, km, this.our);
+      answered(p.km, km, this.our, p.releaseBlob === true);
       context = p.context;
       keepBlob = p.keepBlob ?? false;
     }

@@ -5,6 +5,7 @@
  * exit requests, or let it go. Messages for a process waiting to restart are
  * queued for it.
  */
+import { unansweredRequest } from "./sole_blobs.ts";
 import { type KernelMessage, nodeOf, type OnExit, ParseError, type ProcessId, processOf, randomId } from "../types.ts";
 import type { ProcessStatus } from "../api/kernel.ts";
 import type { Kernel } from "./kernel.ts";
@@ -100,6 +101,8 @@ export class Lifecycles {
       if (p.requester === id) {
         this.k.deadlines.clear(pid);
         this.k.pending.take(pid);
+        // Its target may still answer, and the process's restart may send under the same id.
+        unansweredRequest(p.km, this.k.our);
       } else if (p.km.target === self) {
         // Whoever awaits an answer from a process that died hears it now, not at the timeout.
         this.k.fail(pid, "Offline");

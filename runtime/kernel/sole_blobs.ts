@@ -31,19 +31,53 @@ const RELEASE_FROM = 64 * 1024;
 const sole = new WeakSet<Uint8Array>();
 
 /**
- * Ids of requests that failed lately (a timeout, most often), oldest first. A process chooses its requests' ids, and
- * the kernel matches an answer to a pending request by id alone: an answer to a request that timed out, coming late,
- * would match a later request the process sent under the same id, and release its blob before vfs wrote it or the
- * link sealed it (found by a review). A request under such an id releases nothing.
+ * Per sending process, ids of its requests to vfs or another node that ended without their target's answer (a
+ * timeout, a refusal, an answer from someone else, the process's own say, or the process's end), each until when
+ * that answer may still come. A process chooses its requests' ids, and the kernel matches an answer to a pending
+ * request by id alone: the target's late answer to such a request would match a later one the process (or its
+ * restart) sent under the same id, and release its blob before vfs wrote it or the link sealed it (found by two
+ * reviews). A request under such an id releases nothing. Kept per process, so one cannot push another's ids out;
+ * what one pushes out of its own harms only its own files and sends.
  */
-const failed = new Set<MessageId>();
-const FAILED_KEPT = 4096;
+const unanswered = new Map<string, Map<MessageId, number>>();
+const UNANSWERED_KEPT = 4096;
+/** Longer than any request may wait for its answer (LIMITS caps expects_response well below it). */
+const UNANSWERED_MS = 60 * 60_000;
+let sinceSweep = 0;
 
-/** Request `id` ended without its answer (a SendError): a late answer may still come. */
-export function failedRequest(id: MessageId) {
-  failed.delete(id);
-  failed.add(id);
-  if (failed.size > FAILED_KEPT) failed.delete(failed.values().next().value!);
+/** `request` ended without its target's answer: that answer may still come. */
+export function unansweredRequest(request: KernelMessage, our: string) {
+  if (!releasableTarget(request.target, our)) return;
+  const now = Date.now();
+  if (++sinceSweep >= UNANSWERED_KEPT) {
+    sinceSweep = 0;
+    for (const [source, ids] of unanswered) {
+      for (const [id, until] of ids) if (until < now) ids.delete(id);
+      if (ids.size === 0) unanswered.delete(source);
+    }
+  }
+  let ids = unanswered.get(request.source);
+  if (!ids) unanswered.set(request.source, ids = new Map());
+  ids.delete(request.id);
+  ids.set(request.id, now + UNANSWERED_MS);
+  if (ids.size > UNANSWERED_KEPT) ids.delete(ids.keys().next().value!);
+}
+
+function lateAnswerMayCome(km: KernelMessage): boolean {
+  const until = unanswered.get(km.source)?.get(km.id);
+  return until !== undefined && until > Date.now();
+}
+
+/** vfs, or another node: targets that are done with a request's bytes once they answer it. */
+function releasableTarget(target: string, our: string): boolean {
+  return nodeOf(target) !== our || processOf(target) === VFS;
+}
+
+/** Whether `answer` comes from `request`'s own target: vfs itself (a kernel-stamped source), or the node it went to. */
+function fromTarget(request: KernelMessage, answer: KernelMessage, our: string): boolean {
+  return nodeOf(request.target) === our
+    ? answer.source === request.target
+    : nodeOf(answer.source) === nodeOf(request.target);
 }
 
 /** `bytes` is the only view of its buffer anyone keeps (see above). */
@@ -66,32 +100,30 @@ export function isSole(bytes: Uint8Array): boolean {
 /**
  * A process sends `km` (from node `our`): whether its blob may be released once answered, which needs it sole,
  * moved out of the kernel's keeping (`moved`), in a request awaiting an answer, to vfs or another node, under an id
- * that no request failed under lately (failedRequest). Any other send drops the blob's mark, whichever holders it
+ * that no request of its ended unanswered under lately (unansweredRequest). Any other send drops the blob's mark, whichever holders it
  * has now.
  */
 export function sent(km: KernelMessage, moved: boolean, our: string): boolean {
   const bytes = km.lazy_load_blob?.bytes;
   if (!bytes || !sole.has(bytes)) return false;
   const awaited = "Request" in km.message && km.message.Request.expects_response !== null;
-  const fresh = !failed.has(km.id);
-  if (moved && awaited && fresh && (nodeOf(km.target) !== our || processOf(km.target) === VFS)) return true;
+  const fresh = !lateAnswerMayCome(km);
+  if (moved && awaited && fresh && releasableTarget(km.target, our)) return true;
   sole.delete(bytes);
   return false;
 }
 
 /**
- * `answer` to `request` (sent by node `our`, with a blob a process moved out of the kernel's keeping) has come: the
- * blob's buffer goes back to the system now, if the answer is the request's own target's (vfs, or the node it went
- * to: a kernel-stamped or link-authenticated source) and so says the target is done with it. Any other answer
- * releases nothing: the kernel matches a response to a pending request by id alone, and a process can answer its
- * own request to vfs before vfs has written the blob (found by a review that attacked this).
+ * `answer` to `request` (sent by node `our`) has come, and `release` says its blob was moved out of the kernel's
+ * keeping: the blob's buffer goes back to the system now, if the answer is the request's own target's (vfs, or the
+ * node it went to: a kernel-stamped or link-authenticated source) and so says the target is done with it. Any other
+ * answer releases nothing (a process can answer its own request to vfs before vfs has written the blob: found by a
+ * review that attacked this), and leaves the request unanswered by its target, whose answer may still come.
  */
-export function releaseAnswered(request: KernelMessage, answer: KernelMessage, our: string) {
+export function answered(request: KernelMessage, answer: KernelMessage, our: string, release: boolean) {
+  if (!fromTarget(request, answer, our)) return unansweredRequest(request, our);
   const bytes = request.lazy_load_blob?.bytes;
-  if (!bytes || !sole.has(bytes)) return;
-  const local = nodeOf(request.target) === our;
-  if (local && processOf(request.target) !== VFS) return;
-  if (local ? answer.source !== request.target : nodeOf(answer.source) !== nodeOf(request.target)) return;
+  if (!release || !bytes || !sole.has(bytes) || !releasableTarget(request.target, our)) return;
   sole.delete(bytes);
   const buffer = bytes.buffer as ArrayBuffer;
   // Moved elsewhere already (transferred to a worker): nothing is left here to release.
