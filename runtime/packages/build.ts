@@ -19,6 +19,7 @@ import { parseMetadata } from "./manifest.ts";
 import { BuildFailed } from "../errors.ts";
 import { isDir, isFile } from "../fs.ts";
 import { checkKey, passedBefore, rememberPass } from "./check_cache.ts";
+import { writeFileAtomicSync } from "../kernel/persist.ts";
 import repoConfig from "../../deno.json" with { type: "json" };
 
 const PROCESS_LIB = new URL("../process_lib/mod.ts", import.meta.url);
@@ -264,7 +265,7 @@ export function writeImportMap(dir: string, opts: Pick<BuildOptions, "imports" |
   } catch { /* no deno.json of its own */ }
   imports["@hyperdeno/process_lib"] = processLibHref();
   const features = `${target}/features.ts`;
-  Deno.writeTextFileSync(
+  writeIfChanged(
     features,
     `/** Written by build: the features it was given (--features). */\nexport const FEATURES: readonly string[] = ${
       JSON.stringify(opts.features ?? [])
@@ -275,8 +276,20 @@ export function writeImportMap(dir: string, opts: Pick<BuildOptions, "imports" |
     imports[k] = v.startsWith("file:") ? v : pathToFileURL(v).href;
   }
   const path = `${target}/import_map.json`;
-  Deno.writeTextFileSync(path, JSON.stringify({ imports }, null, 2) + "\n");
+  writeIfChanged(path, JSON.stringify({ imports }, null, 2) + "\n");
   return path;
+}
+
+/**
+ * Another build of the same package may be reading these files (nodes booting side by side build the terminal), and a
+ * node killed mid-write must not leave one empty: a file is replaced whole (renamed into place), and only if it
+ * changed (a CI run once read an empty import map: "EOF while parsing").
+ */
+function writeIfChanged(path: string, text: string) {
+  try {
+    if (Deno.readTextFileSync(path) === text) return;
+  } catch { /* not there yet */ }
+  writeFileAtomicSync(path, new TextEncoder().encode(text));
 }
 
 /** Whether this process is deno itself (a compiled hyperdeno is not). */
