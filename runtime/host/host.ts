@@ -15,7 +15,17 @@
  * kernel's end closes (the node is gone) the host ends, whatever its threads
  * are doing.
  */
-import { CONTROL, frame, FRAME_HEADER, FrameReader, type FromHost, joined, stamp, type ToHost } from "./pipe.ts";
+import {
+  CONTROL,
+  frame,
+  FRAME_HEADER,
+  FrameReader,
+  type FromHost,
+  joined,
+  MAX_BATCH_FRAME,
+  stamp,
+  type ToHost,
+} from "./pipe.ts";
 import { ThreadPool } from "./threads.ts";
 import { deserialize, serialize } from "node:v8";
 
@@ -73,14 +83,16 @@ function flush() {
 // first message ~500 ms late (measured), which a spawn would wait for. Starting one holds the
 // relay up for a few milliseconds; the threads inherit this process's permissions, which are
 // none but reading the bootstrap.
+function report(m: FromHost) {
+  if (m.t !== "ready") {
+    ports.get(m.thread)?.close();
+    ports.delete(m.thread);
+  }
+  write(frame(CONTROL, serialize(m)));
+}
+
 const pool = new ThreadPool({
-  report: (m: FromHost) => {
-    if (m.t !== "ready") {
-      ports.get(m.thread)?.close();
-      ports.delete(m.thread);
-    }
-    write(frame(CONTROL, serialize(m)));
-  },
+  report,
   bytes: true,
   watch: true,
   // One warm thread (~10 MiB), once the host's processes start on demand.
@@ -99,6 +111,12 @@ function control(m: ToHost) {
       // the socket has taken it (a review forged a co-tenant's sends so, by making the bootstrap's Uint8Array shared).
       const f = e.data;
       if (!(f instanceof Uint8Array) || !(f.buffer instanceof ArrayBuffer) || f.length < FRAME_HEADER) return;
+      // Past the kernel's cap the kernel would end this host, and every process in it: the thread's process ends alone.
+      if (f.length - FRAME_HEADER > MAX_BATCH_FRAME) {
+        pool.kill(m.thread);
+        const why = `it sent a batch of ${f.length - FRAME_HEADER} bytes, over ${MAX_BATCH_FRAME}`;
+        return report({ t: "ended", thread: m.thread, error: why });
+      }
       stamp(f, m.thread);
       write(f);
     };

@@ -7,6 +7,14 @@
  * passes through without reading.
  */
 
+import { LIMITS } from "../limits.ts";
+
+/**
+ * A process thread's batch goes at 32 MiB, plus the one message that took it past (at most a blob and a body); more
+ * is a broken or lying thread, which its host ends, or a broken host, which the kernel ends.
+ */
+export const MAX_BATCH_FRAME = 48 * 2 ** 20 + LIMITS.blobBytes + LIMITS.bodyBytes;
+
 /** Frames on thread 0: what the kernel tells a host, and what a host reports. */
 export const CONTROL = 0;
 /** A frame's header: its payload's length, its thread. */

@@ -15,21 +15,24 @@
  * hear that they were taken down with it (`collateral`), not that they failed.
  */
 import { deserialize, serialize } from "node:v8";
-import { CONTROL, frame, FrameReader, type FromHost, joined, stampParts, type ToHost } from "../host/pipe.ts";
+import {
+  CONTROL,
+  frame,
+  FrameReader,
+  type FromHost,
+  joined,
+  MAX_BATCH_FRAME,
+  stampParts,
+  type ToHost,
+} from "../host/pipe.ts";
 import { decodeFromProcess, encodeToProcess, MalformedBatch } from "../host/binary.ts";
 import type { FromProcess, ToProcess } from "../host/protocol.ts";
-import { LIMITS } from "../limits.ts";
 import type { ProcessId } from "../types.ts";
 import { spawnDeno } from "./module_worker.ts";
 import { type HostChannel, hostSocket, pipeChannel } from "./host_channel.ts";
 import type { ProcessThread, ThreadPort } from "./sandbox.ts";
 
 const ENTRY = new URL("../host/host.ts", import.meta.url);
-/**
- * A batch from the bootstrap goes at 32 MiB, plus the one message that took
- * it past (at most a blob and a body); more is a broken or lying host.
- */
-const MAX_FRAME = 48 * 2 ** 20 + LIMITS.blobBytes + LIMITS.bodyBytes;
 const MAX_ERROR_CHARS = 16_384;
 /** Threads the kernel stopped, remembered so a stuck report about one (its code ran on) names its process. */
 const KILLED_KEPT = 1024;
@@ -67,7 +70,10 @@ interface HostedThread {
  * review: decoded fields of 128 KiB or more stayed views of it, and a package read a co-tenant's blob bytes).
  */
 export function hostFrames(receive: (thread: number, payload: Uint8Array) => void): FrameReader {
-  return new FrameReader(MAX_FRAME, (thread, payload, owned) => receive(thread, owned ? payload : payload.slice()));
+  return new FrameReader(
+    MAX_BATCH_FRAME,
+    (thread, payload, owned) => receive(thread, owned ? payload : payload.slice()),
+  );
 }
 
 /** Why a host ended, for the kernel's log: the stuck process that made it end, and who went down with it. */
@@ -157,15 +163,21 @@ export class ProcessHost {
     this.control({ t: "start", thread });
     return {
       port,
-      terminate: () => {
-        if (!this.threads.delete(thread)) return;
-        this.killed.set(thread, id);
-        if (this.killed.size > KILLED_KEPT) this.killed.delete(this.killed.keys().next().value!);
-        port.onmessage = null;
-        this.control({ t: "kill", thread });
-        this.idleCheck();
-      },
+      terminate: () => void this.stop(thread),
     };
+  }
+
+  /** Stops one thread, its host going on; returns what it ran, if it still ran. */
+  private stop(thread: number): HostedThread | undefined {
+    const t = this.threads.get(thread);
+    if (!t) return;
+    this.threads.delete(thread);
+    this.killed.set(thread, t.id);
+    if (this.killed.size > KILLED_KEPT) this.killed.delete(this.killed.keys().next().value!);
+    t.port.onmessage = null;
+    this.control({ t: "kill", thread });
+    this.idleCheck();
+    return t;
   }
 
   private control(m: ToHost) {
@@ -228,7 +240,10 @@ export class ProcessHost {
         msgs = decodeFromProcess(payload);
       } catch (e) {
         if (!(e instanceof MalformedBatch)) throw e;
-        return this.end(`its process host sent a malformed batch (${e.message})`);
+        // The host cut this frame by its own header, so the stream is in step: the batch is its thread's doing (a
+        // process can make the bootstrap write any bytes), and that process ends alone (found by a review: ending
+        // the host instead let a package take its co-tenants down again and again, blamed on nobody).
+        return this.stop(thread)?.onEnd(`it sent a malformed batch (${e.message})`);
       }
       t.port.onmessage?.({ data: msgs } as MessageEvent);
       return;
