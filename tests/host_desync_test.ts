@@ -6,7 +6,7 @@
  * with bytes of its choosing next, it forged messages to a co-tenant (found by a review that attacked it).
  */
 import { assertEquals } from "./assert.ts";
-import { bootNode, injectJson, install, removeHome } from "../runtime/testing.ts";
+import { bootNode, injectJson, install, removeHome, waitFor } from "../runtime/testing.ts";
 import { buildPackage } from "../runtime/packages/build.ts";
 import { readPkgDir } from "../runtime/packages/install.ts";
 import { FIXTURES, PACKAGES } from "./helpers.ts";
@@ -38,3 +38,24 @@ Deno.test("host desync: a blob handed back in a SendError, then written by vfs, 
     await removeHome(n);
   }
 });
+
+for (const sandbox of ["processes", "threads"] as const) {
+  Deno.test(`host desync: a call whose kind cannot become a string is refused, and nothing else ends (${sandbox})`, async () => {
+    const n = await bootNode({ sandbox, hosts: 1 });
+    try {
+      await install(n, `${FIXTURES}host_desync`);
+      await buildPackage(`${PACKAGES}ping`, { onlyIfStale: true });
+      n.install("ping1:pub1.os", readPkgDir(`${PACKAGES}ping/pkg`));
+      assertEquals(await injectJson(n, VICTIM, "ping", 60), "pong");
+      const hosts = n.kernel.hostPids();
+      assertEquals(await injectJson(n, ATTACKER, "badkind", 30), "sent");
+      await waitFor("the refusal", () => n.lines.some((l) => l.includes("refused a call from attacker:hostdesync")));
+      assertEquals(await injectJson(n, VICTIM, "ping", 30), "pong");
+      assertEquals(await injectJson(n, ATTACKER, "ping", 30), "pong");
+      assertEquals(n.kernel.hostPids(), hosts, "no host was ended");
+    } finally {
+      await n.shutdown();
+      await removeHome(n);
+    }
+  });
+}

@@ -172,3 +172,19 @@ Deno.test("sole blobs: a message off the wire gets its blob marked only once its
   (opened.buffer as ArrayBuffer).transfer(0);
   assertEquals([kept.length, ctx.length, ctx[0]], [1 << 20, 1 << 20, 7]);
 });
+
+// Last in this file: it fills the module's record, after which nothing is released early for an hour.
+Deno.test("sole blobs: unanswered ids are kept within a bound for the whole node; past it nothing is released early", () => {
+  // Processes that end one after another each leave up to 4096 ids: 40 of them would pass the node's 65,536.
+  for (let p = 0; p < 40; p++) {
+    for (let i = 0; i < 4096; i++) {
+      unansweredRequest(
+        { ...request("our.dev@vfs:distro:sys", new Uint8Array(1)), source: `our.dev@w${p}:app:pub.os` },
+        "our.dev",
+      );
+    }
+  }
+  const b = new Uint8Array(1 << 20);
+  markSole(b);
+  assert(!sent(request("our.dev@vfs:distro:sys", b), true, "our.dev"), "a full record releases nothing early");
+});

@@ -23,6 +23,8 @@ export interface HostSocket {
   path: string;
   /** The host's connection, once made; rejects if `ended` resolves first. The socket is gone either way. */
   accept(ended: Promise<unknown>): Promise<HostChannel>;
+  /** No host will come (its start failed): the socket goes. */
+  close(): void;
 }
 
 /** Parts this large are copied before they go to a pipe (pipeChannel). */
@@ -51,6 +53,10 @@ export function hostSocket(): HostSocket | null {
   }
   return {
     path,
+    close() {
+      listener.close();
+      gone();
+    },
     async accept(ended) {
       try {
         const conn = await Promise.race([

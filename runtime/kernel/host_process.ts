@@ -110,17 +110,23 @@ export class ProcessHost {
     this.ready = new Promise((r) => this.isReady = r);
     const socket = hostSocket();
     const own = socket ? [socket.path] : [];
-    const child = this.child = spawnDeno(
-      ENTRY,
-      { read: [...bootstrapFiles, ...own], write: own, net: own.map((p) => `unix:${p}`) },
-      [
-        "--disallow-code-generation-from-strings",
-        // A belt on top of each thread's own heap limit.
-        `--max-old-space-size=${heapMb}`,
-      ],
-      own,
-      !socket,
-    );
+    let child: Deno.ChildProcess;
+    try {
+      child = this.child = spawnDeno(
+        ENTRY,
+        { read: [...bootstrapFiles, ...own], write: own, net: own.map((p) => `unix:${p}`) },
+        [
+          "--disallow-code-generation-from-strings",
+          // A belt on top of each thread's own heap limit.
+          `--max-old-space-size=${heapMb}`,
+        ],
+        own,
+        !socket,
+      );
+    } catch (e) {
+      socket?.close();
+      throw e;
+    }
     const reader = hostFrames((thread, payload) => this.receive(thread, payload));
     // Nothing is written before the host connects: writes queue until then.
     this.writing = socket !== null;
@@ -245,7 +251,12 @@ export class ProcessHost {
         // the host instead let a package take its co-tenants down again and again, blamed on nobody).
         return this.stop(thread)?.onEnd(`it sent a malformed batch (${e.message})`);
       }
-      t.port.onmessage?.({ data: msgs } as MessageEvent);
+      try {
+        t.port.onmessage?.({ data: msgs } as MessageEvent);
+      } catch (e) {
+        // Its batch, its process: the host and its co-tenants go on.
+        this.stop(thread)?.onEnd(`the kernel could not take its batch (${(e as Error)?.message})`);
+      }
       return;
     }
     let m: unknown;

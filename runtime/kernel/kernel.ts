@@ -208,12 +208,12 @@ export class Kernel implements KernelHandle {
     this.pending.set(km.id, { requester, context, km, keepBlob, releaseBlob });
   }
 
-  /** Returns the request `id` to its requester as a SendError. */
-  fail(id: MessageId, kind: SendErrorKind) {
+  /** Returns the request `id` to its requester as a SendError; `reached`: it may have reached its target. */
+  fail(id: MessageId, kind: SendErrorKind, reached = true) {
     const p = this.pending.take(id);
     if (!p) return;
     this.deadlines.clear(id);
-    unansweredRequest(p.km, this.our);
+    if (reached) unansweredRequest(p.km, this.our);
     const error: SendError = {
       kind,
       target: p.km.target,

@@ -41,6 +41,13 @@ const sole = new WeakSet<Uint8Array>();
  */
 const unanswered = new Map<string, Map<MessageId, number>>();
 const UNANSWERED_KEPT = 4096;
+/**
+ * Ids kept at most in all (~70 bytes each): processes come and go (a package may spawn one after another), and their
+ * ids must outlive them. Past it the node keeps none until the oldest have expired, and releases nothing early.
+ */
+const UNANSWERED_TOTAL = 65_536;
+let total = 0;
+let fullUntil = 0;
 /** Longer than any request may wait for its answer (LIMITS caps expects_response well below it). */
 const UNANSWERED_MS = 60 * 60_000;
 let sinceSweep = 0;
@@ -49,23 +56,40 @@ let sinceSweep = 0;
 export function unansweredRequest(request: KernelMessage, our: string) {
   if (!releasableTarget(request.target, our)) return;
   const now = Date.now();
-  if (++sinceSweep >= UNANSWERED_KEPT) {
-    sinceSweep = 0;
-    for (const [source, ids] of unanswered) {
-      for (const [id, until] of ids) if (until < now) ids.delete(id);
-      if (ids.size === 0) unanswered.delete(source);
-    }
+  if (++sinceSweep >= UNANSWERED_KEPT || total >= UNANSWERED_TOTAL) sweep(now);
+  if (total >= UNANSWERED_TOTAL) {
+    // Full: any id may be one a late answer matches, until this one could have had its answer.
+    fullUntil = now + UNANSWERED_MS;
+    return;
   }
   let ids = unanswered.get(request.source);
   if (!ids) unanswered.set(request.source, ids = new Map());
-  ids.delete(request.id);
+  if (ids.delete(request.id)) total--;
   ids.set(request.id, now + UNANSWERED_MS);
-  if (ids.size > UNANSWERED_KEPT) ids.delete(ids.keys().next().value!);
+  total++;
+  if (ids.size > UNANSWERED_KEPT) {
+    ids.delete(ids.keys().next().value!);
+    total--;
+  }
+}
+
+function sweep(now: number) {
+  sinceSweep = 0;
+  for (const [source, ids] of unanswered) {
+    for (const [id, until] of ids) {
+      if (until >= now) break; // oldest first: the rest are newer
+      ids.delete(id);
+      total--;
+    }
+    if (ids.size === 0) unanswered.delete(source);
+  }
 }
 
 function lateAnswerMayCome(km: KernelMessage): boolean {
+  const now = Date.now();
+  if (fullUntil > now) return true;
   const until = unanswered.get(km.source)?.get(km.id);
-  return until !== undefined && until > Date.now();
+  return until !== undefined && until > now;
 }
 
 /** vfs, or another node: targets that are done with a request's bytes once they answer it. */

@@ -38,6 +38,15 @@ function checkSizes(message: Message, blob: LazyLoadBlob | null) {
   }
 }
 
+/** An error as one line, whatever was thrown (a process's value may refuse to become a string). */
+function describe(e: unknown): string {
+  try {
+    return e instanceof ParseError ? e.message : (e as Error).stack ?? String(e);
+  } catch {
+    return "an error that cannot be shown";
+  }
+}
+
 export class Syscalls {
   private targets = new Map<string, Address>();
 
@@ -51,9 +60,12 @@ export class Syscalls {
       try {
         this.syscall(id, r, m);
       } catch (e) {
-        const why = e instanceof ParseError ? e.message : (e as Error).stack ?? String(e);
-        this.k.print(0, `kernel: refused ${m?.t ?? "a call"} from ${id}: ${why}`, { source: id, kind: "refused call" });
-        if (m?.t === "call") r.post({ t: "reply", call: m.call, ok: false, value: why });
+        // Nothing here may throw: `m` is the process's, and a value that cannot become a string (`{ t: {} }`) once
+        // made this line throw, which ended the host of every process beside it, or the node (found by a review).
+        const why = describe(e);
+        const kind = typeof m?.t === "string" ? m.t.slice(0, 40) : "a call";
+        this.k.print(0, `kernel: refused ${kind} from ${id}: ${why}`, { source: id, kind: "refused call" });
+        if (m?.t === "call" && typeof m.call === "number") r.post({ t: "reply", call: m.call, ok: false, value: why });
       }
       if (!this.k.running.has(id)) return;
     }
@@ -195,7 +207,8 @@ export class Syscalls {
           : `kernel: ${id} may not use the network: set "request_networking": true in its manifest`,
         { source: id, kind: "refused send" },
       );
-      this.k.fail(msgId, "Offline");
+      // Refused before it was routed: no answer can come to it.
+      this.k.fail(msgId, "Offline", false);
       return;
     }
     // A withheld blob goes with the message: the kernel holds it for this process no longer.
