@@ -40,7 +40,7 @@ Deno.test("host desync: a blob handed back in a SendError, then written by vfs, 
 });
 
 for (const sandbox of ["processes", "threads"] as const) {
-  Deno.test(`host desync: a call whose kind cannot become a string is refused, and nothing else ends (${sandbox})`, async () => {
+  Deno.test(`host desync: a call whose kind cannot become a string, or a send of the wrong shape, ends nothing else (${sandbox})`, async () => {
     const n = await bootNode({ sandbox, hosts: 1 });
     try {
       await install(n, `${FIXTURES}host_desync`);
@@ -50,6 +50,17 @@ for (const sandbox of ["processes", "threads"] as const) {
       const hosts = n.kernel.hostPids();
       assertEquals(await injectJson(n, ATTACKER, "badkind", 30), "sent");
       await waitFor("the refusal", () => n.lines.some((l) => l.includes("refused a call from attacker:hostdesync")));
+      // A send with a context, or a blob, of the wrong shape (it crosses as a rare kind in processes mode).
+      const refused = () =>
+        n.lines.filter((l) => l.includes("attacker:hostdesync:evil.os may not use the network")).length;
+      for (const bomb of ["ctxbomb", "blobbomb"]) {
+        const before = refused();
+        assertEquals(await injectJson(n, ATTACKER, bomb, 30), "sent");
+        // The send it posts later: refused (no networking), or its blob refused outright.
+        await waitFor(`the ${bomb}'s send`, () => refused() > before || n.lines.some((l) => l.includes("a blob is {")));
+        await new Promise((r) => setTimeout(r, 200)); // its SendError's batch goes in a later turn
+        assertEquals(await injectJson(n, ATTACKER, "ping", 30), "pong");
+      }
       assertEquals(await injectJson(n, VICTIM, "ping", 30), "pong");
       assertEquals(await injectJson(n, ATTACKER, "ping", 30), "pong");
       assertEquals(n.kernel.hostPids(), hosts, "no host was ended");

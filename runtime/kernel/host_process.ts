@@ -164,7 +164,16 @@ export class ProcessHost {
   start(id: ProcessId, thread: number, onEnd: ThreadEnded): ProcessThread {
     if (this.idle !== null) clearTimeout(this.idle);
     this.idle = null;
-    const port = new PipePort((msgs) => this.write(stampParts(encodeToProcess(msgs), thread)));
+    const port = new PipePort((msgs) => {
+      let parts: Uint8Array[];
+      try {
+        parts = encodeToProcess(msgs);
+      } catch (e) {
+        // Something of its own the kernel cannot encode: that process ends, not the node (found by a review).
+        return this.stop(thread)?.onEnd(`the kernel could not encode a batch for it (${(e as Error)?.message})`);
+      }
+      this.write(stampParts(parts, thread));
+    });
     this.threads.set(thread, { id, port, onEnd });
     this.control({ t: "start", thread });
     return {

@@ -38,6 +38,16 @@ function checkSizes(message: Message, blob: LazyLoadBlob | null) {
   }
 }
 
+/** A blob from a process: null, or its mime and bytes, nothing else. */
+function checkedBlob(b: unknown): LazyLoadBlob | null {
+  if (b === null || b === undefined) return null;
+  const { mime, bytes } = b as { mime?: unknown; bytes?: unknown };
+  if (!(bytes instanceof Uint8Array) || (mime !== null && mime !== undefined && typeof mime !== "string")) {
+    throw new ParseError("a blob is { mime: a string or null, bytes }");
+  }
+  return { mime: mime ?? null, bytes };
+}
+
 /** An error as one line, whatever was thrown (a process's value may refuse to become a string). */
 function describe(e: unknown): string {
   try {
@@ -126,7 +136,10 @@ export class Syscalls {
 
   private sendFromProcess(id: ProcessId, r: Running, m: Extract<FromProcess, { t: "send" }>) {
     const message = validateMessage(m.message);
-    const blob = m.blob ?? null;
+    // Both checked here, whatever path the batch took: a rare kind's fields come as node:v8 made them, any shape (a
+    // number for a context once went back to the process in a SendError and ended the node encoding it: a review).
+    const blob = checkedBlob(m.blob);
+    const context = m.context instanceof Uint8Array ? m.context : null;
     checkSizes(message, blob);
     const source = this.k.addr(id);
     if ("Response" in message) {
@@ -193,11 +206,11 @@ export class Syscalls {
           t: "err",
           id: msgId,
           error: { kind: "Offline", target: targetAddr, message: km.message, lazy_load_blob: null },
-          context: m.context ?? null,
+          context,
         });
         return;
       }
-      this.k.expect(id, km, m.context ?? null, m.keepBlob === true, release);
+      this.k.expect(id, km, context, m.keepBlob === true, release);
     }
     if (!this.k.caps.mayMessage(id, targetAddr)) {
       this.k.print(
@@ -234,7 +247,7 @@ export class Syscalls {
         t: "err",
         id: msgId,
         error: { kind: "Offline", target: m.target, message: m.message, lazy_load_blob: null },
-        context: m.context ?? null,
+        context: m.context instanceof Uint8Array ? m.context : null,
       });
     }
   }
