@@ -264,7 +264,11 @@ export function validateOnExit(v: unknown): OnExit {
 // ---------------------------------------------------------------- validation of untrusted shapes
 
 export function toBytes(v: unknown, what: string): Uint8Array {
-  if (v instanceof Uint8Array) return v;
+  // Not over shared memory: its owner could change the bytes after they were checked, or while they are copied.
+  if (v instanceof Uint8Array) {
+    if (v.buffer instanceof ArrayBuffer) return v;
+    throw new ParseError(`${what} must be bytes of their own, not shared memory`);
+  }
   if (Array.isArray(v) && v.every((b) => Number.isInteger(b) && b >= 0 && b < 256)) {
     return Uint8Array.from(v as number[]);
   }

@@ -5,7 +5,7 @@
  * next batch, a co-tenant's included, as the rest of that frame, and every process there stopped hearing the kernel;
  * with bytes of its choosing next, it forged messages to a co-tenant (found by a review that attacked it).
  */
-import { assertEquals } from "./assert.ts";
+import { assert, assertEquals } from "./assert.ts";
 import { bootNode, injectJson, install, removeHome, waitFor } from "../runtime/testing.ts";
 import { buildPackage } from "../runtime/packages/build.ts";
 import { readPkgDir } from "../runtime/packages/install.ts";
@@ -53,11 +53,22 @@ for (const sandbox of ["processes", "threads"] as const) {
       // A send with a context, or a blob, of the wrong shape (it crosses as a rare kind in processes mode).
       const refused = () =>
         n.lines.filter((l) => l.includes("attacker:hostdesync:evil.os may not use the network")).length;
-      for (const bomb of ["ctxbomb", "blobbomb"]) {
-        const before = refused();
+      for (const bomb of ["ctxbomb", "blobbomb", "sabsend"]) {
+        const before = refused(), lines = n.lines.length;
         assertEquals(await injectJson(n, ATTACKER, bomb, 30), "sent");
-        // The send it posts later: refused (no networking), or its blob refused outright.
-        await waitFor(`the ${bomb}'s send`, () => refused() > before || n.lines.some((l) => l.includes("a blob is {")));
+        // The send it posts later: refused (no networking, a blob of no bytes, or a send that came whole).
+        await waitFor(
+          `the ${bomb}'s send`,
+          () =>
+            refused() > before || n.lines.slice(lines).some((l) => /a blob is \{|refused bad from attacker/.test(l)),
+        );
+        if (bomb === "sabsend" && sandbox === "threads") {
+          // Refused whole, never routed (in processes mode node:v8 cannot even carry shared memory).
+          assert(
+            n.lines.slice(lines).some((l) => l.includes("refused bad from attacker")),
+            n.lines.slice(lines).join("\n"),
+          );
+        }
         await new Promise((r) => setTimeout(r, 200)); // its SendError's batch goes in a later turn
         assertEquals(await injectJson(n, ATTACKER, "ping", 30), "pong");
       }

@@ -155,7 +155,13 @@ export function decodeFromProcess(b: Batch): FromProcess[] {
   const bytes = b.bytes instanceof Uint8Array ? unshared(b.bytes) : null;
   return b.rows.map((r): FromProcess => {
     if (!Array.isArray(r)) return { t: "bad" } as unknown as FromProcess;
-    if (r.length === 1) return r[0] as FromProcess;
+    // A rare kind as it is; never a send, which the bootstrap always writes field by field: one that came whole (its
+    // kind read "send" only as it was cloned) skipped every check here, shared memory included (found by a review).
+    if (r.length === 1) {
+      return (r[0] as { t?: unknown } | null)?.t === "send"
+        ? { t: "bad" } as unknown as FromProcess
+        : r[0] as FromProcess;
+    }
     const expects = r[2];
     const body = safeTake(bytes, r[4]) ?? new Uint8Array();
     const inherit = Boolean(r[3]);

@@ -42,8 +42,11 @@ function checkSizes(message: Message, blob: LazyLoadBlob | null) {
 function checkedBlob(b: unknown): LazyLoadBlob | null {
   if (b === null || b === undefined) return null;
   const { mime, bytes } = b as { mime?: unknown; bytes?: unknown };
-  if (!(bytes instanceof Uint8Array) || (mime !== null && mime !== undefined && typeof mime !== "string")) {
-    throw new ParseError("a blob is { mime: a string or null, bytes }");
+  if (
+    !(bytes instanceof Uint8Array) || !(bytes.buffer instanceof ArrayBuffer) ||
+    (mime !== null && mime !== undefined && typeof mime !== "string")
+  ) {
+    throw new ParseError("a blob is { mime: a string or null, bytes } (bytes of their own, not shared memory)");
   }
   return { mime: mime ?? null, bytes };
 }
@@ -139,7 +142,7 @@ export class Syscalls {
     // Both checked here, whatever path the batch took: a rare kind's fields come as node:v8 made them, any shape (a
     // number for a context once went back to the process in a SendError and ended the node encoding it: a review).
     const blob = checkedBlob(m.blob);
-    const context = m.context instanceof Uint8Array ? m.context : null;
+    const context = m.context instanceof Uint8Array && m.context.buffer instanceof ArrayBuffer ? m.context : null;
     checkSizes(message, blob);
     const source = this.k.addr(id);
     if ("Response" in message) {
@@ -247,7 +250,7 @@ export class Syscalls {
         t: "err",
         id: msgId,
         error: { kind: "Offline", target: m.target, message: m.message, lazy_load_blob: null },
-        context: m.context instanceof Uint8Array ? m.context : null,
+        context: m.context instanceof Uint8Array && m.context.buffer instanceof ArrayBuffer ? m.context : null,
       });
     }
   }
