@@ -31,6 +31,8 @@ const answer = (request: KernelMessage, source: string): KernelMessage => ({
 });
 /** Answers `r` as its target would. */
 const byTarget = (r: KernelMessage) => answer(r, r.target);
+/** `r` (its blob moved out of the kernel's keeping) answered by its own target. */
+const answeredByTarget = (r: KernelMessage) => answered(r, byTarget(r), "our.dev", true);
 
 Deno.test("sole blobs: a marked buffer goes back once another node or vfs has answered, and only then", () => {
   const toPeer = new Uint8Array(1 << 20).fill(1);
@@ -39,7 +41,7 @@ Deno.test("sole blobs: a marked buffer goes back once another node or vfs has an
   const r1 = request("peer.dev@worker:app:pub.os", toPeer);
   answered(r1, answer(r1, "other.dev@worker:app:pub.os"), "our.dev", true);
   assertEquals(toPeer.length, 1 << 20, "answered by a node it was not sent to: kept");
-  answered(r1, byTarget(r1), "our.dev", true);
+  answeredByTarget(r1);
   assertEquals(toPeer.length, 0, "answered by another node: released");
   assert(!isSole(toPeer));
 
@@ -51,27 +53,17 @@ Deno.test("sole blobs: a marked buffer goes back once another node or vfs has an
   // The requester answering its own request (it can: ids match alone) is not vfs saying it is done.
   answered(r2, answer(r2, r2.source), "our.dev", true);
   assertEquals(blob.length, 1 << 20, "answered by the requester itself: kept");
-  answered(r2, byTarget(r2), "our.dev", true);
+  answeredByTarget(r2);
   assertEquals([blob.length, message.length], [0, 0], "answered by vfs: released");
 
   const toProcess = new Uint8Array(1 << 20).fill(2);
   markSole(toProcess);
-  answered(
-    request("our.dev@other:app:pub.os", toProcess),
-    byTarget(request("our.dev@other:app:pub.os", toProcess)),
-    "our.dev",
-    true,
-  );
+  answeredByTarget(request("our.dev@other:app:pub.os", toProcess));
   assertEquals(toProcess.length, 1 << 20, "a local process may keep what it was given");
   assert(toProcess.every((b) => b === 2));
 
   const unmarked = new Uint8Array(1 << 20);
-  answered(
-    request("peer.dev@worker:app:pub.os", unmarked),
-    byTarget(request("peer.dev@worker:app:pub.os", unmarked)),
-    "our.dev",
-    true,
-  );
+  answeredByTarget(request("peer.dev@worker:app:pub.os", unmarked));
   assertEquals(unmarked.length, 1 << 20, "not marked sole: left to V8");
 
   const small = new Uint8Array(1000);
@@ -82,12 +74,7 @@ Deno.test("sole blobs: a marked buffer goes back once another node or vfs has an
   const moved = new Uint8Array(1 << 20);
   markSole(moved);
   structuredClone(moved.buffer, { transfer: [moved.buffer] });
-  answered(
-    request("peer.dev@worker:app:pub.os", moved),
-    byTarget(request("peer.dev@worker:app:pub.os", moved)),
-    "our.dev",
-    true,
-  );
+  answeredByTarget(request("peer.dev@worker:app:pub.os", moved));
   assertEquals(moved.length, 0);
 });
 
